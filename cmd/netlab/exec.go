@@ -1,0 +1,65 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netlab-dev/netlab/netlab"
+	"github.com/netlab-dev/netlab/nsproc"
+)
+
+func newExecCommand() *cobra.Command {
+	var lab, dir string
+	var env []string
+	cmd := &cobra.Command{
+		Use:   "exec [--lab LAB] NODE -- COMMAND [ARG...]",
+		Short: "Run a command in a node; its stdio and exit code pass through",
+		Long: `Run COMMAND inside NODE with this terminal's stdin, stdout and stderr. The exit
+code is the command's own: 126 not executable, 127 not found, 128+N killed by
+signal N. The environment is clean (PATH, HOME=/root, TERM) plus --env.
+NODE may be LAB/NODE; --lab may be left out while exactly one lab is up.`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// Flags stop at NODE, so a "--" after it reaches us as is.
+			if args[1] == "--" {
+				args = append(args[:1], args[2:]...)
+			}
+			if len(args) < 2 {
+				return usageError("exec: no command given; write: netlab exec NODE -- COMMAND")
+			}
+			labName, node, err := netlab.ResolveNode(args[0], lab)
+			if err != nil {
+				return usageError("%v", err)
+			}
+			// Signals meant for the command reach this process when it
+			// runs in the foreground; they are passed on, not obeyed.
+			sigs := make(chan os.Signal, 4)
+			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+			defer signal.Stop(sigs)
+			code, err := netlab.Exec(cmd.Context(), labName, node, nsproc.Command{
+				Argv: args[1:], Env: netlab.Env(env), Dir: dir,
+				Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+			}, sigs)
+			var ee *nsproc.ExitError
+			if errors.As(err, &ee) {
+				return &exitError{code: ee.Code, msg: node + ": " + ee.Reason}
+			}
+			if err != nil {
+				return err
+			}
+			if code != 0 {
+				return &exitError{code: code}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().SetInterspersed(false)
+	cmd.Flags().StringVar(&lab, "lab", "", "the lab of NODE (default: the only lab that is up)")
+	cmd.Flags().StringArrayVarP(&env, "env", "e", nil, "set KEY=VALUE in the command's environment (repeatable)")
+	cmd.Flags().StringVarP(&dir, "workdir", "w", "/", "working directory in the node")
+	return cmd
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netlab-dev/netlab/netlab"
+	"github.com/netlab-dev/netlab/topology"
+)
+
+func newUpCommand() *cobra.Command {
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "up FILE",
+		Short: "Bring a lab up from a topology file",
+		Long: `Bring a lab up: start every node, wire links, addresses and routes, run the
+exec steps. Exits 0 only when all of it is done; on any failure, Ctrl-C or
+timeout, everything made so far is removed first.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			topo, err := topology.Load(args[0])
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+			defer stop()
+			if timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, timeout)
+				defer cancel()
+			}
+			start := time.Now()
+			lab, err := netlab.Up(ctx, topo, netlab.UpOptions{})
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "lab %s is up: %d nodes, %d links in %.2fs\n",
+				lab.Name(), len(topo.Nodes), len(topo.Links), time.Since(start).Seconds())
+			if len(topo.Nodes) > 0 {
+				fmt.Fprintf(w, "  netlab status %s\n  netlab exec %s -- ip address\n  netlab down %s\n",
+					lab.Name(), topo.Nodes[0].Name, lab.Name())
+			}
+			return nil
+		},
+	}
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up (and clean up) after this long, e.g. 30s; 0: no limit")
+	return cmd
+}

@@ -1,0 +1,86 @@
+package nsproc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+)
+
+// Command is a command to run in a node.
+type Command struct {
+	Argv                  []string
+	Env                   []string // the whole environment; nothing is inherited
+	Dir                   string   // working directory in the node; "/" when empty
+	Stdin, Stdout, Stderr *os.File // handed to the command as they are
+	TTY                   bool     // Stdin is a terminal to make its controlling one
+}
+
+// ExitError is a command that ran, or could not start, in a node.
+type ExitError struct {
+	Code   int    // 126 not executable, 127 not found, 128+n killed by signal n
+	Reason string // why it could not start; empty when it ran
+}
+
+func (e *ExitError) Error() string {
+	if e.Reason != "" {
+		return e.Reason
+	}
+	return fmt.Sprintf("exit status %d", e.Code)
+}
+
+// Run runs cmd in the node whose init serves socket and returns the
+// command's exit code. Signals received on signals are delivered to the
+// command's process group. A command that could not start returns an
+// *ExitError with its Reason.
+func Run(ctx context.Context, socket string, cmd Command, signals <-chan os.Signal) (int, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "unixpacket", socket)
+	if err != nil {
+		return 0, fmt.Errorf("connect to node: %w", err)
+	}
+	c := nc.(*net.UnixConn)
+	defer c.Close()
+	req := execRequest{Argv: cmd.Argv, Env: cmd.Env, Dir: cmd.Dir, TTY: cmd.TTY}
+	if err := sendPacket(c, req, cmd.Stdin, cmd.Stdout, cmd.Stderr); err != nil {
+		return 0, fmt.Errorf("send command to node: %w", err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case sig := <-signals:
+				if n, ok := sig.(syscall.Signal); ok {
+					sendPacket(c, execEvent{Signal: int(n)})
+				}
+			case <-ctx.Done():
+				c.Close()
+				return
+			case <-stop:
+				return
+			}
+		}
+	}()
+	var ev execEvent
+	files, err := recvPacket(c, &ev)
+	closeAll(files)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		if errors.Is(err, errEOF) {
+			return 0, errors.New("node went away before the command ended")
+		}
+		return 0, fmt.Errorf("wait for command: %w", err)
+	}
+	if ev.Exit == nil {
+		return 0, errors.New("node sent no exit status")
+	}
+	if ev.Exit.Error != "" {
+		return ev.Exit.Code, &ExitError{Code: ev.Exit.Code, Reason: ev.Exit.Error}
+	}
+	return ev.Exit.Code, nil
+}

@@ -1,0 +1,31 @@
+package nsproc
+
+import "os"
+
+// Hidden first arguments by which the netlab binary, re-executed through
+// /proc/self/exe, knows its role. They are caught before the CLI parses
+// anything, so no user-visible command can collide with them.
+const (
+	argSupervisor = "__netlab_supervisor"
+	argInit       = "__netlab_init"
+)
+
+// selfExe is the running binary. Re-executing it rather than a path keeps
+// working when the file on disk was replaced, as go test and go run do.
+const selfExe = "/proc/self/exe"
+
+// Main runs the supervisor or node-init role when this process was started
+// as one, and never returns then. Otherwise it returns false at once.
+// Call it first thing in main.
+func Main() bool {
+	if len(os.Args) < 2 {
+		return false
+	}
+	switch os.Args[1] {
+	case argSupervisor:
+		os.Exit(supervisorMain(os.Args[2:]))
+	case argInit:
+		os.Exit(initMain(os.Args[2:]))
+	}
+	return false
+}

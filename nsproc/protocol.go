@@ -1,0 +1,52 @@
+package nsproc
+
+// Messages cross SOCK_SEQPACKET unix sockets, one JSON object per packet,
+// with file descriptors attached as SCM_RIGHTS where a message carries any.
+
+// spawnRequest asks the supervisor for one node. Its packet carries, in
+// order, the node's listening exec socket and its layer directory.
+type spawnRequest struct {
+	ID       int    `json:"id"`
+	Node     string `json:"node"`     // "lab/node", for messages and ps
+	Hostname string `json:"hostname"` // set in the node's UTS namespace
+}
+
+// spawnReply answers a spawnRequest once the init reported ready or failed.
+// A success carries a pidfd of the init.
+type spawnReply struct {
+	ID    int    `json:"id"`
+	Error string `json:"error,omitempty"`
+	Pid   int    `json:"-"` // the init's pid on the host, read from the pidfd
+}
+
+// control is a message from netlab to the supervisor that is not a spawn.
+type control struct {
+	Spawn  *spawnRequest `json:"spawn,omitempty"`
+	Detach bool          `json:"detach,omitempty"` // outlive the control connection from now on
+}
+
+// execRequest asks a node's init to run a command. Its packet carries the
+// command's stdin, stdout and stderr.
+type execRequest struct {
+	Argv []string `json:"argv"`
+	Env  []string `json:"env"`
+	Dir  string   `json:"dir"`
+	TTY  bool     `json:"tty"` // stdin is a terminal to make the controlling one
+}
+
+// execEvent flows both ways once a command runs: the client sends signals
+// to deliver, the init sends the final status.
+type execEvent struct {
+	Signal int       `json:"signal,omitempty"`
+	Exit   *exitInfo `json:"exit,omitempty"`
+}
+
+type exitInfo struct {
+	Code   int    `json:"code"`             // what `netlab exec` exits with
+	Signal int    `json:"signal,omitempty"` // the signal that killed it, if any
+	Error  string `json:"error,omitempty"`  // the command could not be started
+}
+
+// readyOK is what a node's init writes on its ready pipe when it is set up.
+// Anything else it writes is the reason it failed.
+const readyOK = "ok"

@@ -1,0 +1,330 @@
+package nsproc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// SupervisorConfig says how to start a lab's supervisor.
+type SupervisorConfig struct {
+	Lab string
+	// UID and GID are the first host ids of the range that root of the lab's
+	// user namespace maps to; IDCount is the size of the range.
+	UID, GID, IDCount uint32
+	// Log receives what the supervisor and the node inits print on stderr.
+	Log *os.File
+}
+
+// NodeConfig says how to start one node.
+type NodeConfig struct {
+	Name     string   // "lab/node", shown in ps and messages
+	Hostname string   // the node's hostname
+	Socket   *os.File // listening SOCK_SEQPACKET socket on which the init serves exec requests
+	Layer    *os.File // directory with the files the node binds over the host's (hosts, hostname)
+}
+
+// Supervisor is the host side of a running lab supervisor.
+type Supervisor struct {
+	cmd  *exec.Cmd
+	conn *net.UnixConn
+
+	mu      sync.Mutex // guards writes to conn, nextID and pending
+	nextID  int
+	pending map[int]chan spawnReply
+	dead    error // set once the connection broke; guarded by mu
+}
+
+// StartSupervisor starts a lab supervisor in a new user namespace whose root
+// is cfg.UID/cfg.GID on the host, and in a new PID namespace of which it is
+// PID 1. It dies, with every node it started, when the returned Supervisor's
+// connection closes, unless Detach was called.
+func StartSupervisor(cfg SupervisorConfig) (*Supervisor, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("socketpair", err)
+	}
+	ours := os.NewFile(uintptr(fds[0]), "supervisor-control")
+	theirs := os.NewFile(uintptr(fds[1]), "supervisor-control")
+	defer theirs.Close()
+	fc, err := net.FileConn(ours)
+	ours.Close()
+	if err != nil {
+		theirs.Close()
+		return nil, fmt.Errorf("supervisor control socket: %w", err)
+	}
+	conn := fc.(*net.UnixConn)
+
+	cmd := exec.Command(selfExe, argSupervisor, cfg.Lab)
+	cmd.Args[0] = "netlab"
+	cmd.Env = []string{}
+	cmd.Stdout, cmd.Stderr = cfg.Log, cfg.Log
+	cmd.ExtraFiles = []*os.File{theirs}
+	idmap := func(host uint32) []syscall.SysProcIDMap {
+		return []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(host), Size: int(cfg.IDCount)}}
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:  unix.CLONE_NEWUSER | unix.CLONE_NEWPID,
+		UidMappings: idmap(cfg.UID),
+		GidMappings: idmap(cfg.GID),
+		// Daemons that drop privileges call setgroups; the whole range is
+		// mapped, so allowing it gives away nothing.
+		GidMappingsEnableSetgroups: true,
+		// Without this the supervisor would keep host uid 0 as its fsuid:
+		// unmapped, shown as nobody, yet owner of the host's root files.
+		Credential: &syscall.Credential{Uid: 0, Gid: 0},
+		Setsid:     true,
+	}
+	if err := cmd.Start(); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("start lab supervisor: %w", err)
+	}
+	s := &Supervisor{cmd: cmd, conn: conn, pending: map[int]chan spawnReply{}}
+	go s.readReplies()
+	return s, nil
+}
+
+// Pid is the host pid of the supervisor.
+func (s *Supervisor) Pid() int { return s.cmd.Process.Pid }
+
+func (s *Supervisor) readReplies() {
+	for {
+		var r spawnReply
+		files, err := recvPacket(s.conn, &r)
+		if err == nil && r.Error == "" {
+			r.Pid, err = pidOfPidfd(files)
+			if err != nil {
+				r.Error = err.Error()
+				err = nil
+			}
+		}
+		closeAll(files)
+		if err != nil {
+			s.mu.Lock()
+			s.dead = s.exitReason(err)
+			for id, ch := range s.pending {
+				ch <- spawnReply{ID: id, Error: s.dead.Error()}
+				delete(s.pending, id)
+			}
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Lock()
+		if ch, ok := s.pending[r.ID]; ok {
+			ch <- r
+			delete(s.pending, r.ID)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// exitReason turns a broken control connection into the reason the
+// supervisor went away, with its exit status when it exited.
+func (s *Supervisor) exitReason(err error) error {
+	if errors.Is(err, errEOF) || errors.Is(err, io.EOF) {
+		if werr := s.cmd.Wait(); werr != nil {
+			return fmt.Errorf("lab supervisor exited: %w", werr)
+		}
+		return errors.New("lab supervisor exited")
+	}
+	if errors.Is(err, net.ErrClosed) {
+		return errors.New("lab supervisor connection closed")
+	}
+	return fmt.Errorf("lab supervisor connection: %w", err)
+}
+
+// pidOfPidfd reads the pid, as this process's PID namespace numbers it, of
+// the process the one pidfd in files refers to.
+func pidOfPidfd(files []*os.File) (int, error) {
+	if len(files) != 1 {
+		return 0, fmt.Errorf("spawn reply carried %d files, want a pidfd", len(files))
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/self/fdinfo/%d", files[0].Fd()))
+	if err != nil {
+		return 0, fmt.Errorf("read pidfd: %w", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Pid:"); ok {
+			pid, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || pid <= 0 {
+				return 0, fmt.Errorf("pidfd of a process that is gone (Pid: %s)", strings.TrimSpace(v))
+			}
+			return pid, nil
+		}
+	}
+	return 0, errors.New("pidfd without a Pid")
+}
+
+// Spawn starts one node and waits until its init reported ready. It returns
+// the init's host pid. Spawn may be called from several goroutines at once.
+func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (int, error) {
+	ch := make(chan spawnReply, 1)
+	s.mu.Lock()
+	if s.dead != nil {
+		s.mu.Unlock()
+		return 0, s.dead
+	}
+	s.nextID++
+	id := s.nextID
+	s.pending[id] = ch
+	err := sendPacket(s.conn, control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname}}, n.Socket, n.Layer)
+	if err != nil {
+		delete(s.pending, id)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return 0, fmt.Errorf("ask lab supervisor for node %s: %w", n.Name, err)
+	}
+	select {
+	case r := <-ch:
+		if r.Error != "" {
+			return 0, errors.New(r.Error)
+		}
+		return r.Pid, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// Detach lets the supervisor outlive this process: from now on only a
+// signal ends it. The Supervisor is unusable afterwards.
+func (s *Supervisor) Detach() error {
+	s.mu.Lock()
+	err := sendPacket(s.conn, control{Detach: true})
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("detach lab supervisor: %w", err)
+	}
+	// The supervisor acknowledges by closing its end, so that the lab is
+	// never left half-detached when this process dies right now.
+	var r spawnReply
+	for {
+		files, err := recvPacket(s.conn, &r)
+		closeAll(files)
+		if err != nil {
+			break
+		}
+	}
+	s.conn.Close()
+	return s.cmd.Process.Release()
+}
+
+// Kill ends the supervisor, and with it every node, and waits for it.
+func (s *Supervisor) Kill() error {
+	s.conn.Close()
+	err := s.cmd.Process.Kill()
+	if err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("kill lab supervisor: %w", err)
+	}
+	s.cmd.Wait()
+	return nil
+}
+
+// supervisorMain is the lab supervisor: PID 1 of the lab's PID namespace,
+// root of its user namespace. fd 3 is its control connection.
+func supervisorMain(args []string) int {
+	fc, err := net.FileConn(os.NewFile(3, "control"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "netlab supervisor: control socket: %v\n", err)
+		return 1
+	}
+	conn := fc.(*net.UnixConn)
+	var writeMu sync.Mutex
+	reply := func(r spawnReply, files ...*os.File) {
+		writeMu.Lock()
+		defer writeMu.Unlock()
+		if err := sendPacket(conn, r, files...); err != nil {
+			fmt.Fprintf(os.Stderr, "netlab supervisor: reply: %v\n", err)
+		}
+	}
+	for {
+		var c control
+		files, err := recvPacket(conn, &c)
+		if err != nil {
+			// netlab up went away before the lab was complete: exiting
+			// as PID 1 makes the kernel kill every node.
+			fmt.Fprintf(os.Stderr, "netlab supervisor %s: control connection: %v; taking the lab down\n", strings.Join(args, " "), err)
+			return 1
+		}
+		switch {
+		case c.Detach:
+			writeMu.Lock()
+			conn.Close()
+			writeMu.Unlock()
+			// From now on the lab lives until a signal ends it; the
+			// node goroutines reap their inits meanwhile.
+			sig := make(chan os.Signal, 1)
+			signal.Notify(sig, unix.SIGTERM, unix.SIGINT, unix.SIGHUP)
+			<-sig
+			return 0
+		case c.Spawn != nil:
+			go func(req spawnRequest, files []*os.File) {
+				pidfd, err := spawnNode(req, files)
+				if err != nil {
+					reply(spawnReply{ID: req.ID, Error: err.Error()})
+					return
+				}
+				reply(spawnReply{ID: req.ID}, pidfd)
+				pidfd.Close()
+			}(*c.Spawn, files)
+		default:
+			closeAll(files)
+		}
+	}
+}
+
+// spawnNode starts a node's init and waits for its ready report. It returns
+// a pidfd of the init: pids here are those of the lab's PID namespace, and
+// only a pidfd carries the process itself across to the host. The init is
+// reaped by a goroutine that lives as long as it does.
+func spawnNode(req spawnRequest, files []*os.File) (*os.File, error) {
+	defer closeAll(files)
+	if len(files) != 2 {
+		return nil, fmt.Errorf("node %s: spawn request carried %d files, want 2", req.Node, len(files))
+	}
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("node %s: ready pipe: %w", req.Node, err)
+	}
+	defer readyR.Close()
+	cmd := exec.Command(selfExe, argInit, req.Node, req.Hostname)
+	cmd.Args[0] = "netlab"
+	cmd.Env = []string{}
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	// fd 3: ready pipe, fd 4: exec socket, fd 5: layer directory.
+	cmd.ExtraFiles = []*os.File{readyW, files[0], files[1]}
+	pidfd := -1
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC |
+			unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWCGROUP,
+		PidFD: &pidfd,
+	}
+	err = cmd.Start()
+	readyW.Close()
+	if err != nil {
+		return nil, fmt.Errorf("node %s: start init: %w", req.Node, err)
+	}
+	pf := os.NewFile(uintptr(pidfd), "pidfd")
+	report, _ := io.ReadAll(readyR)
+	if string(report) == readyOK {
+		go cmd.Wait()
+		return pf, nil
+	}
+	pf.Close()
+	werr := cmd.Wait()
+	if len(report) == 0 {
+		return nil, fmt.Errorf("node %s: init exited before it was ready: %v", req.Node, werr)
+	}
+	return nil, fmt.Errorf("node %s: %s", req.Node, report)
+}

@@ -1,0 +1,155 @@
+package topology
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Error is one problem in a topology file: where it is, what is wrong and,
+// after "; ", what to write instead.
+type Error struct {
+	File string
+	Pos  Pos
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Pos.Line, e.Pos.Col, e.Msg)
+}
+
+// Errors returns the *Error values inside err, which Load and Parse join
+// with errors.Join; it returns nil for errors that are not about the
+// file's content, such as a file that cannot be read.
+func Errors(err error) []*Error {
+	switch e := err.(type) {
+	case *Error:
+		return []*Error{e}
+	case interface{ Unwrap() []error }:
+		var all []*Error
+		for _, inner := range e.Unwrap() {
+			all = append(all, Errors(inner)...)
+		}
+		return all
+	case interface{ Unwrap() error }:
+		return Errors(e.Unwrap())
+	}
+	return nil
+}
+
+// joined returns the collected errors in file order, each once: a value
+// reached through several YAML aliases is reported a single time.
+func joined(errs []*Error) error {
+	slices.SortFunc(errs, func(a, b *Error) int {
+		return cmp.Or(cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col), strings.Compare(a.Msg, b.Msg))
+	})
+	errs = slices.CompactFunc(errs, func(a, b *Error) bool { return *a == *b })
+	all := make([]error, len(errs))
+	for i, e := range errs {
+		all[i] = e
+	}
+	return errors.Join(all...)
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yaml.v3 reports parser errors (as opposed to scanner errors) with the
+// 0-based line of the construct they were in.
+var parserProblems = []string{
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+	"did not find expected '-' indicator",
+	"did not find expected <document start>",
+	"did not find expected key",
+	"did not find expected node content",
+	"found duplicate %",
+	"found incompatible YAML document",
+	"found undefined tag handle",
+}
+
+var syntaxHints = []struct{ problem, hint string }{
+	{"tab", "indent with spaces, not tabs"},
+	{"cannot start any token", `quote values that start with @, ` + "`" + ` or %`},
+	{"mapping values are not allowed", `quote values that contain ": ", or fix the indentation`},
+	{"did not find expected key", "line up the keys of this mapping and check the indentation of the lines below"},
+	{"did not find expected '-'", "line up the - of every item of this list"},
+	{"did not find expected ','", "close the [ or { that starts here, and separate its items with commas"},
+	{"unexpected end of stream", "close the quote or bracket that is still open"},
+	{"unknown anchor", "define the anchor with &name before using *name"},
+	{"control characters", "remove the control character"},
+	{"UTF-8", "save the file as UTF-8"},
+	{"UTF-16", "save the file as UTF-8"},
+}
+
+// syntaxError turns a yaml.v3 error, which has at most a line, into an
+// *Error with a position and a hint.
+func syntaxError(file string, data []byte, err error) *Error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	pos := Pos{Line: 1, Col: 1}
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		pos.Line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+		if slices.ContainsFunc(parserProblems, func(p string) bool { return strings.HasPrefix(msg, p) }) {
+			pos.Line++
+		}
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	pos.Line = min(pos.Line, len(lines))
+	switch {
+	case strings.Contains(msg, "tab") || strings.Contains(msg, "cannot start any token") && strings.Contains(lines[pos.Line-1], "\t"):
+		// The tab yaml.v3 trips over is the first one used for indenting,
+		// wherever yaml.v3 thinks it noticed it.
+		for i, l := range lines {
+			if indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]; strings.Contains(indent, "\t") {
+				pos = Pos{Line: i + 1, Col: strings.Index(indent, "\t") + 1}
+				msg = "found a tab character that violates indentation"
+				break
+			}
+		}
+	case strings.HasPrefix(msg, "unknown anchor '"):
+		name := strings.TrimSuffix(strings.TrimPrefix(msg, "unknown anchor '"), "' referenced")
+		if i := bytes.Index(data, []byte("*"+name)); i >= 0 {
+			pos = offsetPos(data, i)
+		}
+	case !yamlLine.MatchString(err.Error()):
+		// Reader errors carry no line; find the offending byte ourselves.
+		if i := badByte(data); i >= 0 {
+			pos = offsetPos(data, i)
+		}
+	}
+	hint := "fix the YAML syntax here"
+	for _, h := range syntaxHints {
+		if strings.Contains(msg, h.problem) {
+			hint = h.hint
+			break
+		}
+	}
+	return &Error{File: file, Pos: pos, Msg: "syntax error: " + msg + "; " + hint}
+}
+
+// badByte returns the offset of the first byte that is not valid UTF-8 or
+// is a control character YAML forbids, or -1.
+func badByte(data []byte) int {
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size == 1 || r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+// offsetPos converts a byte offset into a line and a column counted in
+// characters, as yaml.v3 counts them.
+func offsetPos(data []byte, off int) Pos {
+	before := data[:off]
+	lineStart := bytes.LastIndexByte(before, '\n') + 1
+	return Pos{Line: bytes.Count(before, []byte("\n")) + 1, Col: utf8.RuneCount(before[lineStart:]) + 1}
+}
