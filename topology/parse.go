@@ -29,7 +29,7 @@ func Load(path string) (*Topology, error) {
 // returns a valid topology, or every problem of the file joined with
 // errors.Join, each an *Error.
 func Parse(file string, data []byte) (*Topology, error) {
-	d := &decoder{file: file}
+	d := &decoder{file: file, budget: 10*len(data) + 10000}
 	root := d.document(data)
 	if root == nil {
 		return nil, joined(d.errs)
@@ -111,8 +111,9 @@ var (
 )
 
 type decoder struct {
-	file string
-	errs []*Error
+	file   string
+	errs   []*Error
+	budget int // values the walk may still visit
 }
 
 func (d *decoder) errorf(at Pos, format string, args ...any) {
@@ -194,7 +195,21 @@ func (d *decoder) scalar(n *yaml.Node, what, example string) (string, bool) {
 	return n.Value, true
 }
 
-func items(n *yaml.Node) []*yaml.Node {
+// spend charges the walk for the children of n. Aliases let a small file
+// stand for a huge tree, so the walk stops after visiting ten times more
+// values than the file could hold without them.
+func (d *decoder) spend(n *yaml.Node) bool {
+	d.budget -= len(n.Content)
+	if d.budget < 0 && d.budget+len(n.Content) >= 0 {
+		d.errorf(pos(n), "the aliases in this file expand to too many values; write the values out, or share them through defaults")
+	}
+	return d.budget >= 0
+}
+
+func (d *decoder) items(n *yaml.Node) []*yaml.Node {
+	if !d.spend(n) {
+		return nil
+	}
 	all := make([]*yaml.Node, len(n.Content))
 	for i, c := range n.Content {
 		all[i] = deref(c)
@@ -207,6 +222,9 @@ type pair struct{ key, val *yaml.Node }
 // pairs lists a mapping's entries. yaml.v3 keeps duplicate keys in a
 // yaml.Node, so they are reported here, and only the first is kept.
 func (d *decoder) pairs(m *yaml.Node, noun, where, hint string) []pair {
+	if !d.spend(m) {
+		return nil
+	}
 	first := map[string]int{}
 	var all []pair
 	for i := 0; i+1 < len(m.Content); i += 2 {
@@ -278,7 +296,7 @@ func (d *decoder) topology(root *yaml.Node) *rawTopology {
 	}
 	if p, ok := f["links"]; ok {
 		if d.shape(p.val, yaml.SequenceNode, "links", "links: [[r1:eth1, r2:eth1]]") {
-			for i, l := range items(p.val) {
+			for i, l := range d.items(p.val) {
 				t.links = append(t.links, d.link(l, i+1, &t.endsLost))
 			}
 		} else {
@@ -295,7 +313,12 @@ func (d *decoder) node(v *yaml.Node, label, example string, valid []string) *raw
 	if !d.shape(v, yaml.MappingNode, label, example) {
 		return n
 	}
-	for k, p := range d.fields(v, "in "+label, valid) {
+	f := d.fields(v, "in "+label, valid)
+	for _, k := range valid {
+		p, ok := f[k]
+		if !ok {
+			continue
+		}
 		n.keys[k] = pos(p.key)
 		switch k {
 		case "kind":
@@ -311,7 +334,7 @@ func (d *decoder) node(v *yaml.Node, label, example string, valid []string) *raw
 			n.addrsLost = len(d.errs) > before
 		case "routes":
 			if d.shape(p.val, yaml.SequenceNode, "routes of "+label, "routes: [{to: 10.0.0.0/8, via: 10.0.12.2}]") {
-				for i, r := range items(p.val) {
+				for i, r := range d.items(p.val) {
 					if route, ok := d.route(r, fmt.Sprintf("route %d of %s", i+1, label)); ok {
 						n.routes = append(n.routes, route)
 					}
@@ -354,7 +377,7 @@ func (d *decoder) interfaces(v *yaml.Node, label string) []rawIface {
 		iface := rawIface{name: name, pos: pos(p.key)}
 		where := label + " " + name
 		if d.shape(p.val, yaml.SequenceNode, "addresses of "+where, name+": [10.0.12.1/24]") {
-			for _, a := range items(p.val) {
+			for _, a := range d.items(p.val) {
 				if prefix, ok := d.address(a, where); ok {
 					iface.addrs = append(iface.addrs, rawAddr{prefix, pos(a)})
 				}
@@ -556,7 +579,7 @@ func (d *decoder) exec(v *yaml.Node, label string) []string {
 		return nil
 	}
 	var all []string
-	for _, c := range items(v) {
+	for _, c := range d.items(v) {
 		cmd, ok := d.scalar(c, "a command in exec of "+label, `"echo ready", in quotes if it holds ": "`)
 		if ok && strings.TrimSpace(cmd) == "" {
 			d.errorf(pos(c), `empty command in exec of %s; write a command line, e.g. "echo ready", or remove it`, label)
@@ -574,7 +597,7 @@ func (d *decoder) daemons(v *yaml.Node, label string) []string {
 		return nil
 	}
 	var all []string
-	for _, c := range items(v) {
+	for _, c := range d.items(v) {
 		name, ok := d.scalar(c, "a daemon of "+label, "bgpd")
 		switch {
 		case !ok || slices.Contains(alwaysDaemons, name):
@@ -620,7 +643,7 @@ func (d *decoder) link(v *yaml.Node, i int, endsLost *bool) rawLink {
 		*endsLost = true
 		return l
 	}
-	for _, e := range items(ends) {
+	for _, e := range d.items(ends) {
 		s, ok := d.scalar(e, "an end of "+what, "NODE:IFNAME, e.g. r1:eth1, with no space after the colon")
 		if !ok {
 			*endsLost = true

@@ -1,0 +1,39 @@
+# netlab: see README.md. Targets that start labs need root.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+BIN     := bin/netlab
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: build demo test unit integration fuzz bench lint clean
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/netlab
+
+# README command 1: install what is missing, bring the triangle up, show it
+# working, take it down.
+demo: build
+	./scripts/install-deps.sh demo
+	$(BIN) up labs/triangle.yaml
+	$(BIN) status
+	$(BIN) exec r1 -- ping -c1 r3
+	$(BIN) exec r2 -- ip -br address
+	$(BIN) down triangle
+
+# README command 2: the whole suite. Integration tests need root and fail
+# (not skip) without it when CI is set.
+test: lint
+	$(GO) test -count=1 ./...
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10s ./topology/
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10m ./topology/
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./test/
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,67 @@
+package test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// result is how a netlab command ended.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// netlab runs the netlab binary with args and returns how it ended.
+func netlab(t testing.TB, args ...string) result {
+	t.Helper()
+	return netlabIn(t, nil, args...)
+}
+
+// netlabIn is netlab with stdin.
+func netlabIn(t testing.TB, stdin io.Reader, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(netlabBin, args...)
+	cmd.Dir = repoRoot
+	cmd.Stdin = stdin
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("run netlab %s: %v", strings.Join(args, " "), err)
+	}
+	return r
+}
+
+// mustNetlab runs netlab and fails the test unless it exits 0.
+func mustNetlab(t testing.TB, args ...string) string {
+	t.Helper()
+	r := netlab(t, args...)
+	if r.code != 0 {
+		t.Fatalf("netlab %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r.stdout
+}
+
+// upLab brings file up with the CLI and takes it down when the test ends,
+// checking then that nothing is left. It returns the lab's name.
+func upLab(t *testing.T, file, name string) {
+	t.Helper()
+	before := takeSnapshot(t)
+	start := time.Now()
+	mustNetlab(t, "up", file)
+	t.Logf("up %s: %v", file, time.Since(start))
+	t.Cleanup(func() {
+		mustNetlab(t, "down", name)
+		assertNoLeftovers(t, before)
+	})
+}

@@ -1,0 +1,117 @@
+package test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/netlab-dev/netlab/nsproc"
+)
+
+// netlabBin is the netlab binary under test, built once by TestMain.
+var netlabBin string
+
+// repoRoot is the repository's top directory (labs/ lives there).
+var repoRoot string
+
+const reaperEnv = "NETLAB_TEST_REAPED"
+
+func TestMain(m *testing.M) {
+	// The test binary is re-executed as a node's init or supervisor when
+	// tests use the Go API.
+	if nsproc.Main() {
+		return
+	}
+	if os.Geteuid() == 0 && os.Getenv(reaperEnv) == "" {
+		os.Exit(reapWhileRunning())
+	}
+	_, file, _, _ := runtime.Caller(0)
+	repoRoot = filepath.Dir(filepath.Dir(file))
+	code := 1
+	if os.Geteuid() == 0 {
+		dir, err := os.MkdirTemp("", "netlab-test-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		netlabBin = filepath.Join(dir, "netlab")
+		build := exec.Command("go", "build", "-o", netlabBin, "./cmd/netlab")
+		build.Dir = repoRoot
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "build netlab: %v\n", err)
+			os.Exit(1)
+		}
+		code = m.Run()
+		os.RemoveAll(dir)
+	} else {
+		code = m.Run()
+	}
+	os.Exit(code)
+}
+
+// reapWhileRunning runs the tests in a child and reaps every orphan that
+// lands here meanwhile. A lab's supervisor outlives the `netlab up` that
+// started it; when the machine's PID 1 does not reap (as in some sandboxes)
+// it would stay a zombie after down, and the leak checks could not tell it
+// from a real leak. As a child subreaper, this process is where such
+// orphans go instead.
+func reapWhileRunning() int {
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		fmt.Fprintf(os.Stderr, "set child subreaper: %v\n", err)
+		return 1
+	}
+	cmd := exec.Command("/proc/self/exe", os.Args[1:]...)
+	cmd.Env = append(os.Environ(), reaperEnv+"=1")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "start tests: %v\n", err)
+		return 1
+	}
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 1
+		}
+		if pid == cmd.Process.Pid {
+			if ws.Signaled() {
+				return 128 + int(ws.Signal())
+			}
+			return ws.ExitStatus()
+		}
+	}
+}
+
+// needRoot skips a test that needs root, or fails it when CI is set.
+func needRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("this test needs root, and CI is set: run the suite as root")
+	}
+	t.Skip("needs root (run as root; in CI this fails instead)")
+}
+
+// needCommand skips a test whose tool is missing, or fails it when CI is
+// set: .ci/run installs every tool the suite uses.
+func needCommand(t testing.TB, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err == nil {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is not installed, and CI is set: .ci/run must install it", name)
+	}
+	t.Skipf("%s is not installed", name)
+}
