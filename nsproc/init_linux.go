@@ -28,6 +28,7 @@ func initMain(args []string) int {
 		return 2
 	}
 	node, hostname := args[0], args[1]
+	setProcessName("netlab-init")
 	// Before anything can fork: a signal to PID 1 without a handler is
 	// dropped, so these are the only way to stop the node from inside.
 	stop := make(chan os.Signal, 1)
@@ -77,6 +78,7 @@ func setupNode(hostname string, layer *os.File) error {
 		{"tmpfs", "/var/tmp", unix.MS_NOSUID | unix.MS_NODEV, "mode=1777", true},
 		{"tmpfs", "/var/run", unix.MS_NOSUID | unix.MS_NODEV, "mode=0755", true},
 		{"tmpfs", "/dev/shm", unix.MS_NOSUID | unix.MS_NODEV, "mode=1777", true},
+		{"tmpfs", "/root", unix.MS_NOSUID | unix.MS_NODEV, "mode=0700", true},
 	} {
 		if m.optional && !isRealDir(m.target) {
 			continue

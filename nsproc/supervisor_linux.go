@@ -234,6 +234,7 @@ func (s *Supervisor) Kill() error {
 // supervisorMain is the lab supervisor: PID 1 of the lab's PID namespace,
 // root of its user namespace. fd 3 is its control connection.
 func supervisorMain(args []string) int {
+	setProcessName("netlab-super")
 	fc, err := net.FileConn(os.NewFile(3, "control"))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "netlab supervisor: control socket: %v\n", err)

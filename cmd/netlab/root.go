@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/netlab-dev/netlab/netlab"
 	"github.com/netlab-dev/netlab/topology"
 )
 
@@ -70,7 +71,7 @@ func run(args []string) int {
 			fmt.Fprintln(os.Stderr, e)
 		}
 		return exitUsage
-	case isCobraUsage(err):
+	case isCobraUsage(err) || errors.Is(err, netlab.ErrBadName):
 		fmt.Fprintf(os.Stderr, "netlab: %v\n", err)
 		return exitUsage
 	}

@@ -1,0 +1,140 @@
+package test
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// TestExec checks that stdio, exit codes and the environment pass through
+// `netlab exec`, and that mistakes are named.
+func TestExec(t *testing.T) {
+	needRoot(t)
+	upLab(t, "labs/triangle.yaml", "triangle")
+
+	if r := netlab(t, "exec", "r1", "--", "sh", "-c", "exit 7"); r.code != 7 {
+		t.Errorf("exit 7: got %d", r.code)
+	}
+	if r := netlab(t, "exec", "r1", "--", "sh", "-c", "kill -TERM $$"); r.code != 128+15 {
+		t.Errorf("killed by SIGTERM: got exit %d, want 143", r.code)
+	}
+	r := netlab(t, "exec", "r1", "--", "nosuchcommand-42", "x")
+	if r.code != 127 || !strings.Contains(r.stderr, "nosuchcommand-42") {
+		t.Errorf("missing binary: exit %d, stderr %q; want 127 naming it", r.code, r.stderr)
+	}
+	if r := netlab(t, "exec", "r1", "--", "/etc/hostname"); r.code != 126 {
+		t.Errorf("not executable: exit %d, want 126 (%s)", r.code, r.stderr)
+	}
+	r = netlab(t, "exec", "r9", "--", "true")
+	if r.code == 0 || !strings.Contains(r.stderr, `"r9"`) {
+		t.Errorf("unknown node: exit %d, stderr %q; want an error naming r9", r.code, r.stderr)
+	}
+	r = netlab(t, "exec", "--lab", "nosuchlab", "r1", "--", "true")
+	if r.code == 0 || !strings.Contains(r.stderr, "nosuchlab") {
+		t.Errorf("unknown lab: exit %d, stderr %q", r.code, r.stderr)
+	}
+
+	r = netlabIn(t, strings.NewReader("through stdin\n"), "exec", "r2", "--", "cat")
+	if r.code != 0 || r.stdout != "through stdin\n" {
+		t.Errorf("stdin to cat: exit %d, stdout %q", r.code, r.stdout)
+	}
+	r = netlab(t, "exec", "r2", "--", "sh", "-c", "echo out; echo err >&2")
+	if r.stdout != "out\n" || r.stderr != "err\n" {
+		t.Errorf("stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	if got := mustNetlab(t, "exec", "triangle/r3", "--", "hostname"); got != "r3\n" {
+		t.Errorf("LAB/NODE form: %q", got)
+	}
+	if got := mustNetlab(t, "exec", "--lab", "triangle", "r3", "--", "hostname"); got != "r3\n" {
+		t.Errorf("--lab form: %q", got)
+	}
+
+	os.Setenv("NETLAB_TEST_LEAK", "1")
+	defer os.Unsetenv("NETLAB_TEST_LEAK")
+	env := mustNetlab(t, "exec", "--env", "FOO=bar", "r1", "--", "env")
+	if strings.Contains(env, "NETLAB_TEST_LEAK") {
+		t.Errorf("the caller's environment leaked into the node:\n%s", env)
+	}
+	for _, want := range []string{"FOO=bar", "HOME=/root", "PATH="} {
+		if !strings.Contains(env, want) {
+			t.Errorf("environment lacks %s:\n%s", want, env)
+		}
+	}
+}
+
+// TestShell drives `netlab shell` through a pty, as a person would.
+func TestShell(t *testing.T) {
+	needRoot(t)
+	upLab(t, "labs/triangle.yaml", "triangle")
+	cmd := exec.Command(netlabBin, "shell", "r2")
+	cmd.Env = append(os.Environ(), "TERM=dumb")
+	ptmx, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	var out bytes.Buffer
+	done := make(chan struct{})
+	go func() {
+		io.Copy(&out, ptmx)
+		close(done)
+	}()
+	io.WriteString(ptmx, "echo tty=$(tty | cut -c1-9) host=$(hostname)\n")
+	io.WriteString(ptmx, "exit 3\n")
+	werr := make(chan error, 1)
+	go func() { werr <- cmd.Wait() }()
+	select {
+	case err := <-werr:
+		var ee *exec.ExitError
+		if err == nil || !asExit(err, &ee) || ee.ExitCode() != 3 {
+			t.Errorf("shell exit: %v, want exit status 3", err)
+		}
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("shell did not exit; output so far:\n%s", out.String())
+	}
+	ptmx.Close()
+	<-done
+	if !strings.Contains(out.String(), "tty=/dev/pts/ host=r2") {
+		t.Errorf("shell output lacks a pty and the node's hostname:\n%s", out.String())
+	}
+}
+
+func asExit(err error, target **exec.ExitError) bool {
+	e, ok := err.(*exec.ExitError)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+// TestUpTwice: a second up of a running lab fails clearly and leaves the
+// running one working.
+func TestUpTwice(t *testing.T) {
+	needRoot(t)
+	needCommand(t, "ping")
+	upLab(t, "labs/triangle.yaml", "triangle")
+	r := netlab(t, "up", "labs/triangle.yaml")
+	if r.code != 1 || !strings.Contains(r.stderr, "already up") {
+		t.Errorf("second up: exit %d, stderr %q; want 1 and 'already up'", r.code, r.stderr)
+	}
+	mustNetlab(t, "exec", "r1", "--", "ping", "-c1", "-W2", "r3")
+}
+
+// TestDownIdempotent: down of a lab that is not up succeeds; a bad name is
+// a usage error.
+func TestDownIdempotent(t *testing.T) {
+	needRoot(t)
+	if r := netlab(t, "down", "no-such-lab"); r.code != 0 {
+		t.Errorf("down of a lab that is not up: exit %d: %s", r.code, r.stderr)
+	}
+	if r := netlab(t, "down", "../etc"); r.code != 2 {
+		t.Errorf("down ../etc: exit %d, want 2: %s", r.code, r.stderr)
+	}
+}
