@@ -1,0 +1,22 @@
+// Package netlab brings labs up and down: it plans a lab from a validated
+// topology, starts its nodes (package nsproc), wires them (package
+// netlab/wire), records every step in a state directory, and answers status
+// and exec from that state alone, never from the topology file.
+//
+// State of lab L lives in /run/netlab/L/ (root only):
+//
+//	state.json      the lab as resolved plus its runtime facts, written
+//	                atomically before anything depends on them
+//	NODE.sock       each node's exec socket, served by the node's init
+//	nodes/NODE/     files the node binds over the host's (/etc/hosts, ...)
+//	supervisor.log  what the supervisor and node inits printed
+//
+// Locking: /run/netlab itself is flocked only while a lab directory is
+// created or its uid range chosen; a lab's directory is flocked for the
+// whole of an up or a down, so two of them on one lab never interleave.
+//
+// Up is all-or-nothing: on any error, or when its context is cancelled, it
+// removes what it made before returning. If up is killed outright, the lab
+// supervisor notices its control connection close and takes every node
+// process with it; Down removes the rest from state.json.
+package netlab

@@ -1,0 +1,84 @@
+package netlab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+)
+
+// Down takes lab name down from its state: it ends the lab's processes,
+// unregisters its network namespaces and removes its state. A lab that is
+// not up is not an error. Down waits while an up or down of the same lab
+// holds its lock, until ctx ends.
+func Down(ctx context.Context, name string) error {
+	if err := needRoot("down"); err != nil {
+		return err
+	}
+	if err := checkLabName(name); err != nil {
+		return err
+	}
+	lock, err := lockDir(ctx, labDir(name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.unlock()
+	st, err := readState(name)
+	if err != nil {
+		// Up writes state.json right after it makes the directory, under
+		// the lock we now hold: without one, nothing else was made.
+		if !errors.Is(err, ErrNoLab) {
+			return err
+		}
+		st = &State{Name: name}
+	}
+	return teardown(st)
+}
+
+// DownAll takes down every lab that has state, and nothing else.
+func DownAll(ctx context.Context) error {
+	names, err := Labs()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, name := range names {
+		if err := Down(ctx, name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// teardown removes what st names. It goes on after an error and returns
+// all of them: a half-removed lab is worse than a slow one.
+func teardown(st *State) error {
+	var errs []error
+	// The supervisor is PID 1 of the PID namespace that holds every node:
+	// once it is gone, so is every process of the lab.
+	if err := st.Supervisor.kill(killTimeout); err != nil {
+		errs = append(errs, fmt.Errorf("lab supervisor: %w", err))
+	}
+	for _, n := range st.Nodes {
+		if err := n.Init.kill(killTimeout); err != nil {
+			errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
+		}
+		if n.NetNSInode != 0 {
+			if err := unregisterNetns(n.NetNS, n.NetNSInode); err != nil {
+				errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
+			}
+		}
+	}
+	if len(errs) == 0 {
+		if err := os.RemoveAll(labDir(st.Name)); err != nil {
+			errs = append(errs, fmt.Errorf("remove state: %w", err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("lab %s: %w", st.Name, err)
+	}
+	return nil
+}

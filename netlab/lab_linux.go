@@ -1,0 +1,150 @@
+package netlab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/netlab-dev/netlab/nsproc"
+)
+
+// Lab is a lab that has state on this machine.
+type Lab struct {
+	state *State
+}
+
+// Open returns the lab called name from its state.
+func Open(name string) (*Lab, error) {
+	if err := checkLabName(name); err != nil {
+		return nil, err
+	}
+	st, err := readState(name)
+	if err != nil {
+		return nil, err
+	}
+	return &Lab{state: st}, nil
+}
+
+// Name is the lab's name.
+func (l *Lab) Name() string { return l.state.Name }
+
+// Nodes lists the lab's node names in topology order.
+func (l *Lab) Nodes() []string {
+	var out []string
+	for _, n := range l.state.Nodes {
+		out = append(out, n.Name)
+	}
+	return out
+}
+
+// Down takes the lab down.
+func (l *Lab) Down(ctx context.Context) error { return Down(ctx, l.state.Name) }
+
+// Exec runs cmd in node and returns its exit code; see nsproc.Run.
+func (l *Lab) Exec(ctx context.Context, node string, cmd nsproc.Command) (int, error) {
+	if l.state.node(node) == nil {
+		return 0, unknownNode(l.state, node)
+	}
+	return nsproc.Run(ctx, socketPath(l.state.Name, node), cmd, nil)
+}
+
+// Exec runs cmd in node of lab, relaying signals to it; see nsproc.Run. It
+// reads the lab's state only when the node cannot be reached, to say why.
+func Exec(ctx context.Context, lab, node string, cmd nsproc.Command, signals <-chan os.Signal) (int, error) {
+	if err := checkLabName(lab); err != nil {
+		return 0, err
+	}
+	sock := socketPath(lab, node)
+	if _, err := os.Stat(sock); err != nil {
+		st, serr := readState(lab)
+		if serr != nil {
+			return 0, serr
+		}
+		if st.node(node) == nil {
+			return 0, unknownNode(st, node)
+		}
+		return 0, fmt.Errorf("node %s of lab %s has no exec socket: %w", node, lab, err)
+	}
+	code, err := nsproc.Run(ctx, sock, cmd, signals)
+	if err != nil && !errors.As(err, new(*nsproc.ExitError)) {
+		return code, fmt.Errorf("node %s/%s: %w", lab, node, err)
+	}
+	return code, err
+}
+
+func unknownNode(st *State, node string) error {
+	var names []string
+	for _, n := range st.Nodes {
+		names = append(names, n.Name)
+	}
+	return fmt.Errorf("%w: lab %s has no node %q (nodes: %s)", ErrBadName, st.Name, node, strings.Join(names, ", "))
+}
+
+// Labs lists the names of labs that have state, sorted.
+func Labs() ([]string, error) {
+	entries, err := os.ReadDir(StateRoot)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list labs: %w", err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() && checkLabName(e.Name()) == nil {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// ResolveNode turns a node argument into lab and node: "LAB/NODE", or NODE
+// of the lab given, or of the only lab that is up.
+func ResolveNode(arg, lab string) (string, string, error) {
+	if l, n, ok := strings.Cut(arg, "/"); ok {
+		if lab != "" && lab != l {
+			return "", "", fmt.Errorf("node %s names lab %s but --lab says %s", arg, l, lab)
+		}
+		return l, n, nil
+	}
+	if lab != "" {
+		return lab, arg, nil
+	}
+	labs, err := Labs()
+	if err != nil {
+		return "", "", err
+	}
+	switch len(labs) {
+	case 0:
+		return "", "", errors.New("no lab is up; start one with: netlab up FILE")
+	case 1:
+		return labs[0], arg, nil
+	}
+	return "", "", fmt.Errorf("several labs are up (%s); say which with --lab LAB or LAB/%s", strings.Join(labs, ", "), arg)
+}
+
+// DefaultPath is PATH in a node unless the caller sets another.
+const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Env is the clean environment of a command in a node: PATH, HOME, TERM
+// when the caller has one, then extra (KEY=VALUE) pairs added or overriding.
+func Env(extra []string) []string {
+	env := map[string]string{"PATH": DefaultPath, "HOME": "/root"}
+	if t := os.Getenv("TERM"); t != "" {
+		env["TERM"] = t
+	}
+	for _, kv := range extra {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}

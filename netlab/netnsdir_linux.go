@@ -1,0 +1,86 @@
+package netlab
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// netnsDir is where iproute2 looks for named network namespaces.
+const netnsDir = "/run/netns"
+
+// prepareNetnsDir makes /run/netns a shared mount of itself, as `ip netns
+// add` does, so that a namespace bound there is visible in every mount
+// namespace that later copies the host's (`ip netns exec` among them).
+func prepareNetnsDir() error {
+	if err := os.MkdirAll(netnsDir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", netnsDir, err)
+	}
+	err := unix.Mount("", netnsDir, "none", unix.MS_SHARED|unix.MS_REC, "")
+	if errors.Is(err, unix.EINVAL) {
+		// Not a mount point yet: make it one, then share it.
+		if err = unix.Mount(netnsDir, netnsDir, "none", unix.MS_BIND|unix.MS_REC, ""); err == nil {
+			err = unix.Mount("", netnsDir, "none", unix.MS_SHARED|unix.MS_REC, "")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("make %s a shared mount: %w", netnsDir, os.NewSyscallError("mount", err))
+	}
+	return nil
+}
+
+// registerNetns binds the network namespace of pid to /run/netns/NAME. It
+// fails if that name is taken.
+func registerNetns(name string, pid int) error {
+	path := filepath.Join(netnsDir, name)
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("network namespace name %s is taken (see ip netns list)", name)
+	}
+	if err != nil {
+		return fmt.Errorf("register netns %s: %w", name, err)
+	}
+	f.Close()
+	src := fmt.Sprintf("/proc/%d/ns/net", pid)
+	if err := unix.Mount(src, path, "none", unix.MS_BIND, ""); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("register netns %s: %w", name, os.NewSyscallError("mount", err))
+	}
+	return nil
+}
+
+// unregisterNetns removes /run/netns/NAME if the namespace bound there is
+// the one with inode ino: a name that another lab or a user took since is
+// left alone.
+func unregisterNetns(name string, ino uint64) error {
+	path := filepath.Join(netnsDir, name)
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		return fmt.Errorf("unregister netns %s: %w", name, os.NewSyscallError("stat", err))
+	}
+	if st.Ino != ino {
+		return nil
+	}
+	if err := unix.Unmount(path, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("unregister netns %s: %w", name, os.NewSyscallError("umount", err))
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("unregister netns %s: %w", name, err)
+	}
+	return nil
+}
+
+// netnsInode is the inode that identifies pid's network namespace.
+func netnsInode(pid int) (uint64, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/net", pid), &st); err != nil {
+		return 0, os.NewSyscallError("stat", err)
+	}
+	return st.Ino, nil
+}

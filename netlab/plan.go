@@ -1,0 +1,77 @@
+package netlab
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/netlab-dev/netlab/topology"
+)
+
+// hostsFile is /etc/hosts of every node of the lab: each node by its name
+// (its loopback addresses if it has any, else its first address of each
+// family) and each interface address as NODE-IFNAME.
+func hostsFile(t *topology.Topology) []byte {
+	var b bytes.Buffer
+	b.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
+	fmt.Fprintf(&b, "# lab %s, written by netlab\n", t.Name)
+	for _, n := range t.Nodes {
+		for _, a := range nodeAddrs(n) {
+			fmt.Fprintf(&b, "%s\t%s\n", a, n.Name)
+		}
+		for _, ifc := range n.Interfaces {
+			for _, p := range ifc.Addrs {
+				fmt.Fprintf(&b, "%s\t%s-%s\n", p.Addr(), n.Name, ifc.Name)
+			}
+		}
+	}
+	return b.Bytes()
+}
+
+// nodeAddrs are the addresses a node's name resolves to.
+func nodeAddrs(n *topology.Node) []netip.Addr {
+	var lo, first []netip.Addr
+	var have4, have6 bool
+	for _, ifc := range n.Interfaces {
+		for _, p := range ifc.Addrs {
+			a := p.Addr()
+			if ifc.Name == "lo" {
+				lo = append(lo, a)
+				continue
+			}
+			if a.Is4() && !have4 || a.Is6() && !have6 {
+				first = append(first, a)
+				have4 = have4 || a.Is4()
+				have6 = have6 || a.Is6()
+			}
+		}
+	}
+	if len(lo) > 0 {
+		return lo
+	}
+	return first
+}
+
+// macAddress derives an interface's MAC from lab, node and interface name,
+// so that captures and neighbour tables read the same on every run. The
+// address is unicast and locally administered.
+func macAddress(lab, node, ifname string) net.HardwareAddr {
+	sum := sha256.Sum256([]byte(lab + "\x00" + node + "\x00" + ifname))
+	mac := net.HardwareAddr(sum[:6])
+	mac[0] = mac[0]&^0x01 | 0x02
+	return mac
+}
+
+// kindSysctls are what a node's kind turns on before its own sysctls apply.
+func kindSysctls(k topology.Kind) []topology.KeyValue {
+	if !k.Forwards() {
+		return nil
+	}
+	return []topology.KeyValue{
+		{Key: "net.ipv4.ip_forward", Value: "1"},
+		{Key: "net.ipv6.conf.all.forwarding", Value: "1"},
+		{Key: "net.ipv6.conf.default.forwarding", Value: "1"},
+	}
+}

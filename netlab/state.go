@@ -1,0 +1,136 @@
+package netlab
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"github.com/netlab-dev/netlab/topology"
+)
+
+// StateRoot holds one directory per lab.
+const StateRoot = "/run/netlab"
+
+// Phase is how far a lab got.
+type Phase string
+
+const (
+	PhaseStarting Phase = "starting" // up is running, or was killed while it ran
+	PhaseUp       Phase = "up"       // up finished: every node wired
+)
+
+// State is what state.json holds: the lab as resolved plus what its
+// processes and namespaces are. Down needs nothing else.
+type State struct {
+	Name       string             `json:"name"`
+	File       string             `json:"file"`
+	Phase      Phase              `json:"phase"`
+	IDs        IDRange            `json:"ids"`
+	Supervisor *Proc              `json:"supervisor,omitempty"`
+	Topology   *topology.Topology `json:"topology"`
+	Nodes      []NodeState        `json:"nodes"`
+}
+
+// NodeState is a node's runtime facts, known once its init reported ready.
+type NodeState struct {
+	Name       string `json:"name"`
+	Init       *Proc  `json:"init,omitempty"`
+	NetNS      string `json:"netns"`                 // name under /run/netns
+	NetNSInode uint64 `json:"netns_inode,omitempty"` // to never unregister a netns that is not ours
+}
+
+// Proc identifies a process across pid reuse.
+type Proc struct {
+	Pid       int    `json:"pid"`
+	StartTime uint64 `json:"start_time"` // field 22 of /proc/PID/stat
+}
+
+// IDRange is the host uid/gid range that root of the lab's user namespace
+// maps to: host ids First .. First+Count-1.
+type IDRange struct {
+	First uint32 `json:"first"`
+	Count uint32 `json:"count"`
+}
+
+var labNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$`)
+
+// ErrBadName is wrapped by errors about a lab or node name that cannot exist.
+var ErrBadName = errors.New("bad name")
+
+// checkLabName keeps a name from escaping StateRoot or colliding with its files.
+func checkLabName(name string) error {
+	if !labNameRE.MatchString(name) {
+		return fmt.Errorf("%w: lab %q: use lower-case letters, digits and '-', at most 32", ErrBadName, name)
+	}
+	return nil
+}
+
+func labDir(name string) string    { return filepath.Join(StateRoot, name) }
+func statePath(name string) string { return filepath.Join(labDir(name), "state.json") }
+func socketPath(lab, node string) string {
+	return filepath.Join(labDir(lab), node+".sock")
+}
+func layerDir(lab, node string) string { return filepath.Join(labDir(lab), "nodes", node) }
+
+// netnsName is the name iproute2 shows for a node's network namespace.
+func netnsName(lab, node string) string { return lab + "-" + node }
+
+// ErrNoLab is returned for a lab that has no state.
+var ErrNoLab = errors.New("no such lab")
+
+// readState reads a lab's state.json.
+func readState(name string) (*State, error) {
+	b, err := os.ReadFile(statePath(name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("lab %s: %w", name, ErrNoLab)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read state of lab %s: %w", name, err)
+	}
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("state of lab %s is corrupt (%s): %w", name, statePath(name), err)
+	}
+	return &s, nil
+}
+
+// write replaces state.json atomically: readers see the old or the new
+// file, never a part of one.
+func (s *State) write() error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	path := statePath(s.Name)
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("write state: %w", err)
+	}
+	// No fsync: /run is a tmpfs on a real machine and state does not
+	// outlive a reboot, when the namespaces it names are gone too.
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	return nil
+}
+
+// node returns the state of the named node, or nil.
+func (s *State) node(name string) *NodeState {
+	for i := range s.Nodes {
+		if s.Nodes[i].Name == name {
+			return &s.Nodes[i]
+		}
+	}
+	return nil
+}

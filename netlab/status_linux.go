@@ -1,0 +1,182 @@
+package netlab
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"sort"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"github.com/netlab-dev/netlab/topology"
+)
+
+// LabStatus is what status reports of one lab.
+type LabStatus struct {
+	Name  string `json:"name"`
+	File  string `json:"file"`
+	State string `json:"state"` // up, starting, stopping, broken
+	// Problem says what is wrong with a broken lab and what to do.
+	Problem    string       `json:"problem,omitempty"`
+	Supervisor int          `json:"supervisor_pid,omitempty"`
+	Nodes      []NodeStatus `json:"nodes"`
+}
+
+// NodeStatus is one node as it is now.
+type NodeStatus struct {
+	Name       string            `json:"name"`
+	Kind       string            `json:"kind"`
+	Pid        int               `json:"pid,omitempty"`
+	Running    bool              `json:"running"`
+	NetNS      string            `json:"netns"`
+	Interfaces []InterfaceStatus `json:"interfaces"`
+}
+
+// InterfaceStatus is one interface as the kernel reports it now.
+type InterfaceStatus struct {
+	Name      string   `json:"name"`
+	State     string   `json:"state"` // up, down, no-carrier
+	MTU       int      `json:"mtu"`
+	MAC       string   `json:"mac,omitempty"`
+	Addresses []string `json:"addresses"`
+	Peer      string   `json:"peer,omitempty"` // NODE:IFNAME at the other end
+}
+
+// Status reports the labs named, or every lab when none is.
+func Status(names ...string) ([]LabStatus, error) {
+	if len(names) == 0 {
+		var err error
+		if names, err = Labs(); err != nil {
+			return nil, err
+		}
+	}
+	var out []LabStatus
+	for _, name := range names {
+		if err := checkLabName(name); err != nil {
+			return nil, err
+		}
+		st, err := readState(name)
+		if err != nil {
+			if _, serr := os.Stat(labDir(name)); serr == nil {
+				out = append(out, LabStatus{Name: name, State: "broken",
+					Problem: fmt.Sprintf("%v; remove it with: netlab down %s", err, name)})
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, labStatus(st))
+	}
+	return out, nil
+}
+
+func labStatus(st *State) LabStatus {
+	ls := LabStatus{Name: st.Name, File: st.File, State: string(st.Phase)}
+	supervisorAlive := st.Supervisor.alive()
+	if st.Supervisor != nil {
+		ls.Supervisor = st.Supervisor.Pid
+	}
+	switch {
+	case busy(labDir(st.Name)):
+		if st.Phase == PhaseUp {
+			ls.State = "stopping"
+		}
+	case st.Phase != PhaseUp:
+		ls.State = "broken"
+		ls.Problem = "up did not finish (killed?); remove what it made with: netlab down " + st.Name
+	case !supervisorAlive:
+		ls.State = "broken"
+		ls.Problem = "the lab's processes are gone; remove the rest with: netlab down " + st.Name
+	}
+	peers := map[string]string{}
+	for _, l := range st.Topology.Links {
+		a, b := l.Endpoints[0].String(), l.Endpoints[1].String()
+		peers[a], peers[b] = b, a
+	}
+	for i, n := range st.Topology.Nodes {
+		rt := st.Nodes[i]
+		ns := NodeStatus{Name: n.Name, Kind: string(n.Kind), NetNS: rt.NetNS}
+		if rt.Init != nil {
+			ns.Pid = rt.Init.Pid
+			ns.Running = rt.Init.alive()
+		}
+		if ns.Running {
+			ns.Interfaces = liveInterfaces(rt.Init.Pid, n, peers)
+		}
+		ls.Nodes = append(ls.Nodes, ns)
+	}
+	if ls.State == string(PhaseUp) {
+		for _, n := range ls.Nodes {
+			if !n.Running {
+				ls.State = "broken"
+				ls.Problem = fmt.Sprintf("node %s is not running; remove the lab with: netlab down %s", n.Name, st.Name)
+				break
+			}
+		}
+	}
+	return ls
+}
+
+// liveInterfaces asks the node's kernel for its interfaces and addresses.
+// A node that cannot be asked shows none: status reports, it does not fail.
+// They come in the topology's order, lo first, others after.
+func liveInterfaces(pid int, node *topology.Node, peers map[string]string) []InterfaceStatus {
+	ns, err := netns.GetFromPath(fmt.Sprintf("/proc/%d/ns/net", pid))
+	if err != nil {
+		return nil
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return nil
+	}
+	defer h.Close()
+	links, err := h.LinkList()
+	if err != nil {
+		return nil
+	}
+	addrs, _ := h.AddrList(nil, netlink.FAMILY_ALL)
+	byIndex := map[int][]string{}
+	for _, a := range addrs {
+		if a.IP.IsLinkLocalUnicast() {
+			continue
+		}
+		byIndex[a.LinkIndex] = append(byIndex[a.LinkIndex], a.IPNet.String())
+	}
+	var out []InterfaceStatus
+	for _, l := range links {
+		a := l.Attrs()
+		is := InterfaceStatus{Name: a.Name, MTU: a.MTU, Addresses: byIndex[a.Index], Peer: peers[node.Name+":"+a.Name]}
+		if is.Addresses == nil {
+			is.Addresses = []string{}
+		}
+		if len(a.HardwareAddr) > 0 && a.Flags&net.FlagLoopback == 0 {
+			is.MAC = a.HardwareAddr.String()
+		}
+		switch {
+		case a.Flags&net.FlagUp == 0:
+			is.State = "down"
+		// Carrier from the device flags: operstate follows it only
+		// after the kernel's link watch runs, up to a second later.
+		case a.RawFlags&unix.IFF_LOWER_UP == 0:
+			is.State = "no-carrier"
+		default:
+			is.State = "up"
+		}
+		out = append(out, is)
+	}
+	rank := func(name string) int {
+		if name == "lo" {
+			return -1
+		}
+		for i, ifc := range node.Interfaces {
+			if ifc.Name == name {
+				return i
+			}
+		}
+		return len(node.Interfaces)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i].Name) < rank(out[j].Name) })
+	return out
+}

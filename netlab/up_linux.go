@@ -1,0 +1,421 @@
+package netlab
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/netlab-dev/netlab/netlab/parallel"
+	"github.com/netlab-dev/netlab/netlab/wire"
+	"github.com/netlab-dev/netlab/nsproc"
+	"github.com/netlab-dev/netlab/topology"
+)
+
+// UpOptions tune Up.
+type UpOptions struct {
+	// Parallel bounds how many nodes start, and how many netlink
+	// operations run, at once. 0 picks a default for this machine.
+	Parallel int
+}
+
+// ErrLabExists is returned by Up for a lab that already has state.
+var ErrLabExists = errors.New("lab exists")
+
+// killTimeout bounds how long teardown waits for a killed process to exit.
+const killTimeout = 10 * time.Second
+
+// Up brings the lab t describes up and returns it once every node runs and
+// is wired and every exec step succeeded. On any error, or when ctx ends
+// first, everything made so far is removed before Up returns.
+func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error) {
+	if err := needRoot("up"); err != nil {
+		return nil, err
+	}
+	if err := checkLabName(t.Name); err != nil {
+		return nil, err
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = 4 * runtime.NumCPU()
+	}
+	st, lock, err := createLab(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.unlock()
+	u := &bringup{st: st, opts: opts}
+	if err := u.run(ctx); err != nil {
+		if u.sup != nil {
+			u.sup.Kill()
+		}
+		if terr := teardown(st); terr != nil {
+			return nil, fmt.Errorf("%w (and cleaning up: %v)", err, terr)
+		}
+		return nil, err
+	}
+	return &Lab{state: st}, nil
+}
+
+// needRoot fails clearly when this process cannot manage namespaces.
+func needRoot(verb string) error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("netlab %s needs root (try: sudo netlab %s ...)", verb, verb)
+	}
+	return nil
+}
+
+// createLab makes the lab's state directory and first state.json, holding
+// the lock on StateRoot so that two ups never pick the same name or uid
+// range. It returns with the lab's own lock held.
+func createLab(ctx context.Context, t *topology.Topology) (*State, *lockedDir, error) {
+	if err := os.MkdirAll(StateRoot, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create %s: %w", StateRoot, err)
+	}
+	if err := os.Chmod(StateRoot, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("secure %s: %w", StateRoot, err)
+	}
+	root, err := lockDir(ctx, StateRoot)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer root.unlock()
+
+	dir := labDir(t.Name)
+	if _, err := os.Stat(dir); err == nil {
+		return nil, nil, existingLabError(t.Name)
+	}
+	var used []IDRange
+	names, err := Labs()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, name := range names {
+		if s, err := readState(name); err == nil {
+			used = append(used, s.IDs)
+		}
+	}
+	ids, err := pickIDRange(used)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create lab directory: %w", err)
+	}
+	lock, err := lockDir(ctx, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	st := &State{Name: t.Name, File: t.File, Phase: PhaseStarting, IDs: ids, Topology: t}
+	for _, n := range t.Nodes {
+		st.Nodes = append(st.Nodes, NodeState{Name: n.Name, NetNS: netnsName(t.Name, n.Name)})
+	}
+	if err := st.write(); err != nil {
+		lock.unlock()
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return st, lock, nil
+}
+
+// existingLabError says what is in the way of bringing lab name up.
+func existingLabError(name string) error {
+	if busy(labDir(name)) {
+		return fmt.Errorf("lab %s is being brought up or down by another netlab: %w", name, ErrLabExists)
+	}
+	st, err := readState(name)
+	if err == nil && st.Phase == PhaseUp && st.Supervisor.alive() {
+		return fmt.Errorf("lab %s is already up (from %s); take it down first: netlab down %s: %w", name, st.File, name, ErrLabExists)
+	}
+	return fmt.Errorf("lab %s has leftovers of a run that did not finish; remove them with: netlab down %s: %w", name, name, ErrLabExists)
+}
+
+// bringup is one run of Up.
+type bringup struct {
+	st   *State
+	opts UpOptions
+	sup  *nsproc.Supervisor
+}
+
+func (u *bringup) run(ctx context.Context) error {
+	t := u.st.Topology
+	log, err := os.OpenFile(filepath.Join(labDir(t.Name), "supervisor.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("open supervisor log: %w", err)
+	}
+	defer log.Close()
+	nodes, err := u.prepareNodes()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, n := range nodes {
+			n.Socket.Close()
+			n.Layer.Close()
+		}
+	}()
+
+	ids := u.st.IDs
+	u.sup, err = nsproc.StartSupervisor(nsproc.SupervisorConfig{
+		Lab: t.Name, UID: ids.First, GID: ids.First, IDCount: ids.Count, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	if u.st.Supervisor, err = procOf(u.sup.Pid()); err != nil {
+		return fmt.Errorf("lab supervisor: %w", err)
+	}
+	if err := u.st.write(); err != nil {
+		return err
+	}
+
+	pids := make([]int, len(nodes))
+	err = parallel.Each(ctx, len(nodes), u.opts.Parallel, func(i int) error {
+		pid, err := u.sup.Spawn(ctx, nodes[i])
+		if err != nil {
+			return err
+		}
+		pids[i] = pid
+		nodes[i].Socket.Close()
+		nodes[i].Layer.Close()
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("start nodes: %w", err)
+	}
+	hostNetNS, err := netnsInode(os.Getpid())
+	if err != nil {
+		return err
+	}
+	for i := range u.st.Nodes {
+		ns := &u.st.Nodes[i]
+		if ns.Init, err = procOf(pids[i]); err != nil {
+			return fmt.Errorf("node %s: %w", ns.Name, err)
+		}
+		if ns.NetNSInode, err = netnsInode(pids[i]); err != nil {
+			return fmt.Errorf("node %s: %w", ns.Name, err)
+		}
+		// Everything after this writes into the node's namespace: a
+		// wrong pid must never turn that into writing into the host's.
+		if ppid, err := parentPid(pids[i]); err != nil || ppid != u.sup.Pid() || ns.NetNSInode == hostNetNS {
+			return fmt.Errorf("node %s: process %d is not the node's init (parent %d, err %v); refusing to wire it", ns.Name, pids[i], ppid, err)
+		}
+	}
+	// Recorded before any name is registered: down unregisters only
+	// names bound to a namespace it knows.
+	if err := u.st.write(); err != nil {
+		return err
+	}
+	if err := prepareNetnsDir(); err != nil {
+		return err
+	}
+	for _, ns := range u.st.Nodes {
+		if err := registerNetns(ns.NetNS, ns.Init.Pid); err != nil {
+			return fmt.Errorf("node %s: %w", ns.Name, err)
+		}
+	}
+	if err := u.wire(ctx); err != nil {
+		return err
+	}
+	if err := u.runExecSteps(ctx); err != nil {
+		return err
+	}
+	if err := u.sup.Detach(); err != nil {
+		return err
+	}
+	u.sup = nil
+	u.st.Phase = PhaseUp
+	return u.st.write()
+}
+
+// prepareNodes makes each node's exec socket and layer directory, owned so
+// that the node's root can use them and nobody else on the host can.
+func (u *bringup) prepareNodes() ([]nsproc.NodeConfig, error) {
+	t := u.st.Topology
+	hosts := hostsFile(t)
+	uid := int(u.st.IDs.First)
+	if err := os.Mkdir(filepath.Join(labDir(t.Name), "nodes"), 0o711); err != nil {
+		return nil, fmt.Errorf("create node directories: %w", err)
+	}
+	var out []nsproc.NodeConfig
+	fail := func(err error) ([]nsproc.NodeConfig, error) {
+		for _, n := range out {
+			n.Socket.Close()
+			n.Layer.Close()
+		}
+		return nil, err
+	}
+	for _, n := range t.Nodes {
+		dir := layerDir(t.Name, n.Name)
+		files := map[string][]byte{"hosts": hosts, "hostname": []byte(n.Name + "\n")}
+		if err := makeLayer(dir, uid, files); err != nil {
+			return fail(fmt.Errorf("node %s: %w", n.Name, err))
+		}
+		layer, err := cloneMount(dir)
+		if err != nil {
+			return fail(fmt.Errorf("node %s: %w", n.Name, err))
+		}
+		sock, err := listenExec(socketPath(t.Name, n.Name))
+		if err != nil {
+			layer.Close()
+			return fail(fmt.Errorf("node %s: %w", n.Name, err))
+		}
+		out = append(out, nsproc.NodeConfig{
+			Name: t.Name + "/" + n.Name, Hostname: n.Name, Socket: sock, Layer: layer,
+		})
+	}
+	return out, nil
+}
+
+// makeLayer makes a node's layer directory: the upper and work directories
+// of its /etc overlay, owned by the node's root, with files written in the
+// upper one (paths relative to /etc).
+func makeLayer(dir string, uid int, files map[string][]byte) error {
+	upper := filepath.Join(dir, nsproc.LayerUpper)
+	for _, d := range []string{dir, upper, filepath.Join(dir, nsproc.LayerWork)} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return err
+		}
+		if err := os.Chown(d, uid, uid); err != nil {
+			return err
+		}
+	}
+	for name, content := range files {
+		p := filepath.Join(upper, name)
+		if err := os.WriteFile(p, content, 0o644); err != nil {
+			return err
+		}
+		if err := os.Chown(p, uid, uid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cloneMount returns dir as a detached mount (open_tree), which the node's
+// init can attach in its own mount namespace although it could not reach
+// dir by path.
+func cloneMount(dir string) (*os.File, error) {
+	fd, err := unix.OpenTree(unix.AT_FDCWD, dir, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("clone %s: %w", dir, os.NewSyscallError("open_tree", err))
+	}
+	return os.NewFile(uintptr(fd), dir), nil
+}
+
+// listenExec makes a node's exec socket, reachable by host root only.
+func listenExec(path string) (*os.File, error) {
+	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: path, Net: "unixpacket"})
+	if err != nil {
+		return nil, fmt.Errorf("exec socket: %w", err)
+	}
+	l.SetUnlinkOnClose(false)
+	defer l.Close()
+	if err := os.Chmod(path, 0o600); err != nil {
+		return nil, fmt.Errorf("exec socket: %w", err)
+	}
+	f, err := l.File()
+	if err != nil {
+		return nil, fmt.Errorf("exec socket: %w", err)
+	}
+	return f, nil
+}
+
+// wire creates the links and configures every node's network.
+func (u *bringup) wire(ctx context.Context) error {
+	t := u.st.Topology
+	byName := map[string]*wire.Node{}
+	var nodes []*wire.Node
+	for i, n := range t.Nodes {
+		f, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", u.st.Nodes[i].Init.Pid))
+		if err != nil {
+			return fmt.Errorf("node %s: %w", n.Name, err)
+		}
+		defer f.Close()
+		wn := &wire.Node{Name: n.Name, NetNS: f, Bridge: n.Kind == topology.KindBridge}
+		for _, ifc := range n.Interfaces {
+			wn.Interfaces = append(wn.Interfaces, wire.Interface{Name: ifc.Name, Addrs: ifc.Addrs})
+		}
+		for _, r := range n.Routes {
+			wn.Routes = append(wn.Routes, wire.Route{To: r.To, Via: r.Via})
+		}
+		for _, kv := range append(kindSysctls(n.Kind), n.Sysctls...) {
+			wn.Sysctls = append(wn.Sysctls, wire.Sysctl{Key: kv.Key, Value: kv.Value})
+		}
+		byName[n.Name] = wn
+		nodes = append(nodes, wn)
+	}
+	var links []*wire.Link
+	for _, l := range t.Links {
+		end := func(e topology.Endpoint) wire.End {
+			return wire.End{Node: byName[e.Node], Name: e.Interface, MAC: macAddress(t.Name, e.Node, e.Interface)}
+		}
+		links = append(links, &wire.Link{A: end(l.Endpoints[0]), B: end(l.Endpoints[1]), MTU: l.MTU})
+	}
+	return wire.Wire(ctx, nodes, links, u.opts.Parallel)
+}
+
+// runExecSteps runs each node's exec steps in order, nodes in parallel. A
+// failing step fails up with its output.
+func (u *bringup) runExecSteps(ctx context.Context) error {
+	t := u.st.Topology
+	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
+		n := t.Nodes[i]
+		for _, step := range n.Exec {
+			out, code, err := u.runStep(ctx, n.Name, step)
+			if err != nil {
+				return fmt.Errorf("node %s: exec %q: %w", n.Name, step, err)
+			}
+			if code != 0 {
+				msg := strings.TrimSpace(string(out))
+				if msg == "" {
+					msg = "no output"
+				}
+				return fmt.Errorf("node %s: exec %q exited %d: %s", n.Name, step, code, oneLine(msg))
+			}
+		}
+		return nil
+	})
+}
+
+// runStep runs one exec step with its stdout and stderr captured together.
+func (u *bringup) runStep(ctx context.Context, node, step string) ([]byte, int, error) {
+	out, err := os.CreateTemp("", "netlab-exec-")
+	if err != nil {
+		return nil, 0, err
+	}
+	defer out.Close()
+	os.Remove(out.Name())
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer null.Close()
+	code, err := nsproc.Run(ctx, socketPath(u.st.Name, node), nsproc.Command{
+		Argv: []string{"/bin/sh", "-c", step}, Env: Env(nil),
+		Stdin: null, Stdout: out, Stderr: out,
+	}, nil)
+	if err != nil {
+		return nil, code, err
+	}
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/self/fd/%d", out.Fd()))
+	return b, code, nil
+}
+
+// oneLine folds output into one line for an error message, keeping the end,
+// where the reason usually is.
+func oneLine(s string) string {
+	s = string(bytes.Join(bytes.Fields([]byte(strings.ReplaceAll(s, "\n", " | "))), []byte(" ")))
+	if len(s) > 400 {
+		s = "..." + s[len(s)-400:]
+	}
+	return s
+}
