@@ -1,6 +1,7 @@
 package test
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -15,10 +16,13 @@ func TestBadTopologies(t *testing.T) {
 	if err != nil || len(files) < 10 {
 		t.Fatalf("want the invalid topologies of topology/testdata, got %d (%v)", len(files), err)
 	}
-	before := takeSnapshot(t)
 	for _, f := range files {
 		rel, _ := filepath.Rel(repoRoot, f)
 		t.Run(filepath.Base(f), func(t *testing.T) {
+			// Whatever lab the file names (if it names one at all).
+			lab := labNameIn(f)
+			before := takeSnapshot(t, lab, nil)
+			defer assertNoLeftovers(t, before, nil)
 			r := netlab(t, "up", rel)
 			if r.code != 2 {
 				t.Errorf("exit %d, want 2; stderr: %s", r.code, r.stderr)
@@ -32,5 +36,18 @@ func TestBadTopologies(t *testing.T) {
 			}
 		})
 	}
-	assertNoLeftovers(t, before)
+}
+
+// labNameIn returns the value of the file's top-level name key, or a name
+// no lab has.
+func labNameIn(file string) string {
+	b, _ := os.ReadFile(file)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "name:"); ok {
+			if v = strings.Trim(strings.TrimSpace(v), `"'`); v != "" {
+				return v
+			}
+		}
+	}
+	return "no-name-given"
 }

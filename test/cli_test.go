@@ -56,12 +56,13 @@ func mustNetlab(t testing.TB, args ...string) string {
 // checking then that nothing is left. It returns the lab's name.
 func upLab(t *testing.T, file, name string) {
 	t.Helper()
-	before := takeSnapshot(t)
+	before := takeSnapshot(t, name, nil)
 	start := time.Now()
 	mustNetlab(t, "up", file)
 	t.Logf("up %s: %v", file, time.Since(start))
+	ids := labIDs(t, name)
 	t.Cleanup(func() {
 		mustNetlab(t, "down", name)
-		assertNoLeftovers(t, before)
+		assertNoLeftovers(t, before, ids)
 	})
 }

@@ -2,6 +2,7 @@ package test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,22 +14,35 @@ import (
 	"github.com/vishvananda/netlink"
 )
 
-// snapshot is what a lab could leave behind on the host, as sorted lines.
+// snapshot is what one lab could leave behind on the host, as sorted
+// lines. It is scoped to the lab's name and uid range so that other labs
+// running meanwhile (other tests, other people) do not count.
 type snapshot struct {
-	netns     []string // names under /run/netns
-	links     []string // host interfaces
-	mounts    []string // host mount points
-	processes []string // processes of any netlab lab, zombies included
-	state     []string // entries under /run/netlab
+	lab       string
+	netns     []string // /run/netns entries named LAB-*
+	links     []string // every host interface: no lab may ever make one
+	mounts    []string // host mount points that name the lab
+	processes []string // processes in the lab's uid range or naming the lab
+	state     []string // /run/netlab/LAB and its contents
 	hostname  string
 }
 
-// takeSnapshot records the host's view of everything netlab makes.
-func takeSnapshot(t testing.TB) snapshot {
+// takeSnapshot records the host's view of everything lab could make. ids
+// is the lab's uid range when it is known (from its state), or nil.
+func takeSnapshot(t testing.TB, lab string, ids *idRange) snapshot {
 	t.Helper()
-	var s snapshot
-	s.netns = dirNames("/run/netns")
-	s.state = dirNames("/run/netlab")
+	s := snapshot{lab: lab}
+	for _, n := range dirNames("/run/netns") {
+		if strings.HasPrefix(n, lab+"-") {
+			s.netns = append(s.netns, n)
+		}
+	}
+	filepath.WalkDir(filepath.Join("/run/netlab", lab), func(p string, _ os.DirEntry, err error) error {
+		if err == nil {
+			s.state = append(s.state, p)
+		}
+		return nil
+	})
 	links, err := netlink.LinkList()
 	if err != nil {
 		t.Fatalf("list host links: %v", err)
@@ -42,11 +56,11 @@ func takeSnapshot(t testing.TB) snapshot {
 	}
 	for _, line := range strings.Split(string(mi), "\n") {
 		f := strings.Fields(line)
-		if len(f) > 4 {
+		if len(f) > 4 && (strings.HasPrefix(f[4], "/run/netns/"+lab+"-") || strings.Contains(f[4], "/run/netlab/"+lab)) {
 			s.mounts = append(s.mounts, f[4])
 		}
 	}
-	s.processes = labProcesses()
+	s.processes = labProcesses(lab, ids)
 	s.hostname, _ = os.Hostname()
 	slices.Sort(s.links)
 	slices.Sort(s.mounts)
@@ -62,9 +76,26 @@ func dirNames(dir string) []string {
 	return out
 }
 
-// labProcesses lists every process that runs as a uid of netlab's lab
-// ranges (everything inside a lab) or is a netlab supervisor or init.
-func labProcesses() []string {
+// idRange is a lab's host uid range as state.json records it.
+type idRange struct{ First, Count uint64 }
+
+// labIDs reads the uid range of a running lab from its state.
+func labIDs(t testing.TB, lab string) *idRange {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("/run/netlab", lab, "state.json"))
+	if err != nil {
+		t.Fatalf("read state of %s: %v", lab, err)
+	}
+	var st struct{ IDs idRange }
+	if err := json.Unmarshal(b, &st); err != nil || st.IDs.Count == 0 {
+		t.Fatalf("state of %s has no uid range: %v", lab, err)
+	}
+	return &st.IDs
+}
+
+// labProcesses lists processes, zombies included, that run as a uid of the
+// lab's range or are the lab's supervisor or node inits.
+func labProcesses(lab string, ids *idRange) []string {
 	var out []string
 	for _, pid := range dirNames("/proc") {
 		if _, err := strconv.Atoi(pid); err != nil {
@@ -76,20 +107,21 @@ func labProcesses() []string {
 		}
 		cmdline, _ := os.ReadFile(filepath.Join("/proc", pid, "cmdline"))
 		cmd := string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
-		if inLabRange(status) || strings.Contains(cmd, "__netlab_") {
+		named := strings.Contains(cmd, "__netlab_supervisor "+lab+" ") || strings.Contains(cmd, "__netlab_init "+lab+"/")
+		if named || ids != nil && inRange(status, ids) {
 			out = append(out, pid+" "+cmd+" "+statusField(status, "State"))
 		}
 	}
 	return out
 }
 
-func inLabRange(status []byte) bool {
+func inRange(status []byte, ids *idRange) bool {
 	f := strings.Fields(statusField(status, "Uid"))
 	if len(f) == 0 {
 		return false
 	}
 	uid, err := strconv.ParseUint(f[0], 10, 32)
-	return err == nil && uid >= 0x70000000 && uid < 0x7ffe0000
+	return err == nil && uid >= ids.First && uid < ids.First+ids.Count
 }
 
 func statusField(status []byte, key string) string {
@@ -101,25 +133,23 @@ func statusField(status []byte, key string) string {
 	return ""
 }
 
-// /run/netns is made a shared mount of itself the first time any lab (or
-// `ip netns add`) registers a namespace, and stays one, as with iproute2.
-// It belongs to the host from then on, not to a lab.
-func ignoreNetnsDirMount(mounts []string) []string {
-	return slices.DeleteFunc(slices.Clone(mounts), func(m string) bool { return m == "/run/netns" })
-}
-
-// assertNoLeftovers fails the test if the host differs from before.
-func assertNoLeftovers(t testing.TB, before snapshot) {
+// assertNoLeftovers fails the test if anything of the lab is on the host
+// that was not there before. ids, when known, widens the process check to
+// every process of the lab's uid range.
+func assertNoLeftovers(t testing.TB, before snapshot, ids *idRange) {
 	t.Helper()
-	after := takeSnapshot(t)
+	after := takeSnapshot(t, before.lab, ids)
+	if ids != nil {
+		before.processes = nil // the range was unknown then; none may run now
+	}
 	diff := func(what string, a, b []string) {
 		if !slices.Equal(a, b) {
-			t.Errorf("%s differ after down:\n before: %q\n after:  %q", what, a, b)
+			t.Errorf("lab %s: %s differ after down:\n before: %q\n after:  %q", before.lab, what, a, b)
 		}
 	}
 	diff("network namespaces in /run/netns", before.netns, after.netns)
 	diff("host interfaces", before.links, after.links)
-	diff("host mounts", ignoreNetnsDirMount(before.mounts), ignoreNetnsDirMount(after.mounts))
+	diff("host mounts", before.mounts, after.mounts)
 	diff("lab processes", before.processes, after.processes)
 	diff("state in /run/netlab", before.state, after.state)
 	if before.hostname != after.hostname {
