@@ -64,14 +64,22 @@ func macAddress(lab, node, ifname string) net.HardwareAddr {
 	return mac
 }
 
-// kindSysctls are what a node's kind turns on before its own sysctls apply.
-func kindSysctls(k topology.Kind) []topology.KeyValue {
-	if !k.Forwards() {
-		return nil
+// earlySysctls are written by a node's init before any of its interfaces
+// exist, so every interface inherits the .default. values.
+//
+// No duplicate address detection: a lab's addresses are unique by
+// validation, and DAD would hold each new interface's link-local address
+// tentative for a second or more, delaying the first IPv6 packets of a lab
+// that is up. Forwarding follows the node's kind.
+func earlySysctls(k topology.Kind) []string {
+	s := []string{
+		"net.ipv6.conf.all.accept_dad=0",
+		"net.ipv6.conf.default.accept_dad=0",
 	}
-	return []topology.KeyValue{
-		{Key: "net.ipv4.ip_forward", Value: "1"},
-		{Key: "net.ipv6.conf.all.forwarding", Value: "1"},
-		{Key: "net.ipv6.conf.default.forwarding", Value: "1"},
+	if k.Forwards() {
+		s = append(s, "net.ipv4.ip_forward=1",
+			"net.ipv6.conf.all.forwarding=1",
+			"net.ipv6.conf.default.forwarding=1")
 	}
+	return s
 }

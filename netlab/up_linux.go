@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,9 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 		return nil, err
 	}
 	if err := checkLabName(t.Name); err != nil {
+		return nil, err
+	}
+	if err := checkFiles(t); err != nil {
 		return nil, err
 	}
 	if opts.Parallel <= 0 {
@@ -222,6 +226,9 @@ func (u *bringup) run(ctx context.Context) error {
 			return fmt.Errorf("node %s: %w", ns.Name, err)
 		}
 	}
+	if err := u.putFiles(ctx); err != nil {
+		return err
+	}
 	if err := u.wire(ctx); err != nil {
 		return err
 	}
@@ -270,6 +277,7 @@ func (u *bringup) prepareNodes() ([]nsproc.NodeConfig, error) {
 		}
 		out = append(out, nsproc.NodeConfig{
 			Name: t.Name + "/" + n.Name, Hostname: n.Name, Socket: sock, Layer: layer,
+			Sysctls: earlySysctls(n.Kind),
 		})
 	}
 	return out, nil
@@ -347,7 +355,7 @@ func (u *bringup) wire(ctx context.Context) error {
 		for _, r := range n.Routes {
 			wn.Routes = append(wn.Routes, wire.Route{To: r.To, Via: r.Via})
 		}
-		for _, kv := range append(kindSysctls(n.Kind), n.Sysctls...) {
+		for _, kv := range n.Sysctls {
 			wn.Sysctls = append(wn.Sysctls, wire.Sysctl{Key: kv.Key, Value: kv.Value})
 		}
 		byName[n.Name] = wn
@@ -356,11 +364,30 @@ func (u *bringup) wire(ctx context.Context) error {
 	var links []*wire.Link
 	for _, l := range t.Links {
 		end := func(e topology.Endpoint) wire.End {
-			return wire.End{Node: byName[e.Node], Name: e.Interface, MAC: macAddress(t.Name, e.Node, e.Interface)}
+			slot := slices.IndexFunc(t.Node(e.Node).Interfaces, func(i *topology.Interface) bool { return i.Name == e.Interface })
+			return wire.End{Node: byName[e.Node], Name: e.Interface, MAC: macAddress(t.Name, e.Node, e.Interface), Slot: slot}
 		}
 		links = append(links, &wire.Link{A: end(l.Endpoints[0]), B: end(l.Endpoints[1]), MTU: l.MTU})
 	}
 	return wire.Wire(ctx, nodes, links, u.opts.Parallel)
+}
+
+// putFiles writes each node's `files:` through its init, as the node's
+// root, nodes in parallel.
+func (u *bringup) putFiles(ctx context.Context) error {
+	t := u.st.Topology
+	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
+		n := t.Nodes[i]
+		for _, f := range n.Files {
+			err := nsproc.Put(ctx, socketPath(t.Name, n.Name), nsproc.File{
+				Path: f.Key, Data: []byte(f.Value), Mode: fileMode(f.Value),
+			})
+			if err != nil {
+				return fmt.Errorf("node %s: %w", n.Name, err)
+			}
+		}
+		return nil
+	})
 }
 
 // runExecSteps runs each node's exec steps in order, nodes in parallel. A

@@ -43,7 +43,7 @@ func Run(ctx context.Context, socket string, cmd Command, signals <-chan os.Sign
 	}
 	c := nc.(*net.UnixConn)
 	defer c.Close()
-	req := execRequest{Argv: cmd.Argv, Env: cmd.Env, Dir: cmd.Dir, TTY: cmd.TTY}
+	req := nodeRequest{Exec: &execRequest{Argv: cmd.Argv, Env: cmd.Env, Dir: cmd.Dir, TTY: cmd.TTY}}
 	if err := sendPacket(c, req, cmd.Stdin, cmd.Stdout, cmd.Stderr); err != nil {
 		return 0, fmt.Errorf("send command to node: %w", err)
 	}
@@ -83,4 +83,44 @@ func Run(ctx context.Context, socket string, cmd Command, signals <-chan os.Sign
 		return ev.Exit.Code, &ExitError{Code: ev.Exit.Code, Reason: ev.Exit.Error}
 	}
 	return ev.Exit.Code, nil
+}
+
+// File is a file to write in a node.
+type File struct {
+	Path     string // absolute, as the node sees it
+	Data     []byte
+	Mode     os.FileMode
+	UID, GID int // as the node sees them
+}
+
+// Put writes f in the node whose init serves socket, replacing any file at
+// its path and making missing directories (owned like the file).
+func Put(ctx context.Context, socket string, f File) error {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "unixpacket", socket)
+	if err != nil {
+		return fmt.Errorf("connect to node: %w", err)
+	}
+	c := nc.(*net.UnixConn)
+	defer c.Close()
+	if len(f.Data) > maxPacket/2 {
+		return fmt.Errorf("put %s: %d bytes is too large; files are for configuration, at most %d bytes", f.Path, len(f.Data), maxPacket/2)
+	}
+	req := nodeRequest{Put: &putRequest{Path: f.Path, Data: f.Data, Mode: uint32(f.Mode.Perm()), UID: f.UID, GID: f.GID}}
+	if err := sendPacket(c, req); err != nil {
+		return fmt.Errorf("send file to node: %w", err)
+	}
+	var ev execEvent
+	files, err := recvPacket(c, &ev)
+	closeAll(files)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", f.Path, err)
+	}
+	if ev.Exit == nil {
+		return errors.New("node sent no status")
+	}
+	if ev.Exit.Error != "" {
+		return errors.New(ev.Exit.Error)
+	}
+	return nil
 }

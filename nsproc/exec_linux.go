@@ -28,13 +28,75 @@ func serveExec(l *net.UnixListener, r *reaper, node string) {
 
 func serveOne(c *net.UnixConn, r *reaper) {
 	defer c.Close()
-	var req execRequest
+	var req nodeRequest
 	files, err := recvPacket(c, &req)
 	if err != nil {
 		return
 	}
-	info := runRequest(c, r, req, files)
+	var info exitInfo
+	switch {
+	case req.Exec != nil:
+		info = runRequest(c, r, *req.Exec, files)
+	case req.Put != nil:
+		closeAll(files)
+		if err := putFile(*req.Put); err != nil {
+			info = exitInfo{Code: 1, Error: err.Error()}
+		}
+	default:
+		closeAll(files)
+		info = exitInfo{Code: 2, Error: "empty request"}
+	}
 	sendPacket(c, execEvent{Exit: &info})
+}
+
+// putFile writes a file as the node's root. An existing file is removed
+// first: one of the host's, seen through the /etc overlay, is owned by an
+// id the node cannot map and could not be rewritten in place.
+func putFile(p putRequest) error {
+	if !filepath.IsAbs(p.Path) {
+		return fmt.Errorf("put %s: path is not absolute", p.Path)
+	}
+	if err := mkdirAllOwned(filepath.Dir(p.Path), p.UID, p.GID); err != nil {
+		return fmt.Errorf("put %s: %w", p.Path, err)
+	}
+	if err := os.Remove(p.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("put %s: %w", p.Path, err)
+	}
+	f, err := os.OpenFile(p.Path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", p.Path, err)
+	}
+	_, err = f.Write(p.Data)
+	if err == nil {
+		err = f.Chown(p.UID, p.GID)
+	}
+	if err == nil {
+		err = f.Chmod(os.FileMode(p.Mode).Perm())
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("put %s: %w", p.Path, err)
+	}
+	return nil
+}
+
+// mkdirAllOwned makes dir and its missing parents, owned by uid and gid.
+func mkdirAllOwned(dir string, uid, gid int) error {
+	if fi, err := os.Stat(dir); err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("%s is not a directory", dir)
+		}
+		return nil
+	}
+	if err := mkdirAllOwned(filepath.Dir(dir), uid, gid); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return err
+	}
+	return os.Chown(dir, uid, gid)
 }
 
 // runRequest starts the command with the client's stdio, relays the client's

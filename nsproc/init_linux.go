@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,18 +24,18 @@ func initMain(args []string) int {
 	ready := os.NewFile(3, "ready")
 	listener := os.NewFile(4, "exec-socket")
 	layer := os.NewFile(5, "layer")
-	if len(args) != 2 {
-		fmt.Fprintf(ready, "init: want NODE HOSTNAME, got %q", args)
+	if len(args) < 2 {
+		fmt.Fprintf(ready, "init: want NODE HOSTNAME [SYSCTL=VALUE...], got %q", args)
 		return 2
 	}
-	node, hostname := args[0], args[1]
+	node, hostname, sysctls := args[0], args[1], args[2:]
 	setProcessName("netlab-init")
 	// Before anything can fork: a signal to PID 1 without a handler is
 	// dropped, so these are the only way to stop the node from inside.
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, unix.SIGTERM, unix.SIGINT, unix.SIGHUP)
 
-	if err := setupNode(hostname, layer); err != nil {
+	if err := setupNode(hostname, layer, sysctls); err != nil {
 		fmt.Fprintf(ready, "%v", err)
 		return 1
 	}
@@ -59,7 +60,7 @@ func initMain(args []string) int {
 // setupNode gives the node its own view: private mount propagation, its own
 // /proc and /sys, fresh tmpfs where daemons write, netlab's /etc/hosts and
 // /etc/hostname, and its hostname. Each error names the step that failed.
-func setupNode(hostname string, layer *os.File) error {
+func setupNode(hostname string, layer *os.File, sysctls []string) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", os.NewSyscallError("mount", err))
 	}
@@ -92,6 +93,13 @@ func setupNode(hostname string, layer *os.File) error {
 	}
 	if err := unix.Sethostname([]byte(hostname)); err != nil {
 		return fmt.Errorf("set hostname: %w", os.NewSyscallError("sethostname", err))
+	}
+	for _, kv := range sysctls {
+		key, value, _ := strings.Cut(kv, "=")
+		path := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+		if err := os.WriteFile(path, []byte(value), 0); err != nil {
+			return fmt.Errorf("sysctl %s: %w", kv, err)
+		}
 	}
 	return nil
 }

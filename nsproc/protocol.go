@@ -6,9 +6,10 @@ package nsproc
 // spawnRequest asks the supervisor for one node. Its packet carries, in
 // order, the node's listening exec socket and its layer directory.
 type spawnRequest struct {
-	ID       int    `json:"id"`
-	Node     string `json:"node"`     // "lab/node", for messages and ps
-	Hostname string `json:"hostname"` // set in the node's UTS namespace
+	ID       int      `json:"id"`
+	Node     string   `json:"node"`     // "lab/node", for messages and ps
+	Hostname string   `json:"hostname"` // set in the node's UTS namespace
+	Sysctls  []string `json:"sysctls"`  // KEY=VALUE, written before the init reports ready
 }
 
 // spawnReply answers a spawnRequest once the init reported ready or failed.
@@ -23,6 +24,24 @@ type spawnReply struct {
 type control struct {
 	Spawn  *spawnRequest `json:"spawn,omitempty"`
 	Detach bool          `json:"detach,omitempty"` // outlive the control connection from now on
+}
+
+// nodeRequest is the first packet on a connection to a node's init: one of
+// its fields is set.
+type nodeRequest struct {
+	Exec *execRequest `json:"exec,omitempty"`
+	Put  *putRequest  `json:"put,omitempty"`
+}
+
+// putRequest asks a node's init to write a file in the node's own view of
+// the filesystem. The init answers with an execEvent whose Exit has Code 0
+// or an Error.
+type putRequest struct {
+	Path string `json:"path"`
+	Data []byte `json:"data"`
+	Mode uint32 `json:"mode"`
+	UID  int    `json:"uid"` // as the node sees it; also owns directories made for the file
+	GID  int    `json:"gid"`
 }
 
 // execRequest asks a node's init to run a command. Its packet carries the

@@ -29,10 +29,14 @@ type SupervisorConfig struct {
 
 // NodeConfig says how to start one node.
 type NodeConfig struct {
-	Name     string   // "lab/node", shown in ps and messages
-	Hostname string   // the node's hostname
-	Socket   *os.File // listening SOCK_SEQPACKET socket on which the init serves exec requests
-	Layer    *os.File // directory with the files the node binds over the host's (hosts, hostname)
+	Name     string // "lab/node", shown in ps and messages
+	Hostname string // the node's hostname
+	// Sysctls are KEY=VALUE pairs (net.ipv4.ip_forward=1) of the node's
+	// network namespace, written before it is ready, so before any of its
+	// interfaces exist: new interfaces inherit .default. values.
+	Sysctls []string
+	Socket  *os.File // listening SOCK_SEQPACKET socket on which the init serves exec requests
+	Layer   *os.File // directory with the files the node binds over the host's (hosts, hostname)
 }
 
 // Supervisor is the host side of a running lab supervisor.
@@ -178,7 +182,7 @@ func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (int, error) {
 	s.nextID++
 	id := s.nextID
 	s.pending[id] = ch
-	err := sendPacket(s.conn, control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname}}, n.Socket, n.Layer)
+	err := sendPacket(s.conn, control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls}}, n.Socket, n.Layer)
 	if err != nil {
 		delete(s.pending, id)
 	}
@@ -299,7 +303,7 @@ func spawnNode(req spawnRequest, files []*os.File) (*os.File, error) {
 		return nil, fmt.Errorf("node %s: ready pipe: %w", req.Node, err)
 	}
 	defer readyR.Close()
-	cmd := exec.Command(selfExe, argInit, req.Node, req.Hostname)
+	cmd := exec.Command(selfExe, append([]string{argInit, req.Node, req.Hostname}, req.Sysctls...)...)
 	cmd.Args[0] = "netlab"
 	cmd.Env = []string{}
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr

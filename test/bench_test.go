@@ -50,7 +50,7 @@ func BenchmarkExecRoundTrip(b *testing.B) {
 	var times []time.Duration
 	for b.Loop() {
 		start := time.Now()
-		cmd := exec.Command(netlabBin, "exec", "r1", "--", "true")
+		cmd := exec.Command(netlabBin, "exec", "triangle/r1", "--", "true")
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		if err := cmd.Run(); err != nil {
 			b.Fatal(err)

@@ -23,12 +23,12 @@ func TestTriangle(t *testing.T) {
 			if from == to {
 				continue
 			}
-			mustNetlab(t, "exec", from, "--", "ping", "-c1", "-W2", to)
+			mustNetlab(t, "exec", "triangle/"+from, "--", "ping", "-c1", "-W2", to)
 		}
 	}
 	// Every interface address, by its NODE-IFNAME name, from r1.
 	for _, name := range []string{"r2-eth2", "r3-eth2", "r3-lo"} {
-		mustNetlab(t, "exec", "r1", "--", "ping", "-c1", "-W2", name)
+		mustNetlab(t, "exec", "triangle/r1", "--", "ping", "-c1", "-W2", name)
 	}
 
 	var st struct {
@@ -47,7 +47,7 @@ func TestTriangle(t *testing.T) {
 			}
 		}
 	}
-	if err := json.Unmarshal([]byte(mustNetlab(t, "status", "--json")), &st); err != nil {
+	if err := json.Unmarshal([]byte(mustNetlab(t, "status", "--json", "triangle")), &st); err != nil {
 		t.Fatalf("status --json: %v", err)
 	}
 	if len(st.Labs) != 1 || st.Labs[0].Name != "triangle" || st.Labs[0].State != "up" {
@@ -68,7 +68,7 @@ func TestTriangle(t *testing.T) {
 	if !slices.Equal(got, nodes) {
 		t.Errorf("status nodes: got %v, want %v", got, nodes)
 	}
-	table := mustNetlab(t, "status")
+	table := mustNetlab(t, "status", "triangle")
 	for _, want := range []string{"triangle", "r1", "10.0.12.1/24", "r2:eth1"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("status table lacks %q:\n%s", want, table)
@@ -87,7 +87,7 @@ func TestIsolation(t *testing.T) {
 	upLab(t, "labs/triangle.yaml", "triangle")
 	inNode := func(node, script string) string {
 		t.Helper()
-		return strings.TrimSpace(mustNetlab(t, "exec", node, "--", "sh", "-c", script))
+		return strings.TrimSpace(mustNetlab(t, "exec", "triangle/"+node, "--", "sh", "-c", script))
 	}
 
 	hostName, _ := os.Hostname()
@@ -181,7 +181,7 @@ func TestNodeCannotWriteHostFiles(t *testing.T) {
 		"touch " + dir + "/new",
 		"echo node >> /etc/motd",
 	} {
-		r := netlab(t, "exec", "r1", "--", "sh", "-c", script)
+		r := netlab(t, "exec", "triangle/r1", "--", "sh", "-c", script)
 		if r.code == 0 {
 			t.Errorf("node root could run %q on a host file", script)
 		}

@@ -18,20 +18,20 @@ func TestExec(t *testing.T) {
 	needRoot(t)
 	upLab(t, "labs/triangle.yaml", "triangle")
 
-	if r := netlab(t, "exec", "r1", "--", "sh", "-c", "exit 7"); r.code != 7 {
+	if r := netlab(t, "exec", "triangle/r1", "--", "sh", "-c", "exit 7"); r.code != 7 {
 		t.Errorf("exit 7: got %d", r.code)
 	}
-	if r := netlab(t, "exec", "r1", "--", "sh", "-c", "kill -TERM $$"); r.code != 128+15 {
+	if r := netlab(t, "exec", "triangle/r1", "--", "sh", "-c", "kill -TERM $$"); r.code != 128+15 {
 		t.Errorf("killed by SIGTERM: got exit %d, want 143", r.code)
 	}
-	r := netlab(t, "exec", "r1", "--", "nosuchcommand-42", "x")
+	r := netlab(t, "exec", "triangle/r1", "--", "nosuchcommand-42", "x")
 	if r.code != 127 || !strings.Contains(r.stderr, "nosuchcommand-42") {
 		t.Errorf("missing binary: exit %d, stderr %q; want 127 naming it", r.code, r.stderr)
 	}
-	if r := netlab(t, "exec", "r1", "--", "/etc/hostname"); r.code != 126 {
+	if r := netlab(t, "exec", "triangle/r1", "--", "/etc/hostname"); r.code != 126 {
 		t.Errorf("not executable: exit %d, want 126 (%s)", r.code, r.stderr)
 	}
-	r = netlab(t, "exec", "r9", "--", "true")
+	r = netlab(t, "exec", "triangle/r9", "--", "true")
 	if r.code == 0 || !strings.Contains(r.stderr, `"r9"`) {
 		t.Errorf("unknown node: exit %d, stderr %q; want an error naming r9", r.code, r.stderr)
 	}
@@ -40,11 +40,11 @@ func TestExec(t *testing.T) {
 		t.Errorf("unknown lab: exit %d, stderr %q", r.code, r.stderr)
 	}
 
-	r = netlabIn(t, strings.NewReader("through stdin\n"), "exec", "r2", "--", "cat")
+	r = netlabIn(t, strings.NewReader("through stdin\n"), "exec", "triangle/r2", "--", "cat")
 	if r.code != 0 || r.stdout != "through stdin\n" {
 		t.Errorf("stdin to cat: exit %d, stdout %q", r.code, r.stdout)
 	}
-	r = netlab(t, "exec", "r2", "--", "sh", "-c", "echo out; echo err >&2")
+	r = netlab(t, "exec", "triangle/r2", "--", "sh", "-c", "echo out; echo err >&2")
 	if r.stdout != "out\n" || r.stderr != "err\n" {
 		t.Errorf("stdout %q stderr %q", r.stdout, r.stderr)
 	}
@@ -54,10 +54,19 @@ func TestExec(t *testing.T) {
 	if got := mustNetlab(t, "exec", "--lab", "triangle", "r3", "--", "hostname"); got != "r3\n" {
 		t.Errorf("--lab form: %q", got)
 	}
+	// With no lab named, the only lab that is up is meant; with several,
+	// the error must say which there are.
+	if labs := dirNames("/run/netlab"); len(labs) == 1 {
+		if got := mustNetlab(t, "exec", "r3", "--", "hostname"); got != "r3\n" {
+			t.Errorf("implied lab: %q", got)
+		}
+	} else if r := netlab(t, "exec", "r3", "--", "hostname"); r.code != 2 || !strings.Contains(r.stderr, "triangle") {
+		t.Errorf("implied lab among %v: exit %d, %q", labs, r.code, r.stderr)
+	}
 
 	os.Setenv("NETLAB_TEST_LEAK", "1")
 	defer os.Unsetenv("NETLAB_TEST_LEAK")
-	env := mustNetlab(t, "exec", "--env", "FOO=bar", "r1", "--", "env")
+	env := mustNetlab(t, "exec", "--env", "FOO=bar", "triangle/r1", "--", "env")
 	if strings.Contains(env, "NETLAB_TEST_LEAK") {
 		t.Errorf("the caller's environment leaked into the node:\n%s", env)
 	}
@@ -72,7 +81,7 @@ func TestExec(t *testing.T) {
 func TestShell(t *testing.T) {
 	needRoot(t)
 	upLab(t, "labs/triangle.yaml", "triangle")
-	cmd := exec.Command(netlabBin, "shell", "r2")
+	cmd := exec.Command(netlabBin, "shell", "triangle/r2")
 	cmd.Env = append(os.Environ(), "TERM=dumb")
 	ptmx, err := pty.Start(cmd)
 	if err != nil {
@@ -124,7 +133,7 @@ func TestUpTwice(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "already up") {
 		t.Errorf("second up: exit %d, stderr %q; want 1 and 'already up'", r.code, r.stderr)
 	}
-	mustNetlab(t, "exec", "r1", "--", "ping", "-c1", "-W2", "r3")
+	mustNetlab(t, "exec", "triangle/r1", "--", "ping", "-c1", "-W2", "r3")
 }
 
 // TestDownIdempotent: down of a lab that is not up succeeds; a bad name is

@@ -52,6 +52,7 @@ type End struct {
 	Node *Node
 	Name string
 	MAC  net.HardwareAddr
+	Slot int // unique among the ends of its node: picks A's ifindex
 }
 
 // BridgeName is the bridge device inside a bridge node's namespace.
@@ -102,11 +103,22 @@ func handleAt(ns *os.File) (*netlink.Handle, error) {
 	return h, nil
 }
 
+// firstPinnedIndex is where the ifindexes that addVeth picks for A ends
+// begin, far above the ones the kernel hands out in a node's namespace.
+const firstPinnedIndex = 10000
+
 // addVeth creates the pair from A's namespace with B's end placed straight
 // into B's namespace, both named as the topology says.
+//
+// A's end gets an ifindex the kernel would not give B's: when the two ends
+// of a veth pair have the same ifindex (likely in fresh namespaces, where
+// both count from 2), the kernel takes a carrier change on them for a
+// non-urgent link event and handles it up to a second later; until then
+// the device has no qdisc and drops every packet it sends.
 func addVeth(h *netlink.Handle, l *Link) error {
 	veth := &netlink.Veth{
 		LinkAttrs: netlink.LinkAttrs{
+			Index:        firstPinnedIndex + l.A.Slot,
 			Name:         l.A.Name,
 			MTU:          l.MTU,
 			HardwareAddr: l.A.MAC,
@@ -136,7 +148,10 @@ func configure(h *netlink.Handle, n *Node) error {
 	}
 	var bridge netlink.Link
 	if n.Bridge {
-		bridge = &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: BridgeName, TxQLen: -1}}
+		// No multicast snooping: with no querier on a lab LAN it only
+		// delays IPv6 neighbour discovery.
+		snooping := false
+		bridge = &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: BridgeName, TxQLen: -1}, MulticastSnooping: &snooping}
 		if err := h.LinkAdd(bridge); err != nil {
 			return fmt.Errorf("create bridge %s: %w", BridgeName, err)
 		}
