@@ -14,8 +14,14 @@ import (
 // only under them; anywhere else would be the host's own directory.
 var privateRoots = []string{"/etc", "/root", "/tmp", "/run", "/var/run", "/var/tmp", "/dev/shm"}
 
-// checkFiles reports every `files:` path outside a node's private view, at
-// its place in the topology file.
+// Check reports what the topology asks that netlab cannot do, beyond what
+// the file format itself rules out, each error at its place in the file.
+// Up runs it before it makes anything; `netlab validate` runs it too.
+func Check(t *topology.Topology) error {
+	return checkFiles(t)
+}
+
+// checkFiles reports every `files:` path outside a node's private view.
 func checkFiles(t *topology.Topology) error {
 	var errs []error
 	for _, n := range t.Nodes {

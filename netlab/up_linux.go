@@ -44,7 +44,7 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 	if err := checkLabName(t.Name); err != nil {
 		return nil, err
 	}
-	if err := checkFiles(t); err != nil {
+	if err := Check(t); err != nil {
 		return nil, err
 	}
 	if opts.Parallel <= 0 {
@@ -235,7 +235,7 @@ func (u *bringup) run(ctx context.Context) error {
 	if err := u.runExecSteps(ctx); err != nil {
 		return err
 	}
-	if err := u.sup.Detach(); err != nil {
+	if err := u.sup.Detach(ctx); err != nil {
 		return err
 	}
 	u.sup = nil

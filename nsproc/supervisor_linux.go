@@ -47,7 +47,8 @@ type Supervisor struct {
 	mu      sync.Mutex // guards writes to conn, nextID and pending
 	nextID  int
 	pending map[int]chan spawnReply
-	dead    error // set once the connection broke; guarded by mu
+	dead    error         // set once the connection broke; guarded by mu
+	closed  chan struct{} // closed once the connection broke
 }
 
 // StartSupervisor starts a lab supervisor in a new user namespace whose root
@@ -94,7 +95,7 @@ func StartSupervisor(cfg SupervisorConfig) (*Supervisor, error) {
 		conn.Close()
 		return nil, fmt.Errorf("start lab supervisor: %w", err)
 	}
-	s := &Supervisor{cmd: cmd, conn: conn, pending: map[int]chan spawnReply{}}
+	s := &Supervisor{cmd: cmd, conn: conn, pending: map[int]chan spawnReply{}, closed: make(chan struct{})}
 	go s.readReplies()
 	return s, nil
 }
@@ -115,8 +116,9 @@ func (s *Supervisor) readReplies() {
 		}
 		closeAll(files)
 		if err != nil {
+			defer close(s.closed)
 			s.mu.Lock()
-			s.dead = s.exitReason(err)
+			s.dead = s.connReason(err)
 			for id, ch := range s.pending {
 				ch <- spawnReply{ID: id, Error: s.dead.Error()}
 				delete(s.pending, id)
@@ -133,14 +135,11 @@ func (s *Supervisor) readReplies() {
 	}
 }
 
-// exitReason turns a broken control connection into the reason the
-// supervisor went away, with its exit status when it exited.
-func (s *Supervisor) exitReason(err error) error {
+// connReason says why the control connection ended. Its end closing
+// means the supervisor exited, or detached: that is for Detach to know.
+func (s *Supervisor) connReason(err error) error {
 	if errors.Is(err, errEOF) || errors.Is(err, io.EOF) {
-		if werr := s.cmd.Wait(); werr != nil {
-			return fmt.Errorf("lab supervisor exited: %w", werr)
-		}
-		return errors.New("lab supervisor exited")
+		return errors.New("lab supervisor closed its connection (it exited or detached)")
 	}
 	if errors.Is(err, net.ErrClosed) {
 		return errors.New("lab supervisor connection closed")
@@ -203,25 +202,25 @@ func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (int, error) {
 
 // Detach lets the supervisor outlive this process: from now on only a
 // signal ends it. The Supervisor is unusable afterwards.
-func (s *Supervisor) Detach() error {
+func (s *Supervisor) Detach(ctx context.Context) error {
 	s.mu.Lock()
 	err := sendPacket(s.conn, control{Detach: true})
 	s.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("detach lab supervisor: %w", err)
 	}
-	// The supervisor acknowledges by closing its end, so that the lab is
-	// never left half-detached when this process dies right now.
-	var r spawnReply
-	for {
-		files, err := recvPacket(s.conn, &r)
-		closeAll(files)
-		if err != nil {
-			break
-		}
+	// The supervisor acknowledges by closing its end; readReplies sees
+	// that and marks the connection dead.
+	select {
+	case <-s.closed:
+	case <-ctx.Done():
+		return fmt.Errorf("detach lab supervisor: %w", ctx.Err())
 	}
 	s.conn.Close()
-	return s.cmd.Process.Release()
+	// Reap it if it ends while this process still runs (a long-lived
+	// user of the Go API); otherwise whoever inherits it does.
+	go s.cmd.Wait()
+	return nil
 }
 
 // Kill ends the supervisor, and with it every node, and waits for it.
@@ -239,7 +238,11 @@ func (s *Supervisor) Kill() error {
 // root of its user namespace. fd 3 is its control connection.
 func supervisorMain(args []string) int {
 	setProcessName("netlab-super")
-	fc, err := net.FileConn(os.NewFile(3, "control"))
+	// FileConn works on a duplicate: fd 3 itself must be closed, or netlab
+	// would never see this end close.
+	f := os.NewFile(3, "control")
+	fc, err := net.FileConn(f)
+	f.Close()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "netlab supervisor: control socket: %v\n", err)
 		return 1

@@ -5,7 +5,7 @@
 set -euo pipefail
 want=(iproute2 iputils-ping)
 if [ "${1:-demo}" = test ]; then
-	want+=(util-linux procps)
+	want+=(util-linux procps graphviz)
 fi
 missing=()
 for p in "${want[@]}"; do

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/netlab-dev/netlab/netlab"
 	"github.com/netlab-dev/netlab/topology"
 )
 
@@ -18,6 +19,9 @@ func newValidateCommand() *cobra.Command {
 			var errs []error
 			for _, f := range args {
 				t, err := topology.Load(f)
+				if err == nil {
+					err = netlab.Check(t)
+				}
 				if err != nil {
 					errs = append(errs, err)
 					continue
