@@ -156,16 +156,9 @@ func (u *bringup) run(ctx context.Context) error {
 		return fmt.Errorf("open supervisor log: %w", err)
 	}
 	defer log.Close()
-	nodes, err := u.prepareNodes()
-	if err != nil {
-		return err
+	if err := os.Mkdir(filepath.Join(labDir(t.Name), "nodes"), 0o700); err != nil {
+		return fmt.Errorf("create node directories: %w", err)
 	}
-	defer func() {
-		for _, n := range nodes {
-			n.Socket.Close()
-			n.Layer.Close()
-		}
-	}()
 
 	ids := u.st.IDs
 	u.sup, err = nsproc.StartSupervisor(nsproc.SupervisorConfig{
@@ -181,15 +174,14 @@ func (u *bringup) run(ctx context.Context) error {
 		return err
 	}
 
-	pids := make([]int, len(nodes))
-	err = parallel.Each(ctx, len(nodes), u.opts.Parallel, func(i int) error {
-		pid, err := u.sup.Spawn(ctx, nodes[i])
+	hosts := hostsFile(t)
+	pids := make([]int, len(t.Nodes))
+	err = parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
+		pid, err := u.startNode(ctx, t.Nodes[i], hosts)
 		if err != nil {
 			return err
 		}
 		pids[i] = pid
-		nodes[i].Socket.Close()
-		nodes[i].Layer.Close()
 		return nil
 	})
 	if err != nil {
@@ -243,44 +235,30 @@ func (u *bringup) run(ctx context.Context) error {
 	return u.st.write()
 }
 
-// prepareNodes makes each node's exec socket and layer directory, owned so
-// that the node's root can use them and nobody else on the host can.
-func (u *bringup) prepareNodes() ([]nsproc.NodeConfig, error) {
-	t := u.st.Topology
-	hosts := hostsFile(t)
-	uid := int(u.st.IDs.First)
-	if err := os.Mkdir(filepath.Join(labDir(t.Name), "nodes"), 0o711); err != nil {
-		return nil, fmt.Errorf("create node directories: %w", err)
+// startNode makes a node's layer directory and exec socket and has the
+// supervisor start its init. The files it opens for that are closed once
+// the init has its own copies, so a lab holds O(parallelism) of them.
+func (u *bringup) startNode(ctx context.Context, n *topology.Node, hosts []byte) (int, error) {
+	lab := u.st.Name
+	dir := layerDir(lab, n.Name)
+	files := map[string][]byte{"hosts": hosts, "hostname": []byte(n.Name + "\n")}
+	if err := makeLayer(dir, int(u.st.IDs.First), files); err != nil {
+		return 0, fmt.Errorf("node %s: %w", n.Name, err)
 	}
-	var out []nsproc.NodeConfig
-	fail := func(err error) ([]nsproc.NodeConfig, error) {
-		for _, n := range out {
-			n.Socket.Close()
-			n.Layer.Close()
-		}
-		return nil, err
+	layer, err := cloneMount(dir)
+	if err != nil {
+		return 0, fmt.Errorf("node %s: %w", n.Name, err)
 	}
-	for _, n := range t.Nodes {
-		dir := layerDir(t.Name, n.Name)
-		files := map[string][]byte{"hosts": hosts, "hostname": []byte(n.Name + "\n")}
-		if err := makeLayer(dir, uid, files); err != nil {
-			return fail(fmt.Errorf("node %s: %w", n.Name, err))
-		}
-		layer, err := cloneMount(dir)
-		if err != nil {
-			return fail(fmt.Errorf("node %s: %w", n.Name, err))
-		}
-		sock, err := listenExec(socketPath(t.Name, n.Name))
-		if err != nil {
-			layer.Close()
-			return fail(fmt.Errorf("node %s: %w", n.Name, err))
-		}
-		out = append(out, nsproc.NodeConfig{
-			Name: t.Name + "/" + n.Name, Hostname: n.Name, Socket: sock, Layer: layer,
-			Sysctls: earlySysctls(n.Kind),
-		})
+	defer layer.Close()
+	sock, err := listenExec(socketPath(lab, n.Name))
+	if err != nil {
+		return 0, fmt.Errorf("node %s: %w", n.Name, err)
 	}
-	return out, nil
+	defer sock.Close()
+	return u.sup.Spawn(ctx, nsproc.NodeConfig{
+		Name: lab + "/" + n.Name, Hostname: n.Name, Socket: sock, Layer: layer,
+		Sysctls: earlySysctls(n.Kind),
+	})
 }
 
 // makeLayer makes a node's layer directory: the upper and work directories
