@@ -47,6 +47,9 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 	if err := Check(t); err != nil {
 		return nil, err
 	}
+	if err := probeKernel(t); err != nil {
+		return nil, err
+	}
 	if opts.Parallel <= 0 {
 		opts.Parallel = 4 * runtime.NumCPU()
 	}
