@@ -53,16 +53,24 @@ func registerNetns(name string, pid int) error {
 }
 
 // unregisterNetns removes /run/netns/NAME if the namespace bound there is
-// the one with inode ino: a name that another lab or a user took since is
-// left alone.
+// the one with inode ino, or if it is still the empty file registerNetns
+// binds over (an up killed between the two steps). A name that another lab
+// or a user holds is left alone.
 func unregisterNetns(name string, ino uint64) error {
 	path := filepath.Join(netnsDir, name)
-	var st unix.Stat_t
+	var st, dir unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return nil
 		}
 		return fmt.Errorf("unregister netns %s: %w", name, os.NewSyscallError("stat", err))
+	}
+	if err := unix.Stat(netnsDir, &dir); err != nil {
+		return fmt.Errorf("unregister netns %s: %w", name, os.NewSyscallError("stat", err))
+	}
+	placeholder := st.Dev == dir.Dev && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0
+	if placeholder {
+		return os.Remove(path)
 	}
 	if st.Ino != ino {
 		return nil

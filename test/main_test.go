@@ -39,6 +39,8 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
+		// Readable by all: the security test runs it as another user.
+		os.Chmod(dir, 0o755)
 		netlabBin = filepath.Join(dir, "netlab")
 		build := exec.Command("go", "build", "-o", netlabBin, "./cmd/netlab")
 		build.Dir = repoRoot

@@ -1,0 +1,233 @@
+package test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestLeakCycles brings a small lab up and down 100 times; afterwards the
+// host must be exactly as before.
+func TestLeakCycles(t *testing.T) {
+	needRoot(t)
+	file := renamedTriangle(t, "cycles")
+	before := takeSnapshot(t, "cycles", nil)
+	var ranges []*idRange
+	for i := 0; i < 100; i++ {
+		mustNetlab(t, "up", file)
+		if i%25 == 0 {
+			ranges = append(ranges, labIDs(t, "cycles"))
+		}
+		mustNetlab(t, "down", "cycles")
+	}
+	for _, ids := range ranges {
+		assertNoLeftovers(t, before, ids)
+	}
+}
+
+// upState is what a test reads of a lab's state.json while up runs.
+type upState struct {
+	Phase      string
+	Supervisor *struct{ Pid int }
+	Nodes      []struct {
+		Init *struct{ Pid int }
+	}
+}
+
+func readUpState(lab string) (*upState, bool) {
+	b, err := os.ReadFile(filepath.Join("/run/netlab", lab, "state.json"))
+	if err != nil {
+		return nil, false
+	}
+	var s upState
+	if json.Unmarshal(b, &s) != nil {
+		return nil, false
+	}
+	return &s, true
+}
+
+// killMoments are the points of an up at which the kill tests strike,
+// each recognised from the state up records.
+var killMoments = []struct {
+	name string
+	at   func(s *upState, sinceStart, full time.Duration) bool
+}{
+	{"early", func(s *upState, _, _ time.Duration) bool { return true }},
+	{"mid-spawn", func(s *upState, _, _ time.Duration) bool { return s.Supervisor != nil }},
+	{"mid-wiring", func(s *upState, _, _ time.Duration) bool {
+		return len(s.Nodes) > 0 && s.Nodes[len(s.Nodes)-1].Init != nil
+	}},
+	{"just-before-end", func(s *upState, since, full time.Duration) bool { return since > full*9/10 }},
+}
+
+// startUpAndStrike starts `netlab up file` and sends sig once moment is
+// reached; it returns how up ended and whether the signal was sent while
+// up still ran.
+func startUpAndStrike(t *testing.T, file, lab string, sig syscall.Signal, at func(*upState, time.Duration, time.Duration) bool, full time.Duration) (result, bool) {
+	t.Helper()
+	cmd := exec.Command(netlabBin, "up", file)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	struck := false
+	for !struck {
+		select {
+		case err := <-done:
+			return exitResult(t, err, out.String(), errb.String()), false
+		default:
+		}
+		if s, ok := readUpState(lab); ok && at(s, time.Since(start), full) {
+			cmd.Process.Signal(sig)
+			struck = true
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+	select {
+	case err := <-done:
+		return exitResult(t, err, out.String(), errb.String()), true
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("up did not end within 60s of %v", sig)
+	}
+	return result{}, true
+}
+
+func exitResult(t *testing.T, err error, stdout, stderr string) result {
+	r := result{stdout: stdout, stderr: stderr}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			r.code = 128 + int(ws.Signal())
+		}
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestKillDuringUp kills `up` of a 120-node lab with SIGKILL at several
+// moments; `down` must then remove everything, and status must have shown
+// the lab as broken. With SIGINT instead, up itself must leave nothing.
+func TestKillDuringUp(t *testing.T) {
+	needRoot(t)
+	const lab = "killtest"
+	file := chainTopology(t, lab, 120)
+	before := takeSnapshot(t, lab, nil)
+
+	// A whole up, to know how long one takes here.
+	start := time.Now()
+	mustNetlab(t, "up", file)
+	full := time.Since(start)
+	ids := labIDs(t, lab)
+	mustNetlab(t, "down", lab)
+	t.Logf("up of 120 nodes: %v", full)
+	assertNoLeftovers(t, before, ids)
+
+	for _, m := range killMoments {
+		t.Run("SIGKILL-"+m.name, func(t *testing.T) {
+			r, struck := startUpAndStrike(t, file, lab, syscall.SIGKILL, m.at, full)
+			if struck && r.code == 0 {
+				t.Logf("up finished before the kill landed")
+			}
+			if struck && r.code != 0 {
+				var st struct {
+					Labs []struct{ State, Problem string }
+				}
+				if err := json.Unmarshal([]byte(mustNetlab(t, "status", "--json", lab)), &st); err != nil || len(st.Labs) != 1 {
+					t.Fatalf("status of a killed lab: %v %+v", err, st)
+				}
+				if st.Labs[0].State != "broken" || !strings.Contains(st.Labs[0].Problem, "netlab down "+lab) {
+					t.Errorf("status of a killed lab: %+v, want broken with a hint", st.Labs[0])
+				}
+			}
+			mustNetlab(t, "down", lab)
+			assertNoLeftovers(t, before, ids)
+		})
+	}
+	for _, m := range killMoments {
+		t.Run("SIGINT-"+m.name, func(t *testing.T) {
+			r, struck := startUpAndStrike(t, file, lab, syscall.SIGINT, m.at, full)
+			if !struck || r.code == 0 {
+				// It finished first: that is not what this case tests.
+				mustNetlab(t, "down", lab)
+				t.Skipf("up finished before SIGINT landed (exit %d)", r.code)
+			}
+			if r.code != 1 || !strings.Contains(r.stderr, "context canceled") {
+				t.Errorf("up after SIGINT: exit %d, stderr %q", r.code, r.stderr)
+			}
+			assertNoLeftovers(t, before, ids)
+		})
+	}
+}
+
+// TestConcurrentLabs brings five labs with the same node names up at once,
+// pings in each, takes one down while the others keep working.
+func TestConcurrentLabs(t *testing.T) {
+	needRoot(t)
+	needCommand(t, "ping")
+	names := []string{"conc1", "conc2", "conc3", "conc4", "conc5"}
+	befores := map[string]snapshot{}
+	files := map[string]string{}
+	for _, n := range names {
+		befores[n] = takeSnapshot(t, n, nil)
+		files[n] = renamedTriangle(t, n)
+	}
+	var wg sync.WaitGroup
+	results := make([]result, len(names))
+	for i, n := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = netlab(t, "up", files[n])
+		}()
+	}
+	wg.Wait()
+	ids := map[string]*idRange{}
+	for i, n := range names {
+		if results[i].code != 0 {
+			t.Errorf("up %s: exit %d: %s", n, results[i].code, results[i].stderr)
+			continue
+		}
+		ids[n] = labIDs(t, n)
+		defer func() {
+			netlab(t, "down", n)
+			assertNoLeftovers(t, befores[n], ids[n])
+		}()
+	}
+	if t.Failed() {
+		return
+	}
+	seen := map[uint64]string{}
+	for n, r := range ids {
+		if other, dup := seen[r.First]; dup {
+			t.Errorf("labs %s and %s share uid range %d", n, other, r.First)
+		}
+		seen[r.First] = n
+	}
+	ping := func(lab string) {
+		t.Helper()
+		mustNetlab(t, "exec", lab+"/r1", "--", "ping", "-c1", "-W2", "r3")
+		mustNetlab(t, "exec", lab+"/r2", "--", "ping", "-c1", "-W2", "r1-eth2")
+	}
+	for _, n := range names {
+		ping(n)
+	}
+	mustNetlab(t, "down", "conc3")
+	assertNoLeftovers(t, befores["conc3"], ids["conc3"])
+	for _, n := range names {
+		if n != "conc3" {
+			ping(n)
+		}
+	}
+}
