@@ -11,9 +11,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/netlab-dev/netlab/netlab/parallel"
 	"github.com/netlab-dev/netlab/netlab/wire"
@@ -26,6 +25,52 @@ type UpOptions struct {
 	// Parallel bounds how many nodes start, and how many netlink
 	// operations run, at once. 0 picks a default for this machine.
 	Parallel int
+	// Progress, if set, is called as up goes: with Done < Total while a
+	// step runs, and once with Took set when it ends. Calls come from
+	// one goroutine at a time.
+	Progress func(Progress)
+}
+
+// Progress is how far a step of up or down got.
+type Progress struct {
+	Step        string // what is being done: "start nodes", "wire links", ...
+	Done, Total int
+	Took        time.Duration // set on the call that reports the step finished
+}
+
+// stepTimer reports one step's progress to a callback, if there is one.
+type stepTimer struct {
+	report func(Progress)
+	step   string
+	total  int
+	start  time.Time
+	mu     sync.Mutex
+	done   int
+}
+
+func startStep(report func(Progress), step string, total int) *stepTimer {
+	return &stepTimer{report: report, step: step, total: total, start: time.Now()}
+}
+
+// add counts n more items done.
+func (s *stepTimer) add(n int) {
+	if s.report == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.done += n
+	s.report(Progress{Step: s.step, Done: s.done, Total: s.total})
+}
+
+// end reports the step finished.
+func (s *stepTimer) end() {
+	if s.report == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.report(Progress{Step: s.step, Done: s.total, Total: s.total, Took: time.Since(s.start)})
 }
 
 // ErrLabExists is returned by Up for a lab that already has state.
@@ -159,11 +204,9 @@ func (u *bringup) run(ctx context.Context) error {
 		return fmt.Errorf("open supervisor log: %w", err)
 	}
 	defer log.Close()
-	if err := os.Mkdir(filepath.Join(labDir(t.Name), "nodes"), 0o700); err != nil {
-		return fmt.Errorf("create node directories: %w", err)
-	}
 
 	ids := u.st.IDs
+	step := u.step("start supervisor", 1)
 	u.sup, err = nsproc.StartSupervisor(nsproc.SupervisorConfig{
 		Lab: t.Name, UID: ids.First, GID: ids.First, IDCount: ids.Count, Log: log,
 	})
@@ -176,8 +219,14 @@ func (u *bringup) run(ctx context.Context) error {
 	if err := u.st.write(); err != nil {
 		return err
 	}
+	step.end()
 
-	hosts := hostsFile(t)
+	step = u.step("start nodes", len(t.Nodes))
+	hosts, err := writeHosts(filepath.Join(labDir(t.Name), "hosts"), hostsFile(t))
+	if err != nil {
+		return err
+	}
+	defer hosts.Close()
 	pids := make([]int, len(t.Nodes))
 	err = parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
 		pid, err := u.startNode(ctx, t.Nodes[i], hosts)
@@ -185,6 +234,7 @@ func (u *bringup) run(ctx context.Context) error {
 			return err
 		}
 		pids[i] = pid
+		step.add(1)
 		return nil
 	})
 	if err != nil {
@@ -213,6 +263,9 @@ func (u *bringup) run(ctx context.Context) error {
 	if err := u.st.write(); err != nil {
 		return err
 	}
+	step.end()
+
+	step = u.step("register netns", len(u.st.Nodes))
 	if err := prepareNetnsDir(); err != nil {
 		return err
 	}
@@ -221,15 +274,22 @@ func (u *bringup) run(ctx context.Context) error {
 			return fmt.Errorf("node %s: %w", ns.Name, err)
 		}
 	}
+	step.end()
+	step = u.step("write files", len(t.Nodes))
 	if err := u.putFiles(ctx); err != nil {
 		return err
 	}
+	step.end()
+	step = u.step("wire", len(t.Links))
 	if err := u.wire(ctx); err != nil {
 		return err
 	}
+	step.end()
+	step = u.step("run exec steps", len(t.Nodes))
 	if err := u.runExecSteps(ctx); err != nil {
 		return err
 	}
+	step.end()
 	if err := u.sup.Detach(ctx); err != nil {
 		return err
 	}
@@ -238,66 +298,37 @@ func (u *bringup) run(ctx context.Context) error {
 	return u.st.write()
 }
 
-// startNode makes a node's layer directory and exec socket and has the
-// supervisor start its init. The files it opens for that are closed once
-// the init has its own copies, so a lab holds O(parallelism) of them.
-func (u *bringup) startNode(ctx context.Context, n *topology.Node, hosts []byte) (int, error) {
+func (u *bringup) step(name string, total int) *stepTimer {
+	return startStep(u.opts.Progress, name, total)
+}
+
+// startNode makes a node's exec socket and has the supervisor start its
+// init. The files it opens for that are closed once the init has its own
+// copies, so a lab holds O(parallelism) of them.
+func (u *bringup) startNode(ctx context.Context, n *topology.Node, hosts *os.File) (int, error) {
 	lab := u.st.Name
-	dir := layerDir(lab, n.Name)
-	files := map[string][]byte{"hosts": hosts, "hostname": []byte(n.Name + "\n")}
-	if err := makeLayer(dir, int(u.st.IDs.First), files); err != nil {
-		return 0, fmt.Errorf("node %s: %w", n.Name, err)
-	}
-	layer, err := cloneMount(dir)
-	if err != nil {
-		return 0, fmt.Errorf("node %s: %w", n.Name, err)
-	}
-	defer layer.Close()
 	sock, err := listenExec(socketPath(lab, n.Name))
 	if err != nil {
 		return 0, fmt.Errorf("node %s: %w", n.Name, err)
 	}
 	defer sock.Close()
 	return u.sup.Spawn(ctx, nsproc.NodeConfig{
-		Name: lab + "/" + n.Name, Hostname: n.Name, Socket: sock, Layer: layer,
+		Name: lab + "/" + n.Name, Hostname: n.Name, Socket: sock, Hosts: hosts,
 		Sysctls: earlySysctls(n.Kind),
 	})
 }
 
-// makeLayer makes a node's layer directory: the upper and work directories
-// of its /etc overlay, owned by the node's root, with files written in the
-// upper one (paths relative to /etc).
-func makeLayer(dir string, uid int, files map[string][]byte) error {
-	upper := filepath.Join(dir, nsproc.LayerUpper)
-	for _, d := range []string{dir, upper, filepath.Join(dir, nsproc.LayerWork)} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			return err
-		}
-		if err := os.Chown(d, uid, uid); err != nil {
-			return err
-		}
+// writeHosts writes the lab's /etc/hosts and returns it open for reading:
+// every node's init copies it from that one descriptor.
+func writeHosts(path string, content []byte) (*os.File, error) {
+	if err := os.WriteFile(path, content, 0o644); err != nil {
+		return nil, fmt.Errorf("write hosts file: %w", err)
 	}
-	for name, content := range files {
-		p := filepath.Join(upper, name)
-		if err := os.WriteFile(p, content, 0o644); err != nil {
-			return err
-		}
-		if err := os.Chown(p, uid, uid); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// cloneMount returns dir as a detached mount (open_tree), which the node's
-// init can attach in its own mount namespace although it could not reach
-// dir by path.
-func cloneMount(dir string) (*os.File, error) {
-	fd, err := unix.OpenTree(unix.AT_FDCWD, dir, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("clone %s: %w", dir, os.NewSyscallError("open_tree", err))
+		return nil, fmt.Errorf("write hosts file: %w", err)
 	}
-	return os.NewFile(uintptr(fd), dir), nil
+	return f, nil
 }
 
 // listenExec makes a node's exec socket, reachable by host root only.

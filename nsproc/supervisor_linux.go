@@ -36,7 +36,8 @@ type NodeConfig struct {
 	// interfaces exist: new interfaces inherit .default. values.
 	Sysctls []string
 	Socket  *os.File // listening SOCK_SEQPACKET socket on which the init serves exec requests
-	Layer   *os.File // directory with the files the node binds over the host's (hosts, hostname)
+	Hosts   *os.File // the lab's /etc/hosts, which the init copies into the node's /etc
+	Layer   *os.File // nil, or a directory whose LayerEtc the init copies into the node's /etc
 }
 
 // Supervisor is the host side of a running lab supervisor.
@@ -181,7 +182,11 @@ func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (int, error) {
 	s.nextID++
 	id := s.nextID
 	s.pending[id] = ch
-	err := sendPacket(s.conn, control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls}}, n.Socket, n.Layer)
+	files := []*os.File{n.Socket, n.Hosts}
+	if n.Layer != nil {
+		files = append(files, n.Layer)
+	}
+	err := sendPacket(s.conn, control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls}}, files...)
 	if err != nil {
 		delete(s.pending, id)
 	}
@@ -298,20 +303,25 @@ func supervisorMain(args []string) int {
 // reaped by a goroutine that lives as long as it does.
 func spawnNode(req spawnRequest, files []*os.File) (*os.File, error) {
 	defer closeAll(files)
-	if len(files) != 2 {
-		return nil, fmt.Errorf("node %s: spawn request carried %d files, want 2", req.Node, len(files))
+	if len(files) != 2 && len(files) != 3 {
+		return nil, fmt.Errorf("node %s: spawn request carried %d files, want 2 or 3", req.Node, len(files))
 	}
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("node %s: ready pipe: %w", req.Node, err)
 	}
 	defer readyR.Close()
-	cmd := exec.Command(selfExe, append([]string{argInit, req.Node, req.Hostname}, req.Sysctls...)...)
+	layer := "-"
+	if len(files) == 3 {
+		layer = "layer"
+	}
+	cmd := exec.Command(selfExe, append([]string{argInit, req.Node, req.Hostname, layer}, req.Sysctls...)...)
 	cmd.Args[0] = "netlab"
 	cmd.Env = []string{}
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	// fd 3: ready pipe, fd 4: exec socket, fd 5: layer directory.
-	cmd.ExtraFiles = []*os.File{readyW, files[0], files[1]}
+	// fd 3: ready pipe, fd 4: exec socket, fd 5: hosts file, fd 6: the
+	// layer directory if there is one.
+	cmd.ExtraFiles = append([]*os.File{readyW}, files...)
 	pidfd := -1
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC |

@@ -16,6 +16,7 @@ import (
 
 func newUpCommand() *cobra.Command {
 	var timeout time.Duration
+	var quiet, verbose bool
 	cmd := &cobra.Command{
 		Use:   "up FILE",
 		Short: "Bring a lab up from a topology file",
@@ -36,9 +37,12 @@ timeout, everything made so far is removed first.`,
 				defer cancel()
 			}
 			start := time.Now()
-			lab, err := netlab.Up(ctx, topo, netlab.UpOptions{})
+			lab, err := netlab.Up(ctx, topo, netlab.UpOptions{Progress: newProgressPrinter(quiet, verbose)})
 			if err != nil {
 				return err
+			}
+			if quiet {
+				return nil
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "lab %s is up: %d nodes, %d links in %.2fs\n",
@@ -51,5 +55,7 @@ timeout, everything made so far is removed first.`,
 		},
 	}
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up (and clean up) after this long, e.g. 30s; 0: no limit")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "print each step of up with its time")
 	return cmd
 }

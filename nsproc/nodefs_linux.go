@@ -1,0 +1,201 @@
+package nsproc
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// LayerEtc is the directory of a node's layer (the directory netlab may
+// hand the init, for daemon configurations) whose contents become part of
+// the node's own layer over the host's /etc. Files there add to or replace the host's; each directory there
+// replaces the host's directory of that name entirely (an opaque overlay
+// directory), so that, for example, a node's /etc/frr shows only what
+// netlab wrote, not the host's unreadable one.
+const LayerEtc = "etc"
+
+// layerRoot is where the init builds the upper and work directories of its
+// /etc overlay: a tmpfs of its own, mounted on /run and then covered by the
+// node's real /run, so it is out of sight but needs no unmount (which would
+// wait for an RCU grace period).
+const layerRoot = "/run/.netlab-layer"
+
+// setupFilesystem gives the node its own view: private mount propagation,
+// its own /proc and /sys, an overlay on /etc, and fresh tmpfs where daemons
+// write. Each error names the step that failed.
+func setupFilesystem(hostname string, hosts, layer *os.File) error {
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make mounts private: %w", os.NewSyscallError("mount", err))
+	}
+	const noexec = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+	const nosuid = unix.MS_NOSUID | unix.MS_NODEV
+	for _, m := range []mount{
+		{"proc", "/proc", noexec, "", false},
+		{"sysfs", "/sys", noexec, "", false},
+		{"tmpfs", "/run", nosuid, "mode=0755", false}, // holds layerRoot, then covered
+	} {
+		if err := m.mount(); err != nil {
+			return err
+		}
+	}
+	if err := mountEtc(hostname, hosts, layer); err != nil {
+		return err
+	}
+	for _, m := range []mount{
+		{"tmpfs", "/run", nosuid, "mode=0755", false},
+		{"tmpfs", "/tmp", nosuid, "mode=1777", false},
+		{"tmpfs", "/var/tmp", nosuid, "mode=1777", true},
+		{"tmpfs", "/var/run", nosuid, "mode=0755", true},
+		{"tmpfs", "/dev/shm", nosuid, "mode=1777", true},
+		{"tmpfs", "/root", nosuid, "mode=0700", true},
+	} {
+		if err := m.mount(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type mount struct {
+	fstype, target string
+	flags          uintptr
+	data           string
+	optional       bool // skipped unless the target is a real directory here
+}
+
+func (m mount) mount() error {
+	if m.optional && !isRealDir(m.target) {
+		return nil
+	}
+	if err := unix.Mount(m.fstype, m.target, m.fstype, m.flags, m.data); err != nil {
+		return fmt.Errorf("mount %s on %s: %w", m.fstype, m.target, os.NewSyscallError("mount", err))
+	}
+	return nil
+}
+
+// isRealDir reports whether path is a directory and not a symlink to one
+// (Debian's /var/run → /run needs no mount of its own).
+func isRealDir(path string) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && fi.IsDir()
+}
+
+// mountEtc makes the node's /etc an overlay: the host's /etc below, the
+// node's own tmpfs layer above, seeded with its hostname, the lab's hosts
+// file and the layer directory netlab prepared, if any. The node's writes
+// to /etc land in its layer.
+func mountEtc(hostname string, hosts, layer *os.File) error {
+	upper, work := filepath.Join(layerRoot, "etc"), filepath.Join(layerRoot, "work")
+	for _, d := range []string{layerRoot, work} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return fmt.Errorf("make /etc layer: %w", err)
+		}
+	}
+	if err := os.Mkdir(upper, 0o755); err != nil {
+		return fmt.Errorf("make /etc layer: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(upper, "hostname"), []byte(hostname+"\n"), 0o644); err != nil {
+		return fmt.Errorf("write /etc/hostname: %w", err)
+	}
+	if err := copyFile(hosts, filepath.Join(upper, "hosts"), 0o644); err != nil {
+		return fmt.Errorf("write /etc/hosts: %w", err)
+	}
+	if layer != nil {
+		src, err := openDirAt(int(layer.Fd()), LayerEtc)
+		if err != nil {
+			return fmt.Errorf("open layer: %w", err)
+		}
+		defer src.Close()
+		if err := copyLayer(src, upper, true); err != nil {
+			return fmt.Errorf("copy layer: %w", err)
+		}
+	}
+	// userxattr: in a user namespace overlayfs keeps its metadata, like
+	// the opaque marks, in user.overlay.* attributes.
+	opts := "lowerdir=/etc,upperdir=" + upper + ",workdir=" + work + ",userxattr"
+	if err := unix.Mount("overlay", "/etc", "overlay", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
+		return fmt.Errorf("mount overlay on /etc: %w", os.NewSyscallError("mount", err))
+	}
+	return nil
+}
+
+func openDirAt(dirfd int, name string) (*os.File, error) {
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("openat "+name, err)
+	}
+	return os.NewFile(uintptr(fd), name), nil
+}
+
+// copyLayer copies the tree under src into dst, keeping modes and owners.
+// Directories below the top one are marked opaque.
+func copyLayer(src *os.File, dst string, top bool) error {
+	entries, err := src.ReadDir(-1)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		var st unix.Stat_t
+		if err := unix.Fstatat(int(src.Fd()), e.Name(), &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return os.NewSyscallError("fstatat "+e.Name(), err)
+		}
+		path := filepath.Join(dst, e.Name())
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFDIR:
+			if err := os.Mkdir(path, 0o700); err != nil {
+				return err
+			}
+			if err := unix.Setxattr(path, "user.overlay.opaque", []byte("y"), 0); err != nil {
+				return os.NewSyscallError("setxattr "+path, err)
+			}
+			sub, err := openDirAt(int(src.Fd()), e.Name())
+			if err != nil {
+				return err
+			}
+			err = copyLayer(sub, path, false)
+			sub.Close()
+			if err != nil {
+				return err
+			}
+		case unix.S_IFREG:
+			if err := copyFileAt(int(src.Fd()), e.Name(), path); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("%s: only files and directories may be in a layer", e.Name())
+		}
+		if err := os.Lchown(path, int(st.Uid), int(st.Gid)); err != nil {
+			return err
+		}
+		if err := os.Chmod(path, os.FileMode(st.Mode&0o7777)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyFileAt(dirfd int, name, dst string) error {
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return os.NewSyscallError("openat "+name, err)
+	}
+	in := os.NewFile(uintptr(fd), name)
+	defer in.Close()
+	return copyFile(in, dst, 0o600)
+}
+
+// copyFile copies in, from its start, to a new file dst.
+func copyFile(in *os.File, dst string, mode os.FileMode) error {
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, io.NewSectionReader(in, 0, 1<<40))
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
