@@ -60,7 +60,7 @@ func Status(names ...string) ([]LabStatus, error) {
 		st, err := readState(name)
 		if err != nil {
 			if _, serr := os.Stat(labDir(name)); serr == nil {
-				out = append(out, LabStatus{Name: name, State: "broken",
+				out = append(out, LabStatus{Name: name, State: "broken", Nodes: []NodeStatus{},
 					Problem: fmt.Sprintf("%v; remove it with: netlab down %s", err, name)})
 				continue
 			}
@@ -72,7 +72,7 @@ func Status(names ...string) ([]LabStatus, error) {
 }
 
 func labStatus(st *State) LabStatus {
-	ls := LabStatus{Name: st.Name, File: st.File, State: string(st.Phase)}
+	ls := LabStatus{Name: st.Name, File: st.File, State: string(st.Phase), Nodes: []NodeStatus{}}
 	supervisorAlive := st.Supervisor.alive()
 	if st.Supervisor != nil {
 		ls.Supervisor = st.Supervisor.Pid
@@ -96,13 +96,15 @@ func labStatus(st *State) LabStatus {
 	}
 	for i, n := range st.Topology.Nodes {
 		rt := st.Nodes[i]
-		ns := NodeStatus{Name: n.Name, Kind: string(n.Kind), NetNS: rt.NetNS}
+		ns := NodeStatus{Name: n.Name, Kind: string(n.Kind), NetNS: rt.NetNS, Interfaces: []InterfaceStatus{}}
 		if rt.Init != nil {
 			ns.Pid = rt.Init.Pid
 			ns.Running = rt.Init.alive()
 		}
 		if ns.Running {
-			ns.Interfaces = liveInterfaces(rt.Init.Pid, n, peers)
+			if live := liveInterfaces(rt.Init.Pid, n, peers); live != nil {
+				ns.Interfaces = live
+			}
 		}
 		ls.Nodes = append(ls.Nodes, ns)
 	}

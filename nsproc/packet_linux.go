@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,6 +15,13 @@ import (
 // maxPacket bounds one JSON message. An exec request carries argv and env,
 // which the kernel bounds at a few MB; 1 MiB is plenty for sane commands.
 const maxPacket = 1 << 20
+
+// packetBuffers recycles receive buffers: a packet may be up to maxPacket
+// long, and a lab's up receives one per node.
+var packetBuffers = sync.Pool{New: func() any {
+	b := make([]byte, maxPacket)
+	return &b
+}}
 
 // sendPacket writes v as one packet with files attached.
 func sendPacket(c *net.UnixConn, v any, files ...*os.File) error {
@@ -36,16 +44,21 @@ func sendPacket(c *net.UnixConn, v any, files ...*os.File) error {
 // recvPacket reads one packet into v and returns the files it carried.
 // io.EOF means the peer closed the connection.
 func recvPacket(c *net.UnixConn, v any) ([]*os.File, error) {
-	buf := make([]byte, maxPacket)
+	bp := packetBuffers.Get().(*[]byte)
+	defer packetBuffers.Put(bp)
+	buf := *bp
 	oob := make([]byte, unix.CmsgSpace(4*8))
 	n, oobn, flags, _, err := c.ReadMsgUnix(buf, oob)
+	// Go reports an empty packet as io.EOF, but it may still carry files.
+	files, ferr := parseRights(oob[:oobn])
 	if errors.Is(err, io.EOF) {
+		closeAll(files)
 		return nil, errEOF
 	}
 	if err != nil {
+		closeAll(files)
 		return nil, err
 	}
-	files, ferr := parseRights(oob[:oobn])
 	if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
 		closeAll(files)
 		return nil, fmt.Errorf("packet truncated")

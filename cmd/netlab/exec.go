@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -30,6 +31,11 @@ NODE may be LAB/NODE; --lab may be left out while exactly one lab is up.`,
 			}
 			if len(args) < 2 {
 				return usageError("exec: no command given; write: netlab exec NODE -- COMMAND")
+			}
+			for _, kv := range env {
+				if !strings.Contains(kv, "=") {
+					return usageError("exec: --env %q: write KEY=VALUE", kv)
+				}
 			}
 			labName, node, err := netlab.ResolveNode(args[0], lab)
 			if err != nil {

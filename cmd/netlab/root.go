@@ -66,9 +66,14 @@ func run(args []string) int {
 		}
 		return ee.code
 	case len(topology.Errors(err)) > 0:
-		// Each error names FILE:LINE:COL itself; one per line.
-		for _, e := range topology.Errors(err) {
-			fmt.Fprintln(os.Stderr, e)
+		// Each topology error names FILE:LINE:COL itself; one per line.
+		// Others (a file that cannot be read) get the usual prefix.
+		for _, e := range leaves(err) {
+			if te, ok := e.(*topology.Error); ok {
+				fmt.Fprintln(os.Stderr, te)
+			} else {
+				fmt.Fprintf(os.Stderr, "netlab: %v\n", e)
+			}
 		}
 		return exitUsage
 	case isCobraUsage(err) || errors.Is(err, netlab.ErrBadName):
@@ -77,6 +82,18 @@ func run(args []string) int {
 	}
 	fmt.Fprintf(os.Stderr, "netlab: %v\n", err)
 	return exitFailure
+}
+
+// leaves flattens errors.Join trees into their single errors, in order.
+func leaves(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, leaves(e)...)
+		}
+		return out
+	}
+	return []error{err}
 }
 
 // isCobraUsage recognises cobra's own argument errors, which it returns as

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -44,8 +45,16 @@ func newStatusCommand() *cobra.Command {
 
 // writeStatusTable prints one row per interface; a node's and a lab's
 // columns are filled on their first row only, so the table reads as a tree.
+// What is wrong with broken labs follows the table.
 func writeStatusTable(out io.Writer, labs []netlab.LabStatus) {
-	w := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
+	var buf bytes.Buffer
+	defer func() {
+		// Padding of empty last cells would leave trailing blanks.
+		for _, line := range strings.SplitAfter(buf.String(), "\n") {
+			io.WriteString(out, strings.TrimRight(line, " \n")+strings.Repeat("\n", strings.Count(line, "\n")))
+		}
+	}()
+	w := tabwriter.NewWriter(&buf, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(w, "LAB\tSTATE\tNODE\tKIND\tPID\tIFACE\tLINK\tADDRESSES\tPEER")
 	for _, l := range labs {
 		lab, state := l.Name, l.State
@@ -67,9 +76,11 @@ func writeStatusTable(out io.Writer, labs []netlab.LabStatus) {
 				lab, state, node, kind, pid = "", "", "", "", ""
 			}
 		}
-		if l.Problem != "" {
-			fmt.Fprintf(w, "%s\t%s\t\t\t\t\t\t\t\n", "", "! "+l.Problem)
-		}
 	}
 	w.Flush()
+	for _, l := range labs {
+		if l.Problem != "" {
+			fmt.Fprintf(&buf, "%s: %s\n", l.Name, l.Problem)
+		}
+	}
 }
