@@ -95,6 +95,9 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 	if err := probeKernel(t); err != nil {
 		return nil, err
 	}
+	if err := checkDaemonSoftware(t); err != nil {
+		return nil, err
+	}
 	if opts.Parallel <= 0 {
 		opts.Parallel = 4 * runtime.NumCPU()
 	}
@@ -285,6 +288,11 @@ func (u *bringup) run(ctx context.Context) error {
 		return err
 	}
 	step.end()
+	step = u.step("start daemons", len(t.Nodes))
+	if err := u.startDaemons(ctx); err != nil {
+		return err
+	}
+	step.end()
 	step = u.step("run exec steps", len(t.Nodes))
 	if err := u.runExecSteps(ctx); err != nil {
 		return err
@@ -312,10 +320,62 @@ func (u *bringup) startNode(ctx context.Context, n *topology.Node, hosts *os.Fil
 		return 0, fmt.Errorf("node %s: %w", n.Name, err)
 	}
 	defer sock.Close()
-	return u.sup.Spawn(ctx, nsproc.NodeConfig{
+	cfg := nsproc.NodeConfig{
 		Name: lab + "/" + n.Name, Hostname: n.Name, Socket: sock, Hosts: hosts,
 		Sysctls: earlySysctls(n.Kind),
-	})
+	}
+	entries, err := daemonLayer(n, u.st.IDs)
+	if err != nil {
+		return 0, fmt.Errorf("node %s: %w", n.Name, err)
+	}
+	if len(entries) > 0 {
+		dir := layerDir(lab, n.Name)
+		if err := writeLayer(dir, int(u.st.IDs.First), entries); err != nil {
+			return 0, fmt.Errorf("node %s: layer: %w", n.Name, err)
+		}
+		if cfg.Layer, err = os.Open(dir); err != nil {
+			return 0, fmt.Errorf("node %s: layer: %w", n.Name, err)
+		}
+		defer cfg.Layer.Close()
+	}
+	return u.sup.Spawn(ctx, cfg)
+}
+
+// writeLayer writes a node's layer directory (see nsproc.LayerEtc). The
+// directory is the node root's, so that its init can read it through the
+// descriptor it is handed.
+func writeLayer(dir string, root int, entries []layerEntry) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+		return err
+	}
+	etc := filepath.Join(dir, nsproc.LayerEtc)
+	for _, d := range []string{dir, etc} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return err
+		}
+		if err := os.Chown(d, root, root); err != nil {
+			return err
+		}
+	}
+	for _, e := range entries {
+		p := filepath.Join(etc, e.path)
+		var err error
+		if e.dir {
+			err = os.Mkdir(p, e.mode)
+		} else {
+			err = os.WriteFile(p, e.data, e.mode)
+		}
+		if err == nil {
+			err = os.Chown(p, e.uid, e.gid)
+		}
+		if err == nil {
+			err = os.Chmod(p, e.mode)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeHosts writes the lab's /etc/hosts and returns it open for reading:
@@ -397,6 +457,27 @@ func (u *bringup) putFiles(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("node %s: %w", n.Name, err)
 			}
+		}
+		return nil
+	})
+}
+
+// startDaemons starts the routing daemons of frr and bird nodes, nodes in
+// parallel.
+func (u *bringup) startDaemons(ctx context.Context) error {
+	t := u.st.Topology
+	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
+		n := t.Nodes[i]
+		script := daemonStartScript(n)
+		if script == "" {
+			return nil
+		}
+		out, code, err := u.runStep(ctx, n.Name, script)
+		if err != nil {
+			return fmt.Errorf("node %s: start %s daemons: %w", n.Name, n.Kind, err)
+		}
+		if code != 0 {
+			return fmt.Errorf("node %s: %s daemons did not start: %s", n.Name, n.Kind, oneLine(strings.TrimSpace(string(out))))
 		}
 		return nil
 	})

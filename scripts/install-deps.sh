@@ -5,7 +5,9 @@
 set -euo pipefail
 want=(iproute2 iputils-ping)
 if [ "${1:-demo}" = test ]; then
-	want+=(util-linux procps graphviz)
+	# util-linux (ipcmk), procps (sysctl), graphviz (dot) for the tests;
+	# frr and bird2 for the routing labs.
+	want+=(util-linux procps graphviz frr bird2)
 fi
 missing=()
 for p in "${want[@]}"; do
@@ -16,7 +18,16 @@ if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: missing packages ${missing[*]}; run as root or: sudo apt-get install -y ${missing[*]}" >&2
 	exit 1
 fi
+# Packages like frr start their daemons on the host when installed; netlab
+# runs them inside nodes only. policy-rc.d is Debian's switch to say no.
+guard=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	guard=1
+fi
+trap '[ -n "$guard" ] && rm -f /usr/sbin/policy-rc.d' EXIT
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq "${missing[@]}" >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: installed ${missing[*]}"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -66,3 +67,5 @@ func upLab(t *testing.T, file, name string) {
 		assertNoLeftovers(t, before, ids)
 	})
 }
+
+func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }

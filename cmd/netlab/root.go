@@ -46,7 +46,7 @@ from the topology file.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
 	root.AddCommand(newUpCommand(), newDownCommand(), newStatusCommand(), newExecCommand(),
-		newShellCommand(), newValidateCommand(), newGraphCommand(), newVersionCommand())
+		newShellCommand(), newLinkCommand(), newValidateCommand(), newGraphCommand(), newVersionCommand())
 	return root
 }
 

@@ -1,0 +1,164 @@
+package netlab
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/netlab-dev/netlab/topology"
+)
+
+// Routing daemons run straight from their binaries in each node, never
+// through the host's init scripts: a node's /etc/frr or /etc/bird holds only
+// what netlab wrote (an opaque directory of its /etc layer) and its /run is
+// its own, so any number of them run side by side.
+
+const frrLibDir = "/usr/lib/frr"
+
+// frrAlways are the FRR daemons every frr node runs, in start order; mgmtd
+// (FRR 9 and later) joins them where the installed FRR has it.
+var frrAlways = []string{"zebra", "mgmtd", "staticd"}
+
+// layerEntry is a file or directory of a node's layer, relative to /etc.
+type layerEntry struct {
+	path     string // e.g. "frr/frr.conf"
+	dir      bool
+	data     []byte
+	mode     os.FileMode
+	uid, gid int // host ids, already mapped into the lab's range
+}
+
+// daemonUser is a system user a daemon runs as, with its ids on the host
+// (which are also its ids inside every node).
+type daemonUser struct{ uid, gid int }
+
+// lookupDaemonUser finds a daemon's user and group on the host.
+func lookupDaemonUser(name, pkg string) (daemonUser, error) {
+	u, err := user.Lookup(name)
+	if err != nil {
+		return daemonUser{}, fmt.Errorf("%w: user %s, made by the %s package; install it with: apt-get install %s", ErrMissingSoftware, name, pkg, pkg)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return daemonUser{uid, gid}, nil
+}
+
+// ErrMissingSoftware is wrapped by errors about a program a lab needs that
+// this host does not have.
+var ErrMissingSoftware = errors.New("missing software")
+
+// checkDaemonSoftware reports, before anything is made, any FRR or BIRD
+// program that t's nodes need and the host lacks.
+func checkDaemonSoftware(t *topology.Topology) error {
+	var errs []error
+	seen := map[string]bool{}
+	need := func(path, pkg, why string) {
+		if seen[path] {
+			return
+		}
+		seen[path] = true
+		if _, err := os.Stat(path); err != nil {
+			errs = append(errs, fmt.Errorf("%w: %s (%s) is not installed; install it with: apt-get install %s", ErrMissingSoftware, path, why, pkg))
+		}
+	}
+	for _, n := range t.Nodes {
+		switch n.Kind {
+		case topology.KindFRR:
+			need(filepath.Join(frrLibDir, "zebra"), "frr", "kind frr")
+			need("/usr/bin/vtysh", "frr", "kind frr")
+			for _, d := range n.Daemons {
+				need(filepath.Join(frrLibDir, d), "frr", "daemons: "+d+" of node "+n.Name)
+			}
+		case topology.KindBIRD:
+			need("/usr/sbin/bird", "bird2", "kind bird")
+			need("/usr/sbin/birdc", "bird2", "kind bird")
+		}
+	}
+	if len(errs) == 0 {
+		for _, n := range t.Nodes {
+			var err error
+			switch n.Kind {
+			case topology.KindFRR:
+				_, err = lookupDaemonUser("frr", "frr")
+			case topology.KindBIRD:
+				_, err = lookupDaemonUser("bird", "bird2")
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// daemonLayer is what a node's kind puts in its /etc layer: FRR's or BIRD's
+// configuration, owned by the daemon's user as the node maps it.
+func daemonLayer(n *topology.Node, ids IDRange) ([]layerEntry, error) {
+	first := int(ids.First)
+	switch n.Kind {
+	case topology.KindFRR:
+		u, err := lookupDaemonUser("frr", "frr")
+		if err != nil {
+			return nil, err
+		}
+		uid, gid := first+u.uid, first+u.gid
+		return []layerEntry{
+			{path: "frr", dir: true, mode: 0o750, uid: uid, gid: gid},
+			{path: "frr/frr.conf", data: []byte(n.Config), mode: 0o640, uid: uid, gid: gid},
+			{path: "frr/vtysh.conf", data: []byte("service integrated-vtysh-config\n"), mode: 0o640, uid: uid, gid: gid},
+		}, nil
+	case topology.KindBIRD:
+		u, err := lookupDaemonUser("bird", "bird2")
+		if err != nil {
+			return nil, err
+		}
+		uid, gid := first+u.uid, first+u.gid
+		return []layerEntry{
+			{path: "bird", dir: true, mode: 0o750, uid: uid, gid: gid},
+			{path: "bird/bird.conf", data: []byte(n.Config), mode: 0o640, uid: uid, gid: gid},
+		}, nil
+	}
+	return nil, nil
+}
+
+// daemonStartScript is the shell script that starts a node's daemons, run
+// in the node after its network is wired, so that the daemons find their
+// addresses and routes in place. It fails, printing the daemons' own
+// complaints, when a daemon does not start or rejects its configuration.
+func daemonStartScript(n *topology.Node) string {
+	switch n.Kind {
+	case topology.KindFRR:
+		var b strings.Builder
+		b.WriteString("set -e\ninstall -d -o frr -g frr -m 0755 /run/frr\n")
+		var started []string
+		for _, d := range append(append([]string{}, frrAlways...), n.Daemons...) {
+			bin := filepath.Join(frrLibDir, d)
+			if d == "mgmtd" {
+				// Only FRR 9 and later have it; where it exists, the
+				// other daemons need it.
+				fmt.Fprintf(&b, "if [ -x %[1]s ]; then %[1]s -d -A 127.0.0.1 -P 0 --log file:/run/frr/%[2]s.log </dev/null >/dev/null 2>&1; fi\n", bin, d)
+				continue
+			}
+			fmt.Fprintf(&b, "%s -d -A 127.0.0.1 -P 0 --log file:/run/frr/%s.log </dev/null >/dev/null 2>&1 || { tail -n 5 /run/frr/%[2]s.log >&2; exit 1; }\n", bin, d)
+			started = append(started, d)
+		}
+		// The daemons do not read frr.conf themselves when it is the
+		// integrated configuration: vtysh pushes it to each of them.
+		b.WriteString("vtysh -b >/run/frr/vtysh-boot.log 2>&1 || { echo 'frr.conf rejected:' >&2; grep -v '^%' /run/frr/vtysh-boot.log | tail -n 8 >&2; exit 1; }\n")
+		for _, d := range started {
+			fmt.Fprintf(&b, "kill -0 $(cat /run/frr/%[1]s.pid) 2>/dev/null || { echo '%[1]s exited:' >&2; tail -n 5 /run/frr/%[1]s.log >&2; exit 1; }\n", d)
+		}
+		return b.String()
+	case topology.KindBIRD:
+		return `set -e
+install -d -o bird -g bird -m 0775 /run/bird
+bird -p -c /etc/bird/bird.conf
+bird -u bird -g bird -c /etc/bird/bird.conf -s /run/bird/bird.ctl -P /run/bird/bird.pid </dev/null >/dev/null 2>&1
+`
+	}
+	return ""
+}

@@ -1,0 +1,82 @@
+package netlab
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+
+	"github.com/netlab-dev/netlab/topology"
+)
+
+// SetLink takes the link that ends at node:ifname of lab down or up, at
+// both of its ends, so that each side loses or regains carrier as a pulled
+// or replugged cable would look to a routing protocol.
+func SetLink(lab, node, ifname string, up bool) error {
+	if err := needRoot("link set"); err != nil {
+		return err
+	}
+	if err := checkLabName(lab); err != nil {
+		return err
+	}
+	st, err := readState(lab)
+	if err != nil {
+		return err
+	}
+	var link *topology.Link
+	for _, l := range st.Topology.Links {
+		for _, e := range l.Endpoints {
+			if e.Node == node && e.Interface == ifname {
+				link = l
+			}
+		}
+	}
+	if link == nil {
+		if st.node(node) == nil {
+			return unknownNode(st, node)
+		}
+		return fmt.Errorf("%w: lab %s has no link at %s:%s", ErrBadName, lab, node, ifname)
+	}
+	for _, e := range link.Endpoints {
+		if err := setInterface(st, e, up); err != nil {
+			return fmt.Errorf("%s: %w", e, err)
+		}
+	}
+	return nil
+}
+
+func setInterface(st *State, e topology.Endpoint, up bool) error {
+	ns := st.node(e.Node)
+	if ns == nil || ns.Init == nil || !ns.Init.alive() {
+		return fmt.Errorf("node %s is not running", e.Node)
+	}
+	handle, err := netns.GetFromPath(fmt.Sprintf("/proc/%d/ns/net", ns.Init.Pid))
+	if err != nil {
+		return err
+	}
+	defer handle.Close()
+	// The pid was checked alive just before: make sure it still is the
+	// node, not a process that took its pid since.
+	if ino, err := netnsInode(ns.Init.Pid); err != nil || ino != ns.NetNSInode {
+		return fmt.Errorf("node %s is not running", e.Node)
+	}
+	h, err := netlink.NewHandleAt(handle)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	l, err := h.LinkByName(e.Interface)
+	if err != nil {
+		return err
+	}
+	if up {
+		err = h.LinkSetUp(l)
+	} else {
+		err = h.LinkSetDown(l)
+	}
+	if err != nil {
+		return os.NewSyscallError("set link", err)
+	}
+	return nil
+}
