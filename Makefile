@@ -6,8 +6,10 @@ export PATH := $(PATH):/usr/local/go/bin
 
 .PHONY: build demo test unit integration fuzz bench lint clean
 
+# Static (no cgo): a node's init is this binary, and without the dynamic
+# loader each of them starts about a millisecond sooner.
 build:
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/netlab
+	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/netlab
 
 # README command 1: install what is missing, bring the triangle up, show it
 # working, take it down.

@@ -44,6 +44,7 @@ func TestMain(m *testing.M) {
 		netlabBin = filepath.Join(dir, "netlab")
 		build := exec.Command("go", "build", "-o", netlabBin, "./cmd/netlab")
 		build.Dir = repoRoot
+		build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build does
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
 			fmt.Fprintf(os.Stderr, "build netlab: %v\n", err)

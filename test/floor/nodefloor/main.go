@@ -1,11 +1,9 @@
 // Command nodefloor is the floor of netlab's node model: a supervisor in a
-// new user namespace spawns N node inits in new mount, UTS, IPC, PID,
-// network and cgroup namespaces; each mounts its own /proc, sets its
-// hostname and reports ready on a pipe. Nothing else: no state, no exec
-// socket, no /etc overlay, no wiring. `make bench` puts netlab's own times
-// next to it.
-//
-//	nodefloor -n 1000            spawn 1000 nodes, print the time, tear down
+// new user and PID namespace spawns N Go node inits in new mount, UTS, IPC,
+// PID, network and cgroup namespaces; each makes its mounts private, mounts
+// its own /proc, sets its hostname and reports ready on a pipe. Then the
+// chain is wired as netfloor wires it. Nothing else: no state, no exec
+// socket, no /etc overlay, no tmpfs.
 package main
 
 import (
@@ -14,12 +12,16 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netlab-dev/netlab/test/floor/chainwire"
 )
 
 func main() {
@@ -28,15 +30,14 @@ func main() {
 		case "supervisor":
 			os.Exit(supervisor(os.Args[2:]))
 		case "init":
-			os.Exit(nodeInit(os.Args[2], os.Args[3]))
+			os.Exit(nodeInit(os.Args[2]))
 		}
 	}
 	n := flag.Int("n", 100, "nodes to spawn")
-	par := flag.Int("parallel", 8, "spawns in flight")
-	etc := flag.String("etc", "", "experiment: tmpfs = overlay /etc with upper on the node's /run tmpfs")
+	par := flag.Int("parallel", 8, "spawns and netlink operations in flight")
 	flag.Parse()
 	start := time.Now()
-	sup := exec.Command("/proc/self/exe", "supervisor", fmt.Sprint(*n), fmt.Sprint(*par), *etc)
+	sup := exec.Command("/proc/self/exe", "supervisor", strconv.Itoa(*n), strconv.Itoa(*par))
 	sup.Stderr = os.Stderr
 	out, _ := sup.StdoutPipe()
 	m := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0x7ff00000, Size: 65536}}
@@ -46,21 +47,62 @@ func main() {
 		Credential: &syscall.Credential{},
 	}
 	if err := sup.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		fail(err)
 	}
-	b, _ := io.ReadAll(out) // the supervisor prints "ready" then closes stdout
+	io.ReadAll(out) // the supervisor closes stdout once every init is ready
+	spawned := time.Since(start)
+	pids, err := children(sup.Process.Pid)
+	if err != nil || len(pids) != *n {
+		fail(fmt.Errorf("found %d inits of %d: %v", len(pids), *n, err))
+	}
+	fds := make([]int, len(pids))
+	for i, pid := range pids {
+		if fds[i], err = unix.Open(fmt.Sprintf("/proc/%d/ns/net", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+			fail(err)
+		}
+	}
+	if err := chainwire.Wire(fds, *par); err != nil {
+		fail(err)
+	}
 	up := time.Since(start)
 	start = time.Now()
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
 	sup.Process.Kill()
 	sup.Wait()
-	fmt.Printf("nodes=%d up=%.3fs down=%.3fs (%s)\n", *n, up.Seconds(), time.Since(start).Seconds(), strings.TrimSpace(string(b)))
+	fmt.Printf("nodes=%d up=%.3fs (spawn %.3fs) down=%.3fs\n", *n, up.Seconds(), spawned.Seconds(), time.Since(start).Seconds())
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "nodefloor:", err)
+	os.Exit(1)
+}
+
+// children lists the host pids of pid's children, whichever of its threads
+// forked them.
+func children(pid int) ([]int, error) {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range strings.Fields(string(b)) {
+			p, _ := strconv.Atoi(f)
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 func supervisor(args []string) int {
-	var n, par int
-	fmt.Sscan(args[0], &n)
-	fmt.Sscan(args[1], &par)
+	n, _ := strconv.Atoi(args[0])
+	par, _ := strconv.Atoi(args[1])
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
@@ -69,45 +111,47 @@ func supervisor(args []string) int {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			r, w, _ := os.Pipe()
-			c := exec.Command("/proc/self/exe", "init", fmt.Sprintf("n%d", i), args[2])
+			c := exec.Command("/proc/self/exe", "init", fmt.Sprintf("n%d", i))
+			c.Stderr = os.Stderr
 			c.ExtraFiles = []*os.File{w}
 			c.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWUTS |
 				unix.CLONE_NEWIPC | unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWCGROUP}
 			if err := c.Start(); err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				os.Exit(1)
+				fail(err)
 			}
 			w.Close()
-			io.ReadAll(r)
+			if b, _ := io.ReadAll(r); string(b) != "ok" {
+				fail(fmt.Errorf("init %d: %q", i, b))
+			}
 			r.Close()
 			go c.Wait()
 		}()
 	}
 	wg.Wait()
-	fmt.Println("ready")
 	os.Stdout.Close()
 	select {}
 }
 
-func nodeInit(name, etc string) int {
+func nodeInit(name string) int {
 	ready := os.NewFile(3, "ready")
-	unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, "")
-	if err := unix.Mount("proc", "/proc", "proc", 0, ""); err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		fmt.Fprint(ready, err)
 		return 1
 	}
-	if etc == "tmpfs" {
-		t := time.Now()
-		unix.Mount("tmpfs", "/run", "tmpfs", 0, "mode=0755")
-		os.MkdirAll("/run/.l/etc", 0o755)
-		os.MkdirAll("/run/.l/work", 0o755)
-		if err := unix.Mount("overlay", "/etc", "overlay", 0, "lowerdir=/etc,upperdir=/run/.l/etc,workdir=/run/.l/work,userxattr"); err != nil {
-			fmt.Fprintln(os.Stderr, err)
+	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		fmt.Fprint(ready, err)
+		return 1
+	}
+	if os.Getenv("FLOOR_SYSFS") != "" {
+		if err := unix.Mount("sysfs", "/sys", "sysfs", 0, ""); err != nil {
+			fmt.Fprint(ready, err)
 			return 1
 		}
-		fmt.Fprintln(os.Stderr, "overlay", time.Since(t).Microseconds())
 	}
-	unix.Sethostname([]byte(name))
+	if err := unix.Sethostname([]byte(name)); err != nil {
+		fmt.Fprint(ready, err)
+		return 1
+	}
 	ready.WriteString("ok")
 	ready.Close()
 	select {}
