@@ -101,6 +101,9 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 	if opts.Parallel <= 0 {
 		opts.Parallel = 4 * runtime.NumCPU()
 	}
+	if err := checkFileLimit(len(t.Nodes), opts.Parallel); err != nil {
+		return nil, err
+	}
 	st, lock, err := createLab(ctx, t)
 	if err != nil {
 		return nil, err

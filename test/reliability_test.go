@@ -231,3 +231,92 @@ func TestConcurrentLabs(t *testing.T) {
 		}
 	}
 }
+
+// TestFileLimit: a lab far larger than the soft open-files limit comes up
+// (netlab raises it to the hard one); one that cannot fit under the hard
+// limit is refused before anything is made, saying why.
+func TestFileLimit(t *testing.T) {
+	needRoot(t)
+	needCommand(t, "prlimit")
+	file := chainTopology(t, "fdlimit", 300)
+	before := takeSnapshot(t, "fdlimit", nil)
+	cmd := exec.Command("prlimit", "--nofile=128:4096", netlabBin, "up", "-q", file)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("up of 300 nodes with a soft limit of 128 files: %v\n%s", err, out)
+	}
+	ids := labIDs(t, "fdlimit")
+	mustNetlab(t, "exec", "fdlimit/r1", "--", "ping", "-c1", "-W2", "r2")
+	mustNetlab(t, "down", "fdlimit")
+	assertNoLeftovers(t, before, ids)
+
+	cmd = exec.Command("prlimit", "--nofile=256:256", netlabBin, "up", file)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "open files") || !strings.Contains(string(out), "300 nodes") {
+		t.Errorf("up of 300 nodes with a hard limit of 256 files: %v\n%s", err, out)
+	}
+	assertNoLeftovers(t, before, nil)
+}
+
+// TestSameLabTwiceAtOnce: two ups of one lab at the same time: one brings
+// it up, the other fails clearly; the lab works.
+func TestSameLabTwiceAtOnce(t *testing.T) {
+	needRoot(t)
+	needCommand(t, "ping")
+	file := renamedTriangle(t, "twice")
+	before := takeSnapshot(t, "twice", nil)
+	var wg sync.WaitGroup
+	results := make([]result, 2)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = netlab(t, "up", file)
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, r := range results {
+		switch {
+		case r.code == 0:
+			ok++
+		case r.code != 1 || !regexpMatch(`lab twice (is already up|is being brought up or down)`, r.stderr):
+			t.Errorf("the losing up: exit %d, stderr %q", r.code, r.stderr)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of two concurrent ups succeeded, want 1: %+v", ok, results)
+	}
+	ids := labIDs(t, "twice")
+	mustNetlab(t, "exec", "twice/r1", "--", "ping", "-c1", "-W2", "r3")
+	mustNetlab(t, "down", "twice")
+	assertNoLeftovers(t, before, ids)
+}
+
+// TestDownAll takes down every lab netlab has and nothing else: a network
+// namespace made by someone else stays.
+func TestDownAll(t *testing.T) {
+	needRoot(t)
+	needCommand(t, "ip")
+	if labs := dirNames("/run/netlab"); len(labs) > 0 {
+		t.Skipf("labs %v are up on this machine; down --all would take them too", labs)
+	}
+	if out, err := exec.Command("ip", "netns", "add", "netlab-test-bystander").CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v %s", err, out)
+	}
+	defer exec.Command("ip", "netns", "del", "netlab-test-bystander").Run()
+	var befores []snapshot
+	for _, n := range []string{"all1", "all2"} {
+		befores = append(befores, takeSnapshot(t, n, nil))
+		mustNetlab(t, "up", renamedTriangle(t, n))
+	}
+	mustNetlab(t, "down", "--all")
+	for _, b := range befores {
+		assertNoLeftovers(t, b, nil)
+	}
+	if _, err := os.Stat("/run/netns/netlab-test-bystander"); err != nil {
+		t.Errorf("down --all removed a namespace that is not netlab's: %v", err)
+	}
+	if r := netlab(t, "down", "--all"); r.code != 0 {
+		t.Errorf("down --all with no lab: exit %d %s", r.code, r.stderr)
+	}
+}
