@@ -108,6 +108,7 @@ func daemonLayer(n *topology.Node, ids IDRange) ([]layerEntry, error) {
 		uid, gid := first+u.uid, first+u.gid
 		return []layerEntry{
 			{path: "frr", dir: true, mode: 0o750, uid: uid, gid: gid},
+			{path: "frr/daemons", data: frrDaemonsFile(n), mode: 0o640, uid: uid, gid: gid},
 			{path: "frr/frr.conf", data: []byte(n.Config), mode: 0o640, uid: uid, gid: gid},
 			{path: "frr/vtysh.conf", data: []byte("service integrated-vtysh-config\n"), mode: 0o640, uid: uid, gid: gid},
 		}, nil
@@ -123,6 +124,19 @@ func daemonLayer(n *topology.Node, ids IDRange) ([]layerEntry, error) {
 		}, nil
 	}
 	return nil, nil
+}
+
+// frrDaemonsFile is /etc/frr/daemons as FRR's own scripts read it. netlab
+// starts the daemons itself, but the file tells a reader (and frrinit.sh,
+// if someone runs it in the node) which ones run.
+func frrDaemonsFile(n *topology.Node) []byte {
+	var b strings.Builder
+	b.WriteString("# Written by netlab: the daemons this node runs.\n")
+	for _, d := range n.Daemons {
+		fmt.Fprintf(&b, "%s=yes\n", d)
+	}
+	b.WriteString("vtysh_enable=yes\nzebra_options=\"-A 127.0.0.1 -s 90000000\"\n")
+	return []byte(b.String())
 }
 
 // daemonStartScript is the shell script that starts a node's daemons, run

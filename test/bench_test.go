@@ -2,10 +2,13 @@ package test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,4 +62,73 @@ func BenchmarkExecRoundTrip(b *testing.B) {
 	}
 	slices.Sort(times)
 	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "median-ms")
+}
+
+// BenchmarkOSPFConvergence times labs/ospf.yaml from the start of up until
+// every router has a kernel route to every other router's loopback, and
+// reports the daemons' memory (PSS) per node.
+func BenchmarkOSPFConvergence(b *testing.B) {
+	needRoot(b)
+	needCommand(b, "vtysh")
+	var total time.Duration
+	var pss float64
+	for b.Loop() {
+		start := time.Now()
+		if r := netlab(b, "up", "labs/ospf.yaml"); r.code != 0 {
+			b.Fatalf("up: %s", r.stderr)
+		}
+		for done := false; !done; {
+			done = true
+			for i := 1; i <= 4 && done; i++ {
+				routes := netlab(b, "exec", fmt.Sprintf("ospf/r%d", i), "--", "ip", "-4", "route").stdout
+				for j := 1; j <= 4; j++ {
+					if j != i && !strings.Contains(routes, fmt.Sprintf("10.255.0.%d ", j)) {
+						done = false
+					}
+				}
+			}
+			if time.Since(start) > time.Minute {
+				b.Fatal("no convergence within a minute")
+			}
+		}
+		total += time.Since(start)
+		pss = daemonPSS(b, "ospf")
+		netlab(b, "down", "ospf")
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "converge-ms")
+	b.ReportMetric(pss, "daemon-PSS-MB/node")
+}
+
+// daemonPSS sums the PSS of every process of lab except the node inits and
+// divides by the node count.
+func daemonPSS(b *testing.B, lab string) float64 {
+	ids := labIDs(b, lab)
+	var kb, nodes int
+	for _, line := range labProcesses(lab, ids) {
+		f := strings.Fields(line)
+		if strings.Contains(line, "__netlab_init") {
+			nodes++
+			continue
+		}
+		if strings.Contains(line, "__netlab_supervisor") {
+			continue
+		}
+		kb += pssKB(f[0])
+	}
+	if nodes == 0 {
+		return 0
+	}
+	return float64(kb) / 1024 / float64(nodes)
+}
+
+// pssKB reads a process's proportional set size.
+func pssKB(pid string) int {
+	b, _ := os.ReadFile("/proc/" + pid + "/smaps_rollup")
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Pss:"); ok {
+			n, _ := strconv.Atoi(strings.Fields(v)[0])
+			return n
+		}
+	}
+	return 0
 }
