@@ -30,8 +30,11 @@ test: lint
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10m ./topology/
 
+# Go benchmarks of the hot paths, then the table of netlab against its
+# floors and Mininet (see docs/benchmarks.md).
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./test/
+	$(GO) test -run '^$$' -bench . -benchtime 5x ./topology/ ./netlab/ ./test/
+	./scripts/bench.sh -o docs/benchmarks.md
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -129,7 +130,16 @@ func supervisor(args []string) int {
 	}
 	wg.Wait()
 	os.Stdout.Close()
-	select {}
+	waitForSignal()
+	return 0
+}
+
+// waitForSignal blocks until SIGTERM. (A bare select{} in a static binary
+// is a deadlock to the Go runtime.)
+func waitForSignal() {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, unix.SIGTERM)
+	<-c
 }
 
 func nodeInit(name string) int {
@@ -154,5 +164,6 @@ func nodeInit(name string) int {
 	}
 	ready.WriteString("ok")
 	ready.Close()
-	select {}
+	waitForSignal()
+	return 0
 }
