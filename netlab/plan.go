@@ -83,3 +83,22 @@ func earlySysctls(k topology.Kind) []string {
 	}
 	return s
 }
+
+// ifindexes numbers every link end within its node: the first end of a
+// link gets 10000+i and the second 20000+i, i being the interface's place
+// among its node's interfaces. Unique within each node, and never the same
+// at both ends of a link (see wire.End).
+func ifindexes(t *topology.Topology) map[topology.Endpoint]int {
+	slot := map[topology.Endpoint]int{}
+	for _, n := range t.Nodes {
+		for i, ifc := range n.Interfaces {
+			slot[topology.Endpoint{Node: n.Name, Interface: ifc.Name}] = i
+		}
+	}
+	out := make(map[topology.Endpoint]int, 2*len(t.Links))
+	for _, l := range t.Links {
+		out[l.Endpoints[0]] = 10000 + slot[l.Endpoints[0]]
+		out[l.Endpoints[1]] = 20000 + slot[l.Endpoints[1]]
+	}
+	return out
+}

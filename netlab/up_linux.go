@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -415,6 +414,7 @@ func listenExec(path string) (*os.File, error) {
 // wire creates the links and configures every node's network.
 func (u *bringup) wire(ctx context.Context) error {
 	t := u.st.Topology
+	index := ifindexes(t)
 	byName := map[string]*wire.Node{}
 	var nodes []*wire.Node
 	for i, n := range t.Nodes {
@@ -425,7 +425,11 @@ func (u *bringup) wire(ctx context.Context) error {
 		defer f.Close()
 		wn := &wire.Node{Name: n.Name, NetNS: f, Bridge: n.Kind == topology.KindBridge}
 		for _, ifc := range n.Interfaces {
-			wn.Interfaces = append(wn.Interfaces, wire.Interface{Name: ifc.Name, Addrs: ifc.Addrs})
+			idx := wire.LoopbackIndex
+			if ifc.Name != "lo" {
+				idx = index[topology.Endpoint{Node: n.Name, Interface: ifc.Name}]
+			}
+			wn.Interfaces = append(wn.Interfaces, wire.Interface{Name: ifc.Name, Index: idx, Addrs: ifc.Addrs})
 		}
 		for _, r := range n.Routes {
 			wn.Routes = append(wn.Routes, wire.Route{To: r.To, Via: r.Via})
@@ -439,8 +443,7 @@ func (u *bringup) wire(ctx context.Context) error {
 	var links []*wire.Link
 	for _, l := range t.Links {
 		end := func(e topology.Endpoint) wire.End {
-			slot := slices.IndexFunc(t.Node(e.Node).Interfaces, func(i *topology.Interface) bool { return i.Name == e.Interface })
-			return wire.End{Node: byName[e.Node], Name: e.Interface, MAC: macAddress(t.Name, e.Node, e.Interface), Slot: slot}
+			return wire.End{Node: byName[e.Node], Name: e.Interface, MAC: macAddress(t.Name, e.Node, e.Interface), Index: index[e]}
 		}
 		links = append(links, &wire.Link{A: end(l.Endpoints[0]), B: end(l.Endpoints[1]), MTU: l.MTU})
 	}

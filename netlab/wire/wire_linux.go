@@ -9,11 +9,14 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 
-	"github.com/netlab-dev/netlab/netlab/parallel"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/netlab-dev/netlab/netlab/parallel"
 )
 
 // Node is one network namespace to configure.
@@ -29,6 +32,7 @@ type Node struct {
 // Interface is the addressing of one interface of a node ("lo" included).
 type Interface struct {
 	Name  string
+	Index int // its ifindex in the node: LoopbackIndex, or the Index of its link end
 	Addrs []netip.Prefix
 }
 
@@ -52,32 +56,40 @@ type End struct {
 	Node *Node
 	Name string
 	MAC  net.HardwareAddr
-	Slot int // unique among the ends of its node: picks A's ifindex
+	// Index is the ifindex the end gets in its node. The caller picks
+	// them: unique within a node, and never the same at both ends of a
+	// pair. When both ends of a veth pair share an ifindex (usual if the
+	// kernel numbers fresh namespaces, both from 2), it takes their
+	// carrier change for a non-urgent link event and applies it up to a
+	// second later; until then the devices have no qdisc and drop all they
+	// send. Known indexes also spare a lookup per interface.
+	Index int
 }
 
-// BridgeName is the bridge device inside a bridge node's namespace.
-const BridgeName = "br0"
+// LoopbackIndex is lo's ifindex in every network namespace.
+const LoopbackIndex = 1
 
-// Wire creates every link, then configures every node: interfaces up,
-// addresses, routes, sysctls. At most limit operations run at once. It
-// stops at the first error; what it made is removed with the namespaces.
+// BridgeName and BridgeIndex are the bridge device of a bridge node.
+const (
+	BridgeName  = "br0"
+	BridgeIndex = 9999
+)
+
+// Wire creates every link, both ends up, then configures every node: lo
+// up, bridge ports, addresses, routes, sysctls. At most limit operations
+// run at once. It stops at the first error; what it made is removed with
+// the namespaces.
 func Wire(ctx context.Context, nodes []*Node, links []*Link, limit int) error {
-	handles := make(map[*Node]*netlink.Handle, len(nodes))
-	defer func() {
-		for _, h := range handles {
-			h.Close()
-		}
-	}()
-	for _, n := range nodes {
-		h, err := handleAt(n.NetNS)
-		if err != nil {
-			return fmt.Errorf("node %s: %w", n.Name, err)
-		}
-		handles[n] = h
-	}
+	creators := &socketPool{}
+	defer creators.close()
 	err := parallel.Each(ctx, len(links), limit, func(i int) error {
 		l := links[i]
-		if err := addVeth(handles[l.A.Node], l); err != nil {
+		s, err := creators.get()
+		if err != nil {
+			return err
+		}
+		defer creators.put(s)
+		if err := addVeth(s, l); err != nil {
 			return fmt.Errorf("link %s:%s - %s:%s: %w", l.A.Node.Name, l.A.Name, l.B.Node.Name, l.B.Name, err)
 		}
 		return nil
@@ -85,99 +97,139 @@ func Wire(ctx context.Context, nodes []*Node, links []*Link, limit int) error {
 	if err != nil {
 		return err
 	}
+	// The kernel can bring only the first end of a pair up as it makes it
+	// (the second has no peer yet when it would open); the second ends are
+	// brought up with their node.
+	second := map[*Node][]int{}
+	for _, l := range links {
+		second[l.B.Node] = append(second[l.B.Node], l.B.Index)
+	}
 	return parallel.Each(ctx, len(nodes), limit, func(i int) error {
 		n := nodes[i]
-		if err := configure(handles[n], n); err != nil {
+		if err := configure(n, second[n]); err != nil {
 			return fmt.Errorf("node %s: %w", n.Name, err)
 		}
 		return nil
 	})
 }
 
-// handleAt opens a netlink socket inside the namespace ns refers to.
-func handleAt(ns *os.File) (*netlink.Handle, error) {
-	h, err := netlink.NewHandleAt(netnsHandle(ns))
-	if err != nil {
-		return nil, fmt.Errorf("netlink handle: %w", err)
+// socketPool keeps netlink sockets of this process's own namespace, one
+// per worker, for requests that name their target namespaces themselves.
+type socketPool struct {
+	mu   sync.Mutex
+	free []*nl.SocketHandle
+	all  []*nl.SocketHandle
+}
+
+func (p *socketPool) get() (*nl.SocketHandle, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		s := p.free[n-1]
+		p.free = p.free[:n-1]
+		return s, nil
 	}
+	s, err := nl.GetNetlinkSocketAt(netns.None(), netns.None(), unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("netlink socket: %w", err)
+	}
+	h := &nl.SocketHandle{Socket: s}
+	p.all = append(p.all, h)
 	return h, nil
 }
 
-// firstPinnedIndex is where the ifindexes that addVeth picks for A ends
-// begin, far above the ones the kernel hands out in a node's namespace.
-const firstPinnedIndex = 10000
+func (p *socketPool) put(s *nl.SocketHandle) {
+	p.mu.Lock()
+	p.free = append(p.free, s)
+	p.mu.Unlock()
+}
 
-// addVeth creates the pair from A's namespace with B's end placed straight
-// into B's namespace, both named as the topology says.
-//
-// A's end gets an ifindex the kernel would not give B's: when the two ends
-// of a veth pair have the same ifindex (likely in fresh namespaces, where
-// both count from 2), the kernel takes a carrier change on them for a
-// non-urgent link event and handles it up to a second later; until then
-// the device has no qdisc and drops every packet it sends.
-func addVeth(h *netlink.Handle, l *Link) error {
-	veth := &netlink.Veth{
-		LinkAttrs: netlink.LinkAttrs{
-			Index:        firstPinnedIndex + l.A.Slot,
-			Name:         l.A.Name,
-			MTU:          l.MTU,
-			HardwareAddr: l.A.MAC,
-			TxQLen:       -1,
-		},
-		PeerName:         l.B.Name,
-		PeerHardwareAddr: l.B.MAC,
-		PeerNamespace:    netlink.NsFd(int(l.B.Node.NetNS.Fd())),
-		PeerTxQLen:       -1,
+func (p *socketPool) close() {
+	for _, s := range p.all {
+		s.Close()
 	}
-	if err := h.LinkAdd(veth); err != nil {
+}
+
+// addVeth creates a veth pair with one RTM_NEWLINK: each end named,
+// numbered and addressed, placed straight in its node's namespace, the
+// first end up. Nothing is ever made in this process's own namespace.
+func addVeth(s *nl.SocketHandle, l *Link) error {
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL|unix.NLM_F_ACK)
+	req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: s}
+	a := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	a.Index = int32(l.A.Index)
+	a.Flags = unix.IFF_UP
+	a.Change = unix.IFF_UP
+	req.AddData(a)
+	for _, attr := range endRtAttrs(l.A, l.MTU) {
+		req.AddData(attr)
+	}
+	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
+	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("veth"))
+	data := info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
+	peer := data.AddRtAttr(nl.VETH_INFO_PEER, nil)
+	b := nl.NewIfInfomsgChild(peer, unix.AF_UNSPEC)
+	b.Index = int32(l.B.Index)
+	for _, attr := range endRtAttrs(l.B, l.MTU) {
+		peer.AddChild(attr)
+	}
+	req.AddData(info)
+	if _, err := req.Execute(unix.NETLINK_ROUTE, 0); err != nil {
 		return fmt.Errorf("create veth pair: %w", err)
 	}
 	return nil
 }
 
-// configure brings a node's interfaces up and applies its addresses,
-// routes and sysctls.
-func configure(h *netlink.Handle, n *Node) error {
-	links, err := h.LinkList()
+func endRtAttrs(e End, mtu int) []*nl.RtAttr {
+	attrs := []*nl.RtAttr{
+		nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(e.Name)),
+		nl.NewRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(e.Node.NetNS.Fd()))),
+	}
+	if len(e.MAC) > 0 {
+		attrs = append(attrs, nl.NewRtAttr(unix.IFLA_ADDRESS, []byte(e.MAC)))
+	}
+	if mtu > 0 {
+		attrs = append(attrs, nl.NewRtAttr(unix.IFLA_MTU, nl.Uint32Attr(uint32(mtu))))
+	}
+	return attrs
+}
+
+// configure brings lo and the interfaces numbered up up, makes a bridge
+// node's bridge, and applies a node's addresses, routes and sysctls,
+// through one netlink socket in the node's namespace. Interfaces are known
+// by index: nothing is looked up.
+func configure(n *Node, up []int) error {
+	h, err := netlink.NewHandleAt(netns.NsHandle(int(n.NetNS.Fd())))
 	if err != nil {
-		return fmt.Errorf("list interfaces: %w", err)
+		return fmt.Errorf("netlink handle: %w", err)
 	}
-	byName := make(map[string]netlink.Link, len(links))
-	for _, l := range links {
-		byName[l.Attrs().Name] = l
+	defer h.Close()
+	dev := func(index int) netlink.Link { return &netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: index}} }
+	for _, idx := range append([]int{LoopbackIndex}, up...) {
+		if err := h.LinkSetUp(dev(idx)); err != nil {
+			return fmt.Errorf("set interface %d up: %w", idx, err)
+		}
 	}
-	var bridge netlink.Link
 	if n.Bridge {
 		// No multicast snooping: with no querier on a lab LAN it only
 		// delays IPv6 neighbour discovery.
 		snooping := false
-		bridge = &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: BridgeName, TxQLen: -1}, MulticastSnooping: &snooping}
-		if err := h.LinkAdd(bridge); err != nil {
+		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: BridgeName, Index: BridgeIndex, TxQLen: -1, Flags: net.FlagUp}, MulticastSnooping: &snooping}
+		if err := h.LinkAdd(br); err != nil {
 			return fmt.Errorf("create bridge %s: %w", BridgeName, err)
 		}
-	}
-	for _, l := range links {
-		if bridge != nil && l.Attrs().Name != "lo" {
-			if err := h.LinkSetMaster(l, bridge); err != nil {
-				return fmt.Errorf("add port %s to %s: %w", l.Attrs().Name, BridgeName, err)
+		for _, ifc := range n.Interfaces {
+			if ifc.Index == LoopbackIndex {
+				continue
 			}
-		}
-		if err := h.LinkSetUp(l); err != nil {
-			return fmt.Errorf("set %s up: %w", l.Attrs().Name, err)
-		}
-	}
-	if bridge != nil {
-		if err := h.LinkSetUp(bridge); err != nil {
-			return fmt.Errorf("set %s up: %w", BridgeName, err)
+			if err := h.LinkSetMasterByIndex(dev(ifc.Index), BridgeIndex); err != nil {
+				return fmt.Errorf("add port %s to %s: %w", ifc.Name, BridgeName, err)
+			}
 		}
 	}
 	for _, ifc := range n.Interfaces {
-		l, ok := byName[ifc.Name]
-		if !ok {
-			return fmt.Errorf("interface %s missing", ifc.Name)
-		}
 		for _, p := range ifc.Addrs {
-			if err := h.AddrAdd(l, addr(p)); err != nil {
+			if err := h.AddrAdd(dev(ifc.Index), addr(p)); err != nil {
 				return fmt.Errorf("add address %s to %s: %w", p, ifc.Name, err)
 			}
 		}
@@ -245,5 +297,3 @@ func sysctlPath(key string) string {
 	}
 	return "/proc/sys/" + key
 }
-
-func netnsHandle(f *os.File) netns.NsHandle { return netns.NsHandle(int(f.Fd())) }
