@@ -42,6 +42,43 @@ func BenchmarkUpDownTriangle(b *testing.B) {
 	b.ReportMetric(float64(down.Milliseconds())/float64(b.N), "down-ms/op")
 }
 
+// BenchmarkUpDownChain brings chains of 10 and 100 routers up and down
+// through the Go API and reports the time of each step of up: spawning the
+// nodes and wiring them are the hot paths.
+func BenchmarkUpDownChain(b *testing.B) {
+	needRoot(b)
+	for _, n := range []int{10, 100} {
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			topo, err := topology.Load(chainTopology(b, fmt.Sprintf("benchchain%d", n), n))
+			if err != nil {
+				b.Fatal(err)
+			}
+			steps := map[string]time.Duration{}
+			progress := func(p nl.Progress) {
+				if p.Took > 0 {
+					steps[p.Step] += p.Took
+				}
+			}
+			var down time.Duration
+			for b.Loop() {
+				lab, err := nl.Up(context.Background(), topo, nl.UpOptions{Progress: progress})
+				if err != nil {
+					b.Fatal(err)
+				}
+				start := time.Now()
+				if err := lab.Down(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+				down += time.Since(start)
+			}
+			for step, metric := range map[string]string{"start nodes": "spawn-ms", "wire": "wire-ms"} {
+				b.ReportMetric(float64(steps[step].Microseconds())/1000/float64(b.N), metric)
+			}
+			b.ReportMetric(float64(down.Microseconds())/1000/float64(b.N), "down-ms")
+		})
+	}
+}
+
 // BenchmarkExecRoundTrip times `netlab exec r1 -- true` as a shell runs it:
 // process start of netlab included. The goal is a median ≤ 15 ms.
 func BenchmarkExecRoundTrip(b *testing.B) {

@@ -232,12 +232,24 @@ func build(file string, raw *rawTopology) *Topology {
 		}
 		t.Nodes = append(t.Nodes, n)
 	}
+	// Maps, not Topology.Node: a lab of thousands of nodes must not cost
+	// a scan of them per link end.
+	nodes := make(map[string]*Node, len(t.Nodes))
+	known := map[Endpoint]bool{}
+	for _, n := range t.Nodes {
+		nodes[n.Name] = n
+		for _, i := range n.Interfaces {
+			known[Endpoint{Node: n.Name, Interface: i.Name}] = true
+		}
+	}
 	for _, l := range raw.links {
 		link := &Link{MTU: l.mtu, Pos: l.pos}
 		for i, e := range l.ends {
 			link.Endpoints[i] = e.Endpoint
 			// Interfaces only named by links come after the declared ones.
-			if n := t.Node(e.Node); n.Interface(e.Interface) == nil {
+			if !known[e.Endpoint] {
+				known[e.Endpoint] = true
+				n := nodes[e.Node]
 				n.Interfaces = append(n.Interfaces, &Interface{Name: e.Interface, Pos: e.pos})
 			}
 		}
