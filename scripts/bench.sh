@@ -3,13 +3,13 @@
 # netlab, next to the floor programs (test/floor) and, where installed,
 # Mininet, all in this one run. Prints a Markdown table; with -o FILE also
 # writes it, with this machine's description, to FILE.
-#   bench.sh [-o docs/benchmarks.md] [N ...]     (default N: 10 100 1000)
+#   bench.sh [-o docs/benchmarks.md] [N ...]     (default N: 10 100 200 1000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=
 if [ "${1:-}" = -o ]; then out=$2; shift 2; fi
 sizes=("$@")
-[ ${#sizes[@]} -gt 0 ] || sizes=(10 100 1000)
+[ ${#sizes[@]} -gt 0 ] || sizes=(10 100 200 1000)
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
 
 tmp=$(mktemp -d)
@@ -34,7 +34,7 @@ row() { rows+=("| $* |"); printf '| %s |\n' "$*" >&2; }
 
 for n in "${sizes[@]}"; do
 	for shape in chain star; do
-		[ "$shape" = star ] && [ "$n" -lt 100 ] && continue
+		[ "$shape" = star ] && { [ "$n" -lt 100 ] || [ "$n" = 200 ]; } && continue
 		lab="bench-$shape$n"
 		scripts/gen-topology.sh "$shape" "$n" "$lab" > "$tmp/$lab.yaml"
 		settle 3
