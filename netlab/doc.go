@@ -8,8 +8,14 @@
 //	state.json      the lab as resolved plus its runtime facts, written
 //	                atomically before anything depends on them
 //	NODE.sock       each node's exec socket, served by the node's init
-//	nodes/NODE/     files the node binds over the host's (/etc/hosts, ...)
+//	hosts           the lab's /etc/hosts; each init copies it into its /etc
+//	nodes/NODE/etc/ daemon configuration (frr, bird nodes only) that the
+//	                node's init copies into its /etc layer
 //	supervisor.log  what the supervisor and node inits printed
+//
+// Network namespaces are also registered as /run/netns/LAB-NODE for
+// iproute2, each only after state.json records the namespace's inode, so
+// that down never unregisters a name it did not make.
 //
 // Locking: /run/netlab itself is flocked only while a lab directory is
 // created or its uid range chosen; a lab's directory is flocked for the
