@@ -48,20 +48,15 @@ func SetLink(lab, node, ifname string, up bool) error {
 
 func setInterface(st *State, e topology.Endpoint, up bool) error {
 	ns := st.node(e.Node)
-	if ns == nil || ns.Init == nil || !ns.Init.alive() {
+	if ns == nil {
 		return fmt.Errorf("node %s is not running", e.Node)
 	}
-	handle, err := netns.GetFromPath(fmt.Sprintf("/proc/%d/ns/net", ns.Init.Pid))
+	f, err := openNodeNetNS(ns)
 	if err != nil {
 		return err
 	}
-	defer handle.Close()
-	// The pid was checked alive just before: make sure it still is the
-	// node, not a process that took its pid since.
-	if ino, err := netnsInode(ns.Init.Pid); err != nil || ino != ns.NetNSInode {
-		return fmt.Errorf("node %s is not running", e.Node)
-	}
-	h, err := netlink.NewHandleAt(handle)
+	defer f.Close()
+	h, err := netlink.NewHandleAt(netns.NsHandle(int(f.Fd())))
 	if err != nil {
 		return err
 	}

@@ -32,9 +32,9 @@ func prepareNetnsDir() error {
 	return nil
 }
 
-// registerNetns binds the network namespace of pid to /run/netns/NAME. It
-// fails if that name is taken.
-func registerNetns(name string, pid int) error {
+// registerNetns binds the network namespace ns refers to to
+// /run/netns/NAME. It fails if that name is taken.
+func registerNetns(name string, ns *os.File) error {
 	path := filepath.Join(netnsDir, name)
 	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0)
 	if errors.Is(err, os.ErrExist) {
@@ -44,7 +44,7 @@ func registerNetns(name string, pid int) error {
 		return fmt.Errorf("register netns %s: %w", name, err)
 	}
 	f.Close()
-	src := fmt.Sprintf("/proc/%d/ns/net", pid)
+	src := fmt.Sprintf("/proc/self/fd/%d", ns.Fd())
 	if err := unix.Mount(src, path, "none", unix.MS_BIND, ""); err != nil {
 		os.Remove(path)
 		return fmt.Errorf("register netns %s: %w", name, os.NewSyscallError("mount", err))
@@ -72,7 +72,7 @@ func unregisterNetns(name string, ino uint64) error {
 	if placeholder {
 		return os.Remove(path)
 	}
-	if st.Ino != ino {
+	if st.Ino != ino || !isNsfs(st.Dev) {
 		return nil
 	}
 	if err := unix.Unmount(path, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
@@ -84,6 +84,46 @@ func unregisterNetns(name string, ino uint64) error {
 	return nil
 }
 
+// openNetNS opens the network namespace of pid, which pidfd refers to, and
+// returns it with its inode. The pidfd closes the race with pid reuse: if
+// the process is still alive after the open, the pid was still its own.
+func openNetNS(pid int, pidfd *os.File) (*os.File, uint64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := unix.PidfdSendSignal(int(pidfd.Fd()), 0, nil, 0); err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("process %d is gone: %w", pid, os.NewSyscallError("pidfd_send_signal", err))
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, 0, os.NewSyscallError("fstat", err)
+	}
+	return f, st.Ino, nil
+}
+
+// openNodeNetNS opens the network namespace of a running node from its
+// recorded state, making sure it is the one recorded.
+func openNodeNetNS(ns *NodeState) (*os.File, error) {
+	fd, err := ns.Init.open()
+	if err != nil || fd < 0 {
+		return nil, fmt.Errorf("node %s is not running", ns.Name)
+	}
+	pidfd := os.NewFile(uintptr(fd), "pidfd")
+	defer pidfd.Close()
+	f, ino, err := openNetNS(ns.Init.Pid, pidfd)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", ns.Name, err)
+	}
+	if ino != ns.NetNSInode {
+		f.Close()
+		return nil, fmt.Errorf("node %s: its network namespace is not the one recorded", ns.Name)
+	}
+	return f, nil
+}
+
 // netnsInode is the inode that identifies pid's network namespace.
 func netnsInode(pid int) (uint64, error) {
 	var st unix.Stat_t
@@ -91,4 +131,10 @@ func netnsInode(pid int) (uint64, error) {
 		return 0, os.NewSyscallError("stat", err)
 	}
 	return st.Ino, nil
+}
+
+// isNsfs reports whether dev is the device of namespace files (nsfs).
+func isNsfs(dev uint64) bool {
+	var self unix.Stat_t
+	return unix.Stat("/proc/self/ns/net", &self) == nil && self.Dev == dev
 }

@@ -41,15 +41,6 @@ func statFields(pid int) ([][]byte, error) {
 	return fields, nil
 }
 
-// parentPid reads the parent of pid from /proc/PID/stat.
-func parentPid(pid int) (int, error) {
-	f, err := statFields(pid)
-	if err != nil {
-		return 0, err
-	}
-	return strconv.Atoi(string(f[1]))
-}
-
 // procOf records a running process.
 func procOf(pid int) (*Proc, error) {
 	st, err := startTime(pid)

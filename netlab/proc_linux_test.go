@@ -50,16 +50,6 @@ func TestStatFields(t *testing.T) {
 	}
 }
 
-func TestParentPid(t *testing.T) {
-	got, err := parentPid(os.Getpid())
-	if err != nil || got != os.Getppid() {
-		t.Errorf("parentPid(self) = %d, %v; want %d", got, err, os.Getppid())
-	}
-	if got, err := parentPid(1); err != nil || got != 0 {
-		t.Errorf("parentPid(1) = %d, %v; want 0", got, err)
-	}
-}
-
 // A command name may hold spaces and parentheses: the fields are found
 // after its last ')'.
 func TestStatFieldsOddCommandName(t *testing.T) {
@@ -83,8 +73,10 @@ func TestStatFieldsOddCommandName(t *testing.T) {
 	pid := cmd.Process.Pid
 	comm, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
 	t.Logf("comm %q", comm)
-	if got, err := parentPid(pid); err != nil || got != os.Getpid() {
-		t.Errorf("parentPid(child %q) = %d, %v; want %d", comm, got, err, os.Getpid())
+	if f, err := statFields(pid); err != nil {
+		t.Errorf("statFields(child %q): %v", comm, err)
+	} else if string(f[1]) != strconv.Itoa(os.Getpid()) {
+		t.Errorf("statFields(child %q): ppid field %q, want %d", comm, f[1], os.Getpid())
 	}
 	if _, err := startTime(pid); err != nil {
 		t.Errorf("startTime(child %q): %v", comm, err)

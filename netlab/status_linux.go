@@ -95,6 +95,9 @@ func labStatus(st *State) LabStatus {
 		peers[a], peers[b] = b, a
 	}
 	for i, n := range st.Topology.Nodes {
+		if i >= len(st.Nodes) {
+			break // state from another netlab; show what it holds
+		}
 		rt := st.Nodes[i]
 		ns := NodeStatus{Name: n.Name, Kind: string(n.Kind), NetNS: rt.NetNS, Interfaces: []InterfaceStatus{}}
 		if rt.Init != nil {
@@ -102,7 +105,7 @@ func labStatus(st *State) LabStatus {
 			ns.Running = rt.Init.alive()
 		}
 		if ns.Running {
-			if live := liveInterfaces(rt.Init.Pid, n, peers); live != nil {
+			if live := liveInterfaces(&rt, n, peers); live != nil {
 				ns.Interfaces = live
 			}
 		}
@@ -123,13 +126,13 @@ func labStatus(st *State) LabStatus {
 // liveInterfaces asks the node's kernel for its interfaces and addresses.
 // A node that cannot be asked shows none: status reports, it does not fail.
 // They come in the topology's order, lo first, others after.
-func liveInterfaces(pid int, node *topology.Node, peers map[string]string) []InterfaceStatus {
-	ns, err := netns.GetFromPath(fmt.Sprintf("/proc/%d/ns/net", pid))
+func liveInterfaces(rt *NodeState, node *topology.Node, peers map[string]string) []InterfaceStatus {
+	f, err := openNodeNetNS(rt)
 	if err != nil {
 		return nil
 	}
-	defer ns.Close()
-	h, err := netlink.NewHandleAt(ns)
+	defer f.Close()
+	h, err := netlink.NewHandleAt(netns.NsHandle(int(f.Fd())))
 	if err != nil {
 		return nil
 	}

@@ -109,6 +109,7 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 	}
 	defer lock.unlock()
 	u := &bringup{st: st, opts: opts}
+	defer u.close()
 	if err := u.run(ctx); err != nil {
 		if u.sup != nil {
 			u.sup.Kill()
@@ -197,9 +198,19 @@ func existingLabError(name string) error {
 
 // bringup is one run of Up.
 type bringup struct {
-	st   *State
-	opts UpOptions
-	sup  *nsproc.Supervisor
+	st    *State
+	opts  UpOptions
+	sup   *nsproc.Supervisor
+	netns []*os.File // each node's network namespace, by node index, once started
+}
+
+// close releases what the bringup holds open.
+func (u *bringup) close() {
+	for _, f := range u.netns {
+		if f != nil {
+			f.Close()
+		}
+	}
 }
 
 func (u *bringup) run(ctx context.Context) error {
@@ -233,12 +244,20 @@ func (u *bringup) run(ctx context.Context) error {
 	}
 	defer hosts.Close()
 	pids := make([]int, len(t.Nodes))
+	pidfds := make([]*os.File, len(t.Nodes))
+	defer func() {
+		for _, f := range pidfds {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}()
 	err = parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
-		pid, err := u.startNode(ctx, t.Nodes[i], hosts)
+		pid, pidfd, err := u.startNode(ctx, t.Nodes[i], hosts)
 		if err != nil {
 			return err
 		}
-		pids[i] = pid
+		pids[i], pidfds[i] = pid, pidfd
 		step.add(1)
 		return nil
 	})
@@ -249,18 +268,20 @@ func (u *bringup) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	u.netns = make([]*os.File, len(t.Nodes))
 	for i := range u.st.Nodes {
 		ns := &u.st.Nodes[i]
 		if ns.Init, err = procOf(pids[i]); err != nil {
 			return fmt.Errorf("node %s: %w", ns.Name, err)
 		}
-		if ns.NetNSInode, err = netnsInode(pids[i]); err != nil {
+		// Everything after this writes into the node's network namespace,
+		// through this one descriptor: it must be the node's, never the
+		// host's, even if the init died and its pid was reused meanwhile.
+		if u.netns[i], ns.NetNSInode, err = openNetNS(pids[i], pidfds[i]); err != nil {
 			return fmt.Errorf("node %s: %w", ns.Name, err)
 		}
-		// Everything after this writes into the node's namespace: a
-		// wrong pid must never turn that into writing into the host's.
-		if ppid, err := parentPid(pids[i]); err != nil || ppid != u.sup.Pid() || ns.NetNSInode == hostNetNS {
-			return fmt.Errorf("node %s: process %d is not the node's init (parent %d, err %v); refusing to wire it", ns.Name, pids[i], ppid, err)
+		if ns.NetNSInode == hostNetNS {
+			return fmt.Errorf("node %s: process %d is in the host's network namespace; refusing to wire it", ns.Name, pids[i])
 		}
 	}
 	// Recorded before any name is registered: down unregisters only
@@ -274,8 +295,8 @@ func (u *bringup) run(ctx context.Context) error {
 	if err := prepareNetnsDir(); err != nil {
 		return err
 	}
-	for _, ns := range u.st.Nodes {
-		if err := registerNetns(ns.NetNS, ns.Init.Pid); err != nil {
+	for i, ns := range u.st.Nodes {
+		if err := registerNetns(ns.NetNS, u.netns[i]); err != nil {
 			return fmt.Errorf("node %s: %w", ns.Name, err)
 		}
 	}
@@ -315,11 +336,11 @@ func (u *bringup) step(name string, total int) *stepTimer {
 // startNode makes a node's exec socket and has the supervisor start its
 // init. The files it opens for that are closed once the init has its own
 // copies, so a lab holds O(parallelism) of them.
-func (u *bringup) startNode(ctx context.Context, n *topology.Node, hosts *os.File) (int, error) {
+func (u *bringup) startNode(ctx context.Context, n *topology.Node, hosts *os.File) (int, *os.File, error) {
 	lab := u.st.Name
 	sock, err := listenExec(socketPath(lab, n.Name))
 	if err != nil {
-		return 0, fmt.Errorf("node %s: %w", n.Name, err)
+		return 0, nil, fmt.Errorf("node %s: %w", n.Name, err)
 	}
 	defer sock.Close()
 	cfg := nsproc.NodeConfig{
@@ -328,15 +349,15 @@ func (u *bringup) startNode(ctx context.Context, n *topology.Node, hosts *os.Fil
 	}
 	entries, err := daemonLayer(n, u.st.IDs)
 	if err != nil {
-		return 0, fmt.Errorf("node %s: %w", n.Name, err)
+		return 0, nil, fmt.Errorf("node %s: %w", n.Name, err)
 	}
 	if len(entries) > 0 {
 		dir := layerDir(lab, n.Name)
 		if err := writeLayer(dir, int(u.st.IDs.First), entries); err != nil {
-			return 0, fmt.Errorf("node %s: layer: %w", n.Name, err)
+			return 0, nil, fmt.Errorf("node %s: layer: %w", n.Name, err)
 		}
 		if cfg.Layer, err = os.Open(dir); err != nil {
-			return 0, fmt.Errorf("node %s: layer: %w", n.Name, err)
+			return 0, nil, fmt.Errorf("node %s: layer: %w", n.Name, err)
 		}
 		defer cfg.Layer.Close()
 	}
@@ -418,12 +439,7 @@ func (u *bringup) wire(ctx context.Context) error {
 	byName := map[string]*wire.Node{}
 	var nodes []*wire.Node
 	for i, n := range t.Nodes {
-		f, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", u.st.Nodes[i].Init.Pid))
-		if err != nil {
-			return fmt.Errorf("node %s: %w", n.Name, err)
-		}
-		defer f.Close()
-		wn := &wire.Node{Name: n.Name, NetNS: f, Bridge: n.Kind == topology.KindBridge}
+		wn := &wire.Node{Name: n.Name, NetNS: u.netns[i], Bridge: n.Kind == topology.KindBridge}
 		for _, ifc := range n.Interfaces {
 			idx := wire.LoopbackIndex
 			if ifc.Name != "lo" {

@@ -161,7 +161,7 @@ func runRequest(c *net.UnixConn, r *reaper, req execRequest, stdio []*os.File) e
 	case ws.Exited():
 		return exitInfo{Code: ws.ExitStatus()}
 	case ws.Signaled():
-		return exitInfo{Code: 128 + int(ws.Signal()), Signal: int(ws.Signal())}
+		return exitInfo{Code: 128 + int(ws.Signal())}
 	}
 	return exitInfo{Code: 1, Error: fmt.Sprintf("unexpected wait status %#x", ws)}
 }

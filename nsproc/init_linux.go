@@ -51,6 +51,9 @@ func initMain(args []string) int {
 		return 1
 	}
 	ready.Close()
+	// The node's root could make its init write anything (it may ptrace
+	// it): nothing of it may reach the host's log.
+	quietStdio()
 
 	go serveExec(l.(*net.UnixListener), r, node)
 	<-stop

@@ -1,6 +1,10 @@
 package nsproc
 
-import "os"
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
 
 // setProcessName sets what ps and top show as the command. A binary
 // re-executed through /proc/self/exe would otherwise read "exe". Writing
@@ -8,4 +12,18 @@ import "os"
 // thread this goroutine runs on.
 func setProcessName(name string) {
 	os.WriteFile("/proc/self/comm", []byte(name), 0)
+}
+
+// quietStdio points stdin, stdout and stderr at /dev/null. The supervisor
+// and the inits do it once the lab is up: their stdio is a file on the
+// host, and root in a node can make a process of its lab write anything.
+func quietStdio() {
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return
+	}
+	defer null.Close()
+	for fd := 0; fd <= 2; fd++ {
+		unix.Dup2(int(null.Fd()), fd)
+	}
 }

@@ -57,7 +57,7 @@ func TestPacketRoundTrip(t *testing.T) {
 		{"spawn", control{Spawn: &spawnRequest{ID: 7, Node: "lab/r1", Hostname: "r1", Sysctls: []string{"a=1"}}},
 			func() any { return new(control) }},
 		{"detach", control{Detach: true}, func() any { return new(control) }},
-		{"exit", execEvent{Exit: &exitInfo{Code: 137, Signal: 9}}, func() any { return new(execEvent) }},
+		{"exit", execEvent{Exit: &exitInfo{Code: 137}}, func() any { return new(execEvent) }},
 		{"signal", execEvent{Signal: 2}, func() any { return new(execEvent) }},
 		{"large", execRequest{Argv: []string{strings.Repeat("x", 100_000)}}, func() any { return new(execRequest) }},
 	}

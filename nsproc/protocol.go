@@ -1,10 +1,13 @@
 package nsproc
 
+import "os"
+
 // Messages cross SOCK_SEQPACKET unix sockets, one JSON object per packet,
 // with file descriptors attached as SCM_RIGHTS where a message carries any.
 
 // spawnRequest asks the supervisor for one node. Its packet carries, in
-// order, the node's listening exec socket and its layer directory.
+// order, the node's listening exec socket, the lab's hosts file and, if the
+// node has one, its layer directory.
 type spawnRequest struct {
 	ID       int      `json:"id"`
 	Node     string   `json:"node"`     // "lab/node", for messages and ps
@@ -13,11 +16,15 @@ type spawnRequest struct {
 }
 
 // spawnReply answers a spawnRequest once the init reported ready or failed.
-// A success carries a pidfd of the init.
+// A success carries a pidfd of the init. The supervisor also sends one with
+// Detached set, and nothing after it, when it has detached.
 type spawnReply struct {
-	ID    int    `json:"id"`
-	Error string `json:"error,omitempty"`
-	Pid   int    `json:"-"` // the init's pid on the host, read from the pidfd
+	ID       int    `json:"id"`
+	Error    string `json:"error,omitempty"`
+	Detached bool   `json:"detached,omitempty"`
+
+	pid   int      // the init's pid on the host, read from the pidfd
+	pidfd *os.File // the pidfd itself, handed to the caller of Spawn
 }
 
 // control is a message from netlab to the supervisor that is not a spawn.
@@ -61,9 +68,8 @@ type execEvent struct {
 }
 
 type exitInfo struct {
-	Code   int    `json:"code"`             // what `netlab exec` exits with
-	Signal int    `json:"signal,omitempty"` // the signal that killed it, if any
-	Error  string `json:"error,omitempty"`  // the command could not be started
+	Code  int    `json:"code"`            // what `netlab exec` exits with: 128+n if signal n killed it
+	Error string `json:"error,omitempty"` // the command could not be started
 }
 
 // readyOK is what a node's init writes on its ready pipe when it is set up.

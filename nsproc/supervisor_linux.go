@@ -12,7 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -45,11 +47,12 @@ type Supervisor struct {
 	cmd  *exec.Cmd
 	conn *net.UnixConn
 
-	mu      sync.Mutex // guards writes to conn, nextID and pending
-	nextID  int
-	pending map[int]chan spawnReply
-	dead    error         // set once the connection broke; guarded by mu
-	closed  chan struct{} // closed once the connection broke
+	mu       sync.Mutex // guards writes to conn, nextID and pending
+	nextID   int
+	pending  map[int]chan spawnReply
+	dead     error         // set once the connection broke; guarded by mu
+	closed   chan struct{} // closed once the connection broke
+	detached atomic.Bool   // the supervisor said it detached before it closed
 }
 
 // StartSupervisor starts a lab supervisor in a new user namespace whose root
@@ -75,6 +78,7 @@ func StartSupervisor(cfg SupervisorConfig) (*Supervisor, error) {
 	cmd := exec.Command(selfExe, argSupervisor, cfg.Lab)
 	cmd.Args[0] = "netlab"
 	cmd.Env = []string{}
+	cmd.Dir = "/" // hold no host directory busy for the lab's life
 	cmd.Stdout, cmd.Stderr = cfg.Log, cfg.Log
 	cmd.ExtraFiles = []*os.File{theirs}
 	idmap := func(host uint32) []syscall.SysProcIDMap {
@@ -108,11 +112,18 @@ func (s *Supervisor) readReplies() {
 	for {
 		var r spawnReply
 		files, err := recvPacket(s.conn, &r)
+		if err == nil && r.Detached {
+			closeAll(files)
+			s.detached.Store(true)
+			err = errEOF
+		}
 		if err == nil && r.Error == "" {
-			r.Pid, err = pidOfPidfd(files)
+			r.pid, err = pidOfPidfd(files)
 			if err != nil {
 				r.Error = err.Error()
 				err = nil
+			} else {
+				r.pidfd, files = files[0], nil
 			}
 		}
 		closeAll(files)
@@ -131,6 +142,8 @@ func (s *Supervisor) readReplies() {
 		if ch, ok := s.pending[r.ID]; ok {
 			ch <- r
 			delete(s.pending, r.ID)
+		} else if r.pidfd != nil {
+			r.pidfd.Close() // its Spawn gave up waiting
 		}
 		s.mu.Unlock()
 	}
@@ -171,13 +184,15 @@ func pidOfPidfd(files []*os.File) (int, error) {
 }
 
 // Spawn starts one node and waits until its init reported ready. It returns
-// the init's host pid. Spawn may be called from several goroutines at once.
-func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (int, error) {
+// the init's host pid and a pidfd of it: while the pidfd shows the process
+// alive, the pid is that process's. Spawn may be called from several
+// goroutines at once.
+func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (int, *os.File, error) {
 	ch := make(chan spawnReply, 1)
 	s.mu.Lock()
 	if s.dead != nil {
 		s.mu.Unlock()
-		return 0, s.dead
+		return 0, nil, s.dead
 	}
 	s.nextID++
 	id := s.nextID
@@ -192,16 +207,19 @@ func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (int, error) {
 	}
 	s.mu.Unlock()
 	if err != nil {
-		return 0, fmt.Errorf("ask lab supervisor for node %s: %w", n.Name, err)
+		return 0, nil, fmt.Errorf("ask lab supervisor for node %s: %w", n.Name, err)
 	}
 	select {
 	case r := <-ch:
 		if r.Error != "" {
-			return 0, errors.New(r.Error)
+			return 0, nil, errors.New(r.Error)
 		}
-		return r.Pid, nil
+		return r.pid, r.pidfd, nil
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		s.mu.Lock()
+		delete(s.pending, id)
+		s.mu.Unlock()
+		return 0, nil, ctx.Err()
 	}
 }
 
@@ -214,14 +232,17 @@ func (s *Supervisor) Detach(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("detach lab supervisor: %w", err)
 	}
-	// The supervisor acknowledges by closing its end; readReplies sees
-	// that and marks the connection dead.
+	// The supervisor acknowledges with a packet, then closes its end. A
+	// close without it means it died.
 	select {
 	case <-s.closed:
 	case <-ctx.Done():
 		return fmt.Errorf("detach lab supervisor: %w", ctx.Err())
 	}
 	s.conn.Close()
+	if !s.detached.Load() {
+		return fmt.Errorf("detach lab supervisor: %w", s.dead)
+	}
 	// Reap it if it ends while this process still runs (a long-lived
 	// user of the Go API); otherwise whoever inherits it does.
 	go s.cmd.Wait()
@@ -272,9 +293,12 @@ func supervisorMain(args []string) int {
 		}
 		switch {
 		case c.Detach:
+			reply(spawnReply{Detached: true})
 			writeMu.Lock()
 			conn.Close()
 			writeMu.Unlock()
+			// Nothing a node does may reach the host's log from now on.
+			quietStdio()
 			// From now on the lab lives until a signal ends it; the
 			// node goroutines reap their inits meanwhile.
 			sig := make(chan os.Signal, 1)
@@ -296,6 +320,9 @@ func supervisorMain(args []string) int {
 		}
 	}
 }
+
+// readyTimeout bounds how long a node's init may take to set itself up.
+const readyTimeout = 30 * time.Second
 
 // spawnNode starts a node's init and waits for its ready report. It returns
 // a pidfd of the init: pids here are those of the lab's PID namespace, and
@@ -320,6 +347,7 @@ func spawnNode(req spawnRequest, files []*os.File) (*os.File, error) {
 	// One P is plenty for an init, which mostly waits; fewer threads start
 	// with it, and each node starts a little faster.
 	cmd.Env = []string{"GOMAXPROCS=1"}
+	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	// fd 3: ready pipe, fd 4: exec socket, fd 5: hosts file, fd 6: the
 	// layer directory if there is one.
@@ -336,7 +364,15 @@ func spawnNode(req spawnRequest, files []*os.File) (*os.File, error) {
 		return nil, fmt.Errorf("node %s: start init: %w", req.Node, err)
 	}
 	pf := os.NewFile(uintptr(pidfd), "pidfd")
-	report, _ := io.ReadAll(readyR)
+	// An init that never reports would hang up forever.
+	readyR.SetReadDeadline(time.Now().Add(readyTimeout))
+	report, rerr := io.ReadAll(readyR)
+	if errors.Is(rerr, os.ErrDeadlineExceeded) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		pf.Close()
+		return nil, fmt.Errorf("node %s: init not ready after %v", req.Node, readyTimeout)
+	}
 	if string(report) == readyOK {
 		go cmd.Wait()
 		return pf, nil
