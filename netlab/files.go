@@ -18,6 +18,11 @@ var privateRoots = []string{"/etc", "/root", "/tmp", "/run", "/var/run", "/var/t
 // the file format itself rules out, each error at its place in the file.
 // Up runs it before it makes anything; `netlab validate` runs it too.
 func Check(t *topology.Topology) error {
+	// A Topology built in Go has not been through Load: its names become
+	// paths and its sysctl keys files that root writes.
+	if err := topology.Validate(t); err != nil {
+		return err
+	}
 	return checkFiles(t)
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/netlab-dev/netlab/nsproc"
+	"github.com/netlab-dev/netlab/topology"
 )
 
 // Lab is a lab that has state on this machine.
@@ -57,6 +58,9 @@ func Exec(ctx context.Context, lab, node string, cmd nsproc.Command, signals <-c
 	if err := checkLabName(lab); err != nil {
 		return 0, err
 	}
+	if !topology.ValidName(node) {
+		return 0, fmt.Errorf("%w: node %q", ErrBadName, node)
+	}
 	sock := socketPath(lab, node)
 	if _, err := os.Stat(sock); err != nil {
 		st, serr := readState(lab)
@@ -103,8 +107,20 @@ func Labs() ([]string, error) {
 }
 
 // ResolveNode turns a node argument into lab and node: "LAB/NODE", or NODE
-// of the lab given, or of the only lab that is up.
+// of the lab given, or of the only lab that is up. Names that no lab or
+// node could have are refused: they become paths.
 func ResolveNode(arg, lab string) (string, string, error) {
+	l, n, err := resolveNode(arg, lab)
+	if err == nil && !topology.ValidName(n) {
+		err = fmt.Errorf("%w: node %q", ErrBadName, n)
+	}
+	if err == nil {
+		err = checkLabName(l)
+	}
+	return l, n, err
+}
+
+func resolveNode(arg, lab string) (string, string, error) {
 	if l, n, ok := strings.Cut(arg, "/"); ok {
 		if lab != "" && lab != l {
 			return "", "", fmt.Errorf("node %s names lab %s but --lab says %s", arg, l, lab)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 
 	"github.com/netlab-dev/netlab/topology"
 )
@@ -55,14 +54,12 @@ type IDRange struct {
 	Count uint32 `json:"count"`
 }
 
-var labNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$`)
-
 // ErrBadName is wrapped by errors about a lab or node name that cannot exist.
 var ErrBadName = errors.New("bad name")
 
 // checkLabName keeps a name from escaping StateRoot or colliding with its files.
 func checkLabName(name string) error {
-	if !labNameRE.MatchString(name) {
+	if !topology.ValidName(name) {
 		return fmt.Errorf("%w: lab %q: use lower-case letters, digits and '-', at most 32", ErrBadName, name)
 	}
 	return nil
@@ -99,12 +96,13 @@ func readState(name string) (*State, error) {
 
 // write replaces state.json atomically: readers see the old or the new
 // file, never a part of one.
-func (s *State) write() error {
+func (s *State) write() error { return s.writeTo(statePath(s.Name)) }
+
+func (s *State) writeTo(path string) error {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	path := statePath(s.Name)
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {

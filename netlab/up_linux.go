@@ -164,22 +164,31 @@ func createLab(ctx context.Context, t *topology.Topology) (*State, *lockedDir, e
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("create lab directory: %w", err)
-	}
-	lock, err := lockDir(ctx, dir)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, err
-	}
 	st := &State{Name: t.Name, File: t.File, Phase: PhaseStarting, IDs: ids, Topology: t}
 	for _, n := range t.Nodes {
 		st.Nodes = append(st.Nodes, NodeState{Name: n.Name, NetNS: netnsName(t.Name, n.Name)})
 	}
-	if err := st.write(); err != nil {
-		lock.unlock()
-		os.RemoveAll(dir)
-		return nil, nil, err
+	// The directory appears under its name already locked and holding
+	// state.json, so that a down of the same name never finds it bare.
+	// A leftover of an up killed right here is the only thing named so.
+	tmp := filepath.Join(StateRoot, "."+t.Name+".new")
+	os.RemoveAll(tmp)
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create lab directory: %w", err)
+	}
+	lock, err := lockDir(ctx, tmp)
+	if err == nil {
+		err = st.writeTo(filepath.Join(tmp, "state.json"))
+	}
+	if err == nil {
+		err = os.Rename(tmp, dir)
+	}
+	if err != nil {
+		if lock != nil {
+			lock.unlock()
+		}
+		os.RemoveAll(tmp)
+		return nil, nil, fmt.Errorf("create lab directory: %w", err)
 	}
 	return st, lock, nil
 }
@@ -528,28 +537,52 @@ func (u *bringup) runExecSteps(ctx context.Context) error {
 	})
 }
 
-// runStep runs one exec step with its stdout and stderr captured together.
+// stepOutputTail is how much of an exec step's output up keeps for its
+// error message: the end, where the reason usually is.
+const stepOutputTail = 4096
+
+// runStep runs one exec step with its stdout and stderr captured together,
+// keeping only their last stepOutputTail bytes.
 func (u *bringup) runStep(ctx context.Context, node, step string) ([]byte, int, error) {
-	out, err := os.CreateTemp("", "netlab-exec-")
+	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, 0, err
 	}
-	defer out.Close()
-	os.Remove(out.Name())
+	defer r.Close()
+	tail := make(chan []byte, 1)
+	go func() {
+		var keep []byte
+		buf := make([]byte, 32*1024)
+		for {
+			n, err := r.Read(buf)
+			keep = append(keep, buf[:n]...)
+			if len(keep) > stepOutputTail {
+				keep = append(keep[:0], keep[len(keep)-stepOutputTail:]...)
+			}
+			if err != nil {
+				tail <- keep
+				return
+			}
+		}
+	}()
 	null, err := os.Open(os.DevNull)
 	if err != nil {
+		w.Close()
 		return nil, 0, err
 	}
 	defer null.Close()
 	code, err := nsproc.Run(ctx, socketPath(u.st.Name, node), nsproc.Command{
 		Argv: []string{"/bin/sh", "-c", step}, Env: Env(nil),
-		Stdin: null, Stdout: out, Stderr: out,
+		Stdin: null, Stdout: w, Stderr: w,
 	}, nil)
+	w.Close()
 	if err != nil {
 		return nil, code, err
 	}
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/self/fd/%d", out.Fd()))
-	return b, code, nil
+	// A daemon the step left running may hold the pipe open: take what
+	// came until now rather than wait for it.
+	r.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	return <-tail, code, nil
 }
 
 // oneLine folds output into one line for an error message, keeping the end,

@@ -84,3 +84,26 @@ func TestSecurity(t *testing.T) {
 		t.Errorf("uid 65534: want permission denied, got %s", out)
 	}
 }
+
+// TestNodeRootCannotReachHost: node root may unmount its own /proc (the
+// lab, not the node, is the isolation boundary inside a lab), but what it
+// finds below still gives it nothing of the host: not the host's network
+// namespace, not the host's files.
+func TestNodeRootCannotReachHost(t *testing.T) {
+	needRoot(t)
+	upLab(t, "labs/triangle.yaml", "triangle")
+	script := `umount -l /proc && [ "$(cat /proc/1/comm)" != netlab-init ] && echo SEES-HOST-PROC
+nsenter --net=/proc/1/ns/net true && echo ENTERED-HOST-NETNS
+nsenter --mount=/proc/1/ns/mnt true && echo ENTERED-HOST-MNTNS
+echo x >> /proc/1/root/etc/motd 2>/dev/null && echo WROTE-HOST-FILE
+true`
+	out := mustNetlab(t, "exec", "triangle/r1", "--", "sh", "-c", script)
+	if !strings.Contains(out, "SEES-HOST-PROC") {
+		t.Fatalf("the test could not unmount /proc in the node to look below it: %q", out)
+	}
+	for _, bad := range []string{"ENTERED-HOST-NETNS", "ENTERED-HOST-MNTNS", "WROTE-HOST-FILE"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("node root escaped: %s", bad)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -44,12 +45,15 @@ the only lab that is up.`,
 					return usageError("down: several labs are up (%v); name them or use --all", labs)
 				}
 			}
+			// Like --all, go on after a failure: every lab named gets its
+			// down, and every failure is reported.
+			var errs []error
 			for _, name := range args {
 				if err := netlab.Down(ctx, name); err != nil {
-					return err
+					errs = append(errs, err)
 				}
 			}
-			return nil
+			return errors.Join(errs...)
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "take down every lab on this machine")

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/creack/pty"
 	"github.com/spf13/cobra"
@@ -79,7 +80,9 @@ func runShell(cmd *cobra.Command, lab, node string) error {
 	}, nil)
 	tty.Close()
 	// Drain what the shell printed last; the pty reports EIO once the
-	// node's side is closed by everyone.
+	// node's side is closed by everyone, which a process the shell left
+	// running in the background may never do.
+	ptmx.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 	<-copied
 	var ee *nsproc.ExitError
 	if errors.As(err, &ee) {
