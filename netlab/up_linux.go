@@ -24,9 +24,9 @@ type UpOptions struct {
 	// Parallel bounds how many nodes start, and how many netlink
 	// operations run, at once. 0 picks a default for this machine.
 	Parallel int
-	// Progress, if set, is called as up goes: with Done < Total while a
-	// step runs, and once with Took set when it ends. Calls come from
-	// one goroutine at a time.
+	// Progress, if set, is called as up goes: once with Took set when a
+	// step ends and, for steps that take long (starting nodes), with
+	// Done < Total while they run. Calls come from one goroutine at a time.
 	Progress func(Progress)
 }
 

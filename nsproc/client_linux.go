@@ -96,6 +96,9 @@ type File struct {
 // Put writes f in the node whose init serves socket, replacing any file at
 // its path and making missing directories (owned like the file).
 func Put(ctx context.Context, socket string, f File) error {
+	if len(f.Data) > maxPacket/2 {
+		return fmt.Errorf("put %s: %d bytes is too large; files are for configuration, at most %d bytes", f.Path, len(f.Data), maxPacket/2)
+	}
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "unixpacket", socket)
 	if err != nil {
@@ -103,9 +106,6 @@ func Put(ctx context.Context, socket string, f File) error {
 	}
 	c := nc.(*net.UnixConn)
 	defer c.Close()
-	if len(f.Data) > maxPacket/2 {
-		return fmt.Errorf("put %s: %d bytes is too large; files are for configuration, at most %d bytes", f.Path, len(f.Data), maxPacket/2)
-	}
 	req := nodeRequest{Put: &putRequest{Path: f.Path, Data: f.Data, Mode: uint32(f.Mode.Perm()), UID: f.UID, GID: f.GID}}
 	if err := sendPacket(c, req); err != nil {
 		return fmt.Errorf("send file to node: %w", err)

@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -19,10 +20,11 @@ func (t *Topology) Dot() string {
 		}
 		fmt.Fprintf(&b, "\t%s [shape=%s, label=%s];\n", dotQuote(n.Name), shape, dotLabel(n.label()))
 	}
+	labels := t.endLabels()
 	for _, l := range t.Links {
 		a, z := l.Endpoints[0], l.Endpoints[1]
 		fmt.Fprintf(&b, "\t%s -- %s [taillabel=%s, headlabel=%s", dotQuote(a.Node), dotQuote(z.Node),
-			dotLabel(t.endLabel(a)), dotLabel(t.endLabel(z)))
+			dotLabel(endLabel(labels, a)), dotLabel(endLabel(labels, z)))
 		if l.MTU != 0 {
 			fmt.Fprintf(&b, ", label=\"mtu %d\"", l.MTU)
 		}
@@ -50,9 +52,10 @@ func (t *Topology) Mermaid() string {
 		}
 		fmt.Fprintf(&b, "    %s%s\"%s\"%s\n", ids[n.Name], open, mermaidEscape.Replace(strings.Join(n.label(), "\n")), close)
 	}
+	labels := t.endLabels()
 	for _, l := range t.Links {
 		a, z := l.Endpoints[0], l.Endpoints[1]
-		label := strings.Join(t.endLabel(a), " ") + " — " + strings.Join(t.endLabel(z), " ")
+		label := strings.Join(endLabel(labels, a), " ") + " — " + strings.Join(endLabel(labels, z), " ")
 		if l.MTU != 0 {
 			label += fmt.Sprintf(" (mtu %d)", l.MTU)
 		}
@@ -73,17 +76,28 @@ func (n *Node) label() []string {
 	return lines
 }
 
-// endLabel is what a link end shows: the interface and its addresses.
-func (t *Topology) endLabel(e Endpoint) []string {
-	lines := []string{e.Interface}
-	if n := t.Node(e.Node); n != nil {
-		if i := n.Interface(e.Interface); i != nil {
+// endLabels returns what each link end shows: the interface and its
+// addresses. One pass over the nodes, not a search per end.
+func (t *Topology) endLabels() map[Endpoint][]string {
+	out := map[Endpoint][]string{}
+	for _, n := range t.Nodes {
+		for _, i := range n.Interfaces {
+			lines := []string{i.Name}
 			for _, a := range i.Addrs {
 				lines = append(lines, a.String())
 			}
+			out[Endpoint{Node: n.Name, Interface: i.Name}] = lines
 		}
 	}
-	return lines
+	return out
+}
+
+// endLabel is what one end shows, from endLabels' map.
+func endLabel(labels map[Endpoint][]string, e Endpoint) []string {
+	if l, ok := labels[e]; ok {
+		return slices.Clone(l)
+	}
+	return []string{e.Interface}
 }
 
 var dotEscape = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
