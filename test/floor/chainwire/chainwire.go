@@ -4,17 +4,19 @@
 package chainwire
 
 import (
+	"context"
 	"fmt"
 	"net"
-	"sync"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+
+	"github.com/netlab-dev/netlab/netlab/parallel"
 )
 
 // Wire chains the namespaces whose descriptors are nsfds, with at most
-// parallel netlink operations at once.
-func Wire(nsfds []int, parallel int) error {
+// limit netlink operations at once.
+func Wire(nsfds []int, limit int) error {
 	handles := make([]*netlink.Handle, len(nsfds))
 	for i, fd := range nsfds {
 		h, err := netlink.NewHandleAt(netns.NsHandle(fd))
@@ -24,7 +26,7 @@ func Wire(nsfds []int, parallel int) error {
 		defer h.Close()
 		handles[i] = h
 	}
-	return each(len(nsfds)-1, parallel, func(i int) error {
+	return parallel.Each(context.Background(), len(nsfds)-1, limit, func(i int) error {
 		veth := &netlink.Veth{
 			LinkAttrs:     netlink.LinkAttrs{Name: "eth2", Index: 10000 + 2, TxQLen: -1},
 			PeerName:      "eth1",
@@ -53,29 +55,4 @@ func Wire(nsfds []int, parallel int) error {
 		}
 		return nil
 	})
-}
-
-func each(n, parallel int, f func(int) error) error {
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-		sem   = make(chan struct{}, parallel)
-	)
-	for i := 0; i < n; i++ {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := f(i); err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return first
 }
