@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/signal"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -27,10 +26,6 @@ func initMain(args []string) int {
 		layer = os.NewFile(6, "layer")
 	}
 	setProcessName("netlab-init")
-	// Before anything can fork: a signal to PID 1 without a handler is
-	// dropped, so these are the only way to stop the node from inside.
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, unix.SIGTERM, unix.SIGINT, unix.SIGHUP)
 
 	if err := setupNode(hostname, hosts, layer, sysctls); err != nil {
 		fmt.Fprintf(ready, "%v", err)
@@ -55,9 +50,10 @@ func initMain(args []string) int {
 	// it): nothing of it may reach the host's log.
 	quietStdio()
 
-	go serveExec(l.(*net.UnixListener), r, node)
-	<-stop
-	return 0
+	// The init lives as long as it serves; the Go runtime's default
+	// handlers end it on SIGTERM, SIGINT or SIGHUP.
+	serveExec(l.(*net.UnixListener), r, node)
+	return 1
 }
 
 // setupNode gives the node its own view of the filesystem, its hostname
