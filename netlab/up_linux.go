@@ -300,16 +300,16 @@ func (u *bringup) run(ctx context.Context) error {
 	}
 	step.end()
 
-	step = u.step("register netns", len(u.st.Nodes))
-	if err := prepareNetnsDir(); err != nil {
-		return err
-	}
-	for i, ns := range u.st.Nodes {
-		if err := registerNetns(ns.NetNS, u.netns[i]); err != nil {
-			return fmt.Errorf("node %s: %w", ns.Name, err)
-		}
-	}
-	step.end()
+	// Names for iproute2 are for people, not for wiring: register them
+	// while the network is wired.
+	var registerErr error
+	registered := make(chan struct{})
+	go func() {
+		defer close(registered)
+		registerErr = u.registerNetns()
+	}()
+	// Never return, and so tear down, while it still runs.
+	defer func() { <-registered }()
 	step = u.step("write files", len(t.Nodes))
 	if err := u.putFiles(ctx); err != nil {
 		return err
@@ -330,6 +330,12 @@ func (u *bringup) run(ctx context.Context) error {
 		return err
 	}
 	step.end()
+	step = u.step("register netns", len(u.st.Nodes))
+	<-registered
+	if registerErr != nil {
+		return registerErr
+	}
+	step.end()
 	if err := u.sup.Detach(ctx); err != nil {
 		return err
 	}
@@ -340,6 +346,20 @@ func (u *bringup) run(ctx context.Context) error {
 
 func (u *bringup) step(name string, total int) *stepTimer {
 	return startStep(u.opts.Progress, name, total)
+}
+
+// registerNetns makes every node's network namespace visible to iproute2
+// as /run/netns/LAB-NODE.
+func (u *bringup) registerNetns() error {
+	if err := prepareNetnsDir(); err != nil {
+		return err
+	}
+	for i, ns := range u.st.Nodes {
+		if err := registerNetns(ns.NetNS, u.netns[i]); err != nil {
+			return fmt.Errorf("node %s: %w", ns.Name, err)
+		}
+	}
+	return nil
 }
 
 // startNode makes a node's exec socket and has the supervisor start its
