@@ -251,3 +251,13 @@ func TestPutFileErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestInitBinary: a program that does not speak this protocol is never
+// used as supervisor or init.
+func TestInitBinary(t *testing.T) {
+	for _, path := range []string{"/bin/true", "/bin/echo", "/nonexistent/netlab-init"} {
+		if got := InitBinary(path); got != "" {
+			t.Errorf("InitBinary(%s) = %q, want none", path, got)
+		}
+	}
+}

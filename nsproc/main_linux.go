@@ -1,6 +1,10 @@
 package nsproc
 
-import "os"
+import (
+	"os"
+	"os/exec"
+	"strings"
+)
 
 // Hidden first arguments by which the netlab binary, re-executed through
 // /proc/self/exe, knows its role. They are caught before the CLI parses
@@ -8,7 +12,14 @@ import "os"
 const (
 	argSupervisor = "__netlab_supervisor"
 	argInit       = "__netlab_init"
+	argProtocol   = "__netlab_protocol" // print ProtocolVersion and exit
 )
+
+// ProtocolVersion names the messages and arguments by which netlab speaks to
+// its supervisor and inits. A separate netlab-init binary is used only if it
+// speaks the same one. Change it with any change to protocol.go or to the
+// roles' arguments.
+const ProtocolVersion = "netlab-nsproc-3"
 
 // selfExe is the running binary. Re-executing it rather than a path keeps
 // working when the file on disk was replaced, as go test and go run do.
@@ -26,6 +37,19 @@ func Main() bool {
 		os.Exit(supervisorMain(os.Args[2:]))
 	case argInit:
 		os.Exit(initMain(os.Args[2:]))
+	case argProtocol:
+		os.Stdout.WriteString(ProtocolVersion + "\n")
+		os.Exit(0)
 	}
 	return false
+}
+
+// InitBinary returns path if it is a netlab-init that speaks this
+// ProtocolVersion, else "" (then the supervisor and inits are this binary).
+func InitBinary(path string) string {
+	out, err := exec.Command(path, argProtocol).Output()
+	if err != nil || strings.TrimSpace(string(out)) != ProtocolVersion {
+		return ""
+	}
+	return path
 }

@@ -27,6 +27,9 @@ type SupervisorConfig struct {
 	UID, GID, IDCount uint32
 	// Log receives what the supervisor and the node inits print on stderr.
 	Log *os.File
+	// Binary is the program to run as supervisor and node inits (see
+	// InitBinary); empty means this process's own binary.
+	Binary string
 }
 
 // NodeConfig says how to start one node.
@@ -75,7 +78,11 @@ func StartSupervisor(cfg SupervisorConfig) (*Supervisor, error) {
 	}
 	conn := fc.(*net.UnixConn)
 
-	cmd := exec.Command(selfExe, argSupervisor, cfg.Lab)
+	bin := cfg.Binary
+	if bin == "" {
+		bin = selfExe
+	}
+	cmd := exec.Command(bin, argSupervisor, cfg.Lab)
 	cmd.Args[0] = "netlab"
 	cmd.Env = []string{}
 	cmd.Dir = "/" // hold no host directory busy for the lab's life

@@ -15,7 +15,7 @@ sizes=("$@")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export CGO_ENABLED=0
-go build -o "$tmp/netlab" ./cmd/netlab
+go build -o "$tmp/" ./cmd/netlab ./cmd/netlab-init
 go build -o "$tmp/netfloor" ./test/floor/netfloor
 go build -o "$tmp/nodefloor" ./test/floor/nodefloor
 mininet=

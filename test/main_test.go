@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 		// Readable by all: the security test runs it as another user.
 		os.Chmod(dir, 0o755)
 		netlabBin = filepath.Join(dir, "netlab")
-		build := exec.Command("go", "build", "-o", netlabBin, "./cmd/netlab")
+		build := exec.Command("go", "build", "-o", dir, "./cmd/netlab", "./cmd/netlab-init")
 		build.Dir = repoRoot
 		build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build does
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
