@@ -78,9 +78,24 @@ func StartSupervisor(cfg SupervisorConfig) (*Supervisor, error) {
 	}
 	conn := fc.(*net.UnixConn)
 
-	bin := cfg.Binary
-	if bin == "" {
-		bin = selfExe
+	bin := selfExe
+	if cfg.Binary != "" {
+		// Exec it through a descriptor: by path, the child, already the
+		// lab's unprivileged root, may not be allowed to reach it. The
+		// descriptor sits above the ones ExtraFiles will take.
+		f, err := os.Open(cfg.Binary)
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("open %s: %w", cfg.Binary, err)
+		}
+		fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 10)
+		f.Close()
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("open %s: %w", cfg.Binary, os.NewSyscallError("fcntl", err))
+		}
+		defer unix.Close(fd)
+		bin = fmt.Sprintf("/proc/self/fd/%d", fd)
 	}
 	cmd := exec.Command(bin, argSupervisor, cfg.Lab)
 	cmd.Args[0] = "netlab"

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -197,5 +198,47 @@ func TestNodeCannotWriteHostFiles(t *testing.T) {
 	}
 	if b, _ := os.ReadFile("/etc/motd"); string(b) != string(motd) {
 		t.Errorf("host /etc/motd changed")
+	}
+}
+
+// TestBinaryInPrivateDirectory: netlab and netlab-init work from a
+// directory only root may enter (the supervisor and inits, unprivileged
+// in their user namespace, are executed through a descriptor), and the
+// nodes do run netlab-init.
+func TestBinaryInPrivateDirectory(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	os.Chmod(dir, 0o700)
+	for _, name := range []string{"netlab", "netlab-init"} {
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(netlabBin), name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin := filepath.Join(dir, "netlab")
+	file := renamedTriangle(t, "privdir")
+	before := takeSnapshot(t, "privdir", nil)
+	if out, err := exec.Command(bin, "up", "-q", file).CombinedOutput(); err != nil {
+		t.Fatalf("up: %v\n%s", err, out)
+	}
+	ids := labIDs(t, "privdir")
+	defer func() {
+		exec.Command(bin, "down", "privdir").Run()
+		assertNoLeftovers(t, before, ids)
+	}()
+	b, _ := os.ReadFile("/run/netlab/privdir/state.json")
+	var st struct {
+		Nodes []struct{ Init struct{ Pid int } }
+	}
+	json.Unmarshal(b, &st)
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", st.Nodes[0].Init.Pid))
+	if err != nil || filepath.Base(exe) != "netlab-init" {
+		t.Errorf("node r1 runs %q (%v), want netlab-init", exe, err)
+	}
+	if out, err := exec.Command(bin, "exec", "privdir/r1", "--", "hostname").Output(); err != nil || string(out) != "r1\n" {
+		t.Errorf("exec: %q %v", out, err)
 	}
 }
