@@ -26,8 +26,18 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 field() { sed -n "s/.*$1=\([0-9.]*\)s.*/\1/p"; }
 memavail() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
 # Let the kernel finish tearing down the last run's namespaces, which it
-# does in the background, so that one run does not pay for another.
-settle() { sleep "${1:-2}"; }
+# does in the background for seconds after a big lab, so that one run does
+# not pay for another: wait until the machine is 90% idle over half a
+# second (at most a minute).
+settle() {
+	local i a b
+	for ((i = 0; i < 120; i++)); do
+		a=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
+		sleep 0.5
+		b=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
+		awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); exit !((y[1] - x[1]) >= 0.9 * (y[2] - x[2])) }' && return
+	done
+}
 
 rows=()
 row() { rows+=("| $* |"); printf '| %s |\n' "$*" >&2; }
@@ -37,7 +47,7 @@ for n in "${sizes[@]}"; do
 		[ "$shape" = star ] && { [ "$n" -lt 100 ] || [ "$n" = 200 ]; } && continue
 		lab="bench-$shape$n"
 		scripts/gen-topology.sh "$shape" "$n" "$lab" > "$tmp/$lab.yaml"
-		settle 3
+		settle
 		mem0=$(memavail)
 		t0=$(now)
 		"$tmp/netlab" up -q "$tmp/$lab.yaml"
