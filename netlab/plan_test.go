@@ -1,10 +1,8 @@
 package netlab
 
 import (
-	"bytes"
-	"flag"
+	"github.com/netlab-dev/netlab/test/golden"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,26 +10,6 @@ import (
 
 	"github.com/netlab-dev/netlab/topology"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with the file at path, or rewrites the file with -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v; run go test ./netlab/ -update to create it", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", path, got, want)
-	}
-}
 
 // parse builds a topology from YAML text, failing the test on any error.
 func parse(t *testing.T, yaml string) *topology.Topology {
@@ -50,7 +28,7 @@ func TestHostsFileGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join("testdata", "hosts", lab+".hosts"), hostsFile(topo))
+			golden.Check(t, filepath.Join("testdata", "hosts", lab+".hosts"), hostsFile(topo))
 		})
 	}
 }

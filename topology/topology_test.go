@@ -1,11 +1,10 @@
 package topology
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
+	"github.com/netlab-dev/netlab/test/golden"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -13,25 +12,6 @@ import (
 	"strings"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v; run go test ./topology/ -update to create it", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", path, got, want)
-	}
-}
 
 func glob(t *testing.T, pattern string) []string {
 	t.Helper()
@@ -52,7 +32,7 @@ func TestInvalid(t *testing.T) {
 			if top != nil {
 				t.Errorf("Load returned a topology along with errors")
 			}
-			golden(t, strings.TrimSuffix(file, ".yaml")+".golden", []byte(err.Error()+"\n"))
+			golden.Check(t, strings.TrimSuffix(file, ".yaml")+".golden", []byte(err.Error()+"\n"))
 		})
 	}
 }
@@ -99,9 +79,9 @@ func TestValid(t *testing.T) {
 				t.Fatal(err)
 			}
 			base := strings.TrimSuffix(file, ".yaml")
-			golden(t, base+".json", append(model, '\n'))
-			golden(t, base+".dot", []byte(top.Dot()))
-			golden(t, base+".mmd", []byte(top.Mermaid()))
+			golden.Check(t, base+".json", append(model, '\n'))
+			golden.Check(t, base+".dot", []byte(top.Dot()))
+			golden.Check(t, base+".mmd", []byte(top.Mermaid()))
 		})
 	}
 }

@@ -2,7 +2,7 @@ package main
 
 import (
 	"errors"
-	"flag"
+	"github.com/netlab-dev/netlab/test/golden"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -10,8 +10,6 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata and the cmp files of the scripts")
 
 // TestMain lets the test binary act as the netlab command: testscript
 // copies it as "netlab" into a directory on the scripts' PATH, and runs
@@ -38,7 +36,7 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Dir:                 "testdata/script",
-		UpdateScripts:       *update,
+		UpdateScripts:       *golden.Update,
 		RequireExplicitExec: true,
 		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits},
 	})

@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"os"
+	"github.com/netlab-dev/netlab/test/golden"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -12,25 +12,6 @@ import (
 
 	"github.com/netlab-dev/netlab/netlab"
 )
-
-// golden compares got with testdata/NAME, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v; run go test ./cmd/netlab/ -update to create it", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", path, got, want)
-	}
-}
 
 // statusLabs is two labs: one up with nodes of several shapes, one broken.
 func statusLabs() []netlab.LabStatus {
@@ -69,7 +50,7 @@ func statusLabs() []netlab.LabStatus {
 func TestStatusTable(t *testing.T) {
 	var b bytes.Buffer
 	writeStatusTable(&b, statusLabs())
-	golden(t, "status.golden", b.Bytes())
+	golden.Check(t, filepath.Join("testdata", "status.golden"), b.Bytes())
 
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 	if !strings.HasPrefix(lines[0], "LAB ") {
@@ -109,7 +90,7 @@ func TestStatusJSON(t *testing.T) {
 	if err := enc.Encode(map[string]any{"labs": statusLabs()}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "status.json.golden", b.Bytes())
+	golden.Check(t, filepath.Join("testdata", "status.json.golden"), b.Bytes())
 
 	// The shape, as a consumer without netlab's types sees it.
 	var doc map[string][]map[string]any
