@@ -36,12 +36,10 @@ func (e *ExitError) Error() string {
 // command's process group. A command that could not start returns an
 // *ExitError with its Reason.
 func Run(ctx context.Context, socket string, cmd Command, signals <-chan os.Signal) (int, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "unixpacket", socket)
+	c, err := dialNode(ctx, socket)
 	if err != nil {
-		return 0, fmt.Errorf("connect to node: %w", err)
+		return 0, err
 	}
-	c := nc.(*net.UnixConn)
 	defer c.Close()
 	req := nodeRequest{Exec: &execRequest{Argv: cmd.Argv, Env: cmd.Env, Dir: cmd.Dir, TTY: cmd.TTY}}
 	if err := sendPacket(c, req, cmd.Stdin, cmd.Stdout, cmd.Stderr); err != nil {
@@ -64,25 +62,43 @@ func Run(ctx context.Context, socket string, cmd Command, signals <-chan os.Sign
 			}
 		}
 	}()
-	var ev execEvent
-	files, err := recvPacket(c, &ev)
-	closeAll(files)
+	exit, err := recvExit(c)
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
-		if errors.Is(err, errEOF) {
-			return 0, errors.New("node went away before the command ended")
-		}
 		return 0, fmt.Errorf("wait for command: %w", err)
 	}
-	if ev.Exit == nil {
-		return 0, errors.New("node sent no exit status")
+	if exit.Error != "" {
+		return exit.Code, &ExitError{Code: exit.Code, Reason: exit.Error}
 	}
-	if ev.Exit.Error != "" {
-		return ev.Exit.Code, &ExitError{Code: ev.Exit.Code, Reason: ev.Exit.Error}
+	return exit.Code, nil
+}
+
+// dialNode connects to a node's exec socket.
+func dialNode(ctx context.Context, socket string) (*net.UnixConn, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "unixpacket", socket)
+	if err != nil {
+		return nil, fmt.Errorf("connect to node: %w", err)
 	}
-	return ev.Exit.Code, nil
+	return nc.(*net.UnixConn), nil
+}
+
+// recvExit reads the init's final answer to a request.
+func recvExit(c *net.UnixConn) (*exitInfo, error) {
+	var ev execEvent
+	files, err := recvPacket(c, &ev)
+	closeAll(files)
+	switch {
+	case errors.Is(err, errEOF):
+		return nil, errors.New("node went away before it answered")
+	case err != nil:
+		return nil, err
+	case ev.Exit == nil:
+		return nil, errors.New("node sent no exit status")
+	}
+	return ev.Exit, nil
 }
 
 // File is a file to write in a node.
@@ -99,28 +115,21 @@ func Put(ctx context.Context, socket string, f File) error {
 	if len(f.Data) > maxPacket/2 {
 		return fmt.Errorf("put %s: %d bytes is too large; files are for configuration, at most %d bytes", f.Path, len(f.Data), maxPacket/2)
 	}
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "unixpacket", socket)
+	c, err := dialNode(ctx, socket)
 	if err != nil {
-		return fmt.Errorf("connect to node: %w", err)
+		return err
 	}
-	c := nc.(*net.UnixConn)
 	defer c.Close()
 	req := nodeRequest{Put: &putRequest{Path: f.Path, Data: f.Data, Mode: uint32(f.Mode.Perm()), UID: f.UID, GID: f.GID}}
 	if err := sendPacket(c, req); err != nil {
 		return fmt.Errorf("send file to node: %w", err)
 	}
-	var ev execEvent
-	files, err := recvPacket(c, &ev)
-	closeAll(files)
+	exit, err := recvExit(c)
 	if err != nil {
 		return fmt.Errorf("put %s: %w", f.Path, err)
 	}
-	if ev.Exit == nil {
-		return errors.New("node sent no status")
-	}
-	if ev.Exit.Error != "" {
-		return errors.New(ev.Exit.Error)
+	if exit.Error != "" {
+		return errors.New(exit.Error)
 	}
 	return nil
 }
