@@ -51,9 +51,13 @@ func lookupDaemonUser(name, pkg string) (daemonUser, error) {
 // this host does not have.
 var ErrMissingSoftware = errors.New("missing software")
 
+// daemonUsers maps a node kind to the user its daemons run as.
+type daemonUsers map[topology.Kind]daemonUser
+
 // checkDaemonSoftware reports, before anything is made, any FRR or BIRD
-// program that t's nodes need and the host lacks.
-func checkDaemonSoftware(t *topology.Topology) error {
+// program or user that t's nodes need and the host lacks. It returns the
+// users, each looked up once.
+func checkDaemonSoftware(t *topology.Topology) (daemonUsers, error) {
 	var errs []error
 	seen := map[string]bool{}
 	need := func(path, pkg, why string) {
@@ -78,52 +82,50 @@ func checkDaemonSoftware(t *topology.Topology) error {
 			need("/usr/sbin/birdc", "bird2", "kind bird")
 		}
 	}
-	if len(errs) == 0 {
-		for _, n := range t.Nodes {
-			var err error
-			switch n.Kind {
-			case topology.KindFRR:
-				_, err = lookupDaemonUser("frr", "frr")
-			case topology.KindBIRD:
-				_, err = lookupDaemonUser("bird", "bird2")
-			}
-			if err != nil {
-				return err
-			}
-		}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
-	return errors.Join(errs...)
-}
-
-// daemonLayer is what a node's kind puts in its /etc layer: FRR's or BIRD's
-// configuration, owned by the daemon's user as the node maps it.
-func daemonLayer(n *topology.Node, ids IDRange) ([]layerEntry, error) {
-	first := int(ids.First)
-	switch n.Kind {
-	case topology.KindFRR:
-		u, err := lookupDaemonUser("frr", "frr")
+	users := daemonUsers{}
+	for _, n := range t.Nodes {
+		name, pkg := "frr", "frr"
+		switch {
+		case n.Kind == topology.KindBIRD:
+			name, pkg = "bird", "bird2"
+		case n.Kind != topology.KindFRR:
+			continue
+		}
+		if _, ok := users[n.Kind]; ok {
+			continue
+		}
+		u, err := lookupDaemonUser(name, pkg)
 		if err != nil {
 			return nil, err
 		}
-		uid, gid := first+u.uid, first+u.gid
+		users[n.Kind] = u
+	}
+	return users, nil
+}
+
+// daemonLayer is what a node's kind puts in its /etc layer: FRR's or BIRD's
+// configuration, owned by the daemon's user (from users) as the node maps it.
+func daemonLayer(n *topology.Node, ids IDRange, users daemonUsers) []layerEntry {
+	u := users[n.Kind]
+	uid, gid := int(ids.First)+u.uid, int(ids.First)+u.gid
+	switch n.Kind {
+	case topology.KindFRR:
 		return []layerEntry{
 			{path: "frr", dir: true, mode: 0o750, uid: uid, gid: gid},
 			{path: "frr/daemons", data: frrDaemonsFile(n), mode: 0o640, uid: uid, gid: gid},
 			{path: "frr/frr.conf", data: []byte(n.Config), mode: 0o640, uid: uid, gid: gid},
 			{path: "frr/vtysh.conf", data: []byte("service integrated-vtysh-config\n"), mode: 0o640, uid: uid, gid: gid},
-		}, nil
-	case topology.KindBIRD:
-		u, err := lookupDaemonUser("bird", "bird2")
-		if err != nil {
-			return nil, err
 		}
-		uid, gid := first+u.uid, first+u.gid
+	case topology.KindBIRD:
 		return []layerEntry{
 			{path: "bird", dir: true, mode: 0o750, uid: uid, gid: gid},
 			{path: "bird/bird.conf", data: []byte(n.Config), mode: 0o640, uid: uid, gid: gid},
-		}, nil
+		}
 	}
-	return nil, nil
+	return nil
 }
 
 // frrDaemonsFile is /etc/frr/daemons as FRR's own scripts read it. netlab

@@ -67,7 +67,7 @@ func teardown(st *State) error {
 			errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
 		}
 		if n.NetNSInode != 0 {
-			if err := unregisterNetns(n.NetNS, n.NetNSInode); err != nil {
+			if err := unregisterNetns(netnsName(st.Name, n.Name), n.NetNSInode); err != nil {
 				errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
 			}
 		}

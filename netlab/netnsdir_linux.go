@@ -107,11 +107,10 @@ func openNetNS(pid int, pidfd *os.File) (*os.File, uint64, error) {
 // openNodeNetNS opens the network namespace of a running node from its
 // recorded state, making sure it is the one recorded.
 func openNodeNetNS(ns *NodeState) (*os.File, error) {
-	fd, err := ns.Init.open()
-	if err != nil || fd < 0 {
+	pidfd, err := ns.Init.open()
+	if err != nil || pidfd == nil {
 		return nil, fmt.Errorf("node %s is not running", ns.Name)
 	}
-	pidfd := os.NewFile(uintptr(fd), "pidfd")
 	defer pidfd.Close()
 	f, ino, err := openNetNS(ns.Init.Pid, pidfd)
 	if err != nil {

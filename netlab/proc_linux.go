@@ -53,42 +53,43 @@ func procOf(pid int) (*Proc, error) {
 // open returns a pidfd for p if p still runs: the same pid with the same
 // start time. A pidfd keeps pointing at that process even if the pid is
 // reused afterwards, so signals sent through it cannot hit a stranger.
-// It returns -1 and no error when p is gone.
-func (p *Proc) open() (int, error) {
+// It returns nil and no error when p is gone.
+func (p *Proc) open() (*os.File, error) {
 	if p == nil || p.Pid <= 0 {
-		return -1, nil
+		return nil, nil
 	}
 	fd, err := unix.PidfdOpen(p.Pid, 0)
 	if errors.Is(err, unix.ESRCH) {
-		return -1, nil
+		return nil, nil
 	}
 	if err != nil {
-		return -1, os.NewSyscallError("pidfd_open", err)
+		return nil, os.NewSyscallError("pidfd_open", err)
 	}
 	st, err := startTime(p.Pid)
 	if err != nil || st != p.StartTime {
 		unix.Close(fd)
-		return -1, nil
+		return nil, nil
 	}
-	return fd, nil
+	return os.NewFile(uintptr(fd), "pidfd"), nil
 }
 
 // alive reports whether p still runs.
 func (p *Proc) alive() bool {
-	fd, err := p.open()
-	if fd >= 0 {
-		unix.Close(fd)
+	f, err := p.open()
+	if f != nil {
+		f.Close()
 	}
-	return err == nil && fd >= 0
+	return err == nil && f != nil
 }
 
 // kill sends SIGKILL to p if it still runs and waits until it has exited.
 func (p *Proc) kill(timeout time.Duration) error {
-	fd, err := p.open()
-	if err != nil || fd < 0 {
+	pidfd, err := p.open()
+	if err != nil || pidfd == nil {
 		return err
 	}
-	defer unix.Close(fd)
+	defer pidfd.Close()
+	fd := int(pidfd.Fd())
 	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("kill process %d: %w", p.Pid, os.NewSyscallError("pidfd_send_signal", err))
 	}

@@ -37,7 +37,6 @@ type State struct {
 type NodeState struct {
 	Name       string `json:"name"`
 	Init       *Proc  `json:"init,omitempty"`
-	NetNS      string `json:"netns"`                 // name under /run/netns
 	NetNSInode uint64 `json:"netns_inode,omitempty"` // to never unregister a netns that is not ours
 }
 

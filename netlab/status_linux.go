@@ -99,7 +99,7 @@ func labStatus(st *State) LabStatus {
 			break // state from another netlab; show what it holds
 		}
 		rt := st.Nodes[i]
-		ns := NodeStatus{Name: n.Name, Kind: string(n.Kind), NetNS: rt.NetNS, Interfaces: []InterfaceStatus{}}
+		ns := NodeStatus{Name: n.Name, Kind: string(n.Kind), NetNS: netnsName(st.Name, n.Name), Interfaces: []InterfaceStatus{}}
 		if rt.Init != nil {
 			ns.Pid = rt.Init.Pid
 			ns.Running = rt.Init.alive()

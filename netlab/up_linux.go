@@ -85,16 +85,14 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 	if err := needRoot("up"); err != nil {
 		return nil, err
 	}
-	if err := checkLabName(t.Name); err != nil {
-		return nil, err
-	}
 	if err := Check(t); err != nil {
 		return nil, err
 	}
 	if err := probeKernel(t); err != nil {
 		return nil, err
 	}
-	if err := checkDaemonSoftware(t); err != nil {
+	users, err := checkDaemonSoftware(t)
+	if err != nil {
 		return nil, err
 	}
 	if opts.Parallel <= 0 {
@@ -108,7 +106,7 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 		return nil, err
 	}
 	defer lock.unlock()
-	u := &bringup{st: st, opts: opts}
+	u := &bringup{st: st, opts: opts, users: users}
 	defer u.close()
 	if err := u.run(ctx); err != nil {
 		if u.sup != nil {
@@ -166,7 +164,7 @@ func createLab(ctx context.Context, t *topology.Topology) (*State, *lockedDir, e
 	}
 	st := &State{Name: t.Name, File: t.File, Phase: PhaseStarting, IDs: ids, Topology: t}
 	for _, n := range t.Nodes {
-		st.Nodes = append(st.Nodes, NodeState{Name: n.Name, NetNS: netnsName(t.Name, n.Name)})
+		st.Nodes = append(st.Nodes, NodeState{Name: n.Name})
 	}
 	// The directory appears under its name already locked and holding
 	// state.json, so that a down of the same name never finds it bare.
@@ -211,6 +209,7 @@ type bringup struct {
 	opts  UpOptions
 	sup   *nsproc.Supervisor
 	netns []*os.File // each node's network namespace, by node index, once started
+	users daemonUsers
 }
 
 // close releases what the bringup holds open.
@@ -356,7 +355,7 @@ func (u *bringup) registerNetns() error {
 		return err
 	}
 	for i, ns := range u.st.Nodes {
-		if err := registerNetns(ns.NetNS, u.netns[i]); err != nil {
+		if err := registerNetns(netnsName(u.st.Name, ns.Name), u.netns[i]); err != nil {
 			return fmt.Errorf("node %s: %w", ns.Name, err)
 		}
 	}
@@ -391,11 +390,7 @@ func (u *bringup) startNode(ctx context.Context, n *topology.Node, hosts *os.Fil
 		Name: lab + "/" + n.Name, Hostname: n.Name, Socket: sock, Hosts: hosts,
 		Sysctls: earlySysctls(n.Kind),
 	}
-	entries, err := daemonLayer(n, u.st.IDs)
-	if err != nil {
-		return 0, nil, fmt.Errorf("node %s: %w", n.Name, err)
-	}
-	if len(entries) > 0 {
+	if entries := daemonLayer(n, u.st.IDs, u.users); len(entries) > 0 {
 		dir := layerDir(lab, n.Name)
 		if err := writeLayer(dir, int(u.st.IDs.First), entries); err != nil {
 			return 0, nil, fmt.Errorf("node %s: layer: %w", n.Name, err)
