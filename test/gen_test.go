@@ -3,37 +3,21 @@ package test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// chainTopology writes a lab of n routers in a chain, r1 - r2 - ... - rn,
-// each link a /30 of 10.64.0.0/10, and returns the file's path.
+// chainTopology writes a lab of n routers in a chain, as make bench makes
+// them (scripts/gen-topology.sh), and returns the file's path.
 func chainTopology(t testing.TB, name string, n int) string {
 	t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "name: %s\ndefaults: {kind: router}\nnodes:\n", name)
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&b, "  r%d:\n    interfaces:\n", i)
-		if i > 1 {
-			fmt.Fprintf(&b, "      eth1: [%s/30]\n", chainAddr(i-1, 2))
-		}
-		if i < n {
-			fmt.Fprintf(&b, "      eth2: [%s/30]\n", chainAddr(i, 1))
-		}
+	out, err := exec.Command(filepath.Join(repoRoot, "scripts/gen-topology.sh"), "chain", fmt.Sprint(n), name).Output()
+	if err != nil {
+		t.Fatalf("gen-topology.sh: %v", err)
 	}
-	b.WriteString("links:\n")
-	for i := 1; i < n; i++ {
-		fmt.Fprintf(&b, "  - [r%d:eth2, r%d:eth1]\n", i, i+1)
-	}
-	return writeTopology(t, name, b.String())
-}
-
-// chainAddr is host h (1 or 2) of the /30 of link i.
-func chainAddr(i, h int) string {
-	v := 10<<24 | 64<<16 | i*4 + h
-	return fmt.Sprintf("%d.%d.%d.%d", v>>24&255, v>>16&255, v>>8&255, v&255)
+	return writeTopology(t, name, string(out))
 }
 
 // writeTopology writes text to NAME.yaml in a directory removed with the test.
