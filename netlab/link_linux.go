@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
-
 	"github.com/netlab-dev/netlab/topology"
 )
 
@@ -51,12 +48,7 @@ func setInterface(st *State, e topology.Endpoint, up bool) error {
 	if ns == nil {
 		return fmt.Errorf("node %s is not running", e.Node)
 	}
-	f, err := openNodeNetNS(ns)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	h, err := netlink.NewHandleAt(netns.NsHandle(int(f.Fd())))
+	h, err := nodeNetlink(ns)
 	if err != nil {
 		return err
 	}

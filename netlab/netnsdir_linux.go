@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -121,6 +123,22 @@ func openNodeNetNS(ns *NodeState) (*os.File, error) {
 		return nil, fmt.Errorf("node %s: its network namespace is not the one recorded", ns.Name)
 	}
 	return f, nil
+}
+
+// nodeNetlink opens a netlink handle in a running node's network namespace,
+// checked as openNodeNetNS checks it. The namespace file is only needed
+// while the handle's socket is made.
+func nodeNetlink(ns *NodeState) (*netlink.Handle, error) {
+	f, err := openNodeNetNS(ns)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	h, err := netlink.NewHandleAt(netns.NsHandle(int(f.Fd())))
+	if err != nil {
+		return nil, fmt.Errorf("node %s: netlink: %w", ns.Name, err)
+	}
+	return h, nil
 }
 
 // netnsInode is the inode that identifies pid's network namespace.

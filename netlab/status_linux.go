@@ -7,7 +7,6 @@ import (
 	"sort"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/netlab-dev/netlab/topology"
@@ -127,12 +126,7 @@ func labStatus(st *State) LabStatus {
 // A node that cannot be asked shows none: status reports, it does not fail.
 // They come in the topology's order, lo first, others after.
 func liveInterfaces(rt *NodeState, node *topology.Node, peers map[string]string) []InterfaceStatus {
-	f, err := openNodeNetNS(rt)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	h, err := netlink.NewHandleAt(netns.NsHandle(int(f.Fd())))
+	h, err := nodeNetlink(rt)
 	if err != nil {
 		return nil
 	}
