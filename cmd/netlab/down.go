@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -42,7 +43,7 @@ the only lab that is up.`,
 				case 1:
 					args = labs
 				default:
-					return usageError("down: several labs are up (%v); name them or use --all", labs)
+					return usageError("down: several labs are up (%s); name them or use --all", termSafe(strings.Join(labs, ", ")))
 				}
 			}
 			// Like --all, go on after a failure: every lab named gets its

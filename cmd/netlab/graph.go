@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/netlab-dev/netlab/topology"
 )
 
 func newGraphCommand() *cobra.Command {
@@ -17,15 +15,15 @@ func newGraphCommand() *cobra.Command {
 or as a Mermaid flowchart (paste it into Markdown). No root needed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := topology.Load(args[0])
+			t, err := loadTopology(args[0])
 			if err != nil {
 				return err
 			}
 			switch format {
 			case "dot":
-				fmt.Fprint(cmd.OutOrStdout(), t.Dot())
+				fmt.Fprint(cmd.OutOrStdout(), dotSafe(t.Dot()))
 			case "mermaid":
-				fmt.Fprint(cmd.OutOrStdout(), t.Mermaid())
+				fmt.Fprint(cmd.OutOrStdout(), mermaidSafe(t.Mermaid()))
 			default:
 				return usageError("graph: unknown --format %q; use dot or mermaid", format)
 			}
@@ -35,3 +33,14 @@ or as a Mermaid flowchart (paste it into Markdown). No root needed.`,
 	cmd.Flags().StringVar(&format, "format", "dot", "dot (Graphviz) or mermaid")
 	return cmd
 }
+
+// What a graph prints has its structure in tabs and newlines; the only text
+// in it that a topology chose (interface names: node and lab names are
+// [a-z0-9-], and no name holds white space) is inside quoted labels. So
+// every other control character in the output is in a label, and is
+// escaped as termSafe escapes it, spelt so that the label shows the escape:
+// Graphviz reads \\ in a quoted string as one backslash, Mermaid takes a
+// backslash as it is.
+
+func dotSafe(s string) string     { return escapeControls(s, "\t\n", `\\`) }
+func mermaidSafe(s string) string { return escapeControls(s, "\t\n", `\`) }

@@ -38,7 +38,7 @@ func (p *progressPrinter) show(pr netlab.Progress) {
 			fmt.Fprint(p.w, "\r\033[K")
 		}
 		if p.verbose {
-			fmt.Fprintf(p.w, "%-18s %5d  %8.1f ms\n", pr.Step, pr.Total, float64(pr.Took.Microseconds())/1000)
+			fmt.Fprintf(p.w, "%-18s %5d  %8.1f ms\n", termSafe(pr.Step), pr.Total, float64(pr.Took.Microseconds())/1000)
 		}
 		return
 	}
@@ -47,5 +47,5 @@ func (p *progressPrinter) show(pr netlab.Progress) {
 		return
 	}
 	p.last = time.Now()
-	fmt.Fprintf(p.w, "\r\033[K%s %d/%d", pr.Step, pr.Done, pr.Total)
+	fmt.Fprintf(p.w, "\r\033[K%s %d/%d", termSafe(pr.Step), pr.Done, pr.Total)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -51,37 +52,57 @@ from the topology file.`,
 }
 
 // run executes the command line and returns the process exit code.
-func run(args []string) int {
+func run(args []string) int { return runIO(args, os.Stdout, os.Stderr) }
+
+// runIO is run with the command's output and errors going to stdout and
+// stderr.
+func runIO(args []string, stdout, stderr io.Writer) int {
 	root := newRootCommand()
 	root.SetArgs(args)
-	err := root.Execute()
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	return reportError(stderr, root.Execute())
+}
+
+// reportError prints err to w, made safe for a terminal, and returns the
+// exit code it calls for. Joined errors (every problem of a topology file,
+// every lab down failed to remove) are printed one after another: topology
+// errors as they are, since each names FILE:LINE:COL, others after the
+// usual prefix. The code is that of bad input when any of them is, else
+// that of the first.
+func reportError(w io.Writer, err error) int {
 	if err == nil {
 		return exitOK
 	}
+	code := exitOK
+	for i, e := range leaves(err) {
+		c, msg := classify(e)
+		if msg != "" {
+			fmt.Fprintln(w, termSafeLines(msg))
+		}
+		if i == 0 || c == exitUsage {
+			code = c
+		}
+	}
+	return code
+}
+
+// classify says what exit code one error calls for, and how it is printed.
+func classify(err error) (code int, msg string) {
 	var ee *exitError
+	var te *topology.Error
 	switch {
 	case errors.As(err, &ee):
-		if ee.msg != "" {
-			fmt.Fprintf(os.Stderr, "netlab: %s\n", ee.msg)
+		if ee.msg == "" {
+			return ee.code, ""
 		}
-		return ee.code
-	case len(topology.Errors(err)) > 0:
-		// Each topology error names FILE:LINE:COL itself; one per line.
-		// Others (a file that cannot be read) get the usual prefix.
-		for _, e := range leaves(err) {
-			if te, ok := e.(*topology.Error); ok {
-				fmt.Fprintln(os.Stderr, te)
-			} else {
-				fmt.Fprintf(os.Stderr, "netlab: %v\n", e)
-			}
-		}
-		return exitUsage
+		return ee.code, "netlab: " + ee.msg
+	case errors.As(err, &te):
+		return exitUsage, err.Error()
 	case isCobraUsage(err) || errors.Is(err, netlab.ErrBadName):
-		fmt.Fprintf(os.Stderr, "netlab: %v\n", err)
-		return exitUsage
+		return exitUsage, "netlab: " + err.Error()
 	}
-	fmt.Fprintf(os.Stderr, "netlab: %v\n", err)
-	return exitFailure
+	return exitFailure, "netlab: " + err.Error()
 }
 
 // leaves flattens errors.Join trees into their single errors, in order.

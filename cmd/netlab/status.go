@@ -45,7 +45,10 @@ func newStatusCommand() *cobra.Command {
 
 // writeStatusTable prints one row per interface; a node's and a lab's
 // columns are filled on their first row only, so the table reads as a tree.
-// What is wrong with broken labs follows the table.
+// What is wrong with broken labs follows the table. Every cell goes through
+// termSafe: interface names are read back from the node, which may have
+// renamed them to anything, and a tab or newline in one would also break
+// the table.
 func writeStatusTable(out io.Writer, labs []netlab.LabStatus) {
 	var buf bytes.Buffer
 	defer func() {
@@ -59,7 +62,7 @@ func writeStatusTable(out io.Writer, labs []netlab.LabStatus) {
 	for _, l := range labs {
 		lab, state := l.Name, l.State
 		if len(l.Nodes) == 0 {
-			fmt.Fprintf(w, "%s\t%s\t\t\t\t\t\t\t\n", lab, state)
+			row(w, lab, state, "", "", "", "", "", "", "")
 		}
 		for _, n := range l.Nodes {
 			node, kind, pid := n.Name, n.Kind, fmt.Sprint(n.Pid)
@@ -71,8 +74,7 @@ func writeStatusTable(out io.Writer, labs []netlab.LabStatus) {
 				ifaces = []netlab.InterfaceStatus{{}}
 			}
 			for _, i := range ifaces {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", lab, state, node, kind, pid,
-					i.Name, i.State, strings.Join(i.Addresses, ","), i.Peer)
+				row(w, lab, state, node, kind, pid, i.Name, i.State, strings.Join(i.Addresses, ","), i.Peer)
 				lab, state, node, kind, pid = "", "", "", "", ""
 			}
 		}
@@ -80,7 +82,15 @@ func writeStatusTable(out io.Writer, labs []netlab.LabStatus) {
 	w.Flush()
 	for _, l := range labs {
 		if l.Problem != "" {
-			fmt.Fprintf(&buf, "%s: %s\n", l.Name, l.Problem)
+			fmt.Fprintf(&buf, "%s: %s\n", termSafe(l.Name), termSafe(l.Problem))
 		}
 	}
+}
+
+// row writes one line of the table, each cell made safe.
+func row(w io.Writer, cells ...string) {
+	for i, c := range cells {
+		cells[i] = termSafe(c)
+	}
+	io.WriteString(w, strings.Join(cells, "\t")+"\n")
 }

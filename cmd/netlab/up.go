@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/netlab-dev/netlab/netlab"
-	"github.com/netlab-dev/netlab/topology"
 )
 
 func newUpCommand() *cobra.Command {
@@ -25,7 +24,7 @@ exec steps. Exits 0 only when all of it is done; on any failure, Ctrl-C or
 timeout, everything made so far is removed first.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			topo, err := topology.Load(args[0])
+			topo, err := loadTopology(args[0])
 			if err != nil {
 				return err
 			}
@@ -45,11 +44,12 @@ timeout, everything made so far is removed first.`,
 				return nil
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "lab %s is up: %d nodes, %d links in %.2fs\n",
-				lab.Name(), len(topo.Nodes), len(topo.Links), time.Since(start).Seconds())
+			name := termSafe(lab.Name())
+			fmt.Fprintf(w, "lab %s is up: %s, %s in %.2fs\n",
+				name, count(len(topo.Nodes), "node"), count(len(topo.Links), "link"), time.Since(start).Seconds())
 			if len(topo.Nodes) > 0 {
 				fmt.Fprintf(w, "  netlab status %s\n  netlab exec %s -- ip address\n  netlab down %s\n",
-					lab.Name(), topo.Nodes[0].Name, lab.Name())
+					name, termSafe(topo.Nodes[0].Name), name)
 			}
 			return nil
 		},

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/netlab-dev/netlab/netlab"
-	"github.com/netlab-dev/netlab/topology"
 )
 
 func newValidateCommand() *cobra.Command {
@@ -18,7 +17,7 @@ func newValidateCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var errs []error
 			for _, f := range args {
-				t, err := topology.Load(f)
+				t, err := loadTopology(f)
 				if err == nil {
 					err = netlab.Check(t)
 				}
@@ -26,7 +25,8 @@ func newValidateCommand() *cobra.Command {
 					errs = append(errs, err)
 					continue
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: lab %s is valid: %d nodes, %d links\n", f, t.Name, len(t.Nodes), len(t.Links))
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: lab %s is valid: %s, %s\n", termSafe(f), termSafe(t.Name),
+					count(len(t.Nodes), "node"), count(len(t.Links), "link"))
 			}
 			return errors.Join(errs...)
 		},
