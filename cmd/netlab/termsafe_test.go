@@ -169,7 +169,8 @@ func TestRunHostile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Interface names may be anything but white space, '/' and ':'.
+	// Interface names with escapes: valid or not, depending on how strict
+	// the topology package is; either way nothing raw is printed.
 	write("evil"+retitle+".yaml", `name: evil
 nodes:
   r1:
@@ -185,20 +186,22 @@ links:
   - ["r1:e\e]0;pwned\a", r2:eth1]
   - ["r1:e\e[2J\x9b", "r2:\u009b2J"]
 `)
+	write("ok.yaml", "name: ok\nnodes:\n  r1: {}\n")
 	write("bad"+clear+".yaml", "name: bad\nnodes:\n  r1:\n    interfaces:\n      \"e\\e[2J\": [10.0.0.1/33]\n    colour: \"\\e]0;pwned\\a\"\n")
 
+	const okOrBad, any = -1, -1
 	tests := []struct {
 		args  []string
-		code  int
-		lines int // of stderr; -1: one or more, as many as the topology package finds
+		code  int // okOrBad: 0 or 2
+		lines int // of stderr; any: as many as the topology package finds, one or more if code is 2
 	}{
-		{[]string{"validate", "evil" + retitle + ".yaml"}, exitOK, 0},
-		{[]string{"graph", "evil" + retitle + ".yaml"}, exitOK, 0},
-		{[]string{"graph", "--format", "mermaid", "evil" + retitle + ".yaml"}, exitOK, 0},
-		{[]string{"validate", "bad" + clear + ".yaml"}, exitUsage, -1},
+		{[]string{"validate", "evil" + retitle + ".yaml"}, okOrBad, any},
+		{[]string{"graph", "evil" + retitle + ".yaml"}, okOrBad, any},
+		{[]string{"graph", "--format", "mermaid", "evil" + retitle + ".yaml"}, okOrBad, any},
+		{[]string{"validate", "bad" + clear + ".yaml"}, exitUsage, any},
 		{[]string{"validate", "missing" + retitle + ".yaml"}, exitUsage, 1},
 		{[]string{"up", "missing" + clear + ".yaml"}, exitUsage, 1},
-		{[]string{"graph", "--format", clear, "evil" + retitle + ".yaml"}, exitUsage, 1},
+		{[]string{"graph", "--format", clear, "ok.yaml"}, exitUsage, 1},
 		{[]string{"status", retitle}, exitUsage, 1},
 		{[]string{"frob" + clear}, exitUsage, 1},
 	}
@@ -206,12 +209,12 @@ links:
 		var stdout, stderr bytes.Buffer
 		code := runIO(tt.args, &stdout, &stderr)
 		name := termSafe(strings.Join(tt.args, " "))
-		if code != tt.code {
+		if code != tt.code && (tt.code != okOrBad || code != exitOK && code != exitUsage) {
 			t.Errorf("netlab %s: exit %d, want %d; stderr:\n%s", name, code, tt.code, stderr.String())
 		}
 		checkSafe(t, "stdout of netlab "+name, stdout.String(), "\n\t")
 		checkSafe(t, "stderr of netlab "+name, stderr.String(), "\n")
-		if n := strings.Count(stderr.String(), "\n"); n != tt.lines && (tt.lines != -1 || n == 0) {
+		if n := strings.Count(stderr.String(), "\n"); n != tt.lines && (tt.lines != any || n == 0 && code != exitOK) {
 			t.Errorf("netlab %s: %d lines on stderr, want %d:\n%s", name, n, tt.lines, stderr.String())
 		}
 	}
