@@ -2,12 +2,29 @@
 // into, strict decoding (unknown keys, duplicate keys and tabs are errors),
 // the merge of `defaults` into every node, and validation.
 //
-// It is pure Go with no root and no Linux calls, so it builds and tests
-// anywhere. Every error names FILE:LINE:COL and says what to write instead;
-// all errors of a file are returned together (errors.Join of *Error), never
-// just the first one.
+// The top-level keys are name, defaults, nodes, links and limits. limits
+// bounds the lab as a whole (one cgroup per lab) and every key of it is
+// optional:
+//
+//	limits:
+//	  pids: 1024     # processes and threads at once, at least 16
+//	  memory: 2GiB   # bytes, or a number and a unit, at least 16MiB
+//	  cpus: 1.5      # CPUs' worth of time, from 0.01 to 1024
+//
+// Memory units K, M, G, T and KiB, MiB, GiB, TiB are powers of 1024; KB,
+// MB, GB and TB are powers of 1000.
+//
+// It is pure Go with no root, so it builds and tests anywhere. Its one look
+// at the machine is a stat of /proc/sys/KEY for each sysctl key, to refuse
+// keys that exist here but cannot be written; where there is no such file
+// the key is left for up to try. Every error names FILE:LINE:COL and says
+// what to write instead; all errors of a file are returned together
+// (errors.Join of *Error), never just the first one. Names an error echoes
+// are quoted, with escapes, when they hold characters that do not print. A
+// file that cannot be read at all, is not a regular file or is over 16 MiB
+// gives a *FileError instead, "FILE: what is wrong; what to do".
 //
 // The types here are the file as written, after defaults are merged and
-// values parsed. What a running lab needs beyond that (pids, namespaces,
+// values parsed. What a running lab needs beyond that (process ids, namespaces,
 // uid ranges) lives in package netlab, not here.
 package topology

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -21,7 +22,45 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Pos.Line, e.Pos.Col, e.Msg)
+	return fmt.Sprintf("%s:%d:%d: %s", show(e.File), e.Pos.Line, e.Pos.Col, e.Msg)
+}
+
+// show returns s as it is when every character of it prints, and quoted
+// with Go's escapes (\x1b, \u202e) otherwise, so that a name a message
+// echoes can neither drive the terminal nor hide what it is.
+func show(s string) string {
+	if printable(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// printable reports whether s is valid UTF-8 made of characters that
+// print, spaces included.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !strconv.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// controlProblem says why s, a name netlab hands to the kernel or writes
+// to a terminal, is unfit for it: invalid UTF-8, or a control character (C0
+// such as NUL or ESC, DEL, or C1). It returns "" when s has neither.
+func controlProblem(s string) string {
+	if !utf8.ValidString(s) {
+		return "it is not valid UTF-8"
+	}
+	if i := strings.IndexFunc(s, unicode.IsControl); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return fmt.Sprintf("it contains the control character %q", r)
+	}
+	return ""
 }
 
 // Errors returns the *Error values inside err, which Load and Parse join

@@ -12,24 +12,16 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
-
-// Load reads and parses the topology file at path.
-func Load(path string) (*Topology, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(path, data)
-}
 
 // Parse parses a topology file's content; file names it in errors. It
 // returns a valid topology, or every problem of the file joined with
 // errors.Join, each an *Error.
 func Parse(file string, data []byte) (*Topology, error) {
-	d := &decoder{file: file, budget: 10*len(data) + 10000}
+	d := &decoder{file: file, budget: 10*len(data) + 10000, sysctlSeen: sysctlCache{}}
 	root := d.document(data)
 	if root == nil {
 		return nil, joined(d.errs)
@@ -48,6 +40,7 @@ type rawTopology struct {
 	defaults *rawNode
 	nodes    []*rawNode
 	links    []rawLink
+	limits   Limits
 	// endsLost is set when some link end could not be read, so an interface
 	// that seems to be on no link may well be on that one.
 	endsLost bool
@@ -114,6 +107,8 @@ type decoder struct {
 	file   string
 	errs   []*Error
 	budget int // values the walk may still visit
+
+	sysctlSeen sysctlCache
 }
 
 func (d *decoder) errorf(at Pos, format string, args ...any) {
@@ -261,7 +256,7 @@ func (d *decoder) topology(root *yaml.Node) *rawTopology {
 	if !d.shape(root, yaml.MappingNode, "a topology", "name:, nodes: and links: at the top level") {
 		return t
 	}
-	f := d.fields(root, "at the top level", []string{"name", "defaults", "nodes", "links"})
+	f := d.fields(root, "at the top level", []string{"name", "defaults", "nodes", "links", "limits"})
 	if p, ok := f["name"]; !ok {
 		d.errorf(pos(root), `missing key "name"; add the lab's name at the top level, e.g. name: triangle`)
 	} else if name, ok := d.scalar(p.val, "name", "name: triangle"); ok {
@@ -285,7 +280,7 @@ func (d *decoder) topology(root *yaml.Node) *rawTopology {
 					d.errorf(pos(np.key), "bad node name %q; %s", name, nameHint)
 					label = "node " + strconv.Quote(name)
 				}
-				n := d.node(np.val, label, name+": {kind: router}, or "+name+": alone for a host", nodeKeys)
+				n := d.node(np.val, label, show(name)+": {kind: router}, or "+show(name)+": alone for a host", nodeKeys)
 				n.name, n.pos = name, pos(np.key)
 				t.nodes = append(t.nodes, n)
 			}
@@ -302,6 +297,9 @@ func (d *decoder) topology(root *yaml.Node) *rawTopology {
 		} else {
 			t.endsLost = !isNull(p.val)
 		}
+	}
+	if p, ok := f["limits"]; ok {
+		t.limits = d.limits(p)
 	}
 	return t
 }
@@ -404,6 +402,16 @@ func ifnameProblem(name string) string {
 		return fmt.Sprintf("it contains %q", name[strings.IndexAny(name, "/:")])
 	case strings.ContainsFunc(name, unicode.IsSpace):
 		return "it contains white space"
+	case strings.IndexByte(name, 0xa0) >= 0:
+		// dev_valid_name's isspace() is byte by byte, and Latin-1's.
+		return "it contains the byte 0xa0, which the kernel takes for a space"
+	}
+	if why := controlProblem(name); why != "" {
+		return why
+	}
+	if i := strings.IndexFunc(name, func(r rune) bool { return !strconv.IsPrint(r) }); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(name[i:])
+		return fmt.Sprintf("it contains %q, which does not print", r)
 	}
 	return ""
 }
@@ -426,7 +434,25 @@ func (d *decoder) address(n *yaml.Node, where string) (netip.Prefix, bool) {
 		d.errorf(pos(n), "bad address %q of %s; write an address with its prefix length, e.g. 10.0.12.1/24 or 2001:db8:12::1/64", s, where)
 		return netip.Prefix{}, false
 	}
+	if why := loopbackProblem(prefix); why != "" {
+		d.errorf(pos(n), "address %s of %s %s", prefix, where, why)
+		return netip.Prefix{}, false
+	}
 	return prefix, true
+}
+
+// loopbackProblem says why an interface cannot take an address of the
+// loopback range, or returns "". The kernel refuses ::1 on any interface
+// and a second 127.0.0.1/8 on lo.
+func loopbackProblem(p netip.Prefix) string {
+	if !p.Addr().IsLoopback() {
+		return ""
+	}
+	example := "10.255.0.1/32"
+	if p.Addr().Is6() && !p.Addr().Is4In6() {
+		example = "2001:db8:ff::1/128"
+	}
+	return "is a loopback address: every node's lo already has 127.0.0.1/8 and ::1; use another address such as " + example
 }
 
 func (d *decoder) route(v *yaml.Node, what string) (rawRoute, bool) {
@@ -456,8 +482,8 @@ func (d *decoder) route(v *yaml.Node, what string) (rawRoute, bool) {
 		switch {
 		case err == nil && addr.Zone() == "":
 			r.Via, viaOK = addr, true
-		case strings.Contains(s, "/"):
-			d.errorf(pos(via.val), "gateway %q of %s has a prefix length; write the address alone, e.g. %s", s, what, s[:strings.Index(s, "/")])
+		case validPrefix(s):
+			d.errorf(pos(via.val), "gateway %q of %s has a prefix length; write the address alone, e.g. %s", s, what, netip.MustParsePrefix(s).Addr())
 		default:
 			d.errorf(pos(via.val), "bad gateway %q of %s; write the address of a neighbour, e.g. 10.0.12.2", s, what)
 		}
@@ -502,6 +528,11 @@ func (d *decoder) route(v *yaml.Node, what string) (rawRoute, bool) {
 	return r, viaOK
 }
 
+func validPrefix(s string) bool {
+	p, err := netip.ParsePrefix(s)
+	return err == nil && p.Addr().Zone() == ""
+}
+
 func (d *decoder) sysctls(v *yaml.Node, label string) []KeyValue {
 	if !d.shape(v, yaml.MappingNode, "sysctls of "+label, "sysctls: {net.ipv4.ip_forward: 1}") {
 		return nil
@@ -509,7 +540,7 @@ func (d *decoder) sysctls(v *yaml.Node, label string) []KeyValue {
 	var all []KeyValue
 	for _, p := range d.pairs(v, "sysctl", "in "+label, "keep only one") {
 		key := p.key.Value
-		if why := sysctlProblem(key); why != "" {
+		if why := d.sysctlSeen.problem(key); why != "" {
 			d.errorf(pos(p.key), "sysctl %q of %s %s", key, label, why)
 			continue
 		}
@@ -528,6 +559,11 @@ func (d *decoder) sysctls(v *yaml.Node, label string) []KeyValue {
 // sysctlProblem says what is wrong with a sysctl key, or returns "". Only
 // net.* keys belong to a node: the others are the host's. Keys are written
 // with dots, or with slashes when a part holds a dot (net/ipv4/conf/eth1.10/rp_filter).
+//
+// A key that names a file under /proc/sys on this machine must name a
+// writable one: nodes see the same net.* files as the host, bar those of
+// their own interfaces. Keys the host lacks (an interface's, or a module's
+// not loaded here) are left for up to try.
 func sysctlProblem(key string) string {
 	sep := "."
 	if strings.Contains(key, "/") {
@@ -537,12 +573,42 @@ func sysctlProblem(key string) string {
 	if parts[0] != "net" {
 		return "is outside net.*; only the network namespace is the node's own, so set net.* keys such as net.ipv4.ip_forward"
 	}
-	if len(parts) < 2 || slices.ContainsFunc(parts, func(p string) bool {
+	if len(parts) < 2 || !printable(key) || slices.ContainsFunc(parts, func(p string) bool {
 		return p == "" || p == "." || p == ".." || strings.ContainsFunc(p, unicode.IsSpace)
 	}) {
 		return "is malformed; separate its parts with single dots, or slashes, e.g. net.ipv4.conf.all.rp_filter"
 	}
+	return sysctlFileProblem(procSys + "/" + strings.Join(parts, "/"))
+}
+
+// procSys is where sysctlProblem looks keys up; tests point it elsewhere.
+var procSys = "/proc/sys"
+
+// sysctlFileProblem looks at the file of a sysctl key.
+func sysctlFileProblem(file string) string {
+	st, err := os.Stat(file)
+	switch {
+	case err != nil:
+		return ""
+	case st.IsDir():
+		return "is a directory of sysctls, not one; name a key inside it, e.g. net.ipv4.conf.all.forwarding"
+	case st.Mode().Perm()&0o222 == 0:
+		return "is a read-only sysctl; it cannot be set, so remove it"
+	}
 	return ""
+}
+
+// sysctlCache remembers sysctlProblem's answers for one topology, so that
+// a key every node sets costs one stat.
+type sysctlCache map[string]string
+
+func (c sysctlCache) problem(key string) string {
+	why, ok := c[key]
+	if !ok {
+		why = sysctlProblem(key)
+		c[key] = why
+	}
+	return why
 }
 
 func (d *decoder) files(v *yaml.Node, label string) []KeyValue {
@@ -552,26 +618,35 @@ func (d *decoder) files(v *yaml.Node, label string) []KeyValue {
 	var all []KeyValue
 	for _, p := range d.pairs(v, "file", "in "+label, "keep only one") {
 		name := p.key.Value
-		switch {
-		case !strings.HasPrefix(name, "/"):
-			d.errorf(pos(p.key), "file path %q of %s is relative; write it from the root, e.g. %s", name, label, path.Clean("/"+name))
-			continue
-		case name == "/":
-			d.errorf(pos(p.key), "file path %q of %s is the root directory; write the path of a file, e.g. /etc/motd", name, label)
-			continue
-		case path.Clean(name) != name:
-			d.errorf(pos(p.key), "file path %q of %s is not clean; write %s", name, label, path.Clean(name))
+		if why := filePathProblem(name); why != "" {
+			d.errorf(pos(p.key), "file path %q of %s %s", name, label, why)
 			continue
 		}
 		if isNull(p.val) || p.val.Kind == yaml.ScalarNode && p.val.Value == "" {
-			d.errorf(pos(p.val), `empty file %s of %s; write its content, e.g. "hello\n", or remove it`, name, label)
+			d.errorf(pos(p.val), `empty file %s of %s; write its content, e.g. "hello\n", or remove it`, show(name), label)
 			continue
 		}
-		if content, ok := d.scalar(p.val, "file "+name+" of "+label, name+`: "hello\n"`); ok {
+		if content, ok := d.scalar(p.val, "file "+show(name)+" of "+label, show(name)+`: "hello\n"`); ok {
 			all = append(all, KeyValue{Key: name, Value: content, Pos: pos(p.key)})
 		}
 	}
 	return all
+}
+
+// filePathProblem says what is wrong with the path of a file in `files:`,
+// or returns "".
+func filePathProblem(name string) string {
+	switch why := controlProblem(name); {
+	case why != "":
+		return "cannot be created: " + why + `; write the path in printable characters, e.g. /etc/motd`
+	case !strings.HasPrefix(name, "/"):
+		return "is relative; write it from the root, e.g. " + show(path.Clean("/"+name))
+	case name == "/":
+		return "is the root directory; write the path of a file, e.g. /etc/motd"
+	case path.Clean(name) != name:
+		return "is not clean; write " + show(path.Clean(name))
+	}
+	return ""
 }
 
 func (d *decoder) exec(v *yaml.Node, label string) []string {

@@ -18,13 +18,13 @@ func (d *decoder) resolve(raw *rawTopology) *Topology {
 		n.merge(raw.defaults)
 		d.checkKind(n)
 		byName[n.name] = n
-		names = append(names, n.name)
+		names = append(names, show(n.name))
 	}
 	used := d.checkLinks(raw.links, byName, names)
 	for _, n := range raw.nodes {
 		for _, i := range n.ifaces {
 			if _, ok := used[Endpoint{n.name, i.name}]; !ok && i.name != "lo" && !raw.endsLost {
-				d.errorf(i.pos, "interface %s of %s is on no link; add a link [%s:%s, ...] or remove it", i.name, n.name, n.name, i.name)
+				d.errorf(i.pos, "interface %s of %s is on no link; add a link [%s:%s, ...] or remove it", show(i.name), show(n.name), show(n.name), show(i.name))
 			}
 		}
 	}
@@ -86,20 +86,20 @@ func (d *decoder) checkKind(n *rawNode) {
 	if n.kind == KindBridge {
 		for _, i := range n.ifaces {
 			for _, a := range i.addrs {
-				d.errorf(a.pos, "address %s on bridge %s; a bridge's ports carry no addresses, so put it on the node at the other end of the link", a.Prefix, n.name)
+				d.errorf(a.pos, "address %s on bridge %s; a bridge's ports carry no addresses, so put it on the node at the other end of the link", a.Prefix, show(n.name))
 			}
 		}
 		if _, own := n.keys["routes"]; own {
 			for _, r := range n.routes {
-				d.errorf(r.Pos, "route on bridge %s; a bridge does not route, so remove the route or make %s a router", n.name, n.name)
+				d.errorf(r.Pos, "route on bridge %s; a bridge does not route, so remove the route or make %s a router", show(n.name), show(n.name))
 			}
 		}
 	}
 	if at, own := n.keys["daemons"]; own && n.kind != KindFRR {
-		d.errorf(at, "daemons on node %s of kind %s; daemons are for kind frr, so set kind: frr or remove them", n.name, n.kind)
+		d.errorf(at, "daemons on node %s of kind %s; daemons are for kind frr, so set kind: frr or remove them", show(n.name), n.kind)
 	}
 	if at, own := n.keys["config"]; own && n.kind != KindFRR && n.kind != KindBIRD {
-		d.errorf(at, "config on node %s of kind %s; config is for kind frr or bird, so set one of them or remove it", n.name, n.kind)
+		d.errorf(at, "config on node %s of kind %s; config is for kind frr or bird, so set one of them or remove it", show(n.name), n.kind)
 	}
 }
 
@@ -116,11 +116,11 @@ func (d *decoder) checkLinks(links []rawLink, byName map[string]*rawNode, names 
 				if len(names) > 0 {
 					hint += " or use one of " + strings.Join(names, ", ")
 				}
-				d.errorf(e.pos, "link end %s names unknown node %q; %s", e, e.Node, hint)
+				d.errorf(e.pos, "link end %s names unknown node %q; %s", show(e.String()), e.Node, hint)
 			case e.Interface == "lo":
-				d.errorf(e.pos, "link end %s is the loopback, which cannot be on a link; use another interface, e.g. %s:eth1", e, e.Node)
+				d.errorf(e.pos, "link end %s is the loopback, which cannot be on a link; use another interface, e.g. %s:eth1", show(e.String()), show(e.Node))
 			case dup:
-				d.errorf(e.pos, "interface %s is already on the link at line %d; use another interface", e, prev.Line)
+				d.errorf(e.pos, "interface %s is already on the link at line %d; use another interface", show(e.String()), prev.Line)
 			default:
 				used[e.Endpoint] = e.pos
 			}
@@ -142,10 +142,10 @@ func (d *decoder) checkAddrs(nodes []*rawNode) {
 		for _, i := range n.ifaces {
 			for _, a := range i.addrs {
 				if o, dup := seen[a.Addr()]; dup {
-					d.errorf(a.pos, "address %s of %s %s is also on %s %s (line %d); give each interface its own address", a.Addr(), n.name, i.name, o.node, o.iface, o.line)
+					d.errorf(a.pos, "address %s of %s %s is also on %s %s (line %d); give each interface its own address", a.Addr(), show(n.name), show(i.name), o.node, o.iface, o.line)
 					continue
 				}
-				seen[a.Addr()] = owner{n.name, i.name, a.pos.Line}
+				seen[a.Addr()] = owner{show(n.name), show(i.name), a.pos.Line}
 			}
 		}
 	}
@@ -174,16 +174,16 @@ func (d *decoder) checkRoutes(n *rawNode) {
 	first := map[netip.Prefix]int{}
 	for _, r := range n.routes {
 		if line, dup := first[r.To]; dup {
-			d.errorf(r.Pos, "%s to %s of %s is declared twice (first at line %d); keep one", route, r.To, n.name, line)
+			d.errorf(r.Pos, "%s to %s of %s is declared twice (first at line %d); keep one", route, r.To, show(n.name), line)
 			continue
 		}
 		first[r.To] = r.Pos.Line
 		if n.addrsLost {
 			continue // the gateway's subnet may be the one that could not be read
 		}
-		what := fmt.Sprintf("gateway %s of %s's %s to %s", r.Via, n.name, route, r.To)
+		what := fmt.Sprintf("gateway %s of %s's %s to %s", r.Via, show(n.name), route, r.To)
 		if own[r.Via] {
-			d.errorf(r.viaPos, "%s is an address of %s itself; use the address of a neighbour", what, n.name)
+			d.errorf(r.viaPos, "%s is an address of %s itself; use the address of a neighbour", what, show(n.name))
 			continue
 		}
 		if slices.ContainsFunc(subnets, func(p netip.Prefix) bool { return p.Contains(r.Via) }) {
@@ -200,16 +200,16 @@ func (d *decoder) checkRoutes(n *rawNode) {
 			if r.Via.Is6() {
 				family = "IPv6"
 			}
-			d.errorf(r.viaPos, "%s is on no connected subnet: %s has no %s address on its links; add one on the interface toward the gateway", what, n.name, family)
+			d.errorf(r.viaPos, "%s is on no connected subnet: %s has no %s address on its links; add one on the interface toward the gateway", what, show(n.name), family)
 			continue
 		}
-		d.errorf(r.viaPos, "%s is on no connected subnet of %s (%s); use the address of a neighbour on one of them", what, n.name, strings.Join(same, ", "))
+		d.errorf(r.viaPos, "%s is on no connected subnet of %s (%s); use the address of a neighbour on one of them", what, show(n.name), strings.Join(same, ", "))
 	}
 }
 
 // build makes the model out of a topology that passed every check.
 func build(file string, raw *rawTopology) *Topology {
-	t := &Topology{File: file, Name: raw.name}
+	t := &Topology{File: file, Name: raw.name, Limits: raw.limits}
 	for _, rn := range raw.nodes {
 		n := &Node{Name: rn.name, Kind: rn.kind, Pos: rn.pos, Sysctls: rn.sysctls, Files: rn.files, Exec: slices.Clone(rn.exec)}
 		for _, i := range rn.ifaces {

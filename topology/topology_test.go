@@ -54,6 +54,9 @@ func TestInvalidErrorsArePositioned(t *testing.T) {
 			if !strings.Contains(line, "; ") {
 				t.Errorf("%s: error line without a hint after \"; \": %q", file, line)
 			}
+			if !printable(line) {
+				t.Errorf("%s: error line with characters that do not print: %q", file, line)
+			}
 		}
 		errs := Errors(err)
 		if len(errs) != len(lines) {
@@ -168,7 +171,7 @@ func FuzzParse(f *testing.F) {
 				if !ok {
 					t.Fatalf("error %v is %T, want *Error", e, e)
 				}
-				if e.Pos.Line < 1 || e.Pos.Col < 1 || e.File != "fuzz.yaml" || strings.Contains(e.Msg, "\n") {
+				if e.Pos.Line < 1 || e.Pos.Col < 1 || e.File != "fuzz.yaml" || !printable(e.Msg) {
 					t.Fatalf("bad error %#v", e)
 				}
 			}

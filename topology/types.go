@@ -30,7 +30,26 @@ type Topology struct {
 	Name  string  // lab name: [a-z0-9-], at most 32 bytes
 	Nodes []*Node // in file order
 	Links []*Link // in file order
+	// Limits bound the whole lab; all zero when the file has no limits:.
+	Limits Limits
 }
+
+// Limits bound the lab's resources as a whole (a cgroup per lab). Zero values mean the default.
+type Limits struct {
+	Pids   int     // most processes and threads at once; at least MinPids
+	Memory int64   // bytes; at least MinMemory
+	CPUs   float64 // CPUs' worth of time, e.g. 1.5; from MinCPUs to MaxCPUs
+	Pos    Pos     // where the limits key is
+}
+
+// The bounds of Limits' values, where they are not zero.
+const (
+	MinPids   = 16
+	MaxPids   = 4194304 // the kernel's PID_MAX_LIMIT
+	MinMemory = 16 << 20
+	MinCPUs   = 0.01 // cpu.max takes a quota of at least 1ms per 100ms period
+	MaxCPUs   = 1024
+)
 
 // Node is one node after `defaults` were merged into it.
 type Node struct {

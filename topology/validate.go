@@ -3,7 +3,6 @@ package topology
 import (
 	"errors"
 	"fmt"
-	"path"
 	"slices"
 )
 
@@ -15,8 +14,11 @@ func ValidName(s string) bool { return validName(s) }
 // Validate checks a Topology that was built in Go rather than loaded, for
 // what netlab relies on being true of a loaded one: names it turns into
 // paths, hostnames and interface names, sysctl keys it writes as root, and
-// links that refer to what exists. Load and Parse already guarantee all of
-// it. Errors carry the positions the Topology holds, which may be zero.
+// links that refer to what exists, addresses the kernel would refuse, and
+// limits within their bounds (zero for the default). Load and Parse already
+// guarantee all of it. Errors carry the positions the Topology holds, which
+// may be zero; names they echo are quoted when they hold characters that do
+// not print.
 func Validate(t *Topology) error {
 	var errs []error
 	bad := func(p Pos, format string, a ...any) {
@@ -26,36 +28,43 @@ func Validate(t *Topology) error {
 		bad(Pos{}, "bad lab name %q; use lower-case letters, digits and '-', at most 32", t.Name)
 	}
 	seen := map[string]*Node{}
+	sysctls := sysctlCache{}
 	ends := map[Endpoint]bool{}
 	for _, n := range t.Nodes {
 		if !validName(n.Name) {
 			bad(n.Pos, "bad node name %q; use lower-case letters, digits and '-', at most 32", n.Name)
 		}
+		name := show(n.Name)
 		if seen[n.Name] != nil {
-			bad(n.Pos, "node %s is defined twice", n.Name)
+			bad(n.Pos, "node %s is defined twice", name)
 		}
 		seen[n.Name] = n
 		if !slices.Contains(Kinds, n.Kind) {
-			bad(n.Pos, "node %s has unknown kind %q; use one of %v", n.Name, n.Kind, Kinds)
+			bad(n.Pos, "node %s has unknown kind %q; use one of %v", name, n.Kind, Kinds)
 		}
 		for _, i := range n.Interfaces {
 			if p := ifnameProblem(i.Name); p != "" {
-				bad(i.Pos, "bad interface name %q of node %s: %s", i.Name, n.Name, p)
+				bad(i.Pos, "bad interface name %q of node %s: %s", i.Name, name, p)
 			}
 			e := Endpoint{Node: n.Name, Interface: i.Name}
 			if ends[e] {
-				bad(i.Pos, "interface %s is listed twice", e)
+				bad(i.Pos, "interface %s is listed twice", show(e.String()))
 			}
 			ends[e] = true
+			for _, a := range i.Addrs {
+				if p := loopbackProblem(a); p != "" {
+					bad(i.Pos, "address %s of node %s %s %s", a, name, show(i.Name), p)
+				}
+			}
 		}
 		for _, s := range n.Sysctls {
-			if p := sysctlProblem(s.Key); p != "" {
-				bad(s.Pos, "sysctl %s of node %s %s", s.Key, n.Name, p)
+			if p := sysctls.problem(s.Key); p != "" {
+				bad(s.Pos, "sysctl %s of node %s %s", show(s.Key), name, p)
 			}
 		}
 		for _, f := range n.Files {
-			if !path.IsAbs(f.Key) || path.Clean(f.Key) != f.Key {
-				bad(f.Pos, "file %q of node %s: write an absolute, clean path", f.Key, n.Name)
+			if p := filePathProblem(f.Key); p != "" {
+				bad(f.Pos, "file path %q of node %s %s", f.Key, name, p)
 			}
 		}
 	}
@@ -64,14 +73,24 @@ func Validate(t *Topology) error {
 		for _, e := range l.Endpoints {
 			switch {
 			case !ends[e]:
-				bad(l.Pos, "link end %s is not an interface of a node", e)
+				bad(l.Pos, "link end %s is not an interface of a node", show(e.String()))
 			case e.Interface == "lo":
-				bad(l.Pos, "link end %s is a loopback", e)
+				bad(l.Pos, "link end %s is a loopback", show(e.String()))
 			case linked[e]:
-				bad(l.Pos, "interface %s is on two links", e)
+				bad(l.Pos, "interface %s is on two links", show(e.String()))
 			}
 			linked[e] = true
 		}
+	}
+	lim := t.Limits
+	if p := pidsProblem(int64(lim.Pids)); lim.Pids != 0 && p != "" {
+		bad(lim.Pos, "pids %d of limits %s", lim.Pids, p)
+	}
+	if p := memoryProblem(lim.Memory); lim.Memory != 0 && p != "" {
+		bad(lim.Pos, "memory %d of limits %s", lim.Memory, p)
+	}
+	if p := cpusProblem(lim.CPUs); lim.CPUs != 0 && p != "" {
+		bad(lim.Pos, "cpus %g of limits %s", lim.CPUs, p)
 	}
 	return errors.Join(errs...)
 }

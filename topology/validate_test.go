@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -25,9 +26,53 @@ func TestValidateBuiltInGo(t *testing.T) {
 		t.Fatal("Validate accepted a topology with path names")
 	}
 	for _, want := range []string{`bad lab name "../lab"`, `bad node name "../../tmp/x"`, `unknown kind "vm"`,
-		`bad interface name "eth1/x"`, "sysctl net/../../../etc/shadow", "sysctl kernel.panic", `file "etc/x"`, "link end ghost:eth1"} {
+		`bad interface name "eth1/x"`, "sysctl net/../../../etc/shadow", "sysctl kernel.panic", `file path "etc/x"`, "link end ghost:eth1"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate's errors lack %q:\n%v", want, err)
 		}
+	}
+}
+
+// TestValidateHostileNames: a Topology built in Go with names that would
+// drive a terminal, addresses the kernel refuses and read-only sysctls
+// gets the errors a file would, and no message echoes a raw control byte.
+func TestValidateHostileNames(t *testing.T) {
+	top := &Topology{Name: "lab", Nodes: []*Node{
+		{Name: "a\x1b[2J", Kind: KindHost, Interfaces: []*Interface{
+			{Name: "eth1", Addrs: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/8")}},
+			{Name: "e\x1b]0;x\a", Addrs: []netip.Prefix{netip.MustParsePrefix("::1/128")}},
+			{Name: "eth\xff"},
+		},
+			Sysctls: []KeyValue{{Key: "net.ipv4.tcp_available_congestion_control", Value: "reno"}, {Key: "net.\x1b[31m", Value: "1"}},
+			Files:   []KeyValue{{Key: "/etc/\x00x", Value: "y"}, {Key: "/etc/\xffx", Value: "y"}, {Key: "/etc/\u0085", Value: "y"}}},
+		{Name: "b", Kind: KindHost, Interfaces: []*Interface{{Name: "eth1"}}},
+	}, Links: []*Link{{Endpoints: [2]Endpoint{{"a\x1b[2J", "eth1"}, {"g\x1bhost", "eth1"}}}}}
+	err := Validate(top)
+	if err == nil {
+		t.Fatal("Validate accepted it")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		`bad node name "a\x1b[2J"`,
+		`address 127.0.0.2/8 of node "a\x1b[2J" eth1 is a loopback address: every node's lo already has 127.0.0.1/8 and ::1; use another address such as 10.255.0.1/32`,
+		`address ::1/128 of node "a\x1b[2J" "e\x1b]0;x\a" is a loopback address`,
+		`bad interface name "e\x1b]0;x\a" of node "a\x1b[2J": it contains the control character '\x1b'`,
+		`bad interface name "eth\xff" of node "a\x1b[2J": it is not valid UTF-8`,
+		`sysctl net.ipv4.tcp_available_congestion_control of node "a\x1b[2J" is a read-only sysctl; it cannot be set`,
+		`sysctl "net.\x1b[31m" of node "a\x1b[2J" is malformed`,
+		`file path "/etc/\x00x" of node "a\x1b[2J" cannot be created: it contains the control character '\x00'`,
+		`file path "/etc/\xffx" of node "a\x1b[2J" cannot be created: it is not valid UTF-8`,
+		`file path "/etc/\u0085" of node "a\x1b[2J" cannot be created: it contains the control character '\u0085'`,
+		`link end "g\x1bhost:eth1" is not an interface of a node`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("Validate's errors lack %s", want)
+		}
+	}
+	if !printable(strings.ReplaceAll(msg, "\n", " ")) {
+		t.Errorf("Validate's errors hold characters that do not print:\n%q", msg)
+	}
+	if t.Failed() {
+		t.Logf("errors:\n%s", msg)
 	}
 }
