@@ -618,3 +618,18 @@ func unescapeMountinfo(s string) string {
 	}
 	return b.String()
 }
+
+// labCgroupDirs is every cgroup directory of lab that exists, whether or
+// not its state names it: an up killed between making them and recording
+// them leaves some only its name points at (netlab/LAB is netlab's own).
+func labCgroupDirs(lab string, recorded []string) []string {
+	out := slices.Clone(recorded)
+	hs, _ := cgroupHierarchies()
+	for _, h := range hs {
+		d := filepath.Join(h.mount, cgroupParent, lab)
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() && !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}

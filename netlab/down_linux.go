@@ -72,6 +72,10 @@ func teardown(st *State) error {
 			}
 		}
 	}
+	// Once the processes are gone (the kernel frees them shortly after).
+	if err := (&labCgroup{Paths: labCgroupDirs(st.Name, st.Cgroup)}).Remove(); err != nil {
+		errs = append(errs, fmt.Errorf("remove cgroup: %w", err))
+	}
 	if len(errs) == 0 {
 		if err := os.RemoveAll(labDir(st.Name)); err != nil {
 			errs = append(errs, fmt.Errorf("remove state: %w", err))

@@ -109,12 +109,12 @@ func openNetNS(pid int, pidfd *os.File) (*os.File, uint64, error) {
 // openNodeNetNS opens the network namespace of a running node from its
 // recorded state, making sure it is the one recorded.
 func openNodeNetNS(ns *NodeState) (*os.File, error) {
-	pidfd, err := ns.Init.open()
+	pidfd, err := ns.Agent.open()
 	if err != nil || pidfd == nil {
 		return nil, fmt.Errorf("node %s is not running", ns.Name)
 	}
 	defer pidfd.Close()
-	f, ino, err := openNetNS(ns.Init.Pid, pidfd)
+	f, ino, err := openNetNS(ns.Agent.Pid, pidfd)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", ns.Name, err)
 	}

@@ -29,6 +29,7 @@ type State struct {
 	Phase      Phase              `json:"phase"`
 	IDs        IDRange            `json:"ids"`
 	Supervisor *Proc              `json:"supervisor,omitempty"`
+	Cgroup     []string           `json:"cgroup,omitempty"` // the lab's cgroup directories, one per controller (v1) or one (v2)
 	Topology   *topology.Topology `json:"topology"`
 	Nodes      []NodeState        `json:"nodes"`
 }
@@ -36,7 +37,8 @@ type State struct {
 // NodeState is a node's runtime facts, known once its init reported ready.
 type NodeState struct {
 	Name       string `json:"name"`
-	Init       *Proc  `json:"init,omitempty"`
+	Init       *Proc  `json:"init,omitempty"`        // PID 1 of the node: the node lives as long as it does
+	Agent      *Proc  `json:"agent,omitempty"`       // root of the node's user namespace: owns its netns, serves exec
 	NetNSInode uint64 `json:"netns_inode,omitempty"` // to never unregister a netns that is not ours
 }
 

@@ -28,6 +28,9 @@ type UpOptions struct {
 	// step ends and, for steps that take long (starting nodes), with
 	// Done < Total while they run. Calls come from one goroutine at a time.
 	Progress func(Progress)
+	// Warn, if set, is told once of each thing up could not do and went
+	// on without, such as a limit this machine's cgroups cannot apply.
+	Warn func(string)
 }
 
 // Progress is how far a step of up or down got.
@@ -229,6 +232,25 @@ func (u *bringup) run(ctx context.Context) error {
 	}
 	defer log.Close()
 
+	// The lab's cgroup exists, and is recorded, before its first process:
+	// the supervisor is put in it before it starts any node, so nothing of
+	// the lab ever runs outside it.
+	cg, warnings, err := createLabCgroup(t.Name, cgroupLimits{
+		Pids: t.Limits.Pids, MemoryBytes: t.Limits.Memory, CPUs: t.Limits.CPUs, Nodes: len(t.Nodes),
+	})
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		if u.opts.Warn != nil {
+			u.opts.Warn(w)
+		}
+	}
+	u.st.Cgroup = cg.Paths
+	if err := u.st.write(); err != nil {
+		return err
+	}
+
 	ids := u.st.IDs
 	step := u.step("start supervisor", 1)
 	u.sup, err = nsproc.StartSupervisor(nsproc.SupervisorConfig{
@@ -241,6 +263,9 @@ func (u *bringup) run(ctx context.Context) error {
 	if u.st.Supervisor, err = procOf(u.sup.Pid()); err != nil {
 		return fmt.Errorf("lab supervisor: %w", err)
 	}
+	if err := cg.Add(u.sup.Pid()); err != nil {
+		return fmt.Errorf("put the lab supervisor in the lab's cgroup: %w", err)
+	}
 	if err := u.st.write(); err != nil {
 		return err
 	}
@@ -252,21 +277,18 @@ func (u *bringup) run(ctx context.Context) error {
 		return err
 	}
 	defer hosts.Close()
-	pids := make([]int, len(t.Nodes))
-	pidfds := make([]*os.File, len(t.Nodes))
+	nodes := make([]nsproc.Node, len(t.Nodes))
 	defer func() {
-		for _, f := range pidfds {
-			if f != nil {
-				f.Close()
-			}
+		for _, n := range nodes {
+			n.Close()
 		}
 	}()
 	err = parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
-		pid, pidfd, err := u.startNode(ctx, t.Nodes[i], hosts)
+		n, err := u.startNode(ctx, t.Nodes[i], hosts)
 		if err != nil {
 			return err
 		}
-		pids[i], pidfds[i] = pid, pidfd
+		nodes[i] = n
 		step.add(1)
 		return nil
 	})
@@ -279,18 +301,21 @@ func (u *bringup) run(ctx context.Context) error {
 	}
 	u.netns = make([]*os.File, len(t.Nodes))
 	for i := range u.st.Nodes {
-		ns := &u.st.Nodes[i]
-		if ns.Init, err = procOf(pids[i]); err != nil {
+		ns, n := &u.st.Nodes[i], nodes[i]
+		if ns.Init, err = procOf(n.InitPid); err == nil {
+			ns.Agent, err = procOf(n.AgentPid)
+		}
+		if err != nil {
 			return fmt.Errorf("node %s: %w", ns.Name, err)
 		}
 		// Everything after this writes into the node's network namespace,
 		// through this one descriptor: it must be the node's, never the
-		// host's, even if the init died and its pid was reused meanwhile.
-		if u.netns[i], ns.NetNSInode, err = openNetNS(pids[i], pidfds[i]); err != nil {
+		// host's, even if the agent died and its pid was reused meanwhile.
+		if u.netns[i], ns.NetNSInode, err = openNetNS(n.AgentPid, n.Agent); err != nil {
 			return fmt.Errorf("node %s: %w", ns.Name, err)
 		}
 		if ns.NetNSInode == hostNetNS {
-			return fmt.Errorf("node %s: process %d is in the host's network namespace; refusing to wire it", ns.Name, pids[i])
+			return fmt.Errorf("node %s: process %d is in the host's network namespace; refusing to wire it", ns.Name, n.AgentPid)
 		}
 	}
 	// Recorded before any name is registered: down unregisters only
@@ -379,11 +404,11 @@ func initBinary() string {
 // startNode makes a node's exec socket and has the supervisor start its
 // init. The files it opens for that are closed once the init has its own
 // copies, so a lab holds O(parallelism) of them.
-func (u *bringup) startNode(ctx context.Context, n *topology.Node, hosts *os.File) (int, *os.File, error) {
+func (u *bringup) startNode(ctx context.Context, n *topology.Node, hosts *os.File) (nsproc.Node, error) {
 	lab := u.st.Name
 	sock, err := listenExec(socketPath(lab, n.Name))
 	if err != nil {
-		return 0, nil, fmt.Errorf("node %s: %w", n.Name, err)
+		return nsproc.Node{}, fmt.Errorf("node %s: %w", n.Name, err)
 	}
 	defer sock.Close()
 	cfg := nsproc.NodeConfig{
@@ -393,10 +418,10 @@ func (u *bringup) startNode(ctx context.Context, n *topology.Node, hosts *os.Fil
 	if entries := daemonLayer(n, u.st.IDs, u.users); len(entries) > 0 {
 		dir := layerDir(lab, n.Name)
 		if err := writeLayer(dir, int(u.st.IDs.First), entries); err != nil {
-			return 0, nil, fmt.Errorf("node %s: layer: %w", n.Name, err)
+			return nsproc.Node{}, fmt.Errorf("node %s: layer: %w", n.Name, err)
 		}
 		if cfg.Layer, err = os.Open(dir); err != nil {
-			return 0, nil, fmt.Errorf("node %s: layer: %w", n.Name, err)
+			return nsproc.Node{}, fmt.Errorf("node %s: layer: %w", n.Name, err)
 		}
 		defer cfg.Layer.Close()
 	}

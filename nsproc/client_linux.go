@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
+	"sync"
 	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Command is a command to run in a node.
@@ -14,8 +19,13 @@ type Command struct {
 	Argv                  []string
 	Env                   []string // the whole environment; nothing is inherited
 	Dir                   string   // working directory in the node; "/" when empty
-	Stdin, Stdout, Stderr *os.File // handed to the command as they are
-	TTY                   bool     // Stdin is a terminal to make its controlling one
+	Stdin, Stdout, Stderr *os.File
+	// PTY runs the command on a pty of the node's own, as its controlling
+	// terminal: Stdin is copied to the pty and the pty to Stdout (Stderr
+	// is unused). The pty takes the window size of Stdin when that is a
+	// terminal, at start and on every receive from Winch.
+	PTY   bool
+	Winch <-chan os.Signal
 }
 
 // ExitError is a command that ran, or could not start, in a node.
@@ -31,18 +41,42 @@ func (e *ExitError) Error() string {
 	return fmt.Sprintf("exit status %d", e.Code)
 }
 
-// Run runs cmd in the node whose init serves socket and returns the
+// Run runs cmd in the node whose agent serves socket and returns the
 // command's exit code. Signals received on signals are delivered to the
 // command's process group. A command that could not start returns an
 // *ExitError with its Reason.
+//
+// A terminal is never handed to the node: node root could keep it after the
+// command ends, read what is typed next, or push keystrokes into it. A
+// Stdout or Stderr that is a terminal is replaced by a pipe whose far end
+// this process copies to it; a Stdin that is one by /dev/null (ask for PTY
+// to type into a command). Pipes and files pass through as they are.
 func Run(ctx context.Context, socket string, cmd Command, signals <-chan os.Signal) (int, error) {
 	c, err := dialNode(ctx, socket)
 	if err != nil {
 		return 0, err
 	}
 	defer c.Close()
-	req := nodeRequest{Exec: &execRequest{Argv: cmd.Argv, Env: cmd.Env, Dir: cmd.Dir, TTY: cmd.TTY}}
-	if err := sendPacket(c, req, cmd.Stdin, cmd.Stdout, cmd.Stderr); err != nil {
+	req := execRequest{Argv: cmd.Argv, Env: cmd.Env, Dir: cmd.Dir, PTY: cmd.PTY}
+	var relays sync.WaitGroup
+	var relayed []*os.File
+	if cmd.PTY {
+		if cmd.Stdin != nil && isTerminal(cmd.Stdin) {
+			req.Size, _ = unix.IoctlGetWinsize(int(cmd.Stdin.Fd()), unix.TIOCGWINSZ)
+		}
+		err = sendPacket(c, nodeRequest{Exec: &req})
+	} else {
+		var stdio [3]*os.File
+		var closeAfter []*os.File
+		stdio, closeAfter, relayed, err = safeStdio(cmd, &relays)
+		if err == nil {
+			err = sendPacket(c, nodeRequest{Exec: &req}, stdio[:]...)
+		}
+		// The node has its own copies now: ours must go, or the relays
+		// would never see the pipes end.
+		closeAll(closeAfter)
+	}
+	if err != nil {
 		return 0, fmt.Errorf("send command to node: %w", err)
 	}
 	stop := make(chan struct{})
@@ -62,17 +96,137 @@ func Run(ctx context.Context, socket string, cmd Command, signals <-chan os.Sign
 			}
 		}
 	}()
-	exit, err := recvExit(c)
+	var master *os.File
+	ev, files, err := recvEvent(c)
+	if err == nil && ev.PTY {
+		if len(files) != 1 {
+			closeAll(files)
+			return 0, fmt.Errorf("node sent %d files with its pty, want its master", len(files))
+		}
+		if master, err = pollable(files[0]); err != nil {
+			return 0, err
+		}
+		defer master.Close()
+		relayPTY(master, cmd, stop, &relays)
+		ev, files, err = recvEvent(c)
+	}
+	closeAll(files)
+	if err == nil && ev.Exit == nil {
+		err = errors.New("node sent no exit status")
+	}
+	// Take what the command printed last, but do not wait for what it
+	// left running: a pty reads EIO, and a pipe EOF, only once every holder
+	// of its far end closed it, which a background process may never do.
+	for _, f := range append(relayed, master) {
+		if f != nil {
+			f.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		}
+	}
+	relays.Wait()
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
 		return 0, fmt.Errorf("wait for command: %w", err)
 	}
-	if exit.Error != "" {
-		return exit.Code, &ExitError{Code: exit.Code, Reason: exit.Error}
+	if ev.Exit.Error != "" {
+		return ev.Exit.Code, &ExitError{Code: ev.Exit.Code, Reason: ev.Exit.Error}
 	}
-	return exit.Code, nil
+	return ev.Exit.Code, nil
+}
+
+// safeStdio returns the three files to hand the node for cmd's stdio, with
+// terminals replaced (see Run), the files to close once they are sent, and
+// the read ends of the pipes it relays. A relay is counted in relays and
+// ends when the node's last holder of its pipe closes it, or at the read
+// deadline Run sets once the command has ended.
+func safeStdio(cmd Command, relays *sync.WaitGroup) ([3]*os.File, []*os.File, []*os.File, error) {
+	var out [3]*os.File
+	var relayed []*os.File
+	var closeAfter []*os.File
+	for i, f := range []*os.File{cmd.Stdin, cmd.Stdout, cmd.Stderr} {
+		if f == nil || !isTerminal(f) {
+			out[i] = f
+			continue
+		}
+		if i == 0 {
+			null, err := os.Open(os.DevNull)
+			if err != nil {
+				closeAll(closeAfter)
+				return out, nil, nil, err
+			}
+			out[i] = null
+			closeAfter = append(closeAfter, null)
+			continue
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll(closeAfter)
+			return out, nil, nil, err
+		}
+		out[i] = w
+		closeAfter = append(closeAfter, w)
+		relays.Add(1)
+		go func(dst *os.File) {
+			defer relays.Done()
+			defer r.Close()
+			io.Copy(dst, r)
+		}(f)
+		relayed = append(relayed, r)
+	}
+	return out, closeAfter, relayed, nil
+}
+
+// relayPTY copies the caller's stdin to the pty's master and the master to
+// the caller's stdout until the master reads an error (all slaves closed,
+// or the deadline Run sets after the command ended). Input stops with it.
+func relayPTY(master *os.File, cmd Command, stop <-chan struct{}, relays *sync.WaitGroup) {
+	if cmd.Stdin != nil {
+		go io.Copy(master, cmd.Stdin)
+	}
+	if cmd.Winch != nil && cmd.Stdin != nil && isTerminal(cmd.Stdin) {
+		go func() {
+			for {
+				select {
+				case <-cmd.Winch:
+					if ws, err := unix.IoctlGetWinsize(int(cmd.Stdin.Fd()), unix.TIOCGWINSZ); err == nil {
+						unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
+					}
+				case <-stop:
+					return
+				}
+			}
+		}()
+	}
+	if cmd.Stdout != nil {
+		relays.Add(1)
+		go func() {
+			defer relays.Done()
+			io.Copy(cmd.Stdout, master)
+		}()
+	}
+}
+
+// pollable returns f, received as a blocking descriptor, as a file whose
+// reads take deadlines.
+func pollable(f *os.File) (*os.File, error) {
+	fd, err := unix.Dup(int(f.Fd()))
+	f.Close()
+	if err != nil {
+		return nil, os.NewSyscallError("dup", err)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	unix.CloseOnExec(fd)
+	return os.NewFile(uintptr(fd), f.Name()), nil
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // dialNode connects to a node's exec socket.
@@ -85,14 +239,21 @@ func dialNode(ctx context.Context, socket string) (*net.UnixConn, error) {
 	return nc.(*net.UnixConn), nil
 }
 
-// recvExit reads the init's final answer to a request.
-func recvExit(c *net.UnixConn) (*exitInfo, error) {
+// recvEvent reads the agent's next event.
+func recvEvent(c *net.UnixConn) (execEvent, []*os.File, error) {
 	var ev execEvent
 	files, err := recvPacket(c, &ev)
+	if errors.Is(err, errEOF) {
+		err = errors.New("node went away before it answered")
+	}
+	return ev, files, err
+}
+
+// recvExit reads the agent's final answer to a request.
+func recvExit(c *net.UnixConn) (*exitInfo, error) {
+	ev, files, err := recvEvent(c)
 	closeAll(files)
 	switch {
-	case errors.Is(err, errEOF):
-		return nil, errors.New("node went away before it answered")
 	case err != nil:
 		return nil, err
 	case ev.Exit == nil:

@@ -99,10 +99,27 @@ func mkdirAllOwned(dir string, uid, gid int) error {
 	return os.Chown(dir, uid, gid)
 }
 
-// runRequest starts the command with the client's stdio, relays the client's
-// signals to it, and returns how it ended.
+// runRequest starts the command with the client's stdio, or on a pty of
+// the node's own, relays the client's signals to it, and returns how it
+// ended.
 func runRequest(c *net.UnixConn, r *reaper, req execRequest, stdio []*os.File) exitInfo {
 	defer closeAll(stdio)
+	if req.PTY {
+		if len(stdio) != 0 {
+			return exitInfo{Code: 126, Error: fmt.Sprintf("pty request carried %d files, want none", len(stdio))}
+		}
+		master, slave, err := openPTY(req.Size)
+		if err != nil {
+			return exitInfo{Code: 126, Error: err.Error()}
+		}
+		err = sendPacket(c, execEvent{PTY: true}, master)
+		master.Close()
+		if err != nil {
+			slave.Close()
+			return exitInfo{Code: 126, Error: fmt.Sprintf("send pty: %v", err)}
+		}
+		stdio = []*os.File{slave, slave, slave}
+	}
 	if len(stdio) != 3 {
 		return exitInfo{Code: 126, Error: fmt.Sprintf("request carried %d files, want stdin, stdout, stderr", len(stdio))}
 	}
@@ -123,7 +140,7 @@ func runRequest(c *net.UnixConn, r *reaper, req execRequest, stdio []*os.File) e
 		Files: []uintptr{stdio[0].Fd(), stdio[1].Fd(), stdio[2].Fd()},
 		// Its own session: signals for the command reach its whole
 		// process group, and a terminal becomes its controlling one.
-		Sys: &syscall.SysProcAttr{Setsid: true, Setctty: req.TTY, Ctty: 0},
+		Sys: &syscall.SysProcAttr{Setsid: true, Setctty: req.PTY, Ctty: 0},
 	}
 	pid, status, err := r.start(path, req.Argv, attr)
 	if err != nil {
@@ -188,4 +205,28 @@ func lookPath(name string, env []string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s: command not found", name)
+}
+
+// openPTY opens a pty of the node's own devpts (its /dev/ptmx) and returns
+// its master and slave. The slave is opened through the master
+// (TIOCGPTPEER), never by a path node root could have swapped.
+func openPTY(size *unix.Winsize) (*os.File, *os.File, error) {
+	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open a pty: %w", os.NewSyscallError("open /dev/ptmx", err))
+	}
+	master := os.NewFile(uintptr(fd), "pty-master")
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		master.Close()
+		return nil, nil, fmt.Errorf("unlock pty: %w", os.NewSyscallError("ioctl TIOCSPTLCK", err))
+	}
+	if size != nil {
+		unix.IoctlSetWinsize(fd, unix.TIOCSWINSZ, size)
+	}
+	sfd, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.TIOCGPTPEER, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC)
+	if errno != 0 {
+		master.Close()
+		return nil, nil, fmt.Errorf("open pty slave: %w", os.NewSyscallError("ioctl TIOCGPTPEER", errno))
+	}
+	return master, os.NewFile(uintptr(sfd), "pty-slave"), nil
 }

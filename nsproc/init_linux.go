@@ -1,76 +1,161 @@
 package nsproc
 
 import (
+	"errors"
 	"fmt"
-	"net"
 	"os"
-	"strings"
+	"os/exec"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// initMain is a node's init: PID 1 of the node's PID namespace. fd 3 is its
-// ready pipe, fd 4 its listening exec socket, fd 5 the lab's hosts file,
-// fd 6 its layer directory if it has one.
-func initMain(args []string) int {
-	ready := os.NewFile(3, "ready")
-	listener := os.NewFile(4, "exec-socket")
-	hosts := os.NewFile(5, "hosts")
-	if len(args) < 3 {
-		fmt.Fprintf(ready, "init: want NODE HOSTNAME LAYER [SYSCTL=VALUE...], got %q", args)
-		return 2
-	}
-	node, hostname, sysctls := args[0], args[1], args[3:]
-	var layer *os.File
-	if args[2] == "layer" {
-		layer = os.NewFile(6, "layer")
-	}
+// initMain is a node's init: PID 1 of the node's PID namespace, in the
+// lab's user namespace. It builds the node's filesystem view, then starts
+// the node's agent in a user namespace of the node's own (nested in the
+// lab's, mapping the same ids), with the node's network, UTS, IPC and
+// cgroup namespaces and a copy of the mount namespace it built. That copy
+// is made by a less privileged user namespace, so the kernel locks every
+// mount in it: node root can neither unmount nor remount what the init set
+// up, and cannot ptrace the init, which holds capabilities over the whole
+// lab (it is not dumpable, and node root has none in the lab's namespace).
+// The init then only reaps, and ends with the agent.
+func initMain() int {
+	// Before anything else: from here on only holders of capabilities in
+	// the lab's user namespace may read or write this process.
+	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	setProcessName("netlab-init")
-
-	if err := setupNode(hostname, hosts, layer, sysctls); err != nil {
-		fmt.Fprintf(ready, "%v", err)
+	conn, err := controlConn()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "netlab init: %v\n", err)
 		return 1
 	}
+	fail := func(err error) int {
+		sendPacket(conn, readyReport{Error: err.Error()})
+		return 1
+	}
+	var cfg initConfig
+	files, err := recvPacket(conn, &cfg)
+	if err != nil {
+		return fail(fmt.Errorf("init: read configuration: %w", err))
+	}
+	want := 2
+	if cfg.Layer {
+		want = 3
+	}
+	if len(files) != want {
+		closeAll(files)
+		return fail(fmt.Errorf("init: configuration carried %d files, want %d", len(files), want))
+	}
+	listener, hosts := files[0], files[1]
+	var layer *os.File
+	if cfg.Layer {
+		layer = files[2]
+	}
+	err = setupFilesystem(cfg.Hostname, hosts, layer)
 	hosts.Close()
 	if layer != nil {
 		layer.Close()
 	}
-	l, err := net.FileListener(listener)
+	if err != nil {
+		listener.Close()
+		return fail(err)
+	}
+	agent, pidfd, err := startAgent(cfg, listener)
 	listener.Close()
 	if err != nil {
-		fmt.Fprintf(ready, "exec socket: %v", err)
+		return fail(err)
+	}
+	if err := sendPacket(conn, readyReport{}, pidfd); err != nil {
 		return 1
 	}
-	r := newReaper()
-	if _, err := ready.WriteString(readyOK); err != nil {
-		return 1
-	}
-	ready.Close()
-	// The node's root could make its init write anything (it may ptrace
-	// it): nothing of it may reach the host's log.
+	pidfd.Close()
+	conn.Close()
+	// Nothing of the node may reach the host's log from now on.
 	quietStdio()
-
-	// The init lives as long as it serves; the Go runtime's default
-	// handlers end it on SIGTERM, SIGINT or SIGHUP.
-	serveExec(l.(*net.UnixListener), r, node)
-	return 1
+	return reapUntil(agent)
 }
 
-// setupNode gives the node its own view of the filesystem, its hostname
-// and its early sysctls. Each error names the step that failed.
-func setupNode(hostname string, hosts, layer *os.File, sysctls []string) error {
-	if err := setupFilesystem(hostname, hosts, layer); err != nil {
-		return err
+// agentReadyTimeout bounds how long an agent may take to set itself up.
+const agentReadyTimeout = 20 * time.Second
+
+// startAgent starts the node's agent and waits for its ready report. It
+// returns the agent's pid (in the node's PID namespace) and a pidfd of it.
+func startAgent(cfg initConfig, listener *os.File) (int, *os.File, error) {
+	ours, theirs, err := socketPair("agent-control")
+	if err != nil {
+		return 0, nil, fmt.Errorf("agent control socket: %w", err)
 	}
-	if err := unix.Sethostname([]byte(hostname)); err != nil {
-		return fmt.Errorf("set hostname: %w", os.NewSyscallError("sethostname", err))
+	defer ours.Close()
+	cmd := exec.Command(selfExe, argAgent, cfg.Node)
+	cmd.Args[0] = "netlab"
+	// One P is plenty for an agent, which mostly waits.
+	cmd.Env = []string{"GOMAXPROCS=1"}
+	cmd.Dir = "/"
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.ExtraFiles = []*os.File{theirs}
+	ids := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: int(cfg.IDCount)}}
+	pidfd := -1
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWNET |
+			unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWCGROUP,
+		UidMappings: ids,
+		GidMappings: ids,
+		// Daemons that drop privileges call setgroups; every id of the
+		// lab is mapped, so allowing it gives away nothing.
+		GidMappingsEnableSetgroups: true,
+		Credential:                 &syscall.Credential{Uid: 0, Gid: 0},
+		PidFD:                      &pidfd,
 	}
-	for _, kv := range sysctls {
-		key, value, _ := strings.Cut(kv, "=")
-		path := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
-		if err := os.WriteFile(path, []byte(value), 0); err != nil {
-			return fmt.Errorf("sysctl %s: %w", kv, err)
+	err = cmd.Start()
+	theirs.Close()
+	if err != nil {
+		return 0, nil, fmt.Errorf("start agent: %w", err)
+	}
+	pf := os.NewFile(uintptr(pidfd), "pidfd")
+	err = sendPacket(ours, agentConfig{Node: cfg.Node, Hostname: cfg.Hostname, Sysctls: cfg.Sysctls}, listener)
+	var report readyReport
+	if err == nil {
+		ours.SetReadDeadline(time.Now().Add(agentReadyTimeout))
+		var files []*os.File
+		files, err = recvPacket(ours, &report)
+		closeAll(files)
+	}
+	if err == nil && report.Error == "" {
+		return cmd.Process.Pid, pf, nil
+	}
+	pf.Close()
+	cmd.Process.Kill()
+	werr := cmd.Wait()
+	switch {
+	case report.Error != "":
+		return 0, nil, errors.New(report.Error)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return 0, nil, fmt.Errorf("agent not ready after %v", agentReadyTimeout)
+	default:
+		return 0, nil, fmt.Errorf("agent exited before it was ready (%v): %v", err, werr)
+	}
+}
+
+// reapUntil waits for every child that ends here (the agent, and any
+// orphan the agent did not take) until the agent has exited, and returns
+// the code the init exits with: the node ends with its agent.
+func reapUntil(agent int) int {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, 0, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return 1
+		}
+		if pid == agent {
+			if ws.Exited() {
+				return ws.ExitStatus()
+			}
+			return 128 + int(ws.Signal())
 		}
 	}
-	return nil
 }

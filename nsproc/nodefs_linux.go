@@ -24,16 +24,27 @@ const LayerEtc = "etc"
 const layerRoot = "/run/.netlab-layer"
 
 // setupFilesystem gives the node its own view: private mount propagation,
-// its own /proc and /sys, an overlay on /etc, and fresh tmpfs where daemons
-// write. Each error names the step that failed.
+// the host's tree read-only, its own /proc, /sys, /dev (with its own devpts),
+// an overlay on /etc, and fresh tmpfs where daemons write. The agent's copy
+// of this mount namespace locks all of it (see initMain). Each error names
+// the step that failed.
 func setupFilesystem(hostname string, hosts, layer *os.File) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", os.NewSyscallError("mount", err))
+	}
+	// Node root is an unprivileged host uid, but any host directory that
+	// anyone may write (/var/crash, a scratch disk) would be a way out of
+	// the node. Read-only here, and locked so in the agent's copy.
+	err := unix.MountSetattr(unix.AT_FDCWD, "/", unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
+	if err != nil {
+		return fmt.Errorf("make the host's tree read-only: %w", os.NewSyscallError("mount_setattr", err))
 	}
 	const noexec = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 	const nosuid = unix.MS_NOSUID | unix.MS_NODEV
 	for _, m := range []mount{
 		{"proc", "/proc", noexec, "", false},
+		// The supervisor's network namespace, which has nothing but lo:
+		// the agent mounts its own over it.
 		{"sysfs", "/sys", noexec, "", false},
 		{"tmpfs", "/run", nosuid, "mode=0755", false}, // holds layerRoot, then covered
 	} {
@@ -44,17 +55,81 @@ func setupFilesystem(hostname string, hosts, layer *os.File) error {
 	if err := mountEtc(hostname, hosts, layer); err != nil {
 		return err
 	}
+	if err := mountDev(); err != nil {
+		return err
+	}
 	for _, m := range []mount{
 		{"tmpfs", "/run", nosuid, "mode=0755", false},
 		{"tmpfs", "/tmp", nosuid, "mode=1777", false},
 		{"tmpfs", "/var/tmp", nosuid, "mode=1777", true},
 		{"tmpfs", "/var/run", nosuid, "mode=0755", true},
-		{"tmpfs", "/dev/shm", nosuid, "mode=1777", true},
 		{"tmpfs", "/root", nosuid, "mode=0700", true},
 	} {
 		if err := m.mount(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// devices are the host's device nodes a node gets in its /dev, bound one by
+// one (a user namespace cannot make device nodes). Missing ones are left
+// out. Nothing else of the host's /dev is there: not its ptys, not its
+// /dev/shm or /dev/mqueue.
+var devices = []string{"null", "zero", "full", "random", "urandom", "tty", "net/tun"}
+
+// mountDev gives the node a /dev of its own: a tmpfs with the devices
+// above, /dev/shm as a directory of it, and a devpts instance of its own
+// that /dev/ptmx points at. It is built aside, on the layer tmpfs, while
+// the host's devices can still be bound, then moved over /dev.
+func mountDev() error {
+	const dev = layerRoot + "-dev"
+	if err := os.Mkdir(dev, 0o755); err != nil {
+		return fmt.Errorf("make /dev: %w", err)
+	}
+	if err := unix.Mount("tmpfs", dev, "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=0755"); err != nil {
+		return fmt.Errorf("mount tmpfs for /dev: %w", os.NewSyscallError("mount", err))
+	}
+	for _, d := range []struct {
+		path string
+		mode os.FileMode
+	}{{"pts", 0o755}, {"shm", 0o1777}, {"net", 0o755}} {
+		p := dev + "/" + d.path
+		if err := os.Mkdir(p, d.mode); err != nil {
+			return fmt.Errorf("make /dev/%s: %w", d.path, err)
+		}
+		if err := os.Chmod(p, d.mode); err != nil { // past the umask
+			return fmt.Errorf("make /dev/%s: %w", d.path, err)
+		}
+	}
+	for _, name := range devices {
+		src := "/dev/" + name
+		if fi, err := os.Stat(src); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+			continue
+		}
+		dst := dev + "/" + name
+		f, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
+		if err != nil {
+			return fmt.Errorf("make /dev/%s: %w", name, err)
+		}
+		f.Close()
+		if err := unix.Mount(src, dst, "", unix.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind /dev/%s: %w", name, os.NewSyscallError("mount", err))
+		}
+	}
+	if err := unix.Mount("devpts", dev+"/pts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"); err != nil {
+		return fmt.Errorf("mount devpts on /dev/pts: %w", os.NewSyscallError("mount", err))
+	}
+	for link, target := range map[string]string{
+		"ptmx": "pts/ptmx", "fd": "/proc/self/fd", "stdin": "/proc/self/fd/0",
+		"stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2",
+	} {
+		if err := os.Symlink(target, dev+"/"+link); err != nil {
+			return fmt.Errorf("make /dev/%s: %w", link, err)
+		}
+	}
+	if err := unix.Mount(dev, "/dev", "", unix.MS_MOVE, ""); err != nil {
+		return fmt.Errorf("move the node's /dev over /dev: %w", os.NewSyscallError("mount", err))
 	}
 	return nil
 }

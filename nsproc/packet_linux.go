@@ -104,3 +104,22 @@ func closeAll(files []*os.File) {
 		f.Close()
 	}
 }
+
+// socketPair makes a connected SOCK_SEQPACKET pair: ours to speak on here,
+// theirs (close-on-exec, so only a child's ExtraFiles pass it on) for a
+// child to inherit.
+func socketPair(name string) (*net.UnixConn, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, os.NewSyscallError("socketpair", err)
+	}
+	mine := os.NewFile(uintptr(fds[0]), name)
+	theirs := os.NewFile(uintptr(fds[1]), name)
+	fc, err := net.FileConn(mine)
+	mine.Close()
+	if err != nil {
+		theirs.Close()
+		return nil, nil, err
+	}
+	return fc.(*net.UnixConn), theirs, nil
+}

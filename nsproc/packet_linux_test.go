@@ -50,7 +50,7 @@ func TestPacketRoundTrip(t *testing.T) {
 		v    any
 		into func() any
 	}{
-		{"exec request", nodeRequest{Exec: &execRequest{Argv: []string{"ping", "-c1", "r3"}, Env: []string{"PATH=/bin"}, Dir: "/", TTY: true}},
+		{"exec request", nodeRequest{Exec: &execRequest{Argv: []string{"ping", "-c1", "r3"}, Env: []string{"PATH=/bin"}, Dir: "/", PTY: true, Size: &unix.Winsize{Row: 24, Col: 80}}},
 			func() any { return new(nodeRequest) }},
 		{"put request", nodeRequest{Put: &putRequest{Path: "/etc/motd", Data: []byte{0, 1, 2, 0xff}, Mode: 0o644, UID: 0, GID: 0}},
 			func() any { return new(nodeRequest) }},
@@ -58,6 +58,10 @@ func TestPacketRoundTrip(t *testing.T) {
 			func() any { return new(control) }},
 		{"detach", control{Detach: true}, func() any { return new(control) }},
 		{"exit", execEvent{Exit: &exitInfo{Code: 137}}, func() any { return new(execEvent) }},
+		{"pty", execEvent{PTY: true}, func() any { return new(execEvent) }},
+		{"init config", initConfig{Node: "lab/r1", Hostname: "r1", Sysctls: []string{"a=1"}, Layer: true, IDCount: 65536}, func() any { return new(initConfig) }},
+		{"agent config", agentConfig{Node: "lab/r1", Hostname: "r1"}, func() any { return new(agentConfig) }},
+		{"ready", readyReport{Error: "mount proc on /proc: mount: operation not permitted"}, func() any { return new(readyReport) }},
 		{"signal", execEvent{Signal: 2}, func() any { return new(execEvent) }},
 		{"large", execRequest{Argv: []string{strings.Repeat("x", 100_000)}}, func() any { return new(execRequest) }},
 	}
@@ -256,7 +260,7 @@ func TestPidOfPidfd(t *testing.T) {
 	}
 	f := os.NewFile(uintptr(fd), "pidfd")
 	defer f.Close()
-	pid, err := pidOfPidfd([]*os.File{f})
+	pid, err := pidOfPidfd(f)
 	if err != nil || pid != os.Getpid() {
 		t.Errorf("pidOfPidfd(self) = %d, %v; want %d", pid, err, os.Getpid())
 	}
@@ -266,20 +270,38 @@ func TestPidOfPidfd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer null.Close()
+	if pid, err := pidOfPidfd(null); err == nil || !strings.Contains(err.Error(), "pidfd without a Pid") {
+		t.Errorf("pidOfPidfd(/dev/null) = %d, %v; want a no-Pid error", pid, err)
+	}
+	// A spawn reply must carry the init's and the agent's pidfds. The
+	// files are duplicates: nodeOfPidfds closes what it refuses.
+	dup := func(f *os.File) *os.File {
+		fd, err := unix.Dup(int(f.Fd()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return os.NewFile(uintptr(fd), f.Name())
+	}
 	tests := []struct {
 		name  string
 		files []*os.File
 		want  string
 	}{
 		{"none", nil, "carried 0 files"},
-		{"two", []*os.File{f, f}, "carried 2 files"},
-		{"not a pidfd", []*os.File{null}, "pidfd without a Pid"},
+		{"one", []*os.File{dup(f)}, "carried 1 files"},
+		{"three", []*os.File{dup(f), dup(f), dup(f)}, "carried 3 files"},
+		{"not a pidfd", []*os.File{dup(f), dup(null)}, "pidfd without a Pid"},
 	}
 	for _, tt := range tests {
-		if pid, err := pidOfPidfd(tt.files); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: pidOfPidfd = %d, %v; want %q", tt.name, pid, err, tt.want)
+		if n, err := nodeOfPidfds(tt.files); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: nodeOfPidfds = %+v, %v; want %q", tt.name, n, err, tt.want)
 		}
 	}
+	n, err := nodeOfPidfds([]*os.File{dup(f), dup(f)})
+	if err != nil || n.InitPid != os.Getpid() || n.AgentPid != os.Getpid() {
+		t.Errorf("nodeOfPidfds(self, self) = %+v, %v", n, err)
+	}
+	n.Close()
 }
 
 // A pidfd of a process that exited and was reaped names no pid.
@@ -299,7 +321,7 @@ func TestPidOfPidfdGone(t *testing.T) {
 	if _, err := p.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	if pid, err := pidOfPidfd([]*os.File{f}); err == nil || !strings.Contains(err.Error(), "gone") {
+	if pid, err := pidOfPidfd(f); err == nil || !strings.Contains(err.Error(), "gone") {
 		t.Errorf("pidOfPidfd(reaped child) = %d, %v; want a gone error", pid, err)
 	}
 }

@@ -1,9 +1,33 @@
 package nsproc
 
-import "os"
+import (
+	"fmt"
+	"net"
+	"os"
 
-// Messages cross SOCK_SEQPACKET unix sockets, one JSON object per packet,
-// with file descriptors attached as SCM_RIGHTS where a message carries any.
+	"golang.org/x/sys/unix"
+)
+
+// The processes of a lab and what passes between them. Every channel is a
+// SOCK_SEQPACKET unix socket carrying one JSON object per packet, with file
+// descriptors attached as SCM_RIGHTS where a message carries any.
+//
+//	from → to             message          files attached
+//	netlab → supervisor   control.Spawn    exec socket, hosts file, [layer dir]
+//	supervisor → init     initConfig       exec socket, hosts file, [layer dir]
+//	init → agent          agentConfig      exec socket
+//	agent → init          readyReport      -
+//	init → supervisor     readyReport      pidfd of the agent (when ready)
+//	supervisor → netlab   spawnReply       pidfd of the init, pidfd of the agent
+//	netlab → supervisor   control.Detach   -
+//	supervisor → netlab   spawnReply{Detached} -, then it closes its end
+//	client → agent        nodeRequest      stdin, stdout, stderr (Exec), none (Exec.PTY)
+//	agent → client        execEvent{PTY}   the pty's master (Exec.PTY only)
+//	agent → client        execEvent{Exit}  -
+//	client → agent        execEvent{Signal} -
+//
+// Each role gets exactly one inherited descriptor, fd 3: its socket to its
+// parent. Everything else comes as a typed message on it.
 
 // spawnRequest asks the supervisor for one node. Its packet carries, in
 // order, the node's listening exec socket, the lab's hosts file and, if the
@@ -15,16 +39,16 @@ type spawnRequest struct {
 	Sysctls  []string `json:"sysctls"`  // KEY=VALUE, written before the init reports ready
 }
 
-// spawnReply answers a spawnRequest once the init reported ready or failed.
-// A success carries a pidfd of the init. The supervisor also sends one with
-// Detached set, and nothing after it, when it has detached.
+// spawnReply answers a spawnRequest once the node reported ready or failed.
+// A success carries a pidfd of the init and one of the agent. The
+// supervisor also sends one with Detached set, and nothing after it, when
+// it has detached.
 type spawnReply struct {
 	ID       int    `json:"id"`
 	Error    string `json:"error,omitempty"`
 	Detached bool   `json:"detached,omitempty"`
 
-	pid   int      // the init's pid on the host, read from the pidfd
-	pidfd *os.File // the pidfd itself, handed to the caller of Spawn
+	node Node // filled in by the host side from the pidfds
 }
 
 // control is a message from netlab to the supervisor that is not a spawn.
@@ -33,15 +57,42 @@ type control struct {
 	Detach bool          `json:"detach,omitempty"` // outlive the control connection from now on
 }
 
-// nodeRequest is the first packet on a connection to a node's init: one of
-// its fields is set.
+// initConfig is the whole configuration of a node's init, the first packet
+// on its fd 3. The packet carries the exec socket, the hosts file and, when
+// Layer is set, the layer directory.
+type initConfig struct {
+	Node     string   `json:"node"`
+	Hostname string   `json:"hostname"`
+	Sysctls  []string `json:"sysctls"`
+	Layer    bool     `json:"layer"`
+	// IDCount is how many ids the lab's user namespace maps; the node's
+	// own user namespace maps the same ids one to one.
+	IDCount uint32 `json:"id_count"`
+}
+
+// agentConfig is the whole configuration of a node's agent, the first
+// packet on its fd 3. The packet carries the exec socket.
+type agentConfig struct {
+	Node     string   `json:"node"`
+	Hostname string   `json:"hostname"`
+	Sysctls  []string `json:"sysctls"`
+}
+
+// readyReport says a role is set up (Error empty) or why it failed: the
+// step and the errno, which netlab shows as they are.
+type readyReport struct {
+	Error string `json:"error,omitempty"`
+}
+
+// nodeRequest is the first packet on a connection to a node's agent: one
+// of its fields is set.
 type nodeRequest struct {
 	Exec *execRequest `json:"exec,omitempty"`
 	Put  *putRequest  `json:"put,omitempty"`
 }
 
-// putRequest asks a node's init to write a file in the node's own view of
-// the filesystem. The init answers with an execEvent whose Exit has Code 0
+// putRequest asks a node's agent to write a file in the node's own view of
+// the filesystem. The agent answers with an execEvent whose Exit has Code 0
 // or an Error.
 type putRequest struct {
 	Path string `json:"path"`
@@ -51,19 +102,24 @@ type putRequest struct {
 	GID  int    `json:"gid"`
 }
 
-// execRequest asks a node's init to run a command. Its packet carries the
-// command's stdin, stdout and stderr.
+// execRequest asks a node's agent to run a command. Its packet carries the
+// command's stdin, stdout and stderr, or nothing when PTY is set: then the
+// agent opens a pty of the node's own devpts, runs the command on it as
+// its controlling terminal, and answers first with an execEvent{PTY}
+// carrying the pty's master, which the client relays.
 type execRequest struct {
-	Argv []string `json:"argv"`
-	Env  []string `json:"env"`
-	Dir  string   `json:"dir"`
-	TTY  bool     `json:"tty"` // stdin is a terminal to make the controlling one
+	Argv []string      `json:"argv"`
+	Env  []string      `json:"env"`
+	Dir  string        `json:"dir"`
+	PTY  bool          `json:"pty"`
+	Size *unix.Winsize `json:"size,omitempty"` // of the pty, when PTY is set
 }
 
 // execEvent flows both ways once a command runs: the client sends signals
-// to deliver, the init sends the final status.
+// to deliver, the agent sends the pty's master (PTY) and the final status.
 type execEvent struct {
 	Signal int       `json:"signal,omitempty"`
+	PTY    bool      `json:"pty,omitempty"`
 	Exit   *exitInfo `json:"exit,omitempty"`
 }
 
@@ -72,6 +128,18 @@ type exitInfo struct {
 	Error string `json:"error,omitempty"` // the command could not be started
 }
 
-// readyOK is what a node's init writes on its ready pipe when it is set up.
-// Anything else it writes is the reason it failed.
-const readyOK = "ok"
+// controlFD is the one descriptor each role inherits: its socket to its
+// parent.
+const controlFD = 3
+
+// controlConn returns the role's inherited control socket as a connection,
+// with fd 3 itself closed: otherwise its parent would never see it close.
+func controlConn() (*net.UnixConn, error) {
+	f := os.NewFile(controlFD, "control")
+	c, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	return c.(*net.UnixConn), nil
+}

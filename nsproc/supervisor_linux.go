@@ -63,20 +63,11 @@ type Supervisor struct {
 // PID 1. It dies, with every node it started, when the returned Supervisor's
 // connection closes, unless Detach was called.
 func StartSupervisor(cfg SupervisorConfig) (*Supervisor, error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	conn, theirs, err := socketPair("supervisor-control")
 	if err != nil {
-		return nil, os.NewSyscallError("socketpair", err)
-	}
-	ours := os.NewFile(uintptr(fds[0]), "supervisor-control")
-	theirs := os.NewFile(uintptr(fds[1]), "supervisor-control")
-	defer theirs.Close()
-	fc, err := net.FileConn(ours)
-	ours.Close()
-	if err != nil {
-		theirs.Close()
 		return nil, fmt.Errorf("supervisor control socket: %w", err)
 	}
-	conn := fc.(*net.UnixConn)
+	defer theirs.Close()
 
 	bin := selfExe
 	if cfg.Binary != "" {
@@ -107,7 +98,11 @@ func StartSupervisor(cfg SupervisorConfig) (*Supervisor, error) {
 		return []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(host), Size: int(cfg.IDCount)}}
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:  unix.CLONE_NEWUSER | unix.CLONE_NEWPID,
+		// Namespaces of its own, all of them: the supervisor holds every
+		// capability over the lab, so nothing of the host's may be in
+		// reach of it either (its network has only a loopback that is down).
+		Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWNET |
+			unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWCGROUP,
 		UidMappings: idmap(cfg.UID),
 		GidMappings: idmap(cfg.GID),
 		// Daemons that drop privileges call setgroups; the whole range is
@@ -140,12 +135,12 @@ func (s *Supervisor) readReplies() {
 			err = errEOF
 		}
 		if err == nil && r.Error == "" {
-			r.pid, err = pidOfPidfd(files)
+			r.node, err = nodeOfPidfds(files)
 			if err != nil {
 				r.Error = err.Error()
 				err = nil
 			} else {
-				r.pidfd, files = files[0], nil
+				files = nil
 			}
 		}
 		closeAll(files)
@@ -164,8 +159,8 @@ func (s *Supervisor) readReplies() {
 		if ch, ok := s.pending[r.ID]; ok {
 			ch <- r
 			delete(s.pending, r.ID)
-		} else if r.pidfd != nil {
-			r.pidfd.Close() // its Spawn gave up waiting
+		} else {
+			r.node.Close() // its Spawn gave up waiting
 		}
 		s.mu.Unlock()
 	}
@@ -183,13 +178,52 @@ func (s *Supervisor) connReason(err error) error {
 	return fmt.Errorf("lab supervisor connection: %w", err)
 }
 
-// pidOfPidfd reads the pid, as this process's PID namespace numbers it, of
-// the process the one pidfd in files refers to.
-func pidOfPidfd(files []*os.File) (int, error) {
-	if len(files) != 1 {
-		return 0, fmt.Errorf("spawn reply carried %d files, want a pidfd", len(files))
+// Node is a started node as the host sees it: two processes, each with a
+// pidfd that keeps naming it even after its pid is reused.
+type Node struct {
+	// Init is PID 1 of the node, in the lab's user namespace. The node
+	// lives as long as it does.
+	InitPid int
+	Init    *os.File
+	// Agent is root of the node's own user namespace, which owns the
+	// node's network namespace (open it through AgentPid) and serves its
+	// exec socket.
+	AgentPid int
+	Agent    *os.File
+}
+
+// Close closes the pidfds.
+func (n Node) Close() {
+	for _, f := range []*os.File{n.Init, n.Agent} {
+		if f != nil {
+			f.Close()
+		}
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/self/fdinfo/%d", files[0].Fd()))
+}
+
+// nodeOfPidfds reads the pids of the init and agent whose pidfds a spawn
+// reply carried.
+func nodeOfPidfds(files []*os.File) (Node, error) {
+	if len(files) != 2 {
+		closeAll(files)
+		return Node{}, fmt.Errorf("spawn reply carried %d files, want two pidfds", len(files))
+	}
+	n := Node{Init: files[0], Agent: files[1]}
+	var err error
+	if n.InitPid, err = pidOfPidfd(n.Init); err == nil {
+		n.AgentPid, err = pidOfPidfd(n.Agent)
+	}
+	if err != nil {
+		n.Close()
+		return Node{}, err
+	}
+	return n, nil
+}
+
+// pidOfPidfd reads the pid, as this process's PID namespace numbers it, of
+// the process a pidfd refers to.
+func pidOfPidfd(f *os.File) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/self/fdinfo/%d", f.Fd()))
 	if err != nil {
 		return 0, fmt.Errorf("read pidfd: %w", err)
 	}
@@ -205,16 +239,14 @@ func pidOfPidfd(files []*os.File) (int, error) {
 	return 0, errors.New("pidfd without a Pid")
 }
 
-// Spawn starts one node and waits until its init reported ready. It returns
-// the init's host pid and a pidfd of it: while the pidfd shows the process
-// alive, the pid is that process's. Spawn may be called from several
-// goroutines at once.
-func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (int, *os.File, error) {
+// Spawn starts one node and waits until it reported ready. Spawn may be
+// called from several goroutines at once.
+func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (Node, error) {
 	ch := make(chan spawnReply, 1)
 	s.mu.Lock()
 	if s.dead != nil {
 		s.mu.Unlock()
-		return 0, nil, s.dead
+		return Node{}, s.dead
 	}
 	s.nextID++
 	id := s.nextID
@@ -229,19 +261,19 @@ func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (int, *os.File, er
 	}
 	s.mu.Unlock()
 	if err != nil {
-		return 0, nil, fmt.Errorf("ask lab supervisor for node %s: %w", n.Name, err)
+		return Node{}, fmt.Errorf("ask lab supervisor for node %s: %w", n.Name, err)
 	}
 	select {
 	case r := <-ch:
 		if r.Error != "" {
-			return 0, nil, errors.New(r.Error)
+			return Node{}, errors.New(r.Error)
 		}
-		return r.pid, r.pidfd, nil
+		return r.node, nil
 	case <-ctx.Done():
 		s.mu.Lock()
 		delete(s.pending, id)
 		s.mu.Unlock()
-		return 0, nil, ctx.Err()
+		return Node{}, ctx.Err()
 	}
 }
 
@@ -284,18 +316,17 @@ func (s *Supervisor) Kill() error {
 
 // supervisorMain is the lab supervisor: PID 1 of the lab's PID namespace,
 // root of its user namespace. fd 3 is its control connection.
-func supervisorMain(args []string) int {
+func supervisorMain() int {
+	// Nothing without capabilities in the lab's user namespace may read or
+	// write this process; no node has any there.
+	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	setProcessName("netlab-super")
-	// FileConn works on a duplicate: fd 3 itself must be closed, or netlab
-	// would never see this end close.
-	f := os.NewFile(3, "control")
-	fc, err := net.FileConn(f)
-	f.Close()
+	lab := strings.Join(os.Args[2:], " ")
+	conn, err := controlConn()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "netlab supervisor: control socket: %v\n", err)
+		fmt.Fprintf(os.Stderr, "netlab supervisor: %v\n", err)
 		return 1
 	}
-	conn := fc.(*net.UnixConn)
 	var writeMu sync.Mutex
 	reply := func(r spawnReply, files ...*os.File) {
 		writeMu.Lock()
@@ -304,13 +335,22 @@ func supervisorMain(args []string) int {
 			fmt.Fprintf(os.Stderr, "netlab supervisor: reply: %v\n", err)
 		}
 	}
+	idCount, err := mappedIDs()
+	if err == nil {
+		// Host mount events have no business reaching the lab.
+		err = unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, "")
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "netlab supervisor %s: %v\n", lab, err)
+		return 1
+	}
 	for {
 		var c control
 		files, err := recvPacket(conn, &c)
 		if err != nil {
 			// netlab up went away before the lab was complete: exiting
 			// as PID 1 makes the kernel kill every node.
-			fmt.Fprintf(os.Stderr, "netlab supervisor %s: control connection: %v; taking the lab down\n", strings.Join(args, " "), err)
+			fmt.Fprintf(os.Stderr, "netlab supervisor %s: control connection: %v; taking the lab down\n", lab, err)
 			return 1
 		}
 		switch {
@@ -329,13 +369,14 @@ func supervisorMain(args []string) int {
 			return 0
 		case c.Spawn != nil:
 			go func(req spawnRequest, files []*os.File) {
-				pidfd, err := spawnNode(req, files)
+				init, agent, err := spawnNode(req, idCount, files)
 				if err != nil {
 					reply(spawnReply{ID: req.ID, Error: err.Error()})
 					return
 				}
-				reply(spawnReply{ID: req.ID}, pidfd)
-				pidfd.Close()
+				reply(spawnReply{ID: req.ID}, init, agent)
+				init.Close()
+				agent.Close()
 			}(*c.Spawn, files)
 		default:
 			closeAll(files)
@@ -343,66 +384,82 @@ func supervisorMain(args []string) int {
 	}
 }
 
-// readyTimeout bounds how long a node's init may take to set itself up.
+// mappedIDs reads how many ids this user namespace maps.
+func mappedIDs() (uint32, error) {
+	b, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return 0, err
+	}
+	var inside, outside, count uint32
+	if _, err := fmt.Sscan(string(b), &inside, &outside, &count); err != nil || inside != 0 || count == 0 {
+		return 0, fmt.Errorf("unexpected uid map %q", b)
+	}
+	return count, nil
+}
+
+// readyTimeout bounds how long a node may take to set itself up.
 const readyTimeout = 30 * time.Second
 
-// spawnNode starts a node's init and waits for its ready report. It returns
-// a pidfd of the init: pids here are those of the lab's PID namespace, and
-// only a pidfd carries the process itself across to the host. The init is
-// reaped by a goroutine that lives as long as it does.
-func spawnNode(req spawnRequest, files []*os.File) (*os.File, error) {
+// spawnNode starts a node's init, hands it its configuration and waits for
+// its ready report. It returns pidfds of the init and of the node's agent:
+// pids here are those of the lab's PID namespace, and only a pidfd carries
+// the process itself across to the host. The init is reaped by a goroutine
+// that lives as long as it does.
+func spawnNode(req spawnRequest, idCount uint32, files []*os.File) (*os.File, *os.File, error) {
 	defer closeAll(files)
 	if len(files) != 2 && len(files) != 3 {
-		return nil, fmt.Errorf("node %s: spawn request carried %d files, want 2 or 3", req.Node, len(files))
+		return nil, nil, fmt.Errorf("node %s: spawn request carried %d files, want 2 or 3", req.Node, len(files))
 	}
-	readyR, readyW, err := os.Pipe()
+	ours, theirs, err := socketPair("init-control")
 	if err != nil {
-		return nil, fmt.Errorf("node %s: ready pipe: %w", req.Node, err)
+		return nil, nil, fmt.Errorf("node %s: init control socket: %w", req.Node, err)
 	}
-	defer readyR.Close()
-	layer := "-"
-	if len(files) == 3 {
-		layer = "layer"
-	}
-	cmd := exec.Command(selfExe, append([]string{argInit, req.Node, req.Hostname, layer}, req.Sysctls...)...)
+	defer ours.Close()
+	cmd := exec.Command(selfExe, argInit, req.Node)
 	cmd.Args[0] = "netlab"
 	// One P is plenty for an init, which mostly waits; fewer threads start
 	// with it, and each node starts a little faster.
 	cmd.Env = []string{"GOMAXPROCS=1"}
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	// fd 3: ready pipe, fd 4: exec socket, fd 5: hosts file, fd 6: the
-	// layer directory if there is one.
-	cmd.ExtraFiles = append([]*os.File{readyW}, files...)
+	cmd.ExtraFiles = []*os.File{theirs}
 	pidfd := -1
 	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC |
-			unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWCGROUP,
-		PidFD: &pidfd,
+		// The node's user, network, UTS, IPC and cgroup namespaces are
+		// its agent's (see initMain).
+		Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWPID,
+		PidFD:      &pidfd,
 	}
 	err = cmd.Start()
-	readyW.Close()
+	theirs.Close()
 	if err != nil {
-		return nil, fmt.Errorf("node %s: start init: %w", req.Node, err)
+		return nil, nil, fmt.Errorf("node %s: start init: %w", req.Node, err)
 	}
 	pf := os.NewFile(uintptr(pidfd), "pidfd")
-	// An init that never reports would hang up forever.
-	readyR.SetReadDeadline(time.Now().Add(readyTimeout))
-	report, rerr := io.ReadAll(readyR)
-	if errors.Is(rerr, os.ErrDeadlineExceeded) {
-		cmd.Process.Kill()
-		cmd.Wait()
-		pf.Close()
-		return nil, fmt.Errorf("node %s: init not ready after %v", req.Node, readyTimeout)
+	cfg := initConfig{Node: req.Node, Hostname: req.Hostname, Sysctls: req.Sysctls, Layer: len(files) == 3, IDCount: idCount}
+	err = sendPacket(ours, cfg, files...)
+	var report readyReport
+	var got []*os.File
+	if err == nil {
+		// An init that never reports would hang up forever.
+		ours.SetReadDeadline(time.Now().Add(readyTimeout))
+		got, err = recvPacket(ours, &report)
 	}
-	if string(report) == readyOK {
+	if err == nil && report.Error == "" && len(got) == 1 {
 		go cmd.Wait()
-		return pf, nil
+		return pf, got[0], nil
 	}
+	closeAll(got)
 	pf.Close()
+	cmd.Process.Kill()
 	werr := cmd.Wait()
-	if len(report) == 0 {
-		return nil, fmt.Errorf("node %s: init exited before it was ready: %v", req.Node, werr)
+	switch {
+	case report.Error != "":
+		return nil, nil, fmt.Errorf("node %s: %s", req.Node, report.Error)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, nil, fmt.Errorf("node %s: init not ready after %v", req.Node, readyTimeout)
+	case err == nil:
+		return nil, nil, fmt.Errorf("node %s: ready report carried %d files, want the agent's pidfd", req.Node, len(got))
 	}
-	return nil, fmt.Errorf("node %s: %s", req.Node, report)
+	return nil, nil, fmt.Errorf("node %s: init exited before it was ready (%v): %v", req.Node, err, werr)
 }

@@ -105,9 +105,10 @@ func TestIsolation(t *testing.T) {
 	if got := inNode("r1", "tr '\\0' ' ' < /proc/1/cmdline"); !strings.Contains(got, "__netlab_init") {
 		t.Errorf("PID 1 in r1 is %q, not the node's init", got)
 	}
-	// /proc lists PID 1, the shell and the ls: nothing of the host.
+	// /proc lists PID 1 (the init), the agent, the shell, ls and grep:
+	// nothing of the host, nothing of the supervisor.
 	pids := strings.Fields(inNode("r1", "ls /proc | grep '^[0-9]'"))
-	if len(pids) > 4 || !slices.Contains(pids, "1") {
+	if len(pids) > 5 || !slices.Contains(pids, "1") {
 		t.Errorf("r1 sees processes %v; want only its own", pids)
 	}
 	if slices.Contains(pids, strconv.Itoa(os.Getpid())) && os.Getpid() > 4 {
@@ -117,9 +118,31 @@ func TestIsolation(t *testing.T) {
 	if got := inNode("r1", "id -u"); got != "0" {
 		t.Errorf("id -u in r1: %q", got)
 	}
+	// Node root is root of the node's own user namespace, which maps the
+	// lab's ids one to one; the lab's map root to an unprivileged host uid.
 	f := strings.Fields(inNode("r1", "cat /proc/self/uid_map"))
-	if len(f) != 3 || f[0] != "0" || f[1] == "0" {
-		t.Errorf("uid_map in r1 %q: want root mapped to a non-zero host uid", f)
+	if len(f) != 3 || f[0] != "0" || f[1] != "0" || f[2] != "65536" {
+		t.Errorf("uid_map in r1 %q: want the lab's 65536 ids mapped one to one", f)
+	}
+	ids := labIDs(t, "triangle")
+	initPid, agentPid := nodeProcs(t, "triangle", "r1")
+	for _, pid := range []int{initPid, agentPid} {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if uids, ok := strings.CutPrefix(line, "Uid:"); ok {
+				for _, u := range strings.Fields(uids) {
+					if u != strconv.FormatUint(ids.First, 10) {
+						t.Errorf("process %d of r1 runs as host uid %s; want %d", pid, u, ids.First)
+					}
+				}
+			}
+		}
+	}
+	if ids.First == 0 {
+		t.Errorf("the lab's ids start at host uid 0")
 	}
 
 	tmpName := fmt.Sprintf("netlab-isolation-%d", os.Getpid())

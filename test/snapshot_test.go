@@ -24,6 +24,7 @@ type snapshot struct {
 	mounts    []string // host mount points that name the lab
 	processes []string // processes in the lab's uid range or naming the lab
 	state     []string // /run/netlab/LAB and its contents
+	cgroups   []string // the lab's cgroup directories, v1 and v2
 	hostname  string
 }
 
@@ -61,6 +62,10 @@ func takeSnapshot(t testing.TB, lab string, ids *idRange) snapshot {
 		}
 	}
 	s.processes = labProcesses(lab, ids)
+	for _, pattern := range []string{"/sys/fs/cgroup/*/netlab/" + lab, "/sys/fs/cgroup/netlab/" + lab} {
+		m, _ := filepath.Glob(pattern)
+		s.cgroups = append(s.cgroups, m...)
+	}
 	s.hostname, _ = os.Hostname()
 	slices.Sort(s.links)
 	slices.Sort(s.mounts)
@@ -71,9 +76,38 @@ func dirNames(dir string) []string {
 	entries, _ := os.ReadDir(dir)
 	var out []string
 	for _, e := range entries {
-		out = append(out, e.Name())
+		// Hidden entries are netlab's own files of the state root, not labs.
+		if !strings.HasPrefix(e.Name(), ".") {
+			out = append(out, e.Name())
+		}
 	}
 	return out
+}
+
+// nodeProcs reads the host pids of a running node's init and agent from
+// its lab's state.
+func nodeProcs(t testing.TB, lab, node string) (initPid, agentPid int) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("/run/netlab", lab, "state.json"))
+	if err != nil {
+		t.Fatalf("read state of %s: %v", lab, err)
+	}
+	var st struct {
+		Nodes []struct {
+			Name        string
+			Init, Agent struct{ Pid int }
+		}
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatalf("state of %s: %v", lab, err)
+	}
+	for _, n := range st.Nodes {
+		if n.Name == node {
+			return n.Init.Pid, n.Agent.Pid
+		}
+	}
+	t.Fatalf("state of %s has no node %s", lab, node)
+	return 0, 0
 }
 
 // idRange is a lab's host uid range as state.json records it.
@@ -107,7 +141,7 @@ func labProcesses(lab string, ids *idRange) []string {
 		}
 		cmdline, _ := os.ReadFile(filepath.Join("/proc", pid, "cmdline"))
 		cmd := string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
-		named := strings.Contains(cmd, "__netlab_supervisor "+lab+" ") || strings.Contains(cmd, "__netlab_init "+lab+"/")
+		named := strings.Contains(cmd, "__netlab_supervisor "+lab+" ") || strings.Contains(cmd, "__netlab_init "+lab+"/") || strings.Contains(cmd, "__netlab_agent "+lab+"/")
 		if named || ids != nil && inRange(status, ids) {
 			out = append(out, pid+" "+cmd+" "+statusField(status, "State"))
 		}
@@ -152,6 +186,7 @@ func assertNoLeftovers(t testing.TB, before snapshot, ids *idRange) {
 	diff("host mounts", before.mounts, after.mounts)
 	diff("lab processes", before.processes, after.processes)
 	diff("state in /run/netlab", before.state, after.state)
+	diff("cgroups", before.cgroups, after.cgroups)
 	if before.hostname != after.hostname {
 		t.Errorf("host name changed from %q to %q", before.hostname, after.hostname)
 	}

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/netlab-dev/netlab/netlab"
 	"github.com/netlab-dev/netlab/nsproc"
@@ -16,18 +18,31 @@ import (
 func newExecCommand() *cobra.Command {
 	var lab, dir string
 	var env []string
+	var tty, interactive bool
 	cmd := &cobra.Command{
 		Use:   "exec [--lab LAB] NODE -- COMMAND [ARG...]",
 		Short: "Run a command in a node; its stdio and exit code pass through",
-		Long: `Run COMMAND inside NODE with this terminal's stdin, stdout and stderr. The exit
+		Long: `Run COMMAND inside NODE with this process's stdin, stdout and stderr. The exit
 code is the command's own: 126 not executable, 127 not found, 128+N killed by
 signal N. The environment is clean (PATH, HOME=/root, TERM) plus --env.
-NODE may be LAB/NODE; --lab may be left out while exactly one lab is up.`,
+NODE may be LAB/NODE; --lab may be left out while exactly one lab is up.
+Flags may also stand between NODE and "--".
+
+Your terminal is never handed to the node: when stdin is a terminal (or with
+-t) the command runs on a pty of the node's own that netlab relays; a terminal
+as stdout or stderr alone is relayed through a pipe.`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			// Flags stop at NODE, so a "--" after it reaches us as is.
-			if args[1] == "--" {
-				args = append(args[:1], args[2:]...)
+			// Flags stop at NODE, so a "--" after it reaches us as is,
+			// with any flags written between NODE and it.
+			if i := slices.Index(args, "--"); i >= 1 {
+				if err := cmd.Flags().Parse(args[1:i]); err != nil {
+					return usageError("exec: %v", err)
+				}
+				if rest := cmd.Flags().Args(); len(rest) > 0 {
+					return usageError("exec: %q before \"--\": write netlab exec NODE [FLAGS] -- COMMAND", rest[0])
+				}
+				args = append(args[:1], args[i+1:]...)
 			}
 			if len(args) < 2 {
 				return usageError("exec: no command given; write: netlab exec NODE -- COMMAND")
@@ -40,6 +55,9 @@ NODE may be LAB/NODE; --lab may be left out while exactly one lab is up.`,
 			labName, node, err := netlab.ResolveNode(args[0], lab)
 			if err != nil {
 				return usageError("%v", err)
+			}
+			if tty || term.IsTerminal(int(os.Stdin.Fd())) {
+				return runOnPTY(cmd, labName, node, args[1:], netlab.Env(env), dir)
 			}
 			// Signals meant for the command reach this process when it
 			// runs in the foreground; they are passed on, not obeyed.
@@ -67,5 +85,7 @@ NODE may be LAB/NODE; --lab may be left out while exactly one lab is up.`,
 	cmd.Flags().StringVar(&lab, "lab", "", "the lab of NODE (default: the only lab that is up)")
 	cmd.Flags().StringArrayVarP(&env, "env", "e", nil, "set KEY=VALUE in the command's environment (repeatable)")
 	cmd.Flags().StringVarP(&dir, "workdir", "w", "/", "working directory in the node")
+	cmd.Flags().BoolVarP(&tty, "tty", "t", false, "run the command on a pty (the default when stdin is a terminal)")
+	cmd.Flags().BoolVarP(&interactive, "interactive", "i", true, "pass stdin to the command (always on; for docker's -it)")
 	return cmd
 }

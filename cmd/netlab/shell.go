@@ -2,13 +2,10 @@ package main
 
 import (
 	"errors"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
-	"github.com/creack/pty"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -34,38 +31,9 @@ func newShellCommand() *cobra.Command {
 	return cmd
 }
 
-// runShell gives the node's shell a pty whose far end stays here: this
-// process copies the terminal to it and back, and passes size changes on.
+// runShell runs the node's shell on a pty of the node's own, relayed to
+// this terminal (in raw mode while it runs), with size changes passed on.
 func runShell(cmd *cobra.Command, lab, node string) error {
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		return err
-	}
-	defer ptmx.Close()
-	if term.IsTerminal(int(os.Stdin.Fd())) {
-		pty.InheritSize(os.Stdin, ptmx)
-		winch := make(chan os.Signal, 1)
-		signal.Notify(winch, syscall.SIGWINCH)
-		defer signal.Stop(winch)
-		go func() {
-			for range winch {
-				pty.InheritSize(os.Stdin, ptmx)
-			}
-		}()
-		old, err := term.MakeRaw(int(os.Stdin.Fd()))
-		if err != nil {
-			tty.Close()
-			return err
-		}
-		defer term.Restore(int(os.Stdin.Fd()), old)
-	}
-	go io.Copy(ptmx, os.Stdin)
-	copied := make(chan struct{})
-	go func() {
-		io.Copy(os.Stdout, ptmx)
-		close(copied)
-	}()
-
 	shell := "/bin/sh"
 	if _, err := os.Stat("/bin/bash"); err == nil {
 		shell = "/bin/bash"
@@ -74,16 +42,26 @@ func runShell(cmd *cobra.Command, lab, node string) error {
 	if os.Getenv("TERM") == "" {
 		env = append(env, "TERM=xterm")
 	}
-	code, err := netlab.Exec(cmd.Context(), lab, node, nsproc.Command{
-		Argv: []string{shell, "-i"}, Env: netlab.Env(env), Dir: "/root",
-		Stdin: tty, Stdout: tty, Stderr: tty, TTY: true,
-	}, nil)
-	tty.Close()
-	// Drain what the shell printed last; the pty reports EIO once the
-	// node's side is closed by everyone, which a process the shell left
-	// running in the background may never do.
-	ptmx.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-	<-copied
+	return runOnPTY(cmd, lab, node, []string{shell, "-i"}, netlab.Env(env), "/root")
+}
+
+// runOnPTY runs argv in the node on a pty of the node's own, relayed to
+// this process's stdin and stdout; a terminal there is put in raw mode
+// while the command runs.
+func runOnPTY(cmd *cobra.Command, lab, node string, argv, env []string, dir string) error {
+	c := nsproc.Command{Argv: argv, Env: env, Dir: dir, Stdin: os.Stdin, Stdout: os.Stdout, PTY: true}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		winch := make(chan os.Signal, 1)
+		signal.Notify(winch, syscall.SIGWINCH)
+		defer signal.Stop(winch)
+		c.Winch = winch
+		old, err := term.MakeRaw(int(os.Stdin.Fd()))
+		if err != nil {
+			return err
+		}
+		defer term.Restore(int(os.Stdin.Fd()), old)
+	}
+	code, err := netlab.Exec(cmd.Context(), lab, node, c, nil)
 	var ee *nsproc.ExitError
 	if errors.As(err, &ee) {
 		return &exitError{code: ee.Code, msg: node + ": " + ee.Reason}

@@ -36,7 +36,12 @@ timeout, everything made so far is removed first.`,
 				defer cancel()
 			}
 			start := time.Now()
-			lab, err := netlab.Up(ctx, topo, netlab.UpOptions{Progress: newProgressPrinter(quiet, verbose)})
+			lab, err := netlab.Up(ctx, topo, netlab.UpOptions{
+				Progress: newProgressPrinter(quiet, verbose),
+				Warn: func(msg string) {
+					fmt.Fprintf(cmd.ErrOrStderr(), "netlab: warning: %s\n", termSafe(msg))
+				},
+			})
 			if err != nil {
 				return err
 			}
