@@ -14,6 +14,32 @@
 // Memory units K, M, G, T and KiB, MiB, GiB, TiB are powers of 1024; KB,
 // MB, GB and TB are powers of 1000.
 //
+// A node's keys are kind, interfaces, routes, sysctls, files, exec,
+// services, daemons and config; defaults takes them all but interfaces.
+// services maps a name to a command line, run with /bin/sh -c: the node's
+// init starts each after the exec steps, keeps it running and stops it at
+// down.
+//
+//	services:
+//	  web: "python3 -m http.server 8080"
+//	  syslog: "busybox syslogd -n"
+//
+// A service's name is lowercase letters, digits, ".", "_" and "-",
+// starting with a letter or digit, at most 32 bytes: it names the
+// service's log file. Node.Services holds them sorted by name. Like
+// sysctls and files, services merge with defaults key by key, a node's
+// own entry of a name winning over that of defaults.
+//
+// A file under files: must lie in the node's private view (PrivateRoots).
+// netlab.Check refuses the others; Parse and Validate report them too
+// whenever the file has other errors, so that all come at once.
+//
+// netlab does not read containerlab files yet. The keys and kinds a
+// containerlab user writes out of habit (topology:, mgmt:, image:, binds:,
+// cmd:, ports:, env:, kind: linux, type: in a link, endpoints as
+// {node:, interface:} mappings) are errors that say what netlab does
+// instead, at their line.
+//
 // It is pure Go with no root, so it builds and tests anywhere. Its one look
 // at the machine is a stat of /proc/sys/KEY for each sysctl key, to refuse
 // keys that exist here but cannot be written; where there is no such file

@@ -29,7 +29,9 @@ func Parse(file string, data []byte) (*Topology, error) {
 	if t := d.resolve(d.topology(root)); t != nil {
 		return t, nil
 	}
-	return nil, joined(d.errs)
+	// The file fails anyway: say now what netlab.Check would say once the
+	// rest is fixed, so that every error comes at once.
+	return nil, joined(append(d.errs, d.viewErrs...))
 }
 
 // The raw types mirror the file as written, with the position of each value
@@ -59,6 +61,7 @@ type rawNode struct {
 	sysctls   []KeyValue
 	files     []KeyValue
 	exec      []string
+	services  []KeyValue
 	daemons   []string
 	config    string
 }
@@ -91,7 +94,7 @@ type rawEnd struct {
 }
 
 var (
-	nodeKeys     = []string{"kind", "interfaces", "routes", "sysctls", "files", "exec", "daemons", "config"}
+	nodeKeys     = []string{"kind", "interfaces", "routes", "sysctls", "files", "exec", "services", "daemons", "config"}
 	defaultsKeys = slices.DeleteFunc(slices.Clone(nodeKeys), func(k string) bool { return k == "interfaces" })
 
 	// zebra and staticd (and mgmtd in FRR 9 and later) always run.
@@ -109,6 +112,9 @@ type decoder struct {
 	budget int // values the walk may still visit
 
 	sysctlSeen sysctlCache
+	// viewErrs are files outside the node's private view, reported only
+	// along with other errors (see viewError).
+	viewErrs []*Error
 }
 
 func (d *decoder) errorf(at Pos, format string, args ...any) {
@@ -240,10 +246,20 @@ func (d *decoder) pairs(m *yaml.Node, noun, where, hint string) []pair {
 
 // fields returns the entries of a mapping with a fixed set of keys.
 func (d *decoder) fields(m *yaml.Node, where string, valid []string) map[string]pair {
+	return d.fieldsHinted(m, where, valid, nil)
+}
+
+// fieldsHinted is fields where some unknown keys, such as containerlab's,
+// get a message of their own: what netlab does instead, after ": ".
+func (d *decoder) fieldsHinted(m *yaml.Node, where string, valid []string, hints map[string]string) map[string]pair {
 	known := map[string]pair{}
 	for _, p := range d.pairs(m, "key", where, "keep only one") {
 		if !slices.Contains(valid, p.key.Value) {
-			d.errorf(pos(p.key), "unknown key %q %s; valid keys are %s", p.key.Value, where, strings.Join(valid, ", "))
+			if hint, ok := hints[p.key.Value]; ok {
+				d.errorf(pos(p.key), "unknown key %q %s: %s", p.key.Value, where, hint)
+			} else {
+				d.errorf(pos(p.key), "unknown key %q %s; valid keys are %s", p.key.Value, where, strings.Join(valid, ", "))
+			}
 			continue
 		}
 		known[p.key.Value] = p
@@ -256,7 +272,7 @@ func (d *decoder) topology(root *yaml.Node) *rawTopology {
 	if !d.shape(root, yaml.MappingNode, "a topology", "name:, nodes: and links: at the top level") {
 		return t
 	}
-	f := d.fields(root, "at the top level", []string{"name", "defaults", "nodes", "links", "limits"})
+	f := d.fieldsHinted(root, "at the top level", []string{"name", "defaults", "nodes", "links", "limits"}, clabTopKeys)
 	if p, ok := f["name"]; !ok {
 		d.errorf(pos(root), `missing key "name"; add the lab's name at the top level, e.g. name: triangle`)
 	} else if name, ok := d.scalar(p.val, "name", "name: triangle"); ok {
@@ -269,7 +285,9 @@ func (d *decoder) topology(root *yaml.Node) *rawTopology {
 		t.defaults = d.node(p.val, "defaults", "defaults: {kind: router}", defaultsKeys)
 	}
 	if p, ok := f["nodes"]; !ok {
-		d.errorf(pos(root), `missing key "nodes"; add nodes: with at least one node, e.g. nodes: {h1: {}}`)
+		if !hasKey(root, "topology") { // its own error says to move nodes: out of it
+			d.errorf(pos(root), `missing key "nodes"; add nodes: with at least one node, e.g. nodes: {h1: {}}`)
+		}
 	} else {
 		isMap := d.shape(p.val, yaml.MappingNode, "nodes", "nodes: {r1: {kind: router}}")
 		if isMap {
@@ -311,7 +329,7 @@ func (d *decoder) node(v *yaml.Node, label, example string, valid []string) *raw
 	if !d.shape(v, yaml.MappingNode, label, example) {
 		return n
 	}
-	f := d.fields(v, "in "+label, valid)
+	f := d.fieldsHinted(v, "in "+label, valid, clabNodeKeys)
 	for _, k := range valid {
 		p, ok := f[k]
 		if !ok {
@@ -323,7 +341,11 @@ func (d *decoder) node(v *yaml.Node, label, example string, valid []string) *raw
 			if s, ok := d.scalar(p.val, "kind of "+label, "kind: router"); ok {
 				n.kind = Kind(s)
 				if !slices.Contains(Kinds, n.kind) {
-					d.errorf(pos(p.val), "unknown kind %q of %s; valid kinds are %s", s, label, joinKinds())
+					if hint := clabKindHint(s); hint != "" {
+						d.errorf(pos(p.val), "unknown kind %q of %s: %s", s, label, hint)
+					} else {
+						d.errorf(pos(p.val), "unknown kind %q of %s; valid kinds are %s", s, label, joinKinds())
+					}
 				}
 			}
 		case "interfaces":
@@ -344,6 +366,8 @@ func (d *decoder) node(v *yaml.Node, label, example string, valid []string) *raw
 			n.files = d.files(p.val, label)
 		case "exec":
 			n.exec = d.exec(p.val, label)
+		case "services":
+			n.services = d.services(p.val, label)
 		case "daemons":
 			n.daemons = d.daemons(p.val, label)
 		case "config":
@@ -617,16 +641,21 @@ func (d *decoder) files(v *yaml.Node, label string) []KeyValue {
 	}
 	var all []KeyValue
 	for _, p := range d.pairs(v, "file", "in "+label, "keep only one") {
+		// A bad path does not hide what is wrong with the content, nor
+		// the other way round: both are reported.
 		name := p.key.Value
+		pathOK := true
 		if why := filePathProblem(name); why != "" {
 			d.errorf(pos(p.key), "file path %q of %s %s", name, label, why)
-			continue
+			pathOK = false
+		} else if !InPrivateView(name) {
+			d.viewErrs = append(d.viewErrs, viewError(d.file, pos(p.key), name, label))
 		}
 		if isNull(p.val) || p.val.Kind == yaml.ScalarNode && p.val.Value == "" {
 			d.errorf(pos(p.val), `empty file %s of %s; write its content, e.g. "hello\n", or remove it`, show(name), label)
 			continue
 		}
-		if content, ok := d.scalar(p.val, "file "+show(name)+" of "+label, show(name)+`: "hello\n"`); ok {
+		if content, ok := d.scalar(p.val, "file "+show(name)+" of "+label, show(name)+`: "hello\n"`); ok && pathOK {
 			all = append(all, KeyValue{Key: name, Value: content, Pos: pos(p.key)})
 		}
 	}
@@ -667,6 +696,52 @@ func (d *decoder) exec(v *yaml.Node, label string) []string {
 	return all
 }
 
+// MaxServiceName is the longest name a service may have, in bytes: it names
+// the service's log file.
+const MaxServiceName = 32
+
+var serviceNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
+
+// serviceNameProblem says what is wrong with the name of a service, or
+// returns "".
+func serviceNameProblem(name string) string {
+	switch {
+	case len(name) > MaxServiceName:
+		return fmt.Sprintf("is %d bytes long, over %d", len(name), MaxServiceName)
+	case !serviceNameRE.MatchString(name):
+		return "is not a plain name"
+	}
+	return ""
+}
+
+const serviceNameHint = `use lowercase letters, digits, ".", "_" and "-", starting with a letter or digit, at most 32 bytes, e.g. web`
+
+const serviceExample = `web: "python3 -m http.server 8080"`
+
+func (d *decoder) services(v *yaml.Node, label string) []KeyValue {
+	if !d.shape(v, yaml.MappingNode, "services of "+label, "services: {"+serviceExample+"}") {
+		return nil
+	}
+	var all []KeyValue
+	for _, p := range d.pairs(v, "service", "in "+label, "rename or remove one of them") {
+		name := p.key.Value
+		nameOK := true
+		if why := serviceNameProblem(name); why != "" {
+			d.errorf(pos(p.key), "service name %q of %s %s; %s", name, label, why, serviceNameHint)
+			nameOK = false
+		}
+		if isNull(p.val) || p.val.Kind == yaml.ScalarNode && strings.TrimSpace(p.val.Value) == "" {
+			d.errorf(pos(p.val), "empty command of service %s of %s; write the command line to run, e.g. %s, or remove it", show(name), label, serviceExample)
+			continue
+		}
+		cmd, ok := d.scalar(p.val, "the command of service "+show(name)+" of "+label, `one command line, e.g. `+serviceExample+`, in quotes if it holds ": "`)
+		if ok && nameOK {
+			all = append(all, KeyValue{Key: name, Value: cmd, Pos: pos(p.key)})
+		}
+	}
+	return all
+}
+
 func (d *decoder) daemons(v *yaml.Node, label string) []string {
 	if !d.shape(v, yaml.SequenceNode, "daemons of "+label, "daemons: [bgpd, ospfd]") {
 		return nil
@@ -695,7 +770,7 @@ func (d *decoder) link(v *yaml.Node, i int, endsLost *bool) rawLink {
 	switch v.Kind {
 	case yaml.SequenceNode:
 	case yaml.MappingNode:
-		f := d.fields(v, "in "+what, []string{"endpoints", "mtu"})
+		f := d.fieldsHinted(v, "in "+what, []string{"endpoints", "mtu"}, clabLinkKeys(v))
 		if p, ok := f["mtu"]; ok {
 			l.mtu = d.mtu(p.val, what)
 		}
@@ -719,6 +794,11 @@ func (d *decoder) link(v *yaml.Node, i int, endsLost *bool) rawLink {
 		return l
 	}
 	for _, e := range d.items(ends) {
+		if e.Kind == yaml.MappingNode && hasKey(e, "node") {
+			d.errorf(pos(e), "an end of %s is a mapping, as containerlab's endpoints are; write it as NODE:IFNAME, e.g. %s", what, clabEndpoint(e))
+			*endsLost = true
+			continue
+		}
 		s, ok := d.scalar(e, "an end of "+what, "NODE:IFNAME, e.g. r1:eth1, with no space after the colon")
 		if !ok {
 			*endsLost = true

@@ -53,6 +53,7 @@ func (n *rawNode) merge(def *rawNode) {
 	if !own("exec") {
 		n.exec = def.exec
 	}
+	n.services = mergeKeys(def.services, n.services)
 	if !own("daemons") {
 		n.daemons = def.daemons
 	}
@@ -115,6 +116,9 @@ func (d *decoder) checkLinks(links []rawLink, byName map[string]*rawNode, names 
 				hint := "define it under nodes"
 				if len(names) > 0 {
 					hint += " or use one of " + strings.Join(names, ", ")
+				}
+				if why, ok := clabSpecialNodes[e.Node]; ok {
+					hint = why + ", so link two nodes of this file, or " + hint
 				}
 				d.errorf(e.pos, "link end %s names unknown node %q; %s", show(e.String()), e.Node, hint)
 			case e.Interface == "lo":
@@ -211,7 +215,7 @@ func (d *decoder) checkRoutes(n *rawNode) {
 func build(file string, raw *rawTopology) *Topology {
 	t := &Topology{File: file, Name: raw.name, Limits: raw.limits}
 	for _, rn := range raw.nodes {
-		n := &Node{Name: rn.name, Kind: rn.kind, Pos: rn.pos, Sysctls: rn.sysctls, Files: rn.files, Exec: slices.Clone(rn.exec)}
+		n := &Node{Name: rn.name, Kind: rn.kind, Pos: rn.pos, Sysctls: rn.sysctls, Files: rn.files, Exec: slices.Clone(rn.exec), Services: rn.services}
 		for _, i := range rn.ifaces {
 			iface := &Interface{Name: i.name, Pos: i.pos}
 			for _, a := range i.addrs {

@@ -63,6 +63,7 @@ type Node struct {
 	Sysctls    []KeyValue // sorted by key
 	Files      []KeyValue // path → content, sorted by path
 	Exec       []string   // shell command lines, in order
+	Services   []KeyValue // name → command line, sorted by name
 	Daemons    []string   // FRR daemons beyond the always-on ones (kind frr only)
 	Config     string     // frr.conf or bird.conf, verbatim (kind frr/bird only)
 	Pos        Pos        // where the node's key is

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // ValidName reports whether s may name a lab or a node: lower-case letters,
@@ -13,14 +14,17 @@ func ValidName(s string) bool { return validName(s) }
 
 // Validate checks a Topology that was built in Go rather than loaded, for
 // what netlab relies on being true of a loaded one: names it turns into
-// paths, hostnames and interface names, sysctl keys it writes as root, and
-// links that refer to what exists, addresses the kernel would refuse, and
-// limits within their bounds (zero for the default). Load and Parse already
-// guarantee all of it. Errors carry the positions the Topology holds, which
+// paths, hostnames and interface names, sysctl keys it writes as root,
+// service names it turns into log file names and their commands, links
+// that refer to what exists, addresses the kernel would refuse, and limits
+// within their bounds (zero for the default). Load and Parse already
+// guarantee all of it. When any of it fails, files outside the node's
+// private view, which netlab.Check refuses, are reported along with it, so
+// that every error comes at once. Errors carry the positions the Topology holds, which
 // may be zero; names they echo are quoted when they hold characters that do
 // not print.
 func Validate(t *Topology) error {
-	var errs []error
+	var errs, viewErrs []error
 	bad := func(p Pos, format string, a ...any) {
 		errs = append(errs, &Error{File: t.File, Pos: p, Msg: fmt.Sprintf(format, a...)})
 	}
@@ -65,6 +69,21 @@ func Validate(t *Topology) error {
 		for _, f := range n.Files {
 			if p := filePathProblem(f.Key); p != "" {
 				bad(f.Pos, "file path %q of node %s %s", f.Key, name, p)
+			} else if !InPrivateView(f.Key) {
+				viewErrs = append(viewErrs, viewError(t.File, f.Pos, f.Key, "node "+name))
+			}
+		}
+		services := map[string]bool{}
+		for _, sv := range n.Services {
+			if p := serviceNameProblem(sv.Key); p != "" {
+				bad(sv.Pos, "service name %q of node %s %s; %s", sv.Key, name, p, serviceNameHint)
+			}
+			if services[sv.Key] {
+				bad(sv.Pos, "service %s of node %s is listed twice", show(sv.Key), name)
+			}
+			services[sv.Key] = true
+			if strings.TrimSpace(sv.Value) == "" {
+				bad(sv.Pos, "service %s of node %s has an empty command", show(sv.Key), name)
 			}
 		}
 	}
@@ -91,6 +110,11 @@ func Validate(t *Topology) error {
 	}
 	if p := cpusProblem(lim.CPUs); lim.CPUs != 0 && p != "" {
 		bad(lim.Pos, "cpus %g of limits %s", lim.CPUs, p)
+	}
+	if len(errs) > 0 {
+		// It fails anyway: say now what netlab.Check would say once the
+		// rest is fixed (see viewError).
+		errs = append(errs, viewErrs...)
 	}
 	return errors.Join(errs...)
 }
