@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -163,4 +164,59 @@ func Env(extra []string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Logs shows a node's logs (see nsproc.LogDir) on stdout: the log of one
+// service, or with service empty every log of the node (its exec steps,
+// daemons and services), from the start, and with follow set as they grow
+// until ctx ends. It runs the node's own tail(1).
+func Logs(ctx context.Context, lab, node, service string, follow bool, stdout, stderr *os.File) (int, error) {
+	if service != "" && !validLogName(service) {
+		return 0, fmt.Errorf("%w: service %q", ErrBadName, service)
+	}
+	st, err := readState(lab)
+	if err != nil {
+		return 0, err
+	}
+	n := st.Topology.Node(node)
+	if n == nil {
+		return 0, unknownNode(st, node)
+	}
+	if service != "" && service != "exec" && service != "daemons" {
+		var names []string
+		for _, sv := range n.Services {
+			names = append(names, sv.Key)
+		}
+		if !slices.Contains(names, service) {
+			return 0, fmt.Errorf("%w: node %s/%s has no service %q (services: %s; logs exec and daemons hold its exec steps and daemons)",
+				ErrBadName, lab, node, service, strings.Join(append(names, "none")[:max(len(names), 1)], ", "))
+		}
+	}
+	script := `cd ` + nsproc.LogDir + ` 2>/dev/null || exit 0; set -- *.log; [ -e "$1" ] || exit 0; exec tail -n +1 ` + map[bool]string{true: "-F ", false: ""}[follow] + `"$@"`
+	if service != "" {
+		script = `f=` + nsproc.LogDir + `/` + service + `.log; [ -e "$f" ] || [ -n "$FOLLOW" ] || exit 0; exec tail -n +1 ` + map[bool]string{true: "-F ", false: ""}[follow] + `"$f"`
+	}
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return 0, err
+	}
+	defer null.Close()
+	env := Env(nil)
+	if follow {
+		env = Env([]string{"FOLLOW=1"})
+	}
+	return Exec(ctx, lab, node, nsproc.Command{Argv: []string{"/bin/sh", "-c", script}, Env: env, Stdin: null, Stdout: stdout, Stderr: stderr}, nil)
+}
+
+// validLogName reports whether name may name a log: it becomes a file name.
+func validLogName(name string) bool {
+	if name == "" || len(name) > 32 || name[0] == '.' || name[0] == '-' {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }

@@ -1,14 +1,17 @@
 package netlab
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
 	"sort"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/netlab-dev/netlab/nsproc"
 	"github.com/netlab-dev/netlab/topology"
 )
 
@@ -31,6 +34,7 @@ type NodeStatus struct {
 	Running    bool              `json:"running"`
 	NetNS      string            `json:"netns"`
 	Interfaces []InterfaceStatus `json:"interfaces"`
+	Services   []nsproc.Service  `json:"services"` // in the order they started
 }
 
 // InterfaceStatus is one interface as the kernel reports it now.
@@ -98,7 +102,7 @@ func labStatus(st *State) LabStatus {
 			break // state from another netlab; show what it holds
 		}
 		rt := st.Nodes[i]
-		ns := NodeStatus{Name: n.Name, Kind: string(n.Kind), NetNS: netnsName(st.Name, n.Name), Interfaces: []InterfaceStatus{}}
+		ns := NodeStatus{Name: n.Name, Kind: string(n.Kind), NetNS: netnsName(st.Name, n.Name), Interfaces: []InterfaceStatus{}, Services: []nsproc.Service{}}
 		if rt.Init != nil {
 			ns.Pid = rt.Init.Pid
 			ns.Running = rt.Init.alive()
@@ -106,6 +110,9 @@ func labStatus(st *State) LabStatus {
 		if ns.Running {
 			if live := liveInterfaces(&rt, n, peers); live != nil {
 				ns.Interfaces = live
+			}
+			if len(n.Services) > 0 {
+				ns.Services = liveServices(st.Name, n.Name)
 			}
 		}
 		ls.Nodes = append(ls.Nodes, ns)
@@ -178,4 +185,20 @@ func liveInterfaces(rt *NodeState, node *topology.Node, peers map[string]string)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return rank(out[i].Name) < rank(out[j].Name) })
 	return out
+}
+
+// serviceAskTimeout bounds how long status waits for a node to list its
+// services: status reports, it does not hang on a wedged node.
+const serviceAskTimeout = 2 * time.Second
+
+// liveServices asks the node's agent for its services; none when it
+// cannot be asked.
+func liveServices(lab, node string) []nsproc.Service {
+	ctx, cancel := context.WithTimeout(context.Background(), serviceAskTimeout)
+	defer cancel()
+	svc, err := nsproc.Services(ctx, socketPath(lab, node))
+	if err != nil || svc == nil {
+		return []nsproc.Service{}
+	}
+	return svc
 }

@@ -294,3 +294,54 @@ func Put(ctx context.Context, socket string, f File) error {
 	}
 	return nil
 }
+
+// RunLogged runs argv in the node with its output appended to the node's
+// log of that name (see LogDir) and stdin /dev/null, so that what it leaves
+// running keeps a place to write. It returns the exit code and the end of
+// the output. With service set, the command is started as the node's
+// service of that name, and RunLogged returns once it runs.
+func RunLogged(ctx context.Context, socket string, argv, env []string, log, service string) (int, []byte, error) {
+	c, err := dialNode(ctx, socket)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	req := nodeRequest{Exec: &execRequest{Argv: argv, Env: env, Dir: "/", Log: log, Service: service}}
+	if err := sendPacket(c, req); err != nil {
+		return 0, nil, fmt.Errorf("send command to node: %w", err)
+	}
+	exit, err := recvExit(c)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, nil, ctx.Err()
+		}
+		return 0, nil, fmt.Errorf("wait for command: %w", err)
+	}
+	if exit.Error != "" {
+		return exit.Code, exit.Output, &ExitError{Code: exit.Code, Reason: exit.Error}
+	}
+	return exit.Code, exit.Output, nil
+}
+
+// Services lists the services of the node whose agent serves socket.
+func Services(ctx context.Context, socket string) ([]Service, error) {
+	c, err := dialNode(ctx, socket)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	if err := sendPacket(c, nodeRequest{Services: true}); err != nil {
+		return nil, fmt.Errorf("ask node for its services: %w", err)
+	}
+	var r servicesReply
+	files, err := recvPacket(c, &r)
+	closeAll(files)
+	if err != nil {
+		return nil, fmt.Errorf("read node's services: %w", err)
+	}
+	return r.Services, nil
+}

@@ -16,17 +16,18 @@ import (
 // serveExec runs commands for clients of the node's exec socket until the
 // listener fails.
 func serveExec(l *net.UnixListener, r *reaper, node string) {
+	svc := &services{}
 	for {
 		c, err := l.AcceptUnix()
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "netlab init %s: accept: %v\n", node, err)
+			fmt.Fprintf(os.Stderr, "netlab agent %s: accept: %v\n", node, err)
 			return
 		}
-		go serveOne(c, r)
+		go serveOne(c, r, svc)
 	}
 }
 
-func serveOne(c *net.UnixConn, r *reaper) {
+func serveOne(c *net.UnixConn, r *reaper, svc *services) {
 	defer c.Close()
 	var req nodeRequest
 	files, err := recvPacket(c, &req)
@@ -35,6 +36,13 @@ func serveOne(c *net.UnixConn, r *reaper) {
 	}
 	var info exitInfo
 	switch {
+	case req.Services:
+		closeAll(files)
+		sendPacket(c, servicesReply{Services: svc.snapshot()})
+		return
+	case req.Exec != nil && req.Exec.Log != "":
+		closeAll(files)
+		info = runLogged(c, r, svc, *req.Exec)
 	case req.Exec != nil:
 		info = runRequest(c, r, *req.Exec, files)
 	case req.Put != nil:
@@ -97,6 +105,43 @@ func mkdirAllOwned(dir string, uid, gid int) error {
 		return err
 	}
 	return os.Chown(dir, uid, gid)
+}
+
+// runLogged runs a command whose output goes to one of the node's logs. A
+// service is started and left running; anything else is waited for, and
+// its exit carries the end of what it wrote.
+func runLogged(c *net.UnixConn, r *reaper, svc *services, req execRequest) exitInfo {
+	log, from, err := openLog(req.Log)
+	if err != nil {
+		return exitInfo{Code: 126, Error: err.Error()}
+	}
+	defer log.Close()
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return exitInfo{Code: 126, Error: err.Error()}
+	}
+	defer null.Close()
+	req.PTY = false
+	if req.Service == "" {
+		info := runRequest(c, r, req, []*os.File{null, log, log})
+		info.Output = logTail(req.Log, from)
+		return info
+	}
+	path, err := lookPath(req.Argv[0], req.Env)
+	if err != nil {
+		return exitInfo{Code: 127, Error: err.Error()}
+	}
+	attr := &syscall.ProcAttr{
+		Dir: "/", Env: req.Env, Files: []uintptr{null.Fd(), log.Fd(), log.Fd()},
+		Sys: &syscall.SysProcAttr{Setsid: true},
+	}
+	pid, status, err := r.start(path, req.Argv, attr)
+	if err != nil {
+		return exitInfo{Code: 126, Error: fmt.Sprintf("%s: %v", req.Argv[0], err)}
+	}
+	sv := svc.add(req.Service, pid)
+	go func() { svc.exited(sv, <-status) }()
+	return exitInfo{}
 }
 
 // runRequest starts the command with the client's stdio, or on a pty of
@@ -174,13 +219,10 @@ func runRequest(c *net.UnixConn, r *reaper, req execRequest, stdio []*os.File) e
 	}()
 	ws := <-status
 	exited.Store(true)
-	switch {
-	case ws.Exited():
-		return exitInfo{Code: ws.ExitStatus()}
-	case ws.Signaled():
-		return exitInfo{Code: 128 + int(ws.Signal())}
+	if !ws.Exited() && !ws.Signaled() {
+		return exitInfo{Code: 1, Error: fmt.Sprintf("unexpected wait status %#x", ws)}
 	}
-	return exitInfo{Code: 1, Error: fmt.Sprintf("unexpected wait status %#x", ws)}
+	return exitInfo{Code: waitCode(ws)}
 }
 
 // lookPath finds a command the way a shell with env's PATH would, in the

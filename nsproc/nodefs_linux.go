@@ -29,13 +29,19 @@ const layerRoot = "/run/.netlab-layer"
 // of this mount namespace locks all of it (see initMain). Each error names
 // the step that failed.
 func setupFilesystem(hostname string, hosts, layer *os.File) error {
+	// Held by descriptor: the node's /run covers it.
+	skel, err := os.OpenFile(etcSkeleton, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open the /etc skeleton: %w", err)
+	}
+	defer skel.Close()
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", os.NewSyscallError("mount", err))
 	}
 	// Node root is an unprivileged host uid, but any host directory that
 	// anyone may write (/var/crash, a scratch disk) would be a way out of
 	// the node. Read-only here, and locked so in the agent's copy.
-	err := unix.MountSetattr(unix.AT_FDCWD, "/", unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
+	err = unix.MountSetattr(unix.AT_FDCWD, "/", unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
 	if err != nil {
 		return fmt.Errorf("make the host's tree read-only: %w", os.NewSyscallError("mount_setattr", err))
 	}
@@ -52,7 +58,7 @@ func setupFilesystem(hostname string, hosts, layer *os.File) error {
 			return err
 		}
 	}
-	if err := mountEtc(hostname, hosts, layer); err != nil {
+	if err := mountEtc(hostname, hosts, layer, skel); err != nil {
 		return err
 	}
 	if err := mountDev(); err != nil {
@@ -159,10 +165,11 @@ func isRealDir(path string) bool {
 }
 
 // mountEtc makes the node's /etc an overlay: the host's /etc below, the
-// node's own tmpfs layer above, seeded with its hostname, the lab's hosts
+// lab's skeleton of its directories over it, the node's own tmpfs layer
+// above, seeded with its hostname, the lab's hosts
 // file and the layer directory netlab prepared, if any. The node's writes
 // to /etc land in its layer.
-func mountEtc(hostname string, hosts, layer *os.File) error {
+func mountEtc(hostname string, hosts, layer, skel *os.File) error {
 	upper, work := filepath.Join(layerRoot, "etc"), filepath.Join(layerRoot, "work")
 	for _, d := range []string{layerRoot, work} {
 		if err := os.Mkdir(d, 0o700); err != nil {
@@ -190,7 +197,8 @@ func mountEtc(hostname string, hosts, layer *os.File) error {
 	}
 	// userxattr: in a user namespace overlayfs keeps its metadata, like
 	// the opaque marks, in user.overlay.* attributes.
-	opts := "lowerdir=/etc,upperdir=" + upper + ",workdir=" + work + ",userxattr"
+	// The skeleton over the host's /etc: see etcSkeleton.
+	opts := fmt.Sprintf("lowerdir=/proc/self/fd/%d:/etc,upperdir=%s,workdir=%s,userxattr", skel.Fd(), upper, work)
 	if err := unix.Mount("overlay", "/etc", "overlay", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
 		return fmt.Errorf("mount overlay on /etc: %w", os.NewSyscallError("mount", err))
 	}

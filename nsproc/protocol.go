@@ -25,6 +25,8 @@ import (
 //	agent → client        execEvent{PTY}   the pty's master (Exec.PTY only)
 //	agent → client        execEvent{Exit}  -
 //	client → agent        execEvent{Signal} -
+//	client → agent        nodeRequest{Services} -
+//	agent → client        servicesReply    -
 //
 // Each role gets exactly one inherited descriptor, fd 3: its socket to its
 // parent. Everything else comes as a typed message on it.
@@ -87,8 +89,22 @@ type readyReport struct {
 // nodeRequest is the first packet on a connection to a node's agent: one
 // of its fields is set.
 type nodeRequest struct {
-	Exec *execRequest `json:"exec,omitempty"`
-	Put  *putRequest  `json:"put,omitempty"`
+	Exec     *execRequest `json:"exec,omitempty"`
+	Put      *putRequest  `json:"put,omitempty"`
+	Services bool         `json:"services,omitempty"` // answered with a servicesReply
+}
+
+// servicesReply lists the node's services in the order they started.
+type servicesReply struct {
+	Services []Service `json:"services"`
+}
+
+// Service is the state of one of a node's services.
+type Service struct {
+	Name    string `json:"name"`
+	Pid     int    `json:"pid"` // in the node's PID namespace
+	Running bool   `json:"running"`
+	Exit    int    `json:"exit"` // the exit code, 128+n if signal n ended it, once not running
 }
 
 // putRequest asks a node's agent to write a file in the node's own view of
@@ -113,6 +129,15 @@ type execRequest struct {
 	Dir  string        `json:"dir"`
 	PTY  bool          `json:"pty"`
 	Size *unix.Winsize `json:"size,omitempty"` // of the pty, when PTY is set
+	// Log, when set, names a log of the node's (see LogDir) that the
+	// command's stdout and stderr append to, with stdin /dev/null; the
+	// packet carries no files, and the exit reports the output's end.
+	// Processes the command leaves running keep writing there.
+	Log string `json:"log,omitempty"`
+	// Service, when set (with Log), starts the command as the node's
+	// service of that name and answers at once; the agent keeps its
+	// state for a servicesRequest.
+	Service string `json:"service,omitempty"`
 }
 
 // execEvent flows both ways once a command runs: the client sends signals
@@ -126,6 +151,8 @@ type execEvent struct {
 type exitInfo struct {
 	Code  int    `json:"code"`            // what `netlab exec` exits with: 128+n if signal n killed it
 	Error string `json:"error,omitempty"` // the command could not be started
+	// Output is the end of what a command with a Log wrote there.
+	Output []byte `json:"output,omitempty"`
 }
 
 // controlFD is the one descriptor each role inherits: its socket to its

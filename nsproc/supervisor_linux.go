@@ -340,6 +340,9 @@ func supervisorMain() int {
 		// Host mount events have no business reaching the lab.
 		err = unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, "")
 	}
+	if err == nil {
+		err = buildEtcSkeleton()
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "netlab supervisor %s: %v\n", lab, err)
 		return 1

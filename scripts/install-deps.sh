@@ -6,8 +6,9 @@ set -euo pipefail
 want=(iproute2 iputils-ping)
 if [ "${1:-demo}" = test ]; then
 	# util-linux (ipcmk), procps (sysctl), graphviz (dot) for the tests;
-	# frr and bird2 for the routing labs.
-	want+=(util-linux procps graphviz frr bird2)
+	# frr and bird2 for the routing labs; python3 (a web server), dnsmasq
+	# and openssh-server for the service labs.
+	want+=(util-linux procps graphviz frr bird2 python3 dnsmasq openssh-server)
 fi
 missing=()
 for p in "${want[@]}"; do

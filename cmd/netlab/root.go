@@ -47,7 +47,7 @@ from the topology file.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
 	root.AddCommand(newUpCommand(), newDownCommand(), newStatusCommand(), newExecCommand(),
-		newShellCommand(), newLinkCommand(), newValidateCommand(), newGraphCommand(), newVersionCommand())
+		newShellCommand(), newLogsCommand(), newLinkCommand(), newValidateCommand(), newGraphCommand(), newVersionCommand())
 	return root
 }
 

@@ -116,7 +116,7 @@ func TestStatusJSON(t *testing.T) {
 		t.Errorf("problem of the broken lab = %v", got)
 	}
 	node := lab["nodes"].([]any)[0].(map[string]any)
-	if got, want := keys(node), []string{"interfaces", "kind", "name", "netns", "pid", "running"}; !slices.Equal(got, want) {
+	if got, want := keys(node), []string{"interfaces", "kind", "name", "netns", "pid", "running", "services"}; !slices.Equal(got, want) {
 		t.Errorf("keys of a node = %q, want %q", got, want)
 	}
 	iface := node["interfaces"].([]any)[1].(map[string]any)

@@ -14,7 +14,7 @@ import (
 )
 
 func newUpCommand() *cobra.Command {
-	var timeout time.Duration
+	var timeout, stepTimeout time.Duration
 	var quiet, verbose bool
 	cmd := &cobra.Command{
 		Use:   "up FILE",
@@ -37,7 +37,8 @@ timeout, everything made so far is removed first.`,
 			}
 			start := time.Now()
 			lab, err := netlab.Up(ctx, topo, netlab.UpOptions{
-				Progress: newProgressPrinter(quiet, verbose),
+				Progress:    newProgressPrinter(quiet, verbose),
+				StepTimeout: stepTimeout,
 				Warn: func(msg string) {
 					fmt.Fprintf(cmd.ErrOrStderr(), "netlab: warning: %s\n", termSafe(msg))
 				},
@@ -60,6 +61,7 @@ timeout, everything made so far is removed first.`,
 		},
 	}
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up (and clean up) after this long, e.g. 30s; 0: no limit")
+	cmd.Flags().DurationVar(&stepTimeout, "step-timeout", time.Minute, "fail up when one exec step runs longer than this")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "print each step of up with its time")
 	return cmd

@@ -1,0 +1,130 @@
+package netlab
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/netlab-dev/netlab/netlab/parallel"
+	"github.com/netlab-dev/netlab/nsproc"
+)
+
+// putFiles writes each node's `files:` through its init, as the node's
+// root, nodes in parallel.
+func (u *bringup) putFiles(ctx context.Context, step *stepTimer) error {
+	t := u.st.Topology
+	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
+		n := t.Nodes[i]
+		for _, f := range n.Files {
+			err := nsproc.Put(ctx, socketPath(t.Name, n.Name), nsproc.File{
+				Path: f.Key, Data: []byte(f.Value), Mode: fileMode(f.Value),
+			})
+			if err != nil {
+				return fmt.Errorf("node %s: %w", n.Name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// startDaemons starts the routing daemons of frr and bird nodes, nodes in
+// parallel.
+func (u *bringup) startDaemons(ctx context.Context, step *stepTimer) error {
+	t := u.st.Topology
+	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
+		n := t.Nodes[i]
+		script := daemonStartScript(n)
+		if script == "" {
+			return nil
+		}
+		out, code, err := u.runStep(ctx, n.Name, "daemons", script)
+		if err != nil {
+			return fmt.Errorf("node %s: start %s daemons: %w", n.Name, n.Kind, err)
+		}
+		if code != 0 {
+			return fmt.Errorf("node %s: %s daemons did not start: %s", n.Name, n.Kind, oneLine(strings.TrimSpace(string(out))))
+		}
+		return nil
+	})
+}
+
+// runExecSteps runs each node's exec steps in order, nodes in parallel. A
+// failing step fails up with its output; one that runs longer than the
+// step timeout fails it saying what to do instead.
+func (u *bringup) runExecSteps(ctx context.Context, step *stepTimer) error {
+	t := u.st.Topology
+	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
+		n := t.Nodes[i]
+		for k, line := range n.Exec {
+			out, code, err := u.runStep(ctx, n.Name, "exec", line)
+			where := fmt.Sprintf("%s:%d:%d: node %s: exec step %d %q", t.File, n.Pos.Line, n.Pos.Col, n.Name, k+1, line)
+			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+				return fmt.Errorf("%s still runs after %v; end it with & to leave it running, or declare it under services:", where, u.stepTimeout())
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
+			if code != 0 {
+				msg := strings.TrimSpace(string(out))
+				if msg == "" {
+					msg = "no output"
+				}
+				return fmt.Errorf("%s exited %d: %s", where, code, oneLine(msg))
+			}
+		}
+		step.add(1)
+		return nil
+	})
+}
+
+// startServices starts each node's services, in the order of their names,
+// nodes in parallel. Their output goes to the node's log of each name.
+func (u *bringup) startServices(ctx context.Context, step *stepTimer) error {
+	t := u.st.Topology
+	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
+		n := t.Nodes[i]
+		for _, sv := range n.Services {
+			_, _, err := nsproc.RunLogged(ctx, socketPath(t.Name, n.Name), []string{"/bin/sh", "-c", sv.Value}, Env(nil), sv.Key, sv.Key)
+			if err != nil {
+				return fmt.Errorf("%s:%d:%d: node %s: start service %s: %w", t.File, sv.Pos.Line, sv.Pos.Col, n.Name, sv.Key, err)
+			}
+		}
+		step.add(1)
+		return nil
+	})
+}
+
+// defaultStepTimeout bounds one exec step when UpOptions has no timeout.
+const defaultStepTimeout = 60 * time.Second
+
+func (u *bringup) stepTimeout() time.Duration {
+	if u.opts.StepTimeout > 0 {
+		return u.opts.StepTimeout
+	}
+	return defaultStepTimeout
+}
+
+// runStep runs one shell command line in node, its output appended to the
+// node's log of that name (see netlab logs), and returns the end of that
+// output and its exit code. Processes it leaves running keep writing to
+// the log. A step that outlives the step timeout is killed, with all it
+// started in its session.
+func (u *bringup) runStep(ctx context.Context, node, log, line string) ([]byte, int, error) {
+	ctx, cancel := context.WithTimeout(ctx, u.stepTimeout())
+	defer cancel()
+	code, out, err := nsproc.RunLogged(ctx, socketPath(u.st.Name, node), []string{"/bin/sh", "-c", line}, Env(nil), log, "")
+	return out, code, err
+}
+
+// oneLine folds output into one line for an error message, keeping the end,
+// where the reason usually is.
+func oneLine(s string) string {
+	s = string(bytes.Join(bytes.Fields([]byte(strings.ReplaceAll(s, "\n", " | "))), []byte(" ")))
+	if len(s) > 400 {
+		s = "..." + s[len(s)-400:]
+	}
+	return s
+}

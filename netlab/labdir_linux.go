@@ -1,0 +1,155 @@
+package netlab
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/netlab-dev/netlab/nsproc"
+	"github.com/netlab-dev/netlab/topology"
+)
+
+// createLab makes the lab's state directory and first state.json, holding
+// the lock on StateRoot so that two ups never pick the same name or uid
+// range. It returns with the lab's own lock held.
+func createLab(ctx context.Context, t *topology.Topology) (*State, *lockedDir, error) {
+	if err := os.MkdirAll(StateRoot, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create %s: %w", StateRoot, err)
+	}
+	if err := os.Chmod(StateRoot, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("secure %s: %w", StateRoot, err)
+	}
+	root, err := lockDir(ctx, StateRoot)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer root.unlock()
+
+	dir := labDir(t.Name)
+	if _, err := os.Stat(dir); err == nil {
+		return nil, nil, existingLabError(t.Name)
+	}
+	var used []IDRange
+	names, err := Labs()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, name := range names {
+		if s, err := readState(name); err == nil {
+			used = append(used, s.IDs)
+		}
+	}
+	ids, err := pickIDRange(used)
+	if err != nil {
+		return nil, nil, err
+	}
+	st := &State{Name: t.Name, File: t.File, Phase: PhaseStarting, IDs: ids, Topology: t}
+	for _, n := range t.Nodes {
+		st.Nodes = append(st.Nodes, NodeState{Name: n.Name})
+	}
+	// The directory appears under its name already locked and holding
+	// state.json, so that a down of the same name never finds it bare.
+	// A leftover of an up killed right here is the only thing named so.
+	tmp := filepath.Join(StateRoot, "."+t.Name+".new")
+	os.RemoveAll(tmp)
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create lab directory: %w", err)
+	}
+	lock, err := lockDir(ctx, tmp)
+	if err == nil {
+		err = st.writeTo(filepath.Join(tmp, "state.json"))
+	}
+	if err == nil {
+		err = os.Rename(tmp, dir)
+	}
+	if err != nil {
+		if lock != nil {
+			lock.unlock()
+		}
+		os.RemoveAll(tmp)
+		return nil, nil, fmt.Errorf("create lab directory: %w", err)
+	}
+	return st, lock, nil
+}
+
+// existingLabError says what is in the way of bringing lab name up.
+func existingLabError(name string) error {
+	if busy(labDir(name)) {
+		return fmt.Errorf("lab %s is being brought up or down by another netlab: %w", name, ErrLabExists)
+	}
+	st, err := readState(name)
+	if err == nil && st.Phase == PhaseUp && st.Supervisor.alive() {
+		return fmt.Errorf("lab %s is already up (from %s); take it down first: netlab down %s: %w", name, st.File, name, ErrLabExists)
+	}
+	return fmt.Errorf("lab %s has leftovers of a run that did not finish; remove them with: netlab down %s: %w", name, name, ErrLabExists)
+}
+
+// writeLayer writes a node's layer directory (see nsproc.LayerEtc). The
+// directory is the node root's, so that its init can read it through the
+// descriptor it is handed.
+func writeLayer(dir string, root int, entries []layerEntry) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+		return err
+	}
+	etc := filepath.Join(dir, nsproc.LayerEtc)
+	for _, d := range []string{dir, etc} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return err
+		}
+		if err := os.Chown(d, root, root); err != nil {
+			return err
+		}
+	}
+	for _, e := range entries {
+		p := filepath.Join(etc, e.path)
+		var err error
+		if e.dir {
+			err = os.Mkdir(p, e.mode)
+		} else {
+			err = os.WriteFile(p, e.data, e.mode)
+		}
+		if err == nil {
+			err = os.Chown(p, e.uid, e.gid)
+		}
+		if err == nil {
+			err = os.Chmod(p, e.mode)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeHosts writes the lab's /etc/hosts and returns it open for reading:
+// every node's init copies it from that one descriptor.
+func writeHosts(path string, content []byte) (*os.File, error) {
+	if err := os.WriteFile(path, content, 0o644); err != nil {
+		return nil, fmt.Errorf("write hosts file: %w", err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("write hosts file: %w", err)
+	}
+	return f, nil
+}
+
+// listenExec makes a node's exec socket, reachable by host root only.
+func listenExec(path string) (*os.File, error) {
+	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: path, Net: "unixpacket"})
+	if err != nil {
+		return nil, fmt.Errorf("exec socket: %w", err)
+	}
+	l.SetUnlinkOnClose(false)
+	defer l.Close()
+	if err := os.Chmod(path, 0o600); err != nil {
+		return nil, fmt.Errorf("exec socket: %w", err)
+	}
+	f, err := l.File()
+	if err != nil {
+		return nil, fmt.Errorf("exec socket: %w", err)
+	}
+	return f, nil
+}

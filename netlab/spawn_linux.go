@@ -1,0 +1,52 @@
+package netlab
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/netlab-dev/netlab/nsproc"
+	"github.com/netlab-dev/netlab/topology"
+)
+
+// initBinary is netlab-init beside this binary, if it is there and of this
+// build's protocol: it starts faster than this whole binary, once per node.
+func initBinary() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	path := filepath.Join(filepath.Dir(exe), "netlab-init")
+	if _, err := os.Stat(path); err != nil {
+		return ""
+	}
+	return nsproc.InitBinary(path)
+}
+
+// startNode makes a node's exec socket and has the supervisor start its
+// init. The files it opens for that are closed once the init has its own
+// copies, so a lab holds O(parallelism) of them.
+func (u *bringup) startNode(ctx context.Context, n *topology.Node, hosts *os.File) (nsproc.Node, error) {
+	lab := u.st.Name
+	sock, err := listenExec(socketPath(lab, n.Name))
+	if err != nil {
+		return nsproc.Node{}, fmt.Errorf("node %s: %w", n.Name, err)
+	}
+	defer sock.Close()
+	cfg := nsproc.NodeConfig{
+		Name: lab + "/" + n.Name, Hostname: n.Name, Socket: sock, Hosts: hosts,
+		Sysctls: earlySysctls(n.Kind),
+	}
+	if entries := daemonLayer(n, u.st.IDs, u.users); len(entries) > 0 {
+		dir := layerDir(lab, n.Name)
+		if err := writeLayer(dir, int(u.st.IDs.First), entries); err != nil {
+			return nsproc.Node{}, fmt.Errorf("node %s: layer: %w", n.Name, err)
+		}
+		if cfg.Layer, err = os.Open(dir); err != nil {
+			return nsproc.Node{}, fmt.Errorf("node %s: layer: %w", n.Name, err)
+		}
+		defer cfg.Layer.Close()
+	}
+	return u.sup.Spawn(ctx, cfg)
+}
