@@ -43,8 +43,8 @@ func TestInPrivateView(t *testing.T) {
 		{"./etc/motd", false},
 	}
 	for _, tt := range tests {
-		if got := inPrivateView(tt.path); got != tt.want {
-			t.Errorf("inPrivateView(%q) = %v, want %v", tt.path, got, tt.want)
+		if got := topology.InPrivateView(tt.path); got != tt.want {
+			t.Errorf("topology.InPrivateView(%q) = %v, want %v", tt.path, got, tt.want)
 		}
 	}
 }
