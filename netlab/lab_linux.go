@@ -8,9 +8,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/netlab-dev/netlab/nsproc"
 	"github.com/netlab-dev/netlab/topology"
+	"golang.org/x/sys/unix"
 )
 
 // Lab is a lab that has state on this machine.
@@ -64,20 +66,46 @@ func Exec(ctx context.Context, lab, node string, cmd nsproc.Command, signals <-c
 	}
 	sock := socketPath(lab, node)
 	if _, err := os.Stat(sock); err != nil {
-		st, serr := readState(lab)
-		if serr != nil {
-			return 0, serr
-		}
-		if st.node(node) == nil {
-			return 0, unknownNode(st, node)
-		}
-		return 0, fmt.Errorf("node %s of lab %s has no exec socket: %w", node, lab, err)
+		return 0, unreachable(lab, node, err)
 	}
 	code, err := nsproc.Run(ctx, sock, cmd, signals)
-	if err != nil && !errors.As(err, new(*nsproc.ExitError)) {
+	if err != nil && !errors.As(err, new(*nsproc.ExitError)) && ctx.Err() == nil {
+		if errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, unix.EACCES) || errors.Is(err, os.ErrNotExist) {
+			return code, unreachable(lab, node, err)
+		}
 		return code, fmt.Errorf("node %s/%s: %w", lab, node, err)
 	}
 	return code, err
+}
+
+// unreachable says why a node's exec socket could not be reached (err):
+// the lab is another user's, it has no such node, or the node is not
+// running, with what to do about it.
+func unreachable(lab, node string, err error) error {
+	if errors.Is(err, unix.EACCES) {
+		owner := "another user"
+		if fi, serr := os.Stat(StateRoot); serr == nil {
+			if u := fi.Sys().(*syscall.Stat_t).Uid; u == 0 {
+				owner = "root"
+			} else {
+				owner = fmt.Sprintf("uid %d", u)
+			}
+		}
+		return fmt.Errorf("lab %s is %s's: only its owner may enter its nodes (run netlab as that user)", lab, owner)
+	}
+	st, serr := readState(lab)
+	if serr != nil {
+		return serr
+	}
+	ns := st.node(node)
+	if ns == nil {
+		return unknownNode(st, node)
+	}
+	why := "its init is gone"
+	if ns.Init.alive() {
+		why = "its agent is gone, and with it every process of the node"
+	}
+	return fmt.Errorf("node %s of lab %s is not running (%s); take the lab down with: netlab down %s", node, lab, why, lab)
 }
 
 func unknownNode(st *State, node string) error {

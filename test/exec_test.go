@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -145,5 +146,29 @@ func TestDownIdempotent(t *testing.T) {
 	}
 	if r := netlab(t, "down", "../etc"); r.code != 2 {
 		t.Errorf("down ../etc: exit %d, want 2: %s", r.code, r.stderr)
+	}
+}
+
+// TestExecDeadNode: exec into a node whose processes are gone says so and
+// what to do, not a raw socket error.
+func TestExecDeadNode(t *testing.T) {
+	needRoot(t)
+	upLab(t, renamedTriangle(t, "dead"), "dead")
+	_, agent := nodeProcs(t, "dead", "r1")
+	if err := syscall.Kill(agent, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	want := "netlab: node r1 of lab dead is not running (its init is gone); take the lab down with: netlab down dead\n"
+	var r result
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if r = netlab(t, "exec", "dead/r1", "--", "true"); r.stderr == want {
+			break
+		}
+	}
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("exec into a dead node: exit %d, %q; want 1, %q", r.code, r.stderr, want)
+	}
+	if r := netlab(t, "exec", "dead/r2", "--", "true"); r.code != 0 {
+		t.Errorf("r2 stopped with r1: %s", r.stderr)
 	}
 }
