@@ -27,13 +27,19 @@ func Down(ctx context.Context, name string) error {
 	}
 	defer lock.unlock()
 	st, err := readState(name)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNoLab):
 		// Up writes state.json right after it makes the directory, under
 		// the lock we now hold: without one, nothing else was made.
-		if !errors.Is(err, ErrNoLab) {
-			return err
-		}
 		st = &State{Name: name}
+	case errors.Is(err, ErrCorruptState):
+		// What down needs is kept twice.
+		var terr error
+		if st, terr = readTeardownState(name); terr != nil {
+			return fmt.Errorf("%w, and %v: remove what the lab made by hand", err, terr)
+		}
+	case err != nil:
+		return err
 	}
 	return teardown(st)
 }

@@ -90,17 +90,49 @@ func readState(name string) (*State, error) {
 	}
 	var s State
 	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("state of lab %s is corrupt (%s): %w", name, statePath(name), err)
+		return nil, fmt.Errorf("state of lab %s is corrupt (%s: %v): %w", name, statePath(name), err, ErrCorruptState)
 	}
 	return &s, nil
 }
 
-// write replaces state.json atomically: readers see the old or the new
-// file, never a part of one.
-func (s *State) write() error { return s.writeTo(statePath(s.Name)) }
+// ErrCorruptState is wrapped by errors about a state.json that cannot be
+// read as one.
+var ErrCorruptState = errors.New("corrupt state")
 
-func (s *State) writeTo(path string) error {
-	b, err := json.Marshal(s)
+// teardownPath is where the part of a lab's state that down needs is kept
+// a second time: what it made (processes, namespaces, cgroups), not the
+// topology. A state.json that was damaged still leaves down all it needs.
+func teardownPath(name string) string { return filepath.Join(labDir(name), "teardown.json") }
+
+// readTeardownState reads what teardownPath keeps, as a State without its
+// topology.
+func readTeardownState(name string) (*State, error) {
+	b, err := os.ReadFile(teardownPath(name))
+	if err != nil {
+		return nil, err
+	}
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil || s.Name != name {
+		return nil, fmt.Errorf("%s is corrupt too", teardownPath(name))
+	}
+	return &s, nil
+}
+
+// write replaces state.json, and the copy of what down needs, atomically:
+// readers see the old or the new file, never a part of one.
+func (s *State) write() error {
+	t := *s
+	t.Topology = nil
+	if err := writeJSON(teardownPath(s.Name), &t); err != nil {
+		return err
+	}
+	return s.writeTo(statePath(s.Name))
+}
+
+func (s *State) writeTo(path string) error { return writeJSON(path, s) }
+
+func writeJSON(path string, v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}

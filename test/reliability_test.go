@@ -320,3 +320,21 @@ func TestDownAll(t *testing.T) {
 		t.Errorf("down --all with no lab: exit %d %s", r.code, r.stderr)
 	}
 }
+
+// TestDownWithGarbageState: a lab whose state.json was overwritten with
+// garbage is still taken down whole by down, as status tells.
+func TestDownWithGarbageState(t *testing.T) {
+	needRoot(t)
+	const lab = "garbage"
+	before := takeSnapshot(t, lab, nil)
+	mustNetlab(t, "up", renamedTriangle(t, lab))
+	ids := labIDs(t, lab)
+	if err := os.WriteFile("/run/netlab/"+lab+"/state.json", []byte("\x00{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustNetlab(t, "status", lab); !strings.Contains(out, "netlab down "+lab) {
+		t.Errorf("status of a lab with garbage state: %q", out)
+	}
+	mustNetlab(t, "down", lab)
+	assertNoLeftovers(t, before, ids)
+}
