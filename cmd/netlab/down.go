@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
-
-	"github.com/netlab-dev/netlab/netlab"
 )
 
 func newDownCommand() *cobra.Command {
@@ -20,8 +19,9 @@ func newDownCommand() *cobra.Command {
 		Short: "Take labs down and remove everything they made",
 		Long: `Take labs down from their recorded state: processes, network namespaces,
 mounts and state files. Works after a crashed or killed up, and is
-idempotent: a lab that is not up is not an error. With no LAB, takes down
-the only lab that is up.`,
+idempotent: a lab that is not up is not an error (exit 0), though down says
+so on stderr, with the labs that are up. With no LAB, takes down the only
+lab that is up; --all takes down every lab, and says nothing if none is.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -29,12 +29,12 @@ the only lab that is up.`,
 				if len(args) > 0 {
 					return usageError("down: give LAB names or --all, not both")
 				}
-				return netlab.DownAll(ctx)
+				return downAll(ctx)
 			}
+			labs, listErr := listLabs()
 			if len(args) == 0 {
-				labs, err := netlab.Labs()
-				if err != nil {
-					return err
+				if listErr != nil {
+					return listErr
 				}
 				switch len(labs) {
 				case 0:
@@ -47,11 +47,17 @@ the only lab that is up.`,
 				}
 			}
 			// Like --all, go on after a failure: every lab named gets its
-			// down, and every failure is reported.
+			// down, and every failure is reported. A lab that is not up
+			// is no failure (scripts run down to be sure), but is said, as
+			// it may be a typo: its down still runs, to refuse a bad name.
 			var errs []error
 			for _, name := range args {
-				if err := netlab.Down(ctx, name); err != nil {
+				if err := downLab(ctx, name); err != nil {
 					errs = append(errs, err)
+					continue
+				}
+				if listErr == nil && !slices.Contains(labs, name) {
+					fmt.Fprintln(cmd.ErrOrStderr(), notUpMessage(name, labs))
 				}
 			}
 			return errors.Join(errs...)
@@ -59,4 +65,14 @@ the only lab that is up.`,
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "take down every lab on this machine")
 	return cmd
+}
+
+// notUpMessage is what down says of a lab that is not up, with the labs
+// that are.
+func notUpMessage(name string, up []string) string {
+	running := "no lab is up"
+	if len(up) > 0 {
+		running = "running: " + strings.Join(up, ", ")
+	}
+	return termSafe(fmt.Sprintf("netlab: no lab %s is up (%s)", name, running))
 }

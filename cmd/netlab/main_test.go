@@ -2,7 +2,9 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"github.com/netlab-dev/netlab/test/golden"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -23,8 +25,9 @@ func TestMain(m *testing.M) {
 //
 //	exits CODE PROG [ARG...]
 //
-// which runs PROG like exec and checks that it exits with CODE, and
-// $LABS, the absolute path of the repository's labs/.
+// which runs PROG like exec and checks that it exits with CODE, the
+// condition [root] (the test runs as root: netlab may touch this
+// machine's labs), and $LABS, the absolute path of the repository's labs/.
 func TestScripts(t *testing.T) {
 	labs, err := filepath.Abs(filepath.Join("..", "..", "labs"))
 	if err != nil {
@@ -39,6 +42,12 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       *golden.Update,
 		RequireExplicitExec: true,
 		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits},
+		Condition: func(cond string) (bool, error) {
+			if cond == "root" {
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 	})
 }
 

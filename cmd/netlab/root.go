@@ -41,13 +41,19 @@ func newRootCommand() *cobra.Command {
 		Long: `netlab builds virtual networks on this machine out of kernel namespaces: every
 node is a process tree with its own network, mounts, hostname, PIDs and IPC,
 running the host's binaries; links are veth pairs; addresses and routes come
-from the topology file.`,
+from the topology file.
+
+Shell completion (verbs, flags, labs, nodes, topology files): see
+netlab completion --help.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
 	root.AddCommand(newUpCommand(), newDownCommand(), newStatusCommand(), newExecCommand(),
 		newShellCommand(), newLogsCommand(), newLinkCommand(), newValidateCommand(), newGraphCommand(), newVersionCommand())
+	root.CompletionOptions.DisableDefaultCmd = true // ours says more, and refuses a bad shell with exit 2
+	root.AddCommand(newCompletionCommand())
+	addCompletions(root)
 	return root
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,12 +15,17 @@ import (
 )
 
 func newStatusCommand() *cobra.Command {
-	var asJSON bool
+	var asJSON, brief bool
 	cmd := &cobra.Command{
-		Use:   "status [LAB...]",
+		Use:   "status [LAB...] [--brief] [--json]",
 		Short: "Show labs, their nodes, pids, interfaces and addresses",
+		Long: `Show the labs named, or every lab on this machine: one row per interface of
+every node, with its state, addresses and the other end of its link; what is
+wrong with a broken lab follows the table. --brief shows one line per lab:
+its nodes, links, state and how long ago it came up. --json prints all of it
+as JSON (with or without --brief).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			labs, err := netlab.Status(args...)
+			labs, err := statusOf(args...)
 			if err != nil {
 				return err
 			}
@@ -35,11 +41,16 @@ func newStatusCommand() *cobra.Command {
 				fmt.Fprintln(cmd.OutOrStdout(), "no lab is up")
 				return nil
 			}
+			if brief {
+				writeBriefTable(cmd.OutOrStdout(), labs, now())
+				return nil
+			}
 			writeStatusTable(cmd.OutOrStdout(), labs)
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table (all of it, also with --brief)")
+	cmd.Flags().BoolVar(&brief, "brief", false, "one line per lab: NAME NODES LINKS STATE AGE")
 	return cmd
 }
 
@@ -51,13 +62,8 @@ func newStatusCommand() *cobra.Command {
 // the table.
 func writeStatusTable(out io.Writer, labs []netlab.LabStatus) {
 	var buf bytes.Buffer
-	defer func() {
-		// Padding of empty last cells would leave trailing blanks.
-		for _, line := range strings.SplitAfter(buf.String(), "\n") {
-			io.WriteString(out, strings.TrimRight(line, " \n")+strings.Repeat("\n", strings.Count(line, "\n")))
-		}
-	}()
-	w := tabwriter.NewWriter(&buf, 0, 8, 2, ' ', 0)
+	defer trimmedCopy(out, &buf)
+	w := newTable(&buf)
 	fmt.Fprintln(w, "LAB\tSTATE\tNODE\tKIND\tPID\tIFACE\tLINK\tADDRESSES\tPEER")
 	for _, l := range labs {
 		lab, state := l.Name, l.State
@@ -93,4 +99,51 @@ func row(w io.Writer, cells ...string) {
 		cells[i] = termSafe(c)
 	}
 	io.WriteString(w, strings.Join(cells, "\t")+"\n")
+}
+
+// writeBriefTable prints one line per lab: its name, how many nodes and
+// links it has, its state and how long ago its state was last written
+// (when up finished, for a lab that is up). Links are counted as status
+// sees them, through the interfaces of its running nodes.
+func writeBriefTable(out io.Writer, labs []netlab.LabStatus, at time.Time) {
+	var buf bytes.Buffer
+	defer trimmedCopy(out, &buf)
+	w := newTable(&buf)
+	fmt.Fprintln(w, "NAME\tNODES\tLINKS\tSTATE\tAGE")
+	for _, l := range labs {
+		t, _ := liveTopology(l)
+		age := "-"
+		if since, err := labSince(l.Name); err == nil {
+			age = shortAge(at.Sub(since))
+		}
+		row(w, l.Name, fmt.Sprint(len(l.Nodes)), fmt.Sprint(len(t.Links)), l.State, age)
+	}
+	w.Flush()
+}
+
+// shortAge is a duration as a lab's age: 42s, 5m10s, 3h7m, 2d5h.
+func shortAge(d time.Duration) string {
+	s := int64(max(d, 0) / time.Second)
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%ds", s)
+	case s < 10*60:
+		return fmt.Sprintf("%dm%ds", s/60, s%60)
+	case s < 3600:
+		return fmt.Sprintf("%dm", s/60)
+	case s < 24*3600:
+		return fmt.Sprintf("%dh%dm", s/3600, s%3600/60)
+	}
+	return fmt.Sprintf("%dd%dh", s/86400, s%86400/3600)
+}
+
+// newTable is the tabwriter of status's tables.
+func newTable(buf *bytes.Buffer) *tabwriter.Writer { return tabwriter.NewWriter(buf, 0, 8, 2, ' ', 0) }
+
+// trimmedCopy writes a table to out without the trailing blanks that
+// padding of empty last cells leaves.
+func trimmedCopy(out io.Writer, buf *bytes.Buffer) {
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		io.WriteString(out, strings.TrimRight(line, " \n")+strings.Repeat("\n", strings.Count(line, "\n")))
+	}
 }
