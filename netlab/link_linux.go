@@ -2,7 +2,6 @@ package netlab
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/netlab-dev/netlab/topology"
 )
@@ -48,22 +47,13 @@ func setInterface(st *State, e topology.Endpoint, up bool) error {
 	if ns == nil {
 		return fmt.Errorf("node %s is not running", e.Node)
 	}
-	h, err := nodeNetlink(ns)
+	h, err := nodeNetlink(st.Name, ns)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	l, err := h.LinkByName(e.Interface)
-	if err != nil {
-		return err
-	}
-	if up {
-		err = h.LinkSetUp(l)
-	} else {
-		err = h.LinkSetDown(l)
-	}
-	if err != nil {
-		return os.NewSyscallError("set link", err)
+	if err := h.SetUp(e.Interface, up); err != nil {
+		return fmt.Errorf("set link: %w", err)
 	}
 	return nil
 }

@@ -1,13 +1,14 @@
 package netlab
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
-	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
+	"github.com/netlab-dev/netlab/netlab/wire"
+	"github.com/netlab-dev/netlab/nsproc"
 	"golang.org/x/sys/unix"
 )
 
@@ -125,20 +126,19 @@ func openNodeNetNS(ns *NodeState) (*os.File, error) {
 	return f, nil
 }
 
-// nodeNetlink opens a netlink handle in a running node's network namespace,
-// checked as openNodeNetNS checks it. The namespace file is only needed
-// while the handle's socket is made.
-func nodeNetlink(ns *NodeState) (*netlink.Handle, error) {
-	f, err := openNodeNetNS(ns)
-	if err != nil {
-		return nil, err
+// nodeNetlink returns a netlink socket of a running node's network
+// namespace, opened by the node's agent.
+func nodeNetlink(lab string, ns *NodeState) (*wire.Socket, error) {
+	if !ns.Agent.alive() {
+		return nil, fmt.Errorf("node %s is not running", ns.Name)
 	}
-	defer f.Close()
-	h, err := netlink.NewHandleAt(netns.NsHandle(int(f.Fd())))
+	ctx, cancel := context.WithTimeout(context.Background(), serviceAskTimeout)
+	defer cancel()
+	f, err := nsproc.Netlink(ctx, socketPath(lab, ns.Name))
 	if err != nil {
-		return nil, fmt.Errorf("node %s: netlink: %w", ns.Name, err)
+		return nil, fmt.Errorf("node %s: %w", ns.Name, err)
 	}
-	return h, nil
+	return wire.NewSocket(f), nil
 }
 
 // netnsInode is the inode that identifies pid's network namespace.

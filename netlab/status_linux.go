@@ -3,13 +3,9 @@ package netlab
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"sort"
 	"time"
-
-	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 
 	"github.com/netlab-dev/netlab/nsproc"
 	"github.com/netlab-dev/netlab/topology"
@@ -108,7 +104,7 @@ func labStatus(st *State) LabStatus {
 			ns.Running = rt.Init.alive()
 		}
 		if ns.Running {
-			if live := liveInterfaces(&rt, n, peers); live != nil {
+			if live := liveInterfaces(st.Name, &rt, n, peers); live != nil {
 				ns.Interfaces = live
 			}
 			if len(n.Services) > 0 {
@@ -132,40 +128,39 @@ func labStatus(st *State) LabStatus {
 // liveInterfaces asks the node's kernel for its interfaces and addresses.
 // A node that cannot be asked shows none: status reports, it does not fail.
 // They come in the topology's order, lo first, others after.
-func liveInterfaces(rt *NodeState, node *topology.Node, peers map[string]string) []InterfaceStatus {
-	h, err := nodeNetlink(rt)
+func liveInterfaces(lab string, rt *NodeState, node *topology.Node, peers map[string]string) []InterfaceStatus {
+	h, err := nodeNetlink(lab, rt)
 	if err != nil {
 		return nil
 	}
 	defer h.Close()
-	links, err := h.LinkList()
+	links, err := h.Links()
 	if err != nil {
 		return nil
 	}
-	addrs, _ := h.AddrList(nil, netlink.FAMILY_ALL)
+	addrs, _ := h.Addrs()
 	byIndex := map[int][]string{}
 	for _, a := range addrs {
-		if a.IP.IsLinkLocalUnicast() {
+		if a.Addr.IP.IsLinkLocalUnicast() {
 			continue
 		}
-		byIndex[a.LinkIndex] = append(byIndex[a.LinkIndex], a.IPNet.String())
+		byIndex[a.Index] = append(byIndex[a.Index], a.Addr.String())
 	}
 	var out []InterfaceStatus
 	for _, l := range links {
-		a := l.Attrs()
-		is := InterfaceStatus{Name: a.Name, MTU: a.MTU, Addresses: byIndex[a.Index], Peer: peers[node.Name+":"+a.Name]}
+		is := InterfaceStatus{Name: l.Name, MTU: l.MTU, Addresses: byIndex[l.Index], Peer: peers[node.Name+":"+l.Name]}
 		if is.Addresses == nil {
 			is.Addresses = []string{}
 		}
-		if len(a.HardwareAddr) > 0 && a.Flags&net.FlagLoopback == 0 {
-			is.MAC = a.HardwareAddr.String()
+		if len(l.MAC) > 0 && !l.Loopback {
+			is.MAC = l.MAC.String()
 		}
 		switch {
-		case a.Flags&net.FlagUp == 0:
+		case !l.Up:
 			is.State = "down"
 		// Carrier from the device flags: operstate follows it only
 		// after the kernel's link watch runs, up to a second later.
-		case a.RawFlags&unix.IFF_LOWER_UP == 0:
+		case !l.Carrier:
 			is.State = "no-carrier"
 		default:
 			is.State = "up"

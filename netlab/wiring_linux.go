@@ -2,19 +2,42 @@ package netlab
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/netlab-dev/netlab/netlab/parallel"
 	"github.com/netlab-dev/netlab/netlab/wire"
+	"github.com/netlab-dev/netlab/nsproc"
 	"github.com/netlab-dev/netlab/topology"
 )
 
-// wire creates the links and configures every node's network.
+// wire creates the links and configures every node's network, then writes
+// the nodes' sysctls, all through sockets the lab opens (see package wire).
 func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 	t := u.st.Topology
+	f, err := u.sup.Netlink(ctx)
+	if err != nil {
+		return err
+	}
+	linkSocket := wire.NewSocket(f)
+	defer linkSocket.Close()
+
 	index := ifindexes(t)
 	byName := map[string]*wire.Node{}
-	var nodes []*wire.Node
-	for i, n := range t.Nodes {
-		wn := &wire.Node{Name: n.Name, NetNS: u.netns[i], Bridge: n.Kind == topology.KindBridge}
+	nodes := make([]*wire.Node, len(t.Nodes))
+	defer func() {
+		for _, wn := range nodes {
+			if wn != nil && wn.Netlink != nil {
+				wn.Netlink.Close()
+			}
+		}
+	}()
+	err = parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
+		n := t.Nodes[i]
+		f, err := nsproc.Netlink(ctx, socketPath(t.Name, n.Name))
+		if err != nil {
+			return fmt.Errorf("node %s: %w", n.Name, err)
+		}
+		wn := &wire.Node{Name: n.Name, NetNS: u.netns[i], Netlink: wire.NewSocket(f), Bridge: n.Kind == topology.KindBridge}
 		for _, ifc := range n.Interfaces {
 			idx := wire.LoopbackIndex
 			if ifc.Name != "lo" {
@@ -25,11 +48,14 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 		for _, r := range n.Routes {
 			wn.Routes = append(wn.Routes, wire.Route{To: r.To, Via: r.Via})
 		}
-		for _, kv := range n.Sysctls {
-			wn.Sysctls = append(wn.Sysctls, wire.Sysctl{Key: kv.Key, Value: kv.Value})
-		}
-		byName[n.Name] = wn
-		nodes = append(nodes, wn)
+		nodes[i] = wn
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, wn := range nodes {
+		byName[wn.Name] = wn
 	}
 	var links []*wire.Link
 	for _, l := range t.Links {
@@ -38,5 +64,22 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 		}
 		links = append(links, &wire.Link{A: end(l.Endpoints[0]), B: end(l.Endpoints[1]), MTU: l.MTU})
 	}
-	return wire.Wire(ctx, nodes, links, u.opts.Parallel)
+	if err := wire.Wire(ctx, nodes, links, linkSocket, u.opts.Parallel); err != nil {
+		return err
+	}
+	// After addresses and routes: some sysctls name interfaces.
+	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
+		n := t.Nodes[i]
+		if len(n.Sysctls) == 0 {
+			return nil
+		}
+		var kvs []string
+		for _, kv := range n.Sysctls {
+			kvs = append(kvs, kv.Key+"="+kv.Value)
+		}
+		if err := nsproc.SetSysctls(ctx, socketPath(t.Name, n.Name), kvs); err != nil {
+			return fmt.Errorf("node %s: %w", n.Name, err)
+		}
+		return nil
+	})
 }

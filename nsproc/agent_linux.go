@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -71,12 +70,5 @@ func setupAgent(cfg agentConfig) error {
 	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
 		return fmt.Errorf("set hostname: %w", os.NewSyscallError("sethostname", err))
 	}
-	for _, kv := range cfg.Sysctls {
-		key, value, _ := strings.Cut(kv, "=")
-		path := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
-		if err := os.WriteFile(path, []byte(value), 0); err != nil {
-			return fmt.Errorf("sysctl %s: %w", kv, err)
-		}
-	}
-	return nil
+	return writeSysctls(cfg.Sysctls)
 }

@@ -345,3 +345,54 @@ func Services(ctx context.Context, socket string) ([]Service, error) {
 	}
 	return r.Services, nil
 }
+
+// Netlink returns a NETLINK_ROUTE socket of the network namespace of the
+// node whose agent serves socket, opened by the agent.
+func Netlink(ctx context.Context, socket string) (*os.File, error) {
+	files, err := ask(ctx, socket, nodeRequest{Netlink: true})
+	if err != nil {
+		return nil, fmt.Errorf("netlink socket from node: %w", err)
+	}
+	if len(files) != 1 {
+		closeAll(files)
+		return nil, fmt.Errorf("netlink socket from node: answer carried %d files", len(files))
+	}
+	return files[0], nil
+}
+
+// SetSysctls writes KEY=VALUE pairs (net.ipv4.ip_forward=1) under the
+// /proc/sys of the node whose agent serves socket, in order.
+func SetSysctls(ctx context.Context, socket string, kvs []string) error {
+	files, err := ask(ctx, socket, nodeRequest{Sysctls: kvs})
+	closeAll(files)
+	return err
+}
+
+// ask sends req, which carries no files, and waits for the agent's exit
+// answer and the files it carries.
+func ask(ctx context.Context, socket string, req nodeRequest) ([]*os.File, error) {
+	c, err := dialNode(ctx, socket)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	if err := sendPacket(c, req); err != nil {
+		return nil, fmt.Errorf("send request to node: %w", err)
+	}
+	ev, files, err := recvEvent(c)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		err = ctx.Err()
+	case err == nil && ev.Exit == nil:
+		err = errors.New("node sent no answer")
+	case err == nil && ev.Exit.Error != "":
+		err = errors.New(ev.Exit.Error)
+	}
+	if err != nil {
+		closeAll(files)
+		return nil, err
+	}
+	return files, nil
+}

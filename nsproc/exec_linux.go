@@ -40,6 +40,21 @@ func serveOne(c *net.UnixConn, r *reaper, svc *services) {
 		closeAll(files)
 		sendPacket(c, servicesReply{Services: svc.snapshot()})
 		return
+	case req.Netlink:
+		closeAll(files)
+		sock, err := netlinkSocket()
+		if err != nil {
+			sendPacket(c, execEvent{Exit: &exitInfo{Code: 1, Error: err.Error()}})
+			return
+		}
+		sendPacket(c, execEvent{Exit: &exitInfo{}}, sock)
+		sock.Close()
+		return
+	case req.Sysctls != nil:
+		closeAll(files)
+		if err := writeSysctls(req.Sysctls); err != nil {
+			info = exitInfo{Code: 1, Error: err.Error()}
+		}
 	case req.Exec != nil && req.Exec.Log != "":
 		closeAll(files)
 		info = runLogged(c, r, svc, *req.Exec)
@@ -271,4 +286,37 @@ func openPTY(size *unix.Winsize) (*os.File, *os.File, error) {
 		return nil, nil, fmt.Errorf("open pty slave: %w", os.NewSyscallError("ioctl TIOCGPTPEER", errno))
 	}
 	return master, os.NewFile(uintptr(sfd), "pty-slave"), nil
+}
+
+// netlinkSocket opens a NETLINK_ROUTE socket in this process's network
+// namespace, blocking, bound, for a client to use.
+func netlinkSocket() (*os.File, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		unix.Close(fd)
+		return nil, os.NewSyscallError("bind", err)
+	}
+	return os.NewFile(uintptr(fd), "netlink"), nil
+}
+
+// writeSysctls writes KEY=VALUE pairs under /proc/sys, as this process's
+// namespaces see them. A key written with slashes keeps its dots, for
+// interface names like eth1.10.
+func writeSysctls(kvs []string) error {
+	for _, kv := range kvs {
+		key, value, _ := strings.Cut(kv, "=")
+		if !strings.Contains(key, "/") {
+			key = strings.ReplaceAll(key, ".", "/")
+		}
+		if strings.Contains(key, "..") {
+			return fmt.Errorf("sysctl %s: bad key", kv)
+		}
+		if err := os.WriteFile("/proc/sys/"+key, []byte(value), 0); err != nil {
+			return fmt.Errorf("sysctl %s: %w", kv, errors.Unwrap(err))
+		}
+	}
+	return nil
 }

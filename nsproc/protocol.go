@@ -27,6 +27,9 @@ import (
 //	client → agent        execEvent{Signal} -
 //	client → agent        nodeRequest{Services} -
 //	agent → client        servicesReply    -
+//	client → agent        nodeRequest{Netlink} -, answered by execEvent{Exit} + a netlink socket
+//	client → agent        nodeRequest{Sysctls} -, answered by execEvent{Exit}
+//	netlab → supervisor   control.Netlink  -, answered by spawnReply + a netlink socket
 //
 // Each role gets exactly one inherited descriptor, fd 3: its socket to its
 // parent. Everything else comes as a typed message on it.
@@ -50,13 +53,17 @@ type spawnReply struct {
 	Error    string `json:"error,omitempty"`
 	Detached bool   `json:"detached,omitempty"`
 
-	node Node // filled in by the host side from the pidfds
+	files []*os.File // what it carried, on the host side
 }
 
 // control is a message from netlab to the supervisor that is not a spawn.
 type control struct {
 	Spawn  *spawnRequest `json:"spawn,omitempty"`
 	Detach bool          `json:"detach,omitempty"` // outlive the control connection from now on
+	// Netlink asks for a NETLINK_ROUTE socket of the supervisor's own
+	// network namespace, whose opener may place devices in every node's:
+	// the spawnReply with this ID carries it.
+	Netlink int `json:"netlink,omitempty"`
 }
 
 // initConfig is the whole configuration of a node's init, the first packet
@@ -92,6 +99,11 @@ type nodeRequest struct {
 	Exec     *execRequest `json:"exec,omitempty"`
 	Put      *putRequest  `json:"put,omitempty"`
 	Services bool         `json:"services,omitempty"` // answered with a servicesReply
+	// Netlink asks for a NETLINK_ROUTE socket of the node's network
+	// namespace: the answer, an execEvent{Exit}, carries it.
+	Netlink bool `json:"netlink,omitempty"`
+	// Sysctls are KEY=VALUE pairs to write as the node sees them.
+	Sysctls []string `json:"sysctls,omitempty"`
 }
 
 // servicesReply lists the node's services in the order they started.

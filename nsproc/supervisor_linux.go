@@ -135,13 +135,7 @@ func (s *Supervisor) readReplies() {
 			err = errEOF
 		}
 		if err == nil && r.Error == "" {
-			r.node, err = nodeOfPidfds(files)
-			if err != nil {
-				r.Error = err.Error()
-				err = nil
-			} else {
-				files = nil
-			}
+			r.files, files = files, nil
 		}
 		closeAll(files)
 		if err != nil {
@@ -160,7 +154,7 @@ func (s *Supervisor) readReplies() {
 			ch <- r
 			delete(s.pending, r.ID)
 		} else {
-			r.node.Close() // its Spawn gave up waiting
+			closeAll(r.files) // its caller gave up waiting
 		}
 		s.mu.Unlock()
 	}
@@ -242,38 +236,66 @@ func pidOfPidfd(f *os.File) (int, error) {
 // Spawn starts one node and waits until it reported ready. Spawn may be
 // called from several goroutines at once.
 func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (Node, error) {
-	ch := make(chan spawnReply, 1)
-	s.mu.Lock()
-	if s.dead != nil {
-		s.mu.Unlock()
-		return Node{}, s.dead
-	}
-	s.nextID++
-	id := s.nextID
-	s.pending[id] = ch
 	files := []*os.File{n.Socket, n.Hosts}
 	if n.Layer != nil {
 		files = append(files, n.Layer)
 	}
-	err := sendPacket(s.conn, control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls}}, files...)
+	got, err := s.ask(ctx, func(id int) control {
+		return control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls}}
+	}, files)
+	if err != nil {
+		return Node{}, err
+	}
+	return nodeOfPidfds(got)
+}
+
+// Netlink returns a NETLINK_ROUTE socket of the supervisor's network
+// namespace. Its opener, the supervisor, holds every capability over the
+// nodes' namespaces, so devices can be placed in them from it.
+func (s *Supervisor) Netlink(ctx context.Context) (*os.File, error) {
+	got, err := s.ask(ctx, func(id int) control { return control{Netlink: id} }, nil)
+	if err != nil {
+		return nil, fmt.Errorf("netlink socket from the lab supervisor: %w", err)
+	}
+	if len(got) != 1 {
+		closeAll(got)
+		return nil, fmt.Errorf("netlink socket from the lab supervisor: reply carried %d files", len(got))
+	}
+	return got[0], nil
+}
+
+// ask sends the request msg(id) makes, with files, and waits for the
+// reply of that id: the files it carried, or its error.
+func (s *Supervisor) ask(ctx context.Context, msg func(id int) control, files []*os.File) ([]*os.File, error) {
+	ch := make(chan spawnReply, 1)
+	s.mu.Lock()
+	if s.dead != nil {
+		s.mu.Unlock()
+		return nil, s.dead
+	}
+	s.nextID++
+	id := s.nextID
+	s.pending[id] = ch
+	err := sendPacket(s.conn, msg(id), files...)
 	if err != nil {
 		delete(s.pending, id)
 	}
 	s.mu.Unlock()
 	if err != nil {
-		return Node{}, fmt.Errorf("ask lab supervisor for node %s: %w", n.Name, err)
+		return nil, fmt.Errorf("ask lab supervisor: %w", err)
 	}
 	select {
 	case r := <-ch:
 		if r.Error != "" {
-			return Node{}, errors.New(r.Error)
+			closeAll(r.files)
+			return nil, errors.New(r.Error)
 		}
-		return r.node, nil
+		return r.files, nil
 	case <-ctx.Done():
 		s.mu.Lock()
 		delete(s.pending, id)
 		s.mu.Unlock()
-		return Node{}, ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 
@@ -370,6 +392,15 @@ func supervisorMain() int {
 			signal.Notify(sig, unix.SIGTERM, unix.SIGINT, unix.SIGHUP)
 			<-sig
 			return 0
+		case c.Netlink != 0:
+			closeAll(files)
+			sock, err := netlinkSocket()
+			if err != nil {
+				reply(spawnReply{ID: c.Netlink, Error: err.Error()})
+				break
+			}
+			reply(spawnReply{ID: c.Netlink}, sock)
+			sock.Close()
 		case c.Spawn != nil:
 			go func(req spawnRequest, files []*os.File) {
 				init, agent, err := spawnNode(req, idCount, files)

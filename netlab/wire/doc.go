@@ -1,15 +1,16 @@
 // Package wire builds the network of a lab between network namespaces that
 // already exist: veth pairs created with each end straight in its node's
-// namespace, bridges, addresses, routes and sysctls.
+// namespace, bridges, addresses and routes.
 //
-// Veth pairs are made from netlink sockets of the caller's own namespace,
-// each end placed in its node's by IFLA_NET_NS_FD; everything else goes
-// through a netlink socket bound to the node's namespace. The calling
-// thread never changes namespace. The one exception is sysctls, which the
-// kernel resolves by the namespace of the writing thread: they are written
-// from a locked OS thread that enters the node's namespace and is then
-// discarded, never returned to Go's pool.
+// It works only through netlink sockets it is handed (Socket), opened by
+// the lab itself: one in the lab supervisor's namespace, from which veth
+// pairs are made with each end placed in its node's by IFLA_NET_NS_FD, and
+// one per node, opened by the node's agent in the node's namespace, for
+// everything else. No thread ever changes namespace, so an ordinary user
+// who owns the lab's user namespace wires it the same way root does.
 //
 // Nothing is ever created in the host's namespace, so a crash cannot strand
 // an interface there: whatever exists dies with the node namespaces.
+// Sysctls are the agent's job: the kernel resolves them by the namespace of
+// the writing thread.
 package wire

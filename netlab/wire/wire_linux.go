@@ -2,18 +2,12 @@ package wire
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
-	"strings"
-	"sync"
 
-	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/netlab-dev/netlab/netlab/parallel"
@@ -22,11 +16,11 @@ import (
 // Node is one network namespace to configure.
 type Node struct {
 	Name       string
-	NetNS      *os.File // the node's network namespace (/proc/PID/ns/net)
+	NetNS      *os.File // the node's network namespace (/proc/PID/ns/net), where link ends go
+	Netlink    *Socket  // a socket in that namespace, for its addresses, routes and devices
 	Bridge     bool     // a LAN: its link ends become ports of one bridge device
 	Interfaces []Interface
 	Routes     []Route
-	Sysctls    []Sysctl // applied after addresses and routes, in order
 }
 
 // Interface is the addressing of one interface of a node ("lo" included).
@@ -41,9 +35,6 @@ type Route struct {
 	To  netip.Prefix
 	Via netip.Addr
 }
-
-// Sysctl is a key under /proc/sys, in dotted or slashed form.
-type Sysctl struct{ Key, Value string }
 
 // Link is a veth pair between two nodes.
 type Link struct {
@@ -75,27 +66,19 @@ const (
 	BridgeIndex = 9999
 )
 
-// Wire creates every link, both ends up, then configures every node: lo
-// up, bridge ports, addresses, routes, sysctls. At most limit operations
-// run at once. It stops at the first error; what it made is removed with
-// the namespaces.
-func Wire(ctx context.Context, nodes []*Node, links []*Link, limit int) error {
-	creators := &socketPool{}
-	defer creators.close()
-	err := parallel.Each(ctx, len(links), limit, func(i int) error {
-		l := links[i]
-		s, err := creators.get()
-		if err != nil {
+// Wire creates every link through links (a socket whose opener may place
+// devices in every node's namespace), both ends up, then configures every
+// node through its own socket: lo up, bridge ports, addresses, routes. At
+// most limit nodes are configured at once. It stops at the first error;
+// what it made is removed with the namespaces.
+func Wire(ctx context.Context, nodes []*Node, links []*Link, linkSocket *Socket, limit int) error {
+	for _, l := range links {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
-		defer creators.put(s)
-		if err := addVeth(s, l); err != nil {
+		if err := addVeth(linkSocket, l); err != nil {
 			return fmt.Errorf("link %s:%s - %s:%s: %w", l.A.Node.Name, l.A.Name, l.B.Node.Name, l.B.Name, err)
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	// The kernel can bring only the first end of a pair up as it makes it
 	// (the second has no peer yet when it would open); the second ends are
@@ -113,49 +96,11 @@ func Wire(ctx context.Context, nodes []*Node, links []*Link, limit int) error {
 	})
 }
 
-// socketPool keeps netlink sockets of this process's own namespace, one
-// per worker, for requests that name their target namespaces themselves.
-type socketPool struct {
-	mu   sync.Mutex
-	free []*nl.SocketHandle
-	all  []*nl.SocketHandle
-}
-
-func (p *socketPool) get() (*nl.SocketHandle, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if n := len(p.free); n > 0 {
-		s := p.free[n-1]
-		p.free = p.free[:n-1]
-		return s, nil
-	}
-	s, err := nl.GetNetlinkSocketAt(netns.None(), netns.None(), unix.NETLINK_ROUTE)
-	if err != nil {
-		return nil, fmt.Errorf("netlink socket: %w", err)
-	}
-	h := &nl.SocketHandle{Socket: s}
-	p.all = append(p.all, h)
-	return h, nil
-}
-
-func (p *socketPool) put(s *nl.SocketHandle) {
-	p.mu.Lock()
-	p.free = append(p.free, s)
-	p.mu.Unlock()
-}
-
-func (p *socketPool) close() {
-	for _, s := range p.all {
-		s.Close()
-	}
-}
-
 // addVeth creates a veth pair with one RTM_NEWLINK: each end named,
 // numbered and addressed, placed straight in its node's namespace, the
 // first end up. Nothing is ever made in this process's own namespace.
-func addVeth(s *nl.SocketHandle, l *Link) error {
-	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL|unix.NLM_F_ACK)
-	req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: s}
+func addVeth(s *Socket, l *Link) error {
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL)
 	a := nl.NewIfInfomsg(unix.AF_UNSPEC)
 	a.Index = int32(l.A.Index)
 	a.Flags = unix.IFF_UP
@@ -174,7 +119,7 @@ func addVeth(s *nl.SocketHandle, l *Link) error {
 		peer.AddChild(attr)
 	}
 	req.AddData(info)
-	if _, err := req.Execute(unix.NETLINK_ROUTE, 0); err != nil {
+	if err := s.do(req, false, nil); err != nil {
 		return fmt.Errorf("create veth pair: %w", err)
 	}
 	return nil
@@ -195,67 +140,43 @@ func endRtAttrs(e End, mtu int) []*nl.RtAttr {
 }
 
 // configure brings lo and the interfaces numbered up up, makes a bridge
-// node's bridge, and applies a node's addresses, routes and sysctls,
-// through one netlink socket in the node's namespace. Interfaces are known
-// by index: nothing is looked up.
+// node's bridge, and applies a node's addresses and routes, through the
+// node's own socket. Interfaces are known by index: nothing is looked up.
 func configure(n *Node, up []int) error {
-	h, err := netlink.NewHandleAt(netns.NsHandle(int(n.NetNS.Fd())))
-	if err != nil {
-		return fmt.Errorf("netlink handle: %w", err)
-	}
-	defer h.Close()
-	dev := func(index int) netlink.Link { return &netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: index}} }
+	h := n.Netlink
 	for _, idx := range append([]int{LoopbackIndex}, up...) {
-		if err := h.LinkSetUp(dev(idx)); err != nil {
+		if err := h.setUp(idx, true); err != nil {
 			return fmt.Errorf("set interface %d up: %w", idx, err)
 		}
 	}
 	if n.Bridge {
 		// No multicast snooping: with no querier on a lab LAN it only
 		// delays IPv6 neighbour discovery.
-		snooping := false
-		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: BridgeName, Index: BridgeIndex, TxQLen: -1, Flags: net.FlagUp}, MulticastSnooping: &snooping}
-		if err := h.LinkAdd(br); err != nil {
+		if err := h.addBridge(BridgeName, BridgeIndex); err != nil {
 			return fmt.Errorf("create bridge %s: %w", BridgeName, err)
 		}
 		for _, ifc := range n.Interfaces {
 			if ifc.Index == LoopbackIndex {
 				continue
 			}
-			if err := h.LinkSetMasterByIndex(dev(ifc.Index), BridgeIndex); err != nil {
+			if err := h.setMaster(ifc.Index, BridgeIndex); err != nil {
 				return fmt.Errorf("add port %s to %s: %w", ifc.Name, BridgeName, err)
 			}
 		}
 	}
 	for _, ifc := range n.Interfaces {
 		for _, p := range ifc.Addrs {
-			if err := h.AddrAdd(dev(ifc.Index), addr(p)); err != nil {
+			if err := h.addAddr(ifc.Index, ipNet(p)); err != nil {
 				return fmt.Errorf("add address %s to %s: %w", p, ifc.Name, err)
 			}
 		}
 	}
 	for _, r := range n.Routes {
-		if err := h.RouteAdd(&netlink.Route{Dst: ipNet(r.To), Gw: r.Via.AsSlice()}); err != nil {
+		if err := h.addRoute(ipNet(r.To), r.Via.AsSlice()); err != nil {
 			return fmt.Errorf("add route to %s via %s: %w", r.To, r.Via, err)
 		}
 	}
-	if len(n.Sysctls) > 0 {
-		if err := writeSysctls(n.NetNS, n.Sysctls); err != nil {
-			return err
-		}
-	}
 	return nil
-}
-
-// addr makes a netlink address. IPv6 addresses skip duplicate address
-// detection: a lab's addresses are unique by validation, and DAD would keep
-// them tentative (unusable) for a second or more after up returns.
-func addr(p netip.Prefix) *netlink.Addr {
-	a := &netlink.Addr{IPNet: ipNet(p)}
-	if p.Addr().Is6() {
-		a.Flags = unix.IFA_F_NODAD
-	}
-	return a
 }
 
 // ipNet converts p keeping its host bits, as an interface address needs.
@@ -265,35 +186,4 @@ func ipNet(p netip.Prefix) *net.IPNet {
 		bits = 128
 	}
 	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), bits)}
-}
-
-// writeSysctls writes /proc/sys keys as the node's namespace sees them. The
-// thread that enters the namespace is locked and never unlocked, so Go ends
-// it with the goroutine instead of reusing it for anything else.
-func writeSysctls(ns *os.File, sysctls []Sysctl) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("enter network namespace: %w", os.NewSyscallError("setns", err))
-			return
-		}
-		for _, s := range sysctls {
-			if err := os.WriteFile(sysctlPath(s.Key), []byte(s.Value), 0); err != nil {
-				errc <- fmt.Errorf("sysctl %s=%s: %w", s.Key, s.Value, errors.Unwrap(err))
-				return
-			}
-		}
-		errc <- nil
-	}()
-	return <-errc
-}
-
-// sysctlPath maps net.ipv4.ip_forward to /proc/sys/net/ipv4/ip_forward. A key
-// written with slashes keeps its dots, for interface names like eth1.10.
-func sysctlPath(key string) string {
-	if !strings.Contains(key, "/") {
-		key = strings.ReplaceAll(key, ".", "/")
-	}
-	return "/proc/sys/" + key
 }

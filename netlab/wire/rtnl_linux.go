@@ -1,0 +1,267 @@
+package wire
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"golang.org/x/sys/unix"
+)
+
+// Socket is a NETLINK_ROUTE socket that lives in the network namespace it
+// was opened in, whoever uses it. netlab does not open them itself: a
+// node's agent opens one in the node's namespace, the lab's supervisor one
+// in its own (for links, whose ends it places by descriptor), and hands it
+// over. Requests then need no setns, which an ordinary user cannot make:
+// the kernel checks the capabilities of the socket's opener and of the
+// sender against the namespaces' owners, and the lab's owner has them.
+type Socket struct {
+	mu  sync.Mutex // one request at a time
+	f   *os.File
+	buf []byte
+}
+
+// NewSocket takes f, a NETLINK_ROUTE socket, for requests. It is used
+// blocking: each request waits for its answer.
+func NewSocket(f *os.File) *Socket { return &Socket{f: f, buf: make([]byte, 1<<16)} }
+
+// Close closes the socket.
+func (s *Socket) Close() error { return s.f.Close() }
+
+// do sends req and waits for its acknowledgement, or with dump set for
+// every answer until the dump is done, passing each to each.
+func (s *Socket) do(req *nl.NetlinkRequest, dump bool, each func([]byte)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !dump {
+		req.Flags |= unix.NLM_F_ACK
+	}
+	fd := int(s.f.Fd())
+	if err := unix.Sendto(fd, req.Serialize(), 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return os.NewSyscallError("netlink send", err)
+	}
+	for {
+		n, _, err := unix.Recvfrom(fd, s.buf, 0)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return os.NewSyscallError("netlink receive", err)
+		}
+		msgs, err := syscall.ParseNetlinkMessage(s.buf[:n])
+		if err != nil {
+			return fmt.Errorf("netlink answer: %w", err)
+		}
+		for _, m := range msgs {
+			if m.Header.Seq != req.Seq {
+				continue
+			}
+			switch m.Header.Type {
+			case unix.NLMSG_DONE:
+				return nil
+			case unix.NLMSG_ERROR:
+				if len(m.Data) < 4 {
+					return errors.New("netlink: short error message")
+				}
+				if errno := -int32(binary.NativeEndian.Uint32(m.Data[:4])); errno != 0 {
+					return syscall.Errno(errno)
+				}
+				return nil
+			default:
+				if each != nil {
+					each(m.Data)
+				}
+			}
+		}
+	}
+}
+
+// setUp sets interface index up or down.
+func (s *Socket) setUp(index int, up bool) error {
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, 0)
+	m := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	m.Index = int32(index)
+	m.Change = unix.IFF_UP
+	if up {
+		m.Flags = unix.IFF_UP
+	}
+	req.AddData(m)
+	return s.do(req, false, nil)
+}
+
+// addBridge makes a bridge device, up, without multicast snooping.
+func (s *Socket) addBridge(name string, index int) error {
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL)
+	m := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	m.Index = int32(index)
+	m.Flags, m.Change = unix.IFF_UP, unix.IFF_UP
+	req.AddData(m)
+	req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(name)))
+	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
+	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("bridge"))
+	data := info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
+	data.AddRtAttr(nl.IFLA_BR_MCAST_SNOOPING, nl.Uint8Attr(0))
+	req.AddData(info)
+	return s.do(req, false, nil)
+}
+
+// setMaster makes interface index a port of the device master.
+func (s *Socket) setMaster(index, master int) error {
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, 0)
+	m := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	m.Index = int32(index)
+	req.AddData(m)
+	req.AddData(nl.NewRtAttr(unix.IFLA_MASTER, nl.Uint32Attr(uint32(master))))
+	return s.do(req, false, nil)
+}
+
+// addAddr adds address a (with its prefix length) to interface index.
+// IPv6 addresses skip duplicate address detection: a lab's addresses are
+// unique by validation, and DAD would keep them tentative (unusable) for a
+// second or more after up returns.
+func (s *Socket) addAddr(index int, a *net.IPNet) error {
+	family, ip := unix.AF_INET, a.IP.To4()
+	if ip == nil {
+		family, ip = unix.AF_INET6, a.IP.To16()
+	}
+	ones, _ := a.Mask.Size()
+	req := nl.NewNetlinkRequest(unix.RTM_NEWADDR, unix.NLM_F_CREATE|unix.NLM_F_EXCL)
+	m := nl.NewIfAddrmsg(family)
+	m.Index = uint32(index)
+	m.Prefixlen = uint8(ones)
+	req.AddData(m)
+	req.AddData(nl.NewRtAttr(unix.IFA_LOCAL, ip))
+	req.AddData(nl.NewRtAttr(unix.IFA_ADDRESS, ip))
+	if family == unix.AF_INET {
+		if ones < 31 {
+			bcast := make(net.IP, 4)
+			for i := range bcast {
+				bcast[i] = ip[i] | ^a.Mask[len(a.Mask)-4+i]
+			}
+			req.AddData(nl.NewRtAttr(unix.IFA_BROADCAST, bcast))
+		}
+	} else {
+		req.AddData(nl.NewRtAttr(unix.IFA_FLAGS, nl.Uint32Attr(unix.IFA_F_NODAD)))
+	}
+	return s.do(req, false, nil)
+}
+
+// addRoute adds a route to dst through gateway gw in the main table.
+func (s *Socket) addRoute(dst *net.IPNet, gw net.IP) error {
+	family := unix.AF_INET
+	if gw.To4() == nil {
+		family = unix.AF_INET6
+	} else {
+		gw = gw.To4()
+	}
+	ones, _ := dst.Mask.Size()
+	req := nl.NewNetlinkRequest(unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_EXCL)
+	m := nl.NewRtMsg()
+	m.Family = uint8(family)
+	m.Dst_len = uint8(ones)
+	req.AddData(m)
+	if ones > 0 {
+		d := dst.IP.To4()
+		if family == unix.AF_INET6 {
+			d = dst.IP.To16()
+		}
+		req.AddData(nl.NewRtAttr(unix.RTA_DST, d))
+	}
+	req.AddData(nl.NewRtAttr(unix.RTA_GATEWAY, gw))
+	return s.do(req, false, nil)
+}
+
+// Link is an interface as a dump reports it.
+type LinkInfo struct {
+	Index    int
+	Name     string
+	MTU      int
+	MAC      net.HardwareAddr
+	Up       bool // administratively
+	Carrier  bool // IFF_LOWER_UP
+	Loopback bool
+}
+
+// Links lists the interfaces of the socket's namespace.
+func (s *Socket) Links() ([]LinkInfo, error) {
+	req := nl.NewNetlinkRequest(unix.RTM_GETLINK, unix.NLM_F_DUMP)
+	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
+	var out []LinkInfo
+	var perr error
+	err := s.do(req, true, func(b []byte) {
+		l, err := netlink.LinkDeserialize(nil, b)
+		if err != nil {
+			perr = err
+			return
+		}
+		a := l.Attrs()
+		out = append(out, LinkInfo{Index: a.Index, Name: a.Name, MTU: a.MTU, MAC: a.HardwareAddr,
+			Up: a.Flags&net.FlagUp != 0, Carrier: a.RawFlags&unix.IFF_LOWER_UP != 0, Loopback: a.Flags&net.FlagLoopback != 0})
+	})
+	if err == nil {
+		err = perr
+	}
+	return out, err
+}
+
+// Addr is an interface address as a dump reports it.
+type AddrInfo struct {
+	Index int
+	Addr  *net.IPNet
+}
+
+// Addrs lists the addresses of the socket's namespace.
+func (s *Socket) Addrs() ([]AddrInfo, error) {
+	req := nl.NewNetlinkRequest(unix.RTM_GETADDR, unix.NLM_F_DUMP)
+	req.AddData(nl.NewIfAddrmsg(unix.AF_UNSPEC))
+	var out []AddrInfo
+	err := s.do(req, true, func(b []byte) {
+		if len(b) < unix.SizeofIfAddrmsg {
+			return
+		}
+		m := nl.DeserializeIfAddrmsg(b)
+		attrs, err := nl.ParseRouteAttr(b[unix.SizeofIfAddrmsg:])
+		if err != nil {
+			return
+		}
+		bits := 32
+		if m.Family == unix.AF_INET6 {
+			bits = 128
+		}
+		var ip net.IP
+		for _, a := range attrs {
+			switch a.Attr.Type {
+			case unix.IFA_LOCAL:
+				ip = net.IP(a.Value)
+			case unix.IFA_ADDRESS:
+				if ip == nil {
+					ip = net.IP(a.Value)
+				}
+			}
+		}
+		if ip != nil {
+			out = append(out, AddrInfo{Index: int(m.Index), Addr: &net.IPNet{IP: ip, Mask: net.CIDRMask(int(m.Prefixlen), bits)}})
+		}
+	})
+	return out, err
+}
+
+// SetUp sets the interface called name up or down.
+func (s *Socket) SetUp(name string, up bool) error {
+	links, err := s.Links()
+	if err != nil {
+		return err
+	}
+	for _, l := range links {
+		if l.Name == name {
+			return s.setUp(l.Index, up)
+		}
+	}
+	return fmt.Errorf("no interface %s", name)
+}
