@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netlab-dev/netlab/nsproc"
 	"github.com/netlab-dev/netlab/topology"
 )
 
@@ -22,15 +23,6 @@ const frrLibDir = "/usr/lib/frr"
 // frrAlways are the FRR daemons every frr node runs, in start order; mgmtd
 // (FRR 9 and later) joins them where the installed FRR has it.
 var frrAlways = []string{"zebra", "mgmtd", "staticd"}
-
-// layerEntry is a file or directory of a node's layer, relative to /etc.
-type layerEntry struct {
-	path     string // e.g. "frr/frr.conf"
-	dir      bool
-	data     []byte
-	mode     os.FileMode
-	uid, gid int // host ids, already mapped into the lab's range
-}
 
 // daemonUser is a system user a daemon runs as, with its ids on the host
 // (which are also its ids inside every node).
@@ -107,22 +99,25 @@ func checkDaemonSoftware(t *topology.Topology) (daemonUsers, error) {
 }
 
 // daemonLayer is what a node's kind puts in its /etc layer: FRR's or BIRD's
-// configuration, owned by the daemon's user (from users) as the node maps it.
-func daemonLayer(n *topology.Node, ids IDRange, users daemonUsers) []layerEntry {
+// configuration, owned by the daemon's user (from users), whose ids are
+// the same in the node as on the host.
+func daemonLayer(n *topology.Node, users daemonUsers) []nsproc.LayerFile {
 	u := users[n.Kind]
-	uid, gid := int(ids.First)+u.uid, int(ids.First)+u.gid
+	f := func(path string, dir bool, data []byte, mode os.FileMode) nsproc.LayerFile {
+		return nsproc.LayerFile{Path: path, Dir: dir, Data: data, Mode: mode, UID: u.uid, GID: u.gid}
+	}
 	switch n.Kind {
 	case topology.KindFRR:
-		return []layerEntry{
-			{path: "frr", dir: true, mode: 0o750, uid: uid, gid: gid},
-			{path: "frr/daemons", data: frrDaemonsFile(n), mode: 0o640, uid: uid, gid: gid},
-			{path: "frr/frr.conf", data: []byte(n.Config), mode: 0o640, uid: uid, gid: gid},
-			{path: "frr/vtysh.conf", data: []byte("service integrated-vtysh-config\n"), mode: 0o640, uid: uid, gid: gid},
+		return []nsproc.LayerFile{
+			f("frr", true, nil, 0o750),
+			f("frr/daemons", false, frrDaemonsFile(n), 0o640),
+			f("frr/frr.conf", false, []byte(n.Config), 0o640),
+			f("frr/vtysh.conf", false, []byte("service integrated-vtysh-config\n"), 0o640),
 		}
 	case topology.KindBIRD:
-		return []layerEntry{
-			{path: "bird", dir: true, mode: 0o750, uid: uid, gid: gid},
-			{path: "bird/bird.conf", data: []byte(n.Config), mode: 0o640, uid: uid, gid: gid},
+		return []nsproc.LayerFile{
+			f("bird", true, nil, 0o750),
+			f("bird/bird.conf", false, []byte(n.Config), 0o640),
 		}
 	}
 	return nil

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/netlab-dev/netlab/nsproc"
 	"github.com/netlab-dev/netlab/topology"
 )
 
@@ -84,43 +83,6 @@ func existingLabError(name string) error {
 		return fmt.Errorf("lab %s is already up (from %s); take it down first: netlab down %s: %w", name, st.File, name, ErrLabExists)
 	}
 	return fmt.Errorf("lab %s has leftovers of a run that did not finish; remove them with: netlab down %s: %w", name, name, ErrLabExists)
-}
-
-// writeLayer writes a node's layer directory (see nsproc.LayerEtc). The
-// directory is the node root's, so that its init can read it through the
-// descriptor it is handed.
-func writeLayer(dir string, root int, entries []layerEntry) error {
-	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
-		return err
-	}
-	etc := filepath.Join(dir, nsproc.LayerEtc)
-	for _, d := range []string{dir, etc} {
-		if err := os.Mkdir(d, 0o700); err != nil {
-			return err
-		}
-		if err := os.Chown(d, root, root); err != nil {
-			return err
-		}
-	}
-	for _, e := range entries {
-		p := filepath.Join(etc, e.path)
-		var err error
-		if e.dir {
-			err = os.Mkdir(p, e.mode)
-		} else {
-			err = os.WriteFile(p, e.data, e.mode)
-		}
-		if err == nil {
-			err = os.Chown(p, e.uid, e.gid)
-		}
-		if err == nil {
-			err = os.Chmod(p, e.mode)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // writeHosts writes the lab's /etc/hosts and returns it open for reading:

@@ -1,12 +1,13 @@
 package netlab
 
 import (
-	"github.com/netlab-dev/netlab/test/golden"
 	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/netlab-dev/netlab/test/golden"
 
 	"github.com/netlab-dev/netlab/topology"
 )

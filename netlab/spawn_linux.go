@@ -36,17 +36,7 @@ func (u *bringup) startNode(ctx context.Context, n *topology.Node, hosts *os.Fil
 	defer sock.Close()
 	cfg := nsproc.NodeConfig{
 		Name: lab + "/" + n.Name, Hostname: n.Name, Socket: sock, Hosts: hosts,
-		Sysctls: earlySysctls(n.Kind),
-	}
-	if entries := daemonLayer(n, u.st.IDs, u.users); len(entries) > 0 {
-		dir := layerDir(lab, n.Name)
-		if err := writeLayer(dir, int(u.st.IDs.First), entries); err != nil {
-			return nsproc.Node{}, fmt.Errorf("node %s: layer: %w", n.Name, err)
-		}
-		if cfg.Layer, err = os.Open(dir); err != nil {
-			return nsproc.Node{}, fmt.Errorf("node %s: layer: %w", n.Name, err)
-		}
-		defer cfg.Layer.Close()
+		Sysctls: earlySysctls(n.Kind), Layer: daemonLayer(n, u.users),
 	}
 	return u.sup.Spawn(ctx, cfg)
 }

@@ -71,7 +71,6 @@ func statePath(name string) string { return filepath.Join(labDir(name), "state.j
 func socketPath(lab, node string) string {
 	return filepath.Join(labDir(lab), node+".sock")
 }
-func layerDir(lab, node string) string { return filepath.Join(labDir(lab), "nodes", node) }
 
 // netnsName is the name iproute2 shows for a node's network namespace.
 func netnsName(lab, node string) string { return lab + "-" + node }

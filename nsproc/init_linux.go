@@ -40,24 +40,13 @@ func initMain() int {
 	if err != nil {
 		return fail(fmt.Errorf("init: read configuration: %w", err))
 	}
-	want := 2
-	if cfg.Layer {
-		want = 3
-	}
-	if len(files) != want {
+	if len(files) != 2 {
 		closeAll(files)
-		return fail(fmt.Errorf("init: configuration carried %d files, want %d", len(files), want))
+		return fail(fmt.Errorf("init: configuration carried %d files, want 2", len(files)))
 	}
 	listener, hosts := files[0], files[1]
-	var layer *os.File
-	if cfg.Layer {
-		layer = files[2]
-	}
-	err = setupFilesystem(cfg.Hostname, hosts, layer)
+	err = setupFilesystem(cfg.Hostname, hosts, cfg.Layer)
 	hosts.Close()
-	if layer != nil {
-		layer.Close()
-	}
 	if err != nil {
 		listener.Close()
 		return fail(err)

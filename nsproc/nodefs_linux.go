@@ -9,14 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// LayerEtc is the directory of a node's layer (the directory netlab may
-// hand the init, for daemon configurations) whose contents become part of
-// the node's own layer over the host's /etc. Files there add to or replace the host's; each directory there
-// replaces the host's directory of that name entirely (an opaque overlay
-// directory), so that, for example, a node's /etc/frr shows only what
-// netlab wrote, not the host's unreadable one.
-const LayerEtc = "etc"
-
 // layerRoot is where the init builds the upper and work directories of its
 // /etc overlay: a tmpfs of its own, mounted on /run and then covered by the
 // node's real /run, so it is out of sight but needs no unmount (which would
@@ -28,7 +20,7 @@ const layerRoot = "/run/.netlab-layer"
 // an overlay on /etc, and fresh tmpfs where daemons write. The agent's copy
 // of this mount namespace locks all of it (see initMain). Each error names
 // the step that failed.
-func setupFilesystem(hostname string, hosts, layer *os.File) error {
+func setupFilesystem(hostname string, hosts *os.File, layer []LayerFile) error {
 	// Held by descriptor: the node's /run covers it.
 	skel, err := os.OpenFile(etcSkeleton, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -169,7 +161,7 @@ func isRealDir(path string) bool {
 // above, seeded with its hostname, the lab's hosts
 // file and the layer directory netlab prepared, if any. The node's writes
 // to /etc land in its layer.
-func mountEtc(hostname string, hosts, layer, skel *os.File) error {
+func mountEtc(hostname string, hosts *os.File, layer []LayerFile, skel *os.File) error {
 	upper, work := filepath.Join(layerRoot, "etc"), filepath.Join(layerRoot, "work")
 	for _, d := range []string{layerRoot, work} {
 		if err := os.Mkdir(d, 0o700); err != nil {
@@ -185,15 +177,8 @@ func mountEtc(hostname string, hosts, layer, skel *os.File) error {
 	if err := copyFile(hosts, filepath.Join(upper, "hosts"), 0o644); err != nil {
 		return fmt.Errorf("write /etc/hosts: %w", err)
 	}
-	if layer != nil {
-		src, err := openDirAt(int(layer.Fd()), LayerEtc)
-		if err != nil {
-			return fmt.Errorf("open layer: %w", err)
-		}
-		defer src.Close()
-		if err := copyLayer(src, upper, true); err != nil {
-			return fmt.Errorf("copy layer: %w", err)
-		}
+	if err := writeLayer(upper, layer); err != nil {
+		return fmt.Errorf("write /etc layer: %w", err)
 	}
 	// userxattr: in a user namespace overlayfs keeps its metadata, like
 	// the opaque marks, in user.overlay.* attributes.
@@ -205,69 +190,31 @@ func mountEtc(hostname string, hosts, layer, skel *os.File) error {
 	return nil
 }
 
-func openDirAt(dirfd int, name string) (*os.File, error) {
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, os.NewSyscallError("openat "+name, err)
-	}
-	return os.NewFile(uintptr(fd), name), nil
-}
-
-// copyLayer copies the tree under src into dst, keeping modes and owners.
-// Directories below the top one are marked opaque.
-func copyLayer(src *os.File, dst string, top bool) error {
-	entries, err := src.ReadDir(-1)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		var st unix.Stat_t
-		if err := unix.Fstatat(int(src.Fd()), e.Name(), &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return os.NewSyscallError("fstatat "+e.Name(), err)
+// writeLayer writes the layer's files under dir, with their modes and
+// owners; its directories are opaque (see NodeConfig.Layer).
+func writeLayer(dir string, layer []LayerFile) error {
+	for _, f := range layer {
+		p := filepath.Join(dir, filepath.Clean("/"+f.Path))
+		var err error
+		if f.Dir {
+			err = os.Mkdir(p, 0o700)
+			if err == nil {
+				err = unix.Setxattr(p, "user.overlay.opaque", []byte("y"), 0)
+			}
+		} else {
+			err = os.WriteFile(p, f.Data, 0o600)
 		}
-		path := filepath.Join(dst, e.Name())
-		switch st.Mode & unix.S_IFMT {
-		case unix.S_IFDIR:
-			if err := os.Mkdir(path, 0o700); err != nil {
-				return err
-			}
-			if err := unix.Setxattr(path, "user.overlay.opaque", []byte("y"), 0); err != nil {
-				return os.NewSyscallError("setxattr "+path, err)
-			}
-			sub, err := openDirAt(int(src.Fd()), e.Name())
-			if err != nil {
-				return err
-			}
-			err = copyLayer(sub, path, false)
-			sub.Close()
-			if err != nil {
-				return err
-			}
-		case unix.S_IFREG:
-			if err := copyFileAt(int(src.Fd()), e.Name(), path); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("%s: only files and directories may be in a layer", e.Name())
+		if err == nil {
+			err = os.Lchown(p, f.UID, f.GID)
 		}
-		if err := os.Lchown(path, int(st.Uid), int(st.Gid)); err != nil {
-			return err
+		if err == nil {
+			err = os.Chmod(p, f.Mode)
 		}
-		if err := os.Chmod(path, os.FileMode(st.Mode&0o7777)); err != nil {
-			return err
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.Path, err)
 		}
 	}
 	return nil
-}
-
-func copyFileAt(dirfd int, name, dst string) error {
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return os.NewSyscallError("openat "+name, err)
-	}
-	in := os.NewFile(uintptr(fd), name)
-	defer in.Close()
-	return copyFile(in, dst, 0o600)
 }
 
 // copyFile copies in, from its start, to a new file dst.

@@ -13,8 +13,8 @@ import (
 // descriptors attached as SCM_RIGHTS where a message carries any.
 //
 //	from → to             message          files attached
-//	netlab → supervisor   control.Spawn    exec socket, hosts file, [layer dir]
-//	supervisor → init     initConfig       exec socket, hosts file, [layer dir]
+//	netlab → supervisor   control.Spawn    exec socket, hosts file
+//	supervisor → init     initConfig       exec socket, hosts file
 //	init → agent          agentConfig      exec socket
 //	agent → init          readyReport      -
 //	init → supervisor     readyReport      pidfd of the agent (when ready)
@@ -35,13 +35,23 @@ import (
 // parent. Everything else comes as a typed message on it.
 
 // spawnRequest asks the supervisor for one node. Its packet carries, in
-// order, the node's listening exec socket, the lab's hosts file and, if the
-// node has one, its layer directory.
+// order, the node's listening exec socket and the lab's hosts file.
 type spawnRequest struct {
-	ID       int      `json:"id"`
-	Node     string   `json:"node"`     // "lab/node", for messages and ps
-	Hostname string   `json:"hostname"` // set in the node's UTS namespace
-	Sysctls  []string `json:"sysctls"`  // KEY=VALUE, written before the init reports ready
+	ID       int         `json:"id"`
+	Node     string      `json:"node"`     // "lab/node", for messages and ps
+	Hostname string      `json:"hostname"` // set in the node's UTS namespace
+	Sysctls  []string    `json:"sysctls"`  // KEY=VALUE, written before the init reports ready
+	Layer    []LayerFile `json:"layer,omitempty"`
+}
+
+// LayerFile is a file or directory a node's /etc starts with, over the
+// host's (see NodeConfig.Layer).
+type LayerFile struct {
+	Path     string      `json:"path"` // relative to /etc
+	Dir      bool        `json:"dir,omitempty"`
+	Data     []byte      `json:"data,omitempty"`
+	Mode     os.FileMode `json:"mode"`
+	UID, GID int         // as the node sees them
 }
 
 // spawnReply answers a spawnRequest once the node reported ready or failed.
@@ -67,13 +77,12 @@ type control struct {
 }
 
 // initConfig is the whole configuration of a node's init, the first packet
-// on its fd 3. The packet carries the exec socket, the hosts file and, when
-// Layer is set, the layer directory.
+// on its fd 3. The packet carries the exec socket and the hosts file.
 type initConfig struct {
-	Node     string   `json:"node"`
-	Hostname string   `json:"hostname"`
-	Sysctls  []string `json:"sysctls"`
-	Layer    bool     `json:"layer"`
+	Node     string      `json:"node"`
+	Hostname string      `json:"hostname"`
+	Sysctls  []string    `json:"sysctls"`
+	Layer    []LayerFile `json:"layer,omitempty"`
 	// IDCount is how many ids the lab's user namespace maps; the node's
 	// own user namespace maps the same ids one to one.
 	IDCount uint32 `json:"id_count"`

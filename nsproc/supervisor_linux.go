@@ -40,9 +40,14 @@ type NodeConfig struct {
 	// network namespace, written before it is ready, so before any of its
 	// interfaces exist: new interfaces inherit .default. values.
 	Sysctls []string
-	Socket  *os.File // listening SOCK_SEQPACKET socket on which the init serves exec requests
+	Socket  *os.File // listening SOCK_SEQPACKET socket on which the node's agent serves exec requests
 	Hosts   *os.File // the lab's /etc/hosts, which the init copies into the node's /etc
-	Layer   *os.File // nil, or a directory whose LayerEtc the init copies into the node's /etc
+	// Layer is what the node's /etc has over the host's from the start,
+	// written by the init with the owners given. Each directory replaces
+	// the host's directory of that name entirely (an opaque overlay
+	// directory), so that, for example, a node's /etc/frr shows only
+	// what netlab wrote, not the host's unreadable one.
+	Layer []LayerFile
 }
 
 // Supervisor is the host side of a running lab supervisor.
@@ -236,13 +241,9 @@ func pidOfPidfd(f *os.File) (int, error) {
 // Spawn starts one node and waits until it reported ready. Spawn may be
 // called from several goroutines at once.
 func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (Node, error) {
-	files := []*os.File{n.Socket, n.Hosts}
-	if n.Layer != nil {
-		files = append(files, n.Layer)
-	}
 	got, err := s.ask(ctx, func(id int) control {
-		return control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls}}
-	}, files)
+		return control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls, Layer: n.Layer}}
+	}, []*os.File{n.Socket, n.Hosts})
 	if err != nil {
 		return Node{}, err
 	}
@@ -441,8 +442,8 @@ const readyTimeout = 30 * time.Second
 // that lives as long as it does.
 func spawnNode(req spawnRequest, idCount uint32, files []*os.File) (*os.File, *os.File, error) {
 	defer closeAll(files)
-	if len(files) != 2 && len(files) != 3 {
-		return nil, nil, fmt.Errorf("node %s: spawn request carried %d files, want 2 or 3", req.Node, len(files))
+	if len(files) != 2 {
+		return nil, nil, fmt.Errorf("node %s: spawn request carried %d files, want 2", req.Node, len(files))
 	}
 	ours, theirs, err := socketPair("init-control")
 	if err != nil {
@@ -470,7 +471,7 @@ func spawnNode(req spawnRequest, idCount uint32, files []*os.File) (*os.File, *o
 		return nil, nil, fmt.Errorf("node %s: start init: %w", req.Node, err)
 	}
 	pf := os.NewFile(uintptr(pidfd), "pidfd")
-	cfg := initConfig{Node: req.Node, Hostname: req.Hostname, Sysctls: req.Sysctls, Layer: len(files) == 3, IDCount: idCount}
+	cfg := initConfig{Node: req.Node, Hostname: req.Hostname, Sysctls: req.Sysctls, Layer: req.Layer, IDCount: idCount}
 	err = sendPacket(ours, cfg, files...)
 	var report readyReport
 	var got []*os.File
