@@ -12,9 +12,6 @@ import (
 // not up is not an error. Down waits while an up or down of the same lab
 // holds its lock, until ctx ends.
 func Down(ctx context.Context, name string) error {
-	if err := needRoot("down"); err != nil {
-		return err
-	}
 	if err := checkLabName(name); err != nil {
 		return err
 	}
@@ -72,7 +69,7 @@ func teardown(st *State) error {
 		if err := n.Init.kill(killTimeout); err != nil {
 			errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
 		}
-		if n.NetNSInode != 0 {
+		if n.NetNSInode != 0 && CurrentMode().RegisterNetns {
 			if err := unregisterNetns(netnsName(st.Name, n.Name), n.NetNSInode); err != nil {
 				errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
 			}

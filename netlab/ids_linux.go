@@ -45,9 +45,9 @@ var (
 	getentTimeout = 10 * time.Second
 )
 
-// pickIDRange is pickIDRangeIn with the state root, StateRoot.
+// pickIDRange is pickIDRangeIn with the state root.
 func pickIDRange(used []IDRange) (IDRange, error) {
-	return pickIDRangeIn(StateRoot, used)
+	return pickIDRangeIn(StateRoot(), used)
 }
 
 // pickIDRangeIn returns a range no other lab holds (used), that no

@@ -84,7 +84,7 @@ func Exec(ctx context.Context, lab, node string, cmd nsproc.Command, signals <-c
 func unreachable(lab, node string, err error) error {
 	if errors.Is(err, unix.EACCES) {
 		owner := "another user"
-		if fi, serr := os.Stat(StateRoot); serr == nil {
+		if fi, serr := os.Stat(StateRoot()); serr == nil {
 			if u := fi.Sys().(*syscall.Stat_t).Uid; u == 0 {
 				owner = "root"
 			} else {
@@ -118,7 +118,7 @@ func unknownNode(st *State, node string) error {
 
 // Labs lists the names of labs that have state, sorted.
 func Labs() ([]string, error) {
-	entries, err := os.ReadDir(StateRoot)
+	entries, err := os.ReadDir(StateRoot())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

@@ -11,16 +11,13 @@ import (
 )
 
 // createLab makes the lab's state directory and first state.json, holding
-// the lock on StateRoot so that two ups never pick the same name or uid
+// the lock on the state root so that two ups never pick the same name or uid
 // range. It returns with the lab's own lock held.
 func createLab(ctx context.Context, t *topology.Topology) (*State, *lockedDir, error) {
-	if err := os.MkdirAll(StateRoot, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("create %s: %w", StateRoot, err)
+	if err := ensureStateRoot(); err != nil {
+		return nil, nil, err
 	}
-	if err := os.Chmod(StateRoot, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("secure %s: %w", StateRoot, err)
-	}
-	root, err := lockDir(ctx, StateRoot)
+	root, err := lockDir(ctx, StateRoot())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -51,7 +48,7 @@ func createLab(ctx context.Context, t *topology.Topology) (*State, *lockedDir, e
 	// The directory appears under its name already locked and holding
 	// state.json, so that a down of the same name never finds it bare.
 	// A leftover of an up killed right here is the only thing named so.
-	tmp := filepath.Join(StateRoot, "."+t.Name+".new")
+	tmp := filepath.Join(StateRoot(), "."+t.Name+".new")
 	os.RemoveAll(tmp)
 	if err := os.Mkdir(tmp, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("create lab directory: %w", err)

@@ -10,9 +10,6 @@ import (
 	"github.com/netlab-dev/netlab/topology"
 )
 
-// StateRoot holds one directory per lab.
-const StateRoot = "/run/netlab"
-
 // Phase is how far a lab got.
 type Phase string
 
@@ -66,7 +63,7 @@ func checkLabName(name string) error {
 	return nil
 }
 
-func labDir(name string) string    { return filepath.Join(StateRoot, name) }
+func labDir(name string) string    { return filepath.Join(StateRoot(), name) }
 func statePath(name string) string { return filepath.Join(labDir(name), "state.json") }
 func socketPath(lab, node string) string {
 	return filepath.Join(labDir(lab), node+".sock")
@@ -82,6 +79,10 @@ var ErrNoLab = errors.New("no such lab")
 func readState(name string) (*State, error) {
 	b, err := os.ReadFile(statePath(name))
 	if errors.Is(err, os.ErrNotExist) {
+		if m := CurrentMode(); m.Rootless {
+			// Each user sees only labs of their own.
+			return nil, fmt.Errorf("lab %s: %w of user %s (labs of other users, and root's, are theirs alone)", name, ErrNoLab, m.User)
+		}
 		return nil, fmt.Errorf("lab %s: %w", name, ErrNoLab)
 	}
 	if err != nil {

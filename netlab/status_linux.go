@@ -98,7 +98,10 @@ func labStatus(st *State) LabStatus {
 			break // state from another netlab; show what it holds
 		}
 		rt := st.Nodes[i]
-		ns := NodeStatus{Name: n.Name, Kind: string(n.Kind), NetNS: netnsName(st.Name, n.Name), Interfaces: []InterfaceStatus{}, Services: []nsproc.Service{}}
+		ns := NodeStatus{Name: n.Name, Kind: string(n.Kind), Interfaces: []InterfaceStatus{}, Services: []nsproc.Service{}}
+		if CurrentMode().RegisterNetns {
+			ns.NetNS = netnsName(st.Name, n.Name)
+		}
 		if rt.Init != nil {
 			ns.Pid = rt.Init.Pid
 			ns.Running = rt.Init.alive()

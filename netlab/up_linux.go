@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/netlab-dev/netlab/netlab/parallel"
@@ -40,8 +41,11 @@ const killTimeout = 10 * time.Second
 // is wired and every exec step succeeded. On any error, or when ctx ends
 // first, everything made so far is removed before Up returns.
 func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error) {
-	if err := needRoot("up"); err != nil {
-		return nil, err
+	m := CurrentMode()
+	if m.Rootless {
+		if err := checkRootless(m); err != nil {
+			return nil, err
+		}
 	}
 	if err := Check(t); err != nil {
 		return nil, err
@@ -75,14 +79,6 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 		return nil, err
 	}
 	return &Lab{state: st}, nil
-}
-
-// needRoot fails clearly when this process cannot manage namespaces.
-func needRoot(verb string) error {
-	if os.Geteuid() != 0 {
-		return fmt.Errorf("netlab %s needs root (try: sudo netlab %s ...)", verb, verb)
-	}
-	return nil
 }
 
 // bringup is one run of Up.
@@ -151,6 +147,12 @@ func (u *bringup) makeCgroup(ctx context.Context, _ *stepTimer) error {
 	cg, warnings, err := createLabCgroup(t.Name, cgroupLimits{
 		Pids: t.Limits.Pids, MemoryBytes: t.Limits.Memory, CPUs: t.Limits.CPUs, Nodes: len(t.Nodes),
 	})
+	if m := CurrentMode(); m.Rootless && (err != nil || len(warnings) > 0) {
+		// Said once, and up goes on: an ordinary user has a cgroup of
+		// its own only where systemd delegates one.
+		warnings = []string{fmt.Sprintf("the lab's limits are not applied: no cgroup is delegated to user %s here (a systemd user session with Delegate=yes gives one)", m.User)}
+		cg, err = &labCgroup{}, nil
+	}
 	if err != nil {
 		return err
 	}
@@ -173,11 +175,24 @@ func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
 		return fmt.Errorf("open supervisor log: %w", err)
 	}
 	defer log.Close()
+	cfg := nsproc.SupervisorConfig{Lab: t.Name, Log: log, Binary: initBinary()}
 	ids := u.st.IDs
-	u.sup, err = nsproc.StartSupervisor(nsproc.SupervisorConfig{
-		Lab: t.Name, UID: ids.First, GID: ids.First, IDCount: ids.Count, Log: log,
-		Binary: initBinary(),
-	})
+	if m := CurrentMode(); m.Rootless {
+		// Node root is the user; node ids 1.. the user's subordinate ones,
+		// mapped by the setuid helpers (an ordinary user may map only
+		// its own id itself).
+		uids, gids, err := rootlessIDs(m)
+		if err != nil {
+			return err
+		}
+		cfg.UIDMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: m.UID, Size: 1}, {ContainerID: 1, HostID: int(uids.First), Size: idRangeSize - 1}}
+		cfg.GIDMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: m.GID, Size: 1}, {ContainerID: 1, HostID: int(gids.First), Size: idRangeSize - 1}}
+		cfg.MapHelpers = true
+	} else {
+		cfg.UIDMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(ids.First), Size: int(ids.Count)}}
+		cfg.GIDMap = cfg.UIDMap
+	}
+	u.sup, err = nsproc.StartSupervisor(cfg)
 	if err != nil {
 		return err
 	}
@@ -272,6 +287,9 @@ func (u *bringup) detach(ctx context.Context, _ *stepTimer) error {
 // registerNetns makes every node's network namespace visible to iproute2
 // as /run/netns/LAB-NODE.
 func (u *bringup) registerNetns() error {
+	if !CurrentMode().RegisterNetns {
+		return nil
+	}
 	if err := prepareNetnsDir(); err != nil {
 		return err
 	}

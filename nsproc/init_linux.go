@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"time"
 
@@ -84,13 +85,20 @@ func startAgent(cfg initConfig, listener *os.File) (int, *os.File, error) {
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	cmd.ExtraFiles = []*os.File{theirs}
-	ids := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: int(cfg.IDCount)}}
+	uids, err := identityMap("/proc/self/uid_map")
+	if err != nil {
+		return 0, nil, err
+	}
+	gids, err := identityMap("/proc/self/gid_map")
+	if err != nil {
+		return 0, nil, err
+	}
 	pidfd := -1
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWNET |
 			unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWCGROUP,
-		UidMappings: ids,
-		GidMappings: ids,
+		UidMappings: uids,
+		GidMappings: gids,
 		// Daemons that drop privileges call setgroups; every id of the
 		// lab is mapped, so allowing it gives away nothing.
 		GidMappingsEnableSetgroups: true,
@@ -147,4 +155,25 @@ func reapUntil(agent int) int {
 			return 128 + int(ws.Signal())
 		}
 	}
+}
+
+// identityMap maps every id of this user namespace, as the map file
+// (/proc/self/uid_map or gid_map) lists them, to itself, one extent per
+// extent of this namespace's: the kernel takes an extent of a child's map
+// only if it falls within one extent of its parent's (a rootless lab maps
+// node root and node ids 1.. from two host ranges).
+func identityMap(file string) ([]syscall.SysProcIDMap, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var out []syscall.SysProcIDMap
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var inside, outside, count int
+		if _, err := fmt.Sscan(line, &inside, &outside, &count); err != nil {
+			return nil, fmt.Errorf("read %s: %q", file, line)
+		}
+		out = append(out, syscall.SysProcIDMap{ContainerID: inside, HostID: inside, Size: count})
+	}
+	return out, nil
 }

@@ -59,7 +59,7 @@ func TestPacketRoundTrip(t *testing.T) {
 		{"detach", control{Detach: true}, func() any { return new(control) }},
 		{"exit", execEvent{Exit: &exitInfo{Code: 137}}, func() any { return new(execEvent) }},
 		{"pty", execEvent{PTY: true}, func() any { return new(execEvent) }},
-		{"init config", initConfig{Node: "lab/r1", Hostname: "r1", Sysctls: []string{"a=1"}, Layer: []LayerFile{{Path: "frr", Dir: true, Mode: 0o750, UID: 101, GID: 102}, {Path: "frr/frr.conf", Data: []byte("router ospf\n"), Mode: 0o640}}, IDCount: 65536}, func() any { return new(initConfig) }},
+		{"init config", initConfig{Node: "lab/r1", Hostname: "r1", Sysctls: []string{"a=1"}, Layer: []LayerFile{{Path: "frr", Dir: true, Mode: 0o750, UID: 101, GID: 102}, {Path: "frr/frr.conf", Data: []byte("router ospf\n"), Mode: 0o640}}}, func() any { return new(initConfig) }},
 		{"agent config", agentConfig{Node: "lab/r1", Hostname: "r1"}, func() any { return new(agentConfig) }},
 		{"ready", readyReport{Error: "mount proc on /proc: mount: operation not permitted"}, func() any { return new(readyReport) }},
 		{"signal", execEvent{Signal: 2}, func() any { return new(execEvent) }},

@@ -13,6 +13,7 @@ import (
 // descriptors attached as SCM_RIGHTS where a message carries any.
 //
 //	from → to             message          files attached
+//	netlab → supervisor   control.Mapped   - (rootless: first, raw on fd 3)
 //	netlab → supervisor   control.Spawn    exec socket, hosts file
 //	supervisor → init     initConfig       exec socket, hosts file
 //	init → agent          agentConfig      exec socket
@@ -74,6 +75,9 @@ type control struct {
 	// network namespace, whose opener may place devices in every node's:
 	// the spawnReply with this ID carries it.
 	Netlink int `json:"netlink,omitempty"`
+	// Mapped tells a supervisor started unmapped that the setuid helpers
+	// wrote its user namespace's maps.
+	Mapped bool `json:"mapped,omitempty"`
 }
 
 // initConfig is the whole configuration of a node's init, the first packet
@@ -83,9 +87,6 @@ type initConfig struct {
 	Hostname string      `json:"hostname"`
 	Sysctls  []string    `json:"sysctls"`
 	Layer    []LayerFile `json:"layer,omitempty"`
-	// IDCount is how many ids the lab's user namespace maps; the node's
-	// own user namespace maps the same ids one to one.
-	IDCount uint32 `json:"id_count"`
 }
 
 // agentConfig is the whole configuration of a node's agent, the first

@@ -2,6 +2,7 @@ package nsproc
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,9 +23,13 @@ import (
 // SupervisorConfig says how to start a lab's supervisor.
 type SupervisorConfig struct {
 	Lab string
-	// UID and GID are the first host ids of the range that root of the lab's
-	// user namespace maps to; IDCount is the size of the range.
-	UID, GID, IDCount uint32
+	// UIDMap and GIDMap map the ids of the lab's user namespace, from 0,
+	// to host ids.
+	UIDMap, GIDMap []syscall.SysProcIDMap
+	// MapHelpers has the setuid helpers newuidmap and newgidmap write the
+	// maps, as an ordinary user's process cannot write maps of more than
+	// its own id.
+	MapHelpers bool
 	// Log receives what the supervisor and the node inits print on stderr.
 	Log *os.File
 	// Binary is the program to run as supervisor and node inits (see
@@ -99,32 +104,61 @@ func StartSupervisor(cfg SupervisorConfig) (*Supervisor, error) {
 	cmd.Dir = "/" // hold no host directory busy for the lab's life
 	cmd.Stdout, cmd.Stderr = cfg.Log, cfg.Log
 	cmd.ExtraFiles = []*os.File{theirs}
-	idmap := func(host uint32) []syscall.SysProcIDMap {
-		return []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(host), Size: int(cfg.IDCount)}}
-	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		// Namespaces of its own, all of them: the supervisor holds every
 		// capability over the lab, so nothing of the host's may be in
 		// reach of it either (its network has only a loopback that is down).
 		Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWNET |
 			unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWCGROUP,
-		UidMappings: idmap(cfg.UID),
-		GidMappings: idmap(cfg.GID),
-		// Daemons that drop privileges call setgroups; the whole range is
-		// mapped, so allowing it gives away nothing.
-		GidMappingsEnableSetgroups: true,
-		// Without this the supervisor would keep host uid 0 as its fsuid:
-		// unmapped, shown as nobody, yet owner of the host's root files.
-		Credential: &syscall.Credential{Uid: 0, Gid: 0},
-		Setsid:     true,
+		Setsid: true,
+	}
+	if !cfg.MapHelpers {
+		cmd.SysProcAttr.UidMappings, cmd.SysProcAttr.GidMappings = cfg.UIDMap, cfg.GIDMap
+		// Daemons that drop privileges call setgroups; the whole range
+		// is mapped, so allowing it gives away nothing.
+		cmd.SysProcAttr.GidMappingsEnableSetgroups = true
+		// Without this the supervisor would keep host uid 0 as its
+		// fsuid: unmapped, shown as nobody, yet owner of the host's root
+		// files.
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
 	}
 	if err := cmd.Start(); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("start lab supervisor: %w", err)
 	}
+	if cfg.MapHelpers {
+		// It waits, unmapped and without capabilities, for its maps,
+		// then starts again with them (see supervisorMain).
+		err := runMapHelper("newuidmap", cmd.Process.Pid, cfg.UIDMap)
+		if err == nil {
+			err = runMapHelper("newgidmap", cmd.Process.Pid, cfg.GIDMap)
+		}
+		if err == nil {
+			err = sendPacket(conn, control{Mapped: true})
+		}
+		if err != nil {
+			conn.Close()
+			cmd.Process.Kill()
+			cmd.Wait()
+			return nil, fmt.Errorf("map the lab's user namespace: %w", err)
+		}
+	}
 	s := &Supervisor{cmd: cmd, conn: conn, pending: map[int]chan spawnReply{}, closed: make(chan struct{})}
 	go s.readReplies()
 	return s, nil
+}
+
+// runMapHelper runs newuidmap or newgidmap for pid with m.
+func runMapHelper(helper string, pid int, m []syscall.SysProcIDMap) error {
+	args := []string{strconv.Itoa(pid)}
+	for _, e := range m {
+		args = append(args, strconv.Itoa(e.ContainerID), strconv.Itoa(e.HostID), strconv.Itoa(e.Size))
+	}
+	out, err := exec.Command(helper, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v: %s", helper, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
 }
 
 // Pid is the host pid of the supervisor.
@@ -343,6 +377,10 @@ func supervisorMain() int {
 	// Nothing without capabilities in the lab's user namespace may read or
 	// write this process; no node has any there.
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+	if err := awaitMaps(); err != nil {
+		fmt.Fprintf(os.Stderr, "netlab supervisor: %v\n", err)
+		return 1
+	}
 	setProcessName("netlab-super")
 	lab := strings.Join(os.Args[2:], " ")
 	conn, err := controlConn()
@@ -358,11 +396,8 @@ func supervisorMain() int {
 			fmt.Fprintf(os.Stderr, "netlab supervisor: reply: %v\n", err)
 		}
 	}
-	idCount, err := mappedIDs()
-	if err == nil {
-		// Host mount events have no business reaching the lab.
-		err = unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, "")
-	}
+	// Host mount events have no business reaching the lab.
+	err = unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, "")
 	if err == nil {
 		err = buildEtcSkeleton()
 	}
@@ -404,7 +439,7 @@ func supervisorMain() int {
 			sock.Close()
 		case c.Spawn != nil:
 			go func(req spawnRequest, files []*os.File) {
-				init, agent, err := spawnNode(req, idCount, files)
+				init, agent, err := spawnNode(req, files)
 				if err != nil {
 					reply(spawnReply{ID: req.ID, Error: err.Error()})
 					return
@@ -419,17 +454,46 @@ func supervisorMain() int {
 	}
 }
 
-// mappedIDs reads how many ids this user namespace maps.
+// awaitMaps returns at once when this user namespace is mapped. An
+// ordinary user's netlab has the setuid helpers map it after the start, so
+// this process began unmapped, and so without capabilities: it waits for
+// netlab's word that the maps are written and starts again, as root of
+// the namespace with every capability in it. fd 3 is read as it is, so
+// that it passes to the new start untouched.
+func awaitMaps() error {
+	if n, err := mappedIDs(); err != nil || n > 0 {
+		return err
+	}
+	buf := make([]byte, 4096)
+	n, err := unix.Read(controlFD, buf)
+	if err != nil {
+		return fmt.Errorf("wait for the user namespace's maps: %w", os.NewSyscallError("read", err))
+	}
+	var c control
+	if err := json.Unmarshal(buf[:n], &c); err != nil || !c.Mapped {
+		return fmt.Errorf("wait for the user namespace's maps: got %q", buf[:n])
+	}
+	return syscall.Exec(selfExe, os.Args, os.Environ())
+}
+
+// mappedIDs reads how many ids this user namespace maps, from 0 up.
 func mappedIDs() (uint32, error) {
 	b, err := os.ReadFile("/proc/self/uid_map")
 	if err != nil {
 		return 0, err
 	}
-	var inside, outside, count uint32
-	if _, err := fmt.Sscan(string(b), &inside, &outside, &count); err != nil || inside != 0 || count == 0 {
-		return 0, fmt.Errorf("unexpected uid map %q", b)
+	var total uint32
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if line == "" {
+			continue
+		}
+		var inside, outside, count uint32
+		if _, err := fmt.Sscan(line, &inside, &outside, &count); err != nil || inside != total {
+			return 0, fmt.Errorf("unexpected uid map %q", b)
+		}
+		total += count
 	}
-	return count, nil
+	return total, nil
 }
 
 // readyTimeout bounds how long a node may take to set itself up.
@@ -440,7 +504,7 @@ const readyTimeout = 30 * time.Second
 // pids here are those of the lab's PID namespace, and only a pidfd carries
 // the process itself across to the host. The init is reaped by a goroutine
 // that lives as long as it does.
-func spawnNode(req spawnRequest, idCount uint32, files []*os.File) (*os.File, *os.File, error) {
+func spawnNode(req spawnRequest, files []*os.File) (*os.File, *os.File, error) {
 	defer closeAll(files)
 	if len(files) != 2 {
 		return nil, nil, fmt.Errorf("node %s: spawn request carried %d files, want 2", req.Node, len(files))
@@ -471,7 +535,7 @@ func spawnNode(req spawnRequest, idCount uint32, files []*os.File) (*os.File, *o
 		return nil, nil, fmt.Errorf("node %s: start init: %w", req.Node, err)
 	}
 	pf := os.NewFile(uintptr(pidfd), "pidfd")
-	cfg := initConfig{Node: req.Node, Hostname: req.Hostname, Sysctls: req.Sysctls, Layer: req.Layer, IDCount: idCount}
+	cfg := initConfig{Node: req.Node, Hostname: req.Hostname, Sysctls: req.Sysctls, Layer: req.Layer}
 	err = sendPacket(ours, cfg, files...)
 	var report readyReport
 	var got []*os.File

@@ -29,7 +29,7 @@ var (
 	// labSince is when a lab's state was last written: when up finished,
 	// for a lab that is up.
 	labSince = func(name string) (time.Time, error) {
-		fi, err := os.Stat(filepath.Join(netlab.StateRoot, name, "state.json"))
+		fi, err := os.Stat(filepath.Join(netlab.StateRoot(), name, "state.json"))
 		if err != nil {
 			return time.Time{}, err
 		}

@@ -1,0 +1,165 @@
+package netlab
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// Mode is how this netlab runs, chosen once from the effective uid: as
+// root, or as an ordinary user (rootless), root inside its labs and itself
+// on the host. It carries all that differs between the two.
+type Mode struct {
+	Rootless bool
+	// StateRoot holds one directory per lab: /run/netlab for root;
+	// rootless, $XDG_RUNTIME_DIR/netlab (systemd's per-user 0700 tmpfs),
+	// else /tmp/netlab-UID, which must then be a 0700 directory of the
+	// user's own (another user could make it first: refused, not used).
+	// NETLAB_STATE_DIR overrides either, for tests.
+	StateRoot string
+	// RegisterNetns: make each node's netns visible to iproute2 under
+	// /run/netns (root only: the directory is root's).
+	RegisterNetns bool
+	UID, GID      int    // the caller's
+	User          string // the caller's name, for messages and /etc/subuid
+}
+
+// StateDirEnv names the environment variable that overrides the state root.
+const StateDirEnv = "NETLAB_STATE_DIR"
+
+var currentMode = sync.OnceValue(func() *Mode {
+	m := &Mode{UID: os.Geteuid(), GID: os.Getegid()}
+	m.Rootless = m.UID != 0
+	m.User = strconv.Itoa(m.UID)
+	if u, err := user.LookupId(m.User); err == nil {
+		m.User = u.Username
+	}
+	switch {
+	case os.Getenv(StateDirEnv) != "":
+		m.StateRoot = os.Getenv(StateDirEnv)
+	case !m.Rootless:
+		m.StateRoot = "/run/netlab"
+	case os.Getenv("XDG_RUNTIME_DIR") != "":
+		m.StateRoot = filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "netlab")
+	default:
+		m.StateRoot = fmt.Sprintf("/tmp/netlab-%d", m.UID)
+	}
+	m.RegisterNetns = !m.Rootless
+	return m
+})
+
+// CurrentMode is the mode of this process.
+func CurrentMode() *Mode { return currentMode() }
+
+// StateRoot is the directory that holds the state of this user's labs.
+func StateRoot() string { return currentMode().StateRoot }
+
+// ensureStateRoot makes the state root if it is missing and refuses one
+// that another user could read or has made: a 0700 directory, not a
+// symlink, owned by the caller.
+func ensureStateRoot() error {
+	root := StateRoot()
+	if err := os.MkdirAll(filepath.Dir(root), 0o755); err != nil && currentMode().Rootless {
+		return fmt.Errorf("create %s: %w", filepath.Dir(root), err)
+	}
+	if err := os.Mkdir(root, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("create %s: %w", root, err)
+	}
+	fi, err := os.Lstat(root)
+	if err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	if !fi.IsDir() || int(st.Uid) != currentMode().UID {
+		return fmt.Errorf("state directory %s is not a directory of yours (owner uid %d); remove it, or set XDG_RUNTIME_DIR or %s", root, st.Uid, StateDirEnv)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		if err := os.Chmod(root, 0o700); err != nil {
+			return fmt.Errorf("secure %s: %w", root, err)
+		}
+	}
+	return nil
+}
+
+// subIDRange is a user's range of subordinate ids in /etc/subuid or
+// /etc/subgid.
+type subIDRange struct{ First, Count uint32 }
+
+// subordinateRange finds the user's first range of at least need ids in
+// file (/etc/subuid or /etc/subgid), by name or by uid.
+func subordinateRange(file, name string, id int, need uint32) (subIDRange, error) {
+	b, err := os.ReadFile(file)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return subIDRange{}, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Split(strings.TrimSpace(line), ":")
+		if len(f) != 3 || (f[0] != name && f[0] != strconv.Itoa(id)) {
+			continue
+		}
+		first, err1 := strconv.ParseUint(f[1], 10, 32)
+		count, err2 := strconv.ParseUint(f[2], 10, 32)
+		if err1 == nil && err2 == nil && uint32(count) >= need {
+			return subIDRange{uint32(first), uint32(count)}, nil
+		}
+	}
+	return subIDRange{}, errNoSubIDs
+}
+
+var errNoSubIDs = errors.New("no subordinate range")
+
+// rootlessIDs finds the subordinate uid and gid ranges of the caller that
+// a rootless lab maps node ids 1..65535 to, or says what to add and where.
+func rootlessIDs(m *Mode) (uids, gids subIDRange, err error) {
+	const need = idRangeSize - 1
+	uids, uerr := subordinateRange(subIDFiles[0], m.User, m.UID, need)
+	gids, gerr := subordinateRange(subIDFiles[1], m.User, m.UID, need)
+	if errors.Is(uerr, errNoSubIDs) || errors.Is(gerr, errNoSubIDs) {
+		return uids, gids, fmt.Errorf("user %s has no range of %d subordinate ids for the nodes' users; as root, add the line %s:%d:%d to %s and to %s (or run: usermod --add-subuids %d-%d --add-subgids %d-%d %s)",
+			m.User, idRangeSize, m.User, suggestSubStart(), idRangeSize, subIDFiles[0], subIDFiles[1],
+			suggestSubStart(), suggestSubStart()+idRangeSize-1, suggestSubStart(), suggestSubStart()+idRangeSize-1, m.User)
+	}
+	if uerr != nil {
+		return uids, gids, uerr
+	}
+	return uids, gids, gerr
+}
+
+// suggestSubStart is a start for a new subordinate range past those in
+// /etc/subuid, as useradd would pick.
+func suggestSubStart() uint32 {
+	next := uint64(100000)
+	if r, err := readSubIDs(subIDFiles[0]); err == nil {
+		for _, x := range r {
+			if end := uint64(x.First) + uint64(x.Count); end > next {
+				next = end
+			}
+		}
+	}
+	return uint32(next)
+}
+
+// checkRootless refuses, before anything is made, what keeps an ordinary
+// user from running a lab here, each with its fix.
+func checkRootless(m *Mode) error {
+	for _, helper := range []string{"newuidmap", "newgidmap"} {
+		if _, err := exec.LookPath(helper); err != nil {
+			return fmt.Errorf("netlab without root needs %s, which maps the lab's users to yours (Debian and Ubuntu: apt-get install uidmap)", helper)
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/unprivileged_userns_clone"); err == nil && strings.TrimSpace(string(b)) == "0" {
+		return fmt.Errorf("%w: user namespaces are closed to ordinary users here; as root: sysctl -w kernel.unprivileged_userns_clone=1", ErrKernelFeature)
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"); err == nil && strings.TrimSpace(string(b)) == "1" {
+		return fmt.Errorf("%w: AppArmor keeps ordinary users from using user namespaces; as root: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or install an AppArmor profile for netlab that allows userns", ErrKernelFeature)
+	}
+	_, _, err := rootlessIDs(m)
+	return err
+}
