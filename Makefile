@@ -27,7 +27,7 @@ demo: build
 # (not skip) without it when CI is set.
 test: lint
 	$(GO) test -count=1 ./...
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 50000x ./topology/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20000x ./topology/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10m ./topology/

@@ -1,12 +1,14 @@
 package netlab
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -70,6 +72,10 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 	defer lock.unlock()
 	u := &bringup{st: st, opts: opts, users: users}
 	if err := u.run(ctx); err != nil {
+		if ctx.Err() != nil {
+			// What failed then is only the messenger.
+			err = fmt.Errorf("up stopped (%w) while it ran: %v; what it made is removed", ctx.Err(), err)
+		}
 		if u.sup != nil {
 			u.sup.Kill()
 		}
@@ -132,11 +138,22 @@ func (u *bringup) run(ctx context.Context) error {
 	} {
 		step := startStep(u.opts.Progress, s.name, s.total)
 		if err := s.run(ctx, step); err != nil {
-			return err
+			return withSupervisorLog(t.Name, err)
 		}
 		step.end()
 	}
 	return nil
+}
+
+// withSupervisorLog adds to err the last line the lab's supervisor or a
+// node's init printed, if any: when one of them died, that says why.
+func withSupervisorLog(lab string, err error) error {
+	b, rerr := os.ReadFile(filepath.Join(labDir(lab), "supervisor.log"))
+	if rerr != nil || len(bytes.TrimSpace(b)) == 0 {
+		return err
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return fmt.Errorf("%w (the lab's log says: %s)", err, oneLine(lines[len(lines)-1]))
 }
 
 // makeCgroup makes the lab's cgroup and records it, before the lab's first

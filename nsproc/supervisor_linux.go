@@ -397,7 +397,9 @@ func supervisorMain() int {
 		}
 	}
 	// Host mount events have no business reaching the lab.
-	err = unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, "")
+	if err = unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		err = fmt.Errorf("make mounts private: %w", os.NewSyscallError("mount", err))
+	}
 	if err == nil {
 		err = buildEtcSkeleton()
 	}
@@ -461,8 +463,11 @@ func supervisorMain() int {
 // the namespace with every capability in it. fd 3 is read as it is, so
 // that it passes to the new start untouched.
 func awaitMaps() error {
-	if n, err := mappedIDs(); err != nil || n > 0 {
-		return err
+	// Whether the maps are written yet does not tell: the helpers may
+	// have been faster than this process. Capabilities do: they are given
+	// at exec, only to a process mapped then.
+	if haveCapSysAdmin() {
+		return nil
 	}
 	buf := make([]byte, 4096)
 	n, err := unix.Read(controlFD, buf)
@@ -476,24 +481,20 @@ func awaitMaps() error {
 	return syscall.Exec(selfExe, os.Args, os.Environ())
 }
 
-// mappedIDs reads how many ids this user namespace maps, from 0 up.
-func mappedIDs() (uint32, error) {
-	b, err := os.ReadFile("/proc/self/uid_map")
+// haveCapSysAdmin reports whether this process has CAP_SYS_ADMIN in its
+// effective set.
+func haveCapSysAdmin() bool {
+	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return 0, err
+		return false
 	}
-	var total uint32
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		if line == "" {
-			continue
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			caps, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return err == nil && caps&(1<<unix.CAP_SYS_ADMIN) != 0
 		}
-		var inside, outside, count uint32
-		if _, err := fmt.Sscan(line, &inside, &outside, &count); err != nil || inside != total {
-			return 0, fmt.Errorf("unexpected uid map %q", b)
-		}
-		total += count
 	}
-	return total, nil
+	return false
 }
 
 // readyTimeout bounds how long a node may take to set itself up.

@@ -7,8 +7,9 @@ want=(iproute2 iputils-ping)
 if [ "${1:-demo}" = test ]; then
 	# util-linux (ipcmk), procps (sysctl), graphviz (dot) for the tests;
 	# frr and bird2 for the routing labs; python3 (a web server), dnsmasq
-	# and openssh-server for the service labs.
-	want+=(util-linux procps graphviz frr bird2 python3 dnsmasq openssh-server)
+	# and openssh-server for the service labs; uidmap (newuidmap) and passwd
+	# (useradd) for the rootless tests, which make their own users.
+	want+=(util-linux procps graphviz frr bird2 python3 dnsmasq openssh-server uidmap passwd curl)
 fi
 missing=()
 for p in "${want[@]}"; do

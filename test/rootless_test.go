@@ -1,0 +1,300 @@
+package test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// rootlessUser is an ordinary user the test made, with a range of
+// subordinate ids (or none), and a runtime directory of its own.
+type rootlessUser struct {
+	name       string
+	uid, gid   int
+	sub        int // first subordinate id; 0: none
+	runtimeDir string
+	files      string // a directory it may read, for topology files
+}
+
+// newRootlessUser makes user name (removed when the test ends), with the
+// subordinate range [sub, sub+65536) in /etc/subuid and /etc/subgid unless
+// sub is 0.
+func newRootlessUser(t *testing.T, name string, sub int) *rootlessUser {
+	t.Helper()
+	needRoot(t)
+	needCommand(t, "useradd")
+	needCommand(t, "newuidmap")
+	exec.Command("userdel", name).Run() // a leftover of a killed run
+	if out, err := exec.Command("useradd", "--no-create-home", "--shell", "/bin/sh", name).CombinedOutput(); err != nil {
+		t.Fatalf("useradd %s: %v: %s", name, err, out)
+	}
+	// useradd may have given it a range of its own: the test's are known.
+	dropSubIDs(name)
+	t.Cleanup(func() {
+		exec.Command("userdel", name).Run()
+		dropSubIDs(name)
+	})
+	u := &rootlessUser{name: name, sub: sub}
+	out, err := exec.Command("id", "-u", name).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.uid, _ = strconv.Atoi(strings.TrimSpace(string(out)))
+	out, _ = exec.Command("id", "-g", name).Output()
+	u.gid, _ = strconv.Atoi(strings.TrimSpace(string(out)))
+	if sub > 0 {
+		for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
+			fh, err := os.OpenFile(f, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(fh, "%s:%d:65536\n", name, sub)
+			fh.Close()
+		}
+	}
+	for _, d := range []*string{&u.runtimeDir, &u.files} {
+		dir, err := os.MkdirTemp("", "netlab-"+name+"-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		*d = dir
+	}
+	os.Chown(u.runtimeDir, u.uid, u.gid)
+	os.Chmod(u.runtimeDir, 0o700)
+	os.Chmod(u.files, 0o755)
+	return u
+}
+
+// dropSubIDs removes name's lines from /etc/subuid and /etc/subgid.
+func dropSubIDs(name string) {
+	for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var keep []string
+		for _, l := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+			if l != "" && !strings.HasPrefix(l, name+":") {
+				keep = append(keep, l)
+			}
+		}
+		os.WriteFile(f, []byte(strings.Join(keep, "\n")+"\n"), 0o644)
+	}
+}
+
+// run runs netlab as the user.
+func (u *rootlessUser) run(t testing.TB, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(netlabBin, args...)
+	cmd.Dir = u.files
+	cmd.Env = append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + u.files, "XDG_RUNTIME_DIR=" + u.runtimeDir}, env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(u.uid), Gid: uint32(u.gid), Groups: []uint32{}}}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	return exitResult(t.(*testing.T), cmd.Run(), out.String(), errb.String())
+}
+
+func (u *rootlessUser) must(t *testing.T, args ...string) string {
+	t.Helper()
+	r := u.run(t, nil, args...)
+	if r.code != 0 {
+		t.Fatalf("%s: netlab %s: exit %d\nstdout: %s\nstderr: %s", u.name, strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r.stdout
+}
+
+// topology copies a lab file where the user can read it.
+func (u *rootlessUser) topology(t *testing.T, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(u.files, filepath.Base(file))
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// up brings the lab up as the user and takes it down when the test ends,
+// checking then that no process of the user's ids and no state is left.
+func (u *rootlessUser) up(t *testing.T, file, lab string) {
+	t.Helper()
+	start := time.Now()
+	u.must(t, "up", u.topology(t, file))
+	t.Logf("%s: up %s: %v", u.name, file, time.Since(start))
+	t.Cleanup(func() {
+		u.must(t, "down", lab)
+		if procs := u.processes(); len(procs) > 0 {
+			t.Errorf("%s: processes left after down: %v", u.name, procs)
+		}
+		if left, _ := filepath.Glob(filepath.Join(u.runtimeDir, "netlab", lab)); len(left) > 0 {
+			t.Errorf("%s: state left after down: %v", u.name, left)
+		}
+	})
+}
+
+// processes lists the processes that run as the user or one of its
+// subordinate ids, with their real, effective, saved and fs uids.
+func (u *rootlessUser) processes() []string {
+	var out []string
+	for _, pid := range dirNames("/proc") {
+		if _, err := strconv.Atoi(pid); err != nil {
+			continue
+		}
+		status, err := os.ReadFile(filepath.Join("/proc", pid, "status"))
+		if err != nil || strings.Contains(statusField(status, "State"), "zombie") {
+			continue
+		}
+		for _, f := range strings.Fields(statusField(status, "Uid")) {
+			id, _ := strconv.Atoi(f)
+			if id == u.uid || u.sub > 0 && id >= u.sub && id < u.sub+65536 {
+				out = append(out, pid+" "+statusField(status, "Name")+" uid "+statusField(status, "Uid"))
+				break
+			}
+		}
+	}
+	return out
+}
+
+// TestRootless: an ordinary user brings the triangle up with no privilege:
+// root in the nodes, the user (or its subordinate ids) on the host, and
+// nothing of root's reachable.
+func TestRootless(t *testing.T) {
+	u := newRootlessUser(t, "netlabt1", 1<<20)
+	u.up(t, "labs/triangle.yaml", "triangle")
+
+	if got := strings.TrimSpace(u.must(t, "exec", "r1", "--", "id", "-u")); got != "0" {
+		t.Errorf("id -u in r1: %q", got)
+	}
+	if got := u.must(t, "exec", "r1", "--", "ping", "-c1", "-W2", "r3"); !strings.Contains(got, "1 received") {
+		t.Errorf("ping r1 -> r3: %s", got)
+	}
+	if got := u.must(t, "status"); !strings.Contains(got, "triangle  up") {
+		t.Errorf("status: %s", got)
+	}
+	// Every process of the lab on the host runs as the user or one of its
+	// subordinate ids; the supervisor and inits hold nothing of root's.
+	sup := 0
+	for _, p := range u.processes() {
+		if strings.Contains(p, "netlab-super") {
+			sup++
+		}
+	}
+	if sup != 1 {
+		t.Errorf("want the lab's supervisor among the user's processes: %v", u.processes())
+	}
+	stateDir := filepath.Join(u.runtimeDir, "netlab", "triangle")
+	if fi, err := os.Stat(stateDir); err != nil || int(fi.Sys().(*syscall.Stat_t).Uid) != u.uid {
+		t.Errorf("state directory %s not the user's: %v", stateDir, err)
+	}
+	// Root's own files stay root's; a file node root writes under /etc
+	// stays in the node.
+	out := u.must(t, "exec", "r1", "--", "sh", "-c", `touch /usr/netlab-rootless 2>/dev/null && echo WROTE-USR
+sed -i '$a intruder:x:0:0::/:/bin/sh' /etc/passwd && grep -c intruder /etc/passwd
+cat /etc/shadow >/dev/null 2>&1 && echo READ-SHADOW
+true`)
+	if strings.Contains(out, "WROTE") || strings.Contains(out, "READ") || strings.TrimSpace(out) != "1" {
+		t.Errorf("node root of a rootless lab: %q", out)
+	}
+	if b, _ := os.ReadFile("/etc/passwd"); strings.Contains(string(b), "intruder") {
+		t.Errorf("the host's /etc/passwd changed")
+	}
+	if _, err := os.Stat("/usr/netlab-rootless"); err == nil {
+		os.Remove("/usr/netlab-rootless")
+		t.Errorf("node root wrote /usr")
+	}
+	// The isolation of a root-started lab holds: mounts locked, the
+	// init's memory closed, a devpts of the node's own.
+	out = u.must(t, "exec", "r1", "--", "sh", "-c", `for m in /proc /tmp /var/tmp /dev/shm /dev /run /root /etc /; do umount -l $m 2>/dev/null && echo "UNMOUNTED $m"; done
+(exec 3>/proc/1/mem) 2>/dev/null && echo WROTE-INIT-MEM
+ls /dev/pts | tr '\n' ' '
+true`)
+	if strings.TrimSpace(out) != "ptmx" {
+		t.Errorf("isolation in a rootless node: %q", out)
+	}
+	// A shell on a pty of the node's own.
+	r := u.run(t, nil, "exec", "-t", "r2", "--", "sh", "-c", "tty; hostname")
+	if r.code != 0 || !strings.Contains(r.stdout, "/dev/pts/") || !strings.Contains(r.stdout, "r2") {
+		t.Errorf("exec -t in a rootless node: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	u.must(t, "link", "set", "r1:eth1", "down")
+	if got := u.must(t, "status", "triangle"); !strings.Contains(got, "eth1   down") {
+		t.Errorf("status after link set down: %s", got)
+	}
+}
+
+// TestRootlessUsersApart: two users each run a lab named triangle at once;
+// neither sees, enters or takes down the other's.
+func TestRootlessUsersApart(t *testing.T) {
+	a := newRootlessUser(t, "netlabt2", 1<<20+1<<16)
+	b := newRootlessUser(t, "netlabt3", 1<<20+2<<16)
+	a.up(t, "labs/triangle.yaml", "triangle")
+	b.up(t, "labs/triangle.yaml", "triangle")
+	a.must(t, "exec", "r1", "--", "sh", "-c", "echo a > /tmp/owner")
+	if got := b.must(t, "exec", "r1", "--", "sh", "-c", "cat /tmp/owner 2>/dev/null || echo none"); strings.TrimSpace(got) != "none" {
+		t.Errorf("b's r1 sees a's file: %q", got)
+	}
+	b.must(t, "down", "--all")
+	if got := a.must(t, "exec", "r1", "--", "cat", "/tmp/owner"); strings.TrimSpace(got) != "a" {
+		t.Errorf("a's lab after b's down --all: %q", got)
+	}
+	if got := b.must(t, "status"); strings.Contains(got, "triangle") {
+		t.Errorf("b's status lists a lab after its down --all: %q", got)
+	}
+	b.up(t, "labs/triangle.yaml", "triangle") // again, for the cleanup's down
+	// Root's netlab does not list the users' labs: they are theirs.
+	if got := mustNetlab(t, "status"); strings.Contains(got, "triangle") {
+		t.Errorf("root's status lists a user's lab: %q", got)
+	}
+}
+
+// TestRootlessRefusals: what keeps a user from running a lab is refused
+// before anything is made, with the fix.
+func TestRootlessRefusals(t *testing.T) {
+	u := newRootlessUser(t, "netlabt4", 0)
+	file := u.topology(t, "labs/triangle.yaml")
+	r := u.run(t, nil, "up", file)
+	if r.code != 1 || !strings.Contains(r.stderr, "user netlabt4 has no range of 65536 subordinate ids") || !strings.Contains(r.stderr, "/etc/subuid") {
+		t.Errorf("up without subordinate ids: exit %d, %q", r.code, r.stderr)
+	}
+	r = u.run(t, []string{"PATH=/nonexistent"}, "up", file)
+	if r.code != 1 || !strings.Contains(r.stderr, "newuidmap") || !strings.Contains(r.stderr, "uidmap") {
+		t.Errorf("up without newuidmap: exit %d, %q", r.code, r.stderr)
+	}
+	if procs := u.processes(); len(procs) > 0 {
+		t.Errorf("processes after refused ups: %v", procs)
+	}
+	if left, _ := filepath.Glob(filepath.Join(u.runtimeDir, "netlab", "*")); len(left) > 0 {
+		t.Errorf("state after refused ups: %v", left)
+	}
+}
+
+// TestRootlessOSPF: an FRR OSPF lab converges for an ordinary user.
+func TestRootlessOSPF(t *testing.T) {
+	needCommand(t, "vtysh")
+	u := newRootlessUser(t, "netlabt5", 1<<20+3<<16)
+	u.up(t, "labs/ospf.yaml", "ospf")
+	took := waitFor(t, 30*time.Second, "rootless OSPF routes to every loopback", func() error {
+		for _, n := range []string{"r1", "r2", "r3", "r4"} {
+			routes := u.run(t, nil, "exec", n, "--", "ip", "-4", "route", "show").stdout
+			for i := 1; i <= 4; i++ {
+				lo := fmt.Sprintf("10.255.0.%d", i)
+				if fmt.Sprintf("r%d", i) != n && !strings.Contains(routes, lo) {
+					return fmt.Errorf("%s has no route to %s", n, lo)
+				}
+			}
+		}
+		return nil
+	})
+	t.Logf("rootless OSPF converged %v after up", took)
+}
