@@ -86,11 +86,40 @@ func writeStatusTable(out io.Writer, labs []netlab.LabStatus) {
 		}
 	}
 	w.Flush()
+	writeServices(&buf, labs)
 	for _, l := range labs {
 		if l.Problem != "" {
 			fmt.Fprintf(&buf, "%s: %s\n", termSafe(l.Name), termSafe(l.Problem))
 		}
 	}
+}
+
+// writeServices adds, under the table, a table of the nodes' services, if
+// any node has one: each running (with its pid in the node) or exited
+// (with its code).
+func writeServices(buf *bytes.Buffer, labs []netlab.LabStatus) {
+	var rows [][]string
+	for _, l := range labs {
+		for _, n := range l.Nodes {
+			for _, sv := range n.Services {
+				state := fmt.Sprintf("running (pid %d)", sv.Pid)
+				if !sv.Running {
+					state = fmt.Sprintf("exited %d", sv.Exit)
+				}
+				rows = append(rows, []string{l.Name, n.Name, sv.Name, state})
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	buf.WriteString("\n")
+	w := newTable(buf)
+	fmt.Fprintln(w, "LAB\tNODE\tSERVICE\tSTATE")
+	for _, r := range rows {
+		row(w, r...)
+	}
+	w.Flush()
 }
 
 // row writes one line of the table, each cell made safe.

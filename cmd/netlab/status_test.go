@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/netlab-dev/netlab/netlab"
+	"github.com/netlab-dev/netlab/nsproc"
 )
 
 // statusLabs is two labs: one up with nodes of several shapes, one broken.
@@ -39,7 +40,8 @@ func statusLabs() []netlab.LabStatus {
 				{Name: "h1", Kind: "host", Pid: 5101, Running: true, NetNS: "lan-h1",
 					Interfaces: []netlab.InterfaceStatus{
 						{Name: "eth1", State: "up", MTU: 1500, Addresses: []string{"10.1.0.11/24"}, Peer: "sw1:p1"},
-					}},
+					},
+					Services: []nsproc.Service{{Name: "web", Pid: 9, Running: true}, {Name: "dns", Pid: 12, Exit: 1}}},
 				{Name: "h2", Kind: "host", Pid: 5102, NetNS: "lan-h2"}, // not running
 			},
 		},
@@ -62,8 +64,9 @@ func TestStatusTable(t *testing.T) {
 		}
 	}
 	// One row per interface (a node with none still gets one), one per
-	// lab without nodes, one per problem, and the header.
-	if want := 1 + (3 + 1 + 1) + (1 + 1 + 1) + (1 + 1); len(lines) != want {
+	// lab without nodes, one per problem, and the header; then a blank
+	// line, a header and a row per service.
+	if want := 1 + (3 + 1 + 1) + (1 + 1 + 1) + (1 + 1) + (1 + 1 + 2); len(lines) != want {
 		t.Errorf("%d lines, want %d", len(lines), want)
 	}
 	// A node that does not run shows no pid.
