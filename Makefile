@@ -26,6 +26,7 @@ demo: build
 # README command 2: the whole suite. Integration tests need root and fail
 # (not skip) without it when CI is set.
 test: lint
+	./scripts/install-deps.sh test
 	$(GO) test -count=1 ./...
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20000x ./topology/
 

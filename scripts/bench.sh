@@ -4,6 +4,10 @@
 # Mininet, all in this one run. Prints a Markdown table; with -o FILE also
 # writes it, with this machine's description, to FILE.
 #   bench.sh [-o docs/benchmarks.md] [N ...]     (default N: 10 100 200 1000)
+# BASELINE=REV also times a 1000-node chain with netlab built from REV, in
+# the same run, for a before/after of a change. Rootless rows (200 and
+# 1000 nodes, and the exec round trip) run as the user netlab-bench, made
+# here with a subordinate range if missing (removed at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=
@@ -56,7 +60,7 @@ for n in "${sizes[@]}"; do
 		pss=$(python3 - "$lab" <<'PY'
 import json, sys
 st = json.load(open('/run/netlab/%s/state.json' % sys.argv[1]))
-pids = [n['init']['pid'] for n in st['nodes']] + [st['supervisor']['pid']]
+pids = [n[r]['pid'] for n in st['nodes'] for r in ('init', 'agent') if n.get(r)] + [st['supervisor']['pid']]
 kb = 0
 for p in pids:
     for line in open('/proc/%d/smaps_rollup' % p):
@@ -86,6 +90,71 @@ PY
 	done
 done
 
+# The exec round trip: median of 100 `netlab exec r1 -- true`.
+exec_ms() { # netlab command prefix...
+	python3 - "$@" <<'PY'
+import subprocess, sys, time
+ts = []
+for _ in range(100):
+    s = time.perf_counter()
+    subprocess.run(sys.argv[1:] + ["exec", "r1", "--", "true"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True)
+    ts.append(time.perf_counter() - s)
+ts.sort()
+print("%.1f" % (ts[len(ts) // 2] * 1000))
+PY
+}
+extra=()
+scripts/gen-topology.sh chain 3 bench-exec > "$tmp/bench-exec.yaml"
+settle
+"$tmp/netlab" up -q "$tmp/bench-exec.yaml"
+rootexec=$(exec_ms "$tmp/netlab")
+"$tmp/netlab" down bench-exec
+extra+=("- exec round trip (median of 100, \`netlab exec r1 -- true\` from a shell): root ${rootexec} ms")
+
+# Rootless: the same chains as an ordinary user, next to root's in this run.
+if command -v newuidmap >/dev/null && command -v useradd >/dev/null; then
+	made=
+	if ! id netlab-bench >/dev/null 2>&1; then
+		useradd --no-create-home --shell /bin/sh netlab-bench
+		made=1
+	fi
+	grep -q '^netlab-bench:' /etc/subuid || { echo "netlab-bench:3000000000:65536" >> /etc/subuid; made=1; }
+	grep -q '^netlab-bench:' /etc/subgid || echo "netlab-bench:3000000000:65536" >> /etc/subgid
+	bu=$(id -u netlab-bench)
+	rt=$(mktemp -d) && chown netlab-bench "$rt" && chmod 700 "$rt" && chmod 755 "$tmp"
+	as_user=(setpriv --reuid "$bu" --regid "$(id -g netlab-bench)" --clear-groups env "XDG_RUNTIME_DIR=$rt" HOME=/tmp)
+	for n in 200 1000; do
+		lab="bench-rl$n"
+		scripts/gen-topology.sh chain "$n" "$lab" > "$tmp/$lab.yaml"
+		chmod 644 "$tmp/$lab.yaml"
+		settle; t0=$(now); "$tmp/netlab" up -q "$tmp/$lab.yaml"; t1=$(now); "$tmp/netlab" down "$lab"
+		settle; t2=$(now); "${as_user[@]}" "$tmp/netlab" up -q "$tmp/$lab.yaml" 2>/dev/null; t3=$(now); "${as_user[@]}" "$tmp/netlab" down "$lab"
+		r=$(secs "$t0" "$t1") u=$(secs "$t2" "$t3")
+		extra+=("- rootless chain $n: up $u s, root $r s in the same run: $(awk -v a="$u" -v b="$r" 'BEGIN { printf "%.2f", a / b }')x")
+	done
+	chmod 644 "$tmp/bench-exec.yaml"
+	"${as_user[@]}" "$tmp/netlab" up -q "$tmp/bench-exec.yaml" 2>/dev/null
+	userexec=$(exec_ms "${as_user[@]}" "$tmp/netlab")
+	"${as_user[@]}" "$tmp/netlab" down bench-exec
+	extra+=("- exec round trip rootless: ${userexec} ms ($(awk -v a="$userexec" -v b="$rootexec" 'BEGIN { printf "%.2f", a / b }')x root's; the same command run through setpriv)")
+	rm -rf "$rt"
+	if [ -n "$made" ]; then userdel netlab-bench; sed -i '/^netlab-bench:/d' /etc/subuid /etc/subgid; fi
+fi
+
+# Before/after: a 1000-node chain with netlab built from BASELINE.
+if [ -n "${BASELINE:-}" ]; then
+	wt="$tmp/baseline"
+	git worktree add -q --detach "$wt" "$BASELINE"
+	(cd "$wt" && go build -o "$tmp/base/" ./cmd/netlab ./cmd/netlab-init)
+	git worktree remove --force "$wt"
+	scripts/gen-topology.sh chain 1000 bench-base > "$tmp/bench-base.yaml"
+	settle; t0=$(now); "$tmp/base/netlab" up -q "$tmp/bench-base.yaml"; t1=$(now); "$tmp/base/netlab" down bench-base
+	settle; t2=$(now); "$tmp/netlab" up -q "$tmp/bench-base.yaml"; t3=$(now); "$tmp/netlab" down bench-base
+	b=$(secs "$t0" "$t1") a=$(secs "$t2" "$t3")
+	extra+=("- chain 1000 up: $a s now, $b s at $BASELINE ($(git log -1 --format=%s "$BASELINE" | cut -c1-60)...), same run: $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')x")
+fi
+printf '%s\n' "${extra[@]}" >&2
+
 table=$(
 	echo "| lab | netlab up / down (s) | networking floor (s) | node-model floor (s) | netlab ÷ node floor | Mininet up / down (s) | PSS of node processes (MB/node) | memory in all (MB/node) |"
 	echo "|---|---|---|---|---|---|---|---|"
@@ -103,6 +172,8 @@ if [ -n "$out" ]; then
 		[ -n "$mininet" ] && echo "- Mininet $(/usr/bin/python3 -c 'import mininet.net; print(mininet.net.VERSION)') through its Python API (test/floor/mininet/chain.py), chains of up to 200 hosts"
 		echo
 		echo "$table"
+		echo
+		printf '%s\n' "${extra[@]}"
 		echo
 		cat docs/benchmarks-notes.md 2>/dev/null || true
 	} > "$out"
