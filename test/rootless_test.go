@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -129,12 +130,13 @@ func (u *rootlessUser) topology(t *testing.T, file string) string {
 // checking then that no process of the user's ids and no state is left.
 func (u *rootlessUser) up(t *testing.T, file, lab string) {
 	t.Helper()
+	before := u.processes()
 	start := time.Now()
 	u.must(t, "up", u.topology(t, file))
 	t.Logf("%s: up %s: %v", u.name, file, time.Since(start))
 	t.Cleanup(func() {
 		u.must(t, "down", lab)
-		if procs := u.processes(); len(procs) > 0 {
+		if procs := u.newProcesses(before); len(procs) > 0 {
 			t.Errorf("%s: processes left after down: %v", u.name, procs)
 		}
 		if left, _ := filepath.Glob(filepath.Join(u.runtimeDir, "netlab", lab)); len(left) > 0 {
@@ -161,6 +163,17 @@ func (u *rootlessUser) processes() []string {
 				out = append(out, pid+" "+statusField(status, "Name")+" uid "+statusField(status, "Uid"))
 				break
 			}
+		}
+	}
+	return out
+}
+
+// newProcesses lists the user's processes that were not among before.
+func (u *rootlessUser) newProcesses(before []string) []string {
+	var out []string
+	for _, p := range u.processes() {
+		if !slices.Contains(before, p) {
+			out = append(out, p)
 		}
 	}
 	return out
@@ -297,4 +310,57 @@ func TestRootlessOSPF(t *testing.T) {
 		return nil
 	})
 	t.Logf("rootless OSPF converged %v after up", took)
+}
+
+// TestRootlessLabs: the LAN and IPv6 labs work for an ordinary user, ten
+// up/down cycles leave nothing, and an up killed with SIGKILL half way is
+// taken down whole by down.
+func TestRootlessLabs(t *testing.T) {
+	u := newRootlessUser(t, "netlabt6", 1<<20+4<<16)
+	u.up(t, "labs/lan.yaml", "lan")
+	if got := u.must(t, "exec", "h1", "--", "ping", "-c1", "-W2", "h4"); !strings.Contains(got, "1 received") {
+		t.Errorf("lan: h1 -> h4: %s", got)
+	}
+	if got := u.must(t, "exec", "h1", "--", "ping", "-6", "-c1", "-W2", "h4"); !strings.Contains(got, "1 received") {
+		t.Errorf("lan: h1 -> h4 over IPv6: %s", got)
+	}
+	u.up(t, "labs/ipv6.yaml", "ipv6")
+
+	file := u.topology(t, "labs/triangle.yaml")
+	before := u.processes()
+	for i := 0; i < 10; i++ {
+		u.must(t, "up", "-q", file)
+		u.must(t, "down", "triangle")
+	}
+	if procs := u.newProcesses(before); len(procs) > 0 {
+		t.Errorf("processes after 10 cycles: %v", procs)
+	}
+
+	// SIGKILL of up while it starts the nodes of a 60-node chain.
+	chain := filepath.Join(u.files, "chain.yaml")
+	if err := os.Rename(chainTopology(t, "rlkill", 60), chain); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(chain, 0o644)
+	cmd := exec.Command(netlabBin, "up", chain)
+	cmd.Env = []string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "XDG_RUNTIME_DIR=" + u.runtimeDir}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(u.uid), Gid: uint32(u.gid), Groups: []uint32{}}}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(u.runtimeDir, "netlab", "rlkill", "state.json")
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if b, err := os.ReadFile(state); err == nil && strings.Contains(string(b), `"supervisor"`) {
+			break
+		}
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	u.must(t, "down", "rlkill")
+	if procs := u.newProcesses(before); len(procs) > 0 {
+		t.Errorf("processes after a killed up and down: %v", procs)
+	}
+	if _, err := os.Stat(filepath.Dir(state)); err == nil {
+		t.Errorf("state left after a killed up and down")
+	}
 }
