@@ -83,9 +83,10 @@ type rawRoute struct {
 }
 
 type rawLink struct {
-	ends []rawEnd
-	mtu  int
-	pos  Pos
+	ends   []rawEnd
+	mtu    int
+	impair Impairment
+	pos    Pos
 }
 
 type rawEnd struct {
@@ -770,10 +771,11 @@ func (d *decoder) link(v *yaml.Node, i int, endsLost *bool) rawLink {
 	switch v.Kind {
 	case yaml.SequenceNode:
 	case yaml.MappingNode:
-		f := d.fieldsHinted(v, "in "+what, []string{"endpoints", "mtu"}, clabLinkKeys(v))
+		f := d.fieldsHinted(v, "in "+what, append([]string{"endpoints", "mtu"}, impairmentKeys...), clabLinkKeys(v))
 		if p, ok := f["mtu"]; ok {
 			l.mtu = d.mtu(p.val, what)
 		}
+		l.impair = d.impairment(f, what)
 		p, ok := f["endpoints"]
 		if !ok {
 			d.errorf(pos(v), `%s has no "endpoints"; write endpoints: [r1:eth1, r2:eth1]`, what)

@@ -247,7 +247,7 @@ func build(file string, raw *rawTopology) *Topology {
 		}
 	}
 	for _, l := range raw.links {
-		link := &Link{MTU: l.mtu, Pos: l.pos}
+		link := &Link{MTU: l.mtu, Impair: l.impair, Pos: l.pos}
 		for i, e := range l.ends {
 			link.Endpoints[i] = e.Endpoint
 			// Interfaces only named by links come after the declared ones.

@@ -93,7 +93,8 @@ type KeyValue struct {
 // Link joins two interfaces of two nodes with a veth pair.
 type Link struct {
 	Endpoints [2]Endpoint
-	MTU       int // 0: the kernel's default
+	MTU       int        // 0: the kernel's default
+	Impair    Impairment // what each end does to what it sends
 	Pos       Pos
 }
 
