@@ -2,7 +2,7 @@
 // into, strict decoding (unknown keys, duplicate keys and tabs are errors),
 // the merge of `defaults` into every node, and validation.
 //
-// The top-level keys are name, defaults, nodes, links and limits. limits
+// The top-level keys are name, defaults, nodes, links, limits and checks. limits
 // bounds the lab as a whole (one cgroup per lab) and every key of it is
 // optional:
 //
@@ -29,6 +29,32 @@
 // service's log file. Node.Services holds them sorted by name. Like
 // sysctls and files, services merge with defaults key by key, a node's
 // own entry of a name winning over that of defaults.
+//
+// checks: lists assertions about the running lab, which netlab check and
+// netlab up --check run (package check). Each item is one check of a
+// kind, ping, route, exec, ospf or bgp, with its fields in a mapping:
+//
+//	checks:
+//	  - ping: {from: h1, to: h2}              # to: a node, NODE-IFNAME or an address; count, src
+//	  - ping: {from: h1, to: 192.0.2.99, expect: fail}
+//	  - route: {node: r1, to: 10.255.0.3/32, via: 10.0.13.3}   # via, dev optional
+//	  - exec: {node: r1, cmd: "sysctl -n net.ipv4.ip_forward", output: "^1$"}  # exit: 0 default
+//	  - ospf: {node: r1, neighbor: 10.255.0.2}  # a router id, an address or a node
+//	  - bgp: {node: r1, peer: 10.0.12.2}        # prefixes: N, at least N received
+//	    name: r1 peers with r2
+//	    wait: 30s
+//
+// Any check may carry name (shown in reports; else Check.Title makes one),
+// wait (a retry window, a Go duration from 0s to 1h) and expect: fail,
+// beside the kind or inside its mapping, not both. Validation resolves
+// what a check names against the lab: its nodes and their interfaces,
+// ping's to: to an address (a node stands for its first name address, as
+// in /etc/hosts), a neighbour or peer named by its node to every address
+// of that node, and refuses a protocol check on a node that runs no
+// daemon for it (kind frr without ospfd or bgpd in daemons:, kind bird
+// whose config has no protocol ospf or bgp, any other kind). A route to an
+// address (no prefix length) is the route the kernel would choose for it;
+// a route to a prefix is a route to exactly that prefix.
 //
 // A file under files: must lie in the node's private view (PrivateRoots).
 // netlab.Check refuses the others; Parse and Validate report them too

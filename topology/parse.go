@@ -43,6 +43,10 @@ type rawTopology struct {
 	nodes    []*rawNode
 	links    []rawLink
 	limits   Limits
+	checks   []rawCheck
+	// nodesLost is set when nodes: could not be read as a mapping, so a
+	// node a check names may well be there.
+	nodesLost bool
 	// endsLost is set when some link end could not be read, so an interface
 	// that seems to be on no link may well be on that one.
 	endsLost bool
@@ -273,7 +277,7 @@ func (d *decoder) topology(root *yaml.Node) *rawTopology {
 	if !d.shape(root, yaml.MappingNode, "a topology", "name:, nodes: and links: at the top level") {
 		return t
 	}
-	f := d.fieldsHinted(root, "at the top level", []string{"name", "defaults", "nodes", "links", "limits"}, clabTopKeys)
+	f := d.fieldsHinted(root, "at the top level", []string{"name", "defaults", "nodes", "links", "limits", "checks"}, clabTopKeys)
 	if p, ok := f["name"]; !ok {
 		d.errorf(pos(root), `missing key "name"; add the lab's name at the top level, e.g. name: triangle`)
 	} else if name, ok := d.scalar(p.val, "name", "name: triangle"); ok {
@@ -289,8 +293,10 @@ func (d *decoder) topology(root *yaml.Node) *rawTopology {
 		if !hasKey(root, "topology") { // its own error says to move nodes: out of it
 			d.errorf(pos(root), `missing key "nodes"; add nodes: with at least one node, e.g. nodes: {h1: {}}`)
 		}
+		t.nodesLost = true
 	} else {
 		isMap := d.shape(p.val, yaml.MappingNode, "nodes", "nodes: {r1: {kind: router}}")
+		t.nodesLost = !isMap
 		if isMap {
 			for _, np := range d.pairs(p.val, "node", "under nodes", "rename or remove one of them") {
 				name := np.key.Value
@@ -319,6 +325,9 @@ func (d *decoder) topology(root *yaml.Node) *rawTopology {
 	}
 	if p, ok := f["limits"]; ok {
 		t.limits = d.limits(p)
+	}
+	if p, ok := f["checks"]; ok {
+		t.checks = d.checks(p)
 	}
 	return t
 }

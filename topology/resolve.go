@@ -32,10 +32,25 @@ func (d *decoder) resolve(raw *rawTopology) *Topology {
 	for _, n := range raw.nodes {
 		d.checkRoutes(n)
 	}
+	ifaces := map[string]map[string]bool{}
+	for _, n := range raw.nodes {
+		ifaces[n.name] = map[string]bool{}
+		for _, i := range n.ifaces {
+			ifaces[n.name][i.name] = true
+		}
+	}
+	for e := range used {
+		if ifaces[e.Node] != nil {
+			ifaces[e.Node][e.Interface] = true
+		}
+	}
+	checks := d.resolveChecks(raw.checks, byName, names, ifaces, !raw.nodesLost)
 	if len(d.errs) > 0 {
 		return nil
 	}
-	return build(d.file, raw)
+	t := build(d.file, raw)
+	t.Checks = checks
+	return t
 }
 
 func (n *rawNode) merge(def *rawNode) {

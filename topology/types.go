@@ -32,6 +32,8 @@ type Topology struct {
 	Links []*Link // in file order
 	// Limits bound the whole lab; all zero when the file has no limits:.
 	Limits Limits
+	// Checks are the file's checks:, in file order (see Check).
+	Checks []*Check `json:",omitempty"`
 }
 
 // Limits bound the lab's resources as a whole (a cgroup per lab). Zero values mean the default.

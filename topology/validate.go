@@ -111,6 +111,7 @@ func Validate(t *Topology) error {
 	if p := cpusProblem(lim.CPUs); lim.CPUs != 0 && p != "" {
 		bad(lim.Pos, "cpus %g of limits %s", lim.CPUs, p)
 	}
+	validateChecks(t, bad)
 	if len(errs) > 0 {
 		// It fails anyway: say now what netlab.Check would say once the
 		// rest is fixed (see viewError).
