@@ -2,9 +2,9 @@
 // into, strict decoding (unknown keys, duplicate keys and tabs are errors),
 // the merge of `defaults` into every node, and validation.
 //
-// The top-level keys are name, defaults, nodes, links, limits and checks. limits
-// bounds the lab as a whole (one cgroup per lab) and every key of it is
-// optional:
+// The top-level keys are name, defaults, nodes, links, limits and
+// checks. limits bounds the lab as a whole (one cgroup per lab) and every
+// key of it is optional:
 //
 //	limits:
 //	  pids: 1024     # processes and threads at once, at least 16
