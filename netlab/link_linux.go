@@ -17,19 +17,9 @@ func SetLink(lab, node, ifname string, up bool) error {
 	if err != nil {
 		return err
 	}
-	var link *topology.Link
-	for _, l := range st.Topology.Links {
-		for _, e := range l.Endpoints {
-			if e.Node == node && e.Interface == ifname {
-				link = l
-			}
-		}
-	}
-	if link == nil {
-		if st.node(node) == nil {
-			return unknownNode(st, node)
-		}
-		return fmt.Errorf("%w: lab %s has no link at %s:%s", ErrBadName, lab, node, ifname)
+	link, err := linkAt(st, node, ifname)
+	if err != nil {
+		return err
 	}
 	for _, e := range link.Endpoints {
 		if err := setInterface(st, e, up); err != nil {

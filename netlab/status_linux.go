@@ -41,6 +41,9 @@ type InterfaceStatus struct {
 	MAC       string   `json:"mac,omitempty"`
 	Addresses []string `json:"addresses"`
 	Peer      string   `json:"peer,omitempty"` // NODE:IFNAME at the other end
+	// Impairment is what the link does to what this end sends, as tc
+	// would write it: "rate 10mbit loss 1%".
+	Impairment string `json:"impairment,omitempty"`
 }
 
 // Status reports the labs named, or every lab when none is.
@@ -88,10 +91,13 @@ func labStatus(st *State) LabStatus {
 		ls.State = "broken"
 		ls.Problem = "the lab's processes are gone; remove the rest with: netlab down " + st.Name
 	}
-	peers := map[string]string{}
+	peers, impairs := map[string]string{}, map[string]string{}
 	for _, l := range st.Topology.Links {
 		a, b := l.Endpoints[0].String(), l.Endpoints[1].String()
 		peers[a], peers[b] = b, a
+		if !l.Impair.Zero() {
+			impairs[a], impairs[b] = l.Impair.String(), l.Impair.String()
+		}
 	}
 	for i, n := range st.Topology.Nodes {
 		if i >= len(st.Nodes) {
@@ -107,7 +113,7 @@ func labStatus(st *State) LabStatus {
 			ns.Running = rt.Init.alive()
 		}
 		if ns.Running {
-			if live := liveInterfaces(st.Name, &rt, n, peers); live != nil {
+			if live := liveInterfaces(st.Name, &rt, n, peers, impairs); live != nil {
 				ns.Interfaces = live
 			}
 			if len(n.Services) > 0 {
@@ -131,7 +137,7 @@ func labStatus(st *State) LabStatus {
 // liveInterfaces asks the node's kernel for its interfaces and addresses.
 // A node that cannot be asked shows none: status reports, it does not fail.
 // They come in the topology's order, lo first, others after.
-func liveInterfaces(lab string, rt *NodeState, node *topology.Node, peers map[string]string) []InterfaceStatus {
+func liveInterfaces(lab string, rt *NodeState, node *topology.Node, peers, impairs map[string]string) []InterfaceStatus {
 	h, err := nodeNetlink(lab, rt)
 	if err != nil {
 		return nil
@@ -151,7 +157,8 @@ func liveInterfaces(lab string, rt *NodeState, node *topology.Node, peers map[st
 	}
 	var out []InterfaceStatus
 	for _, l := range links {
-		is := InterfaceStatus{Name: l.Name, MTU: l.MTU, Addresses: byIndex[l.Index], Peer: peers[node.Name+":"+l.Name]}
+		end := node.Name + ":" + l.Name
+		is := InterfaceStatus{Name: l.Name, MTU: l.MTU, Addresses: byIndex[l.Index], Peer: peers[end], Impairment: impairs[end]}
 		if is.Addresses == nil {
 			is.Addresses = []string{}
 		}

@@ -59,6 +59,10 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 	if err != nil {
 		return nil, err
 	}
+	impair, err := checkImpairments(t)
+	if err != nil {
+		return nil, err
+	}
 	if opts.Parallel <= 0 {
 		opts.Parallel = 4 * runtime.NumCPU()
 	}
@@ -70,7 +74,7 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 		return nil, err
 	}
 	defer lock.unlock()
-	u := &bringup{st: st, opts: opts, users: users}
+	u := &bringup{st: st, opts: opts, users: users, impair: impair}
 	if err := u.run(ctx); err != nil {
 		if ctx.Err() != nil {
 			// What failed then is only the messenger.
@@ -95,6 +99,7 @@ type bringup struct {
 	sup    *nsproc.Supervisor
 	netns  []*os.File // each node's network namespace, by node index, once started
 	users  daemonUsers
+	impair impairSupport // what the kernel can do to links, when some link asks
 	// registered gets the result of registering the netns names, while
 	// that runs; teardown must not begin before it ends.
 	registered chan error

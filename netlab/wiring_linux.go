@@ -67,6 +67,16 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 	if err := wire.Wire(ctx, nodes, links, linkSocket, u.opts.Parallel); err != nil {
 		return err
 	}
+	for i, l := range t.Links {
+		if l.Impair.Zero() {
+			continue
+		}
+		a, b := byName[l.Endpoints[0].Node], byName[l.Endpoints[1].Node]
+		err := impairEnds(l.Impair, u.impair, [2]*wire.Socket{a.Netlink, b.Netlink}, [2]int{index[l.Endpoints[0]], index[l.Endpoints[1]]})
+		if err != nil {
+			return fmt.Errorf("%s:%d:%d: link %d: %w", t.File, l.Pos.Line, l.Pos.Col, i+1, err)
+		}
+	}
 	// After addresses and routes: some sysctls name interfaces.
 	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
 		n := t.Nodes[i]

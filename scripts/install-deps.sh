@@ -8,8 +8,10 @@ if [ "${1:-demo}" = test ]; then
 	# util-linux (ipcmk), procps (sysctl), graphviz (dot) for the tests;
 	# frr and bird2 for the routing labs; python3 (a web server), dnsmasq
 	# and openssh-server for the service labs; uidmap (newuidmap) and passwd
-	# (useradd) for the rootless tests, which make their own users.
-	want+=(util-linux procps graphviz frr bird2 python3 dnsmasq openssh-server uidmap passwd curl)
+	# (useradd) for the rootless tests, which make their own users; iperf3 to
+	# measure link rates; tcpdump and tshark to read back what netlab
+	# capture writes.
+	want+=(util-linux procps graphviz frr bird2 python3 dnsmasq openssh-server uidmap passwd curl iperf3 tcpdump tshark)
 fi
 missing=()
 for p in "${want[@]}"; do

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"errors"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/netlab-dev/netlab/netlab"
+	"github.com/netlab-dev/netlab/topology"
 )
 
 func newLinkCommand() *cobra.Command {
@@ -13,35 +16,112 @@ func newLinkCommand() *cobra.Command {
 		Use:   "link",
 		Short: "Change links of a running lab",
 	}
-	var lab string
+	var lab, rate, delay, jitter, loss, duplicate, corrupt string
+	var clear bool
 	set := &cobra.Command{
-		Use:   "set [--lab LAB] NODE:IFNAME down|up",
-		Short: "Take a link down or up at both ends, as pulling or replugging its cable",
+		Use:   "set [--lab LAB] NODE:IFNAME [down|up] [--rate R] [--delay D] [--jitter D] [--loss P] [--clear]",
+		Short: "Take a link down or up, or change what it does to packets",
 		Long: `Take the link at NODE:IFNAME down or up at both of its ends: both sides lose or
 regain carrier, as a routing protocol would see a pulled or replugged cable.
-NODE may be LAB/NODE. The state shows in netlab status.`,
-		Args: cobra.ExactArgs(2),
+
+--rate, --delay, --jitter, --loss, --duplicate and --corrupt set what the link
+does to what each of its ends sends, as the same keys of a long-form link in a
+topology do: the options given replace the link's impairments; --clear removes
+them. So a round trip sees them twice. Rate is bits per second as tc spells it
+(10mbit, 500kbit); delay and jitter Go durations (20ms); the rest percentages.
+delay, jitter, duplicate and corrupt need sch_netem in the kernel.
+NODE may be LAB/NODE. Both show in netlab status.`,
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			nodeArg, ifname, ok := strings.Cut(args[0], ":")
 			if !ok || ifname == "" {
 				return usageError("link set: %q: write NODE:IFNAME, e.g. r1:eth1", args[0])
 			}
-			var up bool
-			switch args[1] {
-			case "up":
-				up = true
-			case "down":
-			default:
-				return usageError("link set: %q: write down or up", args[1])
+			var im topology.Impairment
+			var errs []error
+			bad := func(flag string, err error) { errs = append(errs, usageError("link set: --%s: %v", flag, err)) }
+			if rate != "" {
+				var err error
+				if im.Rate, err = topology.ParseRate(rate); err != nil {
+					bad("rate", err)
+				}
+			}
+			for _, f := range []struct {
+				name, val string
+				dst       *float64
+			}{{"loss", loss, &im.Loss}, {"duplicate", duplicate, &im.Duplicate}, {"corrupt", corrupt, &im.Corrupt}} {
+				if f.val != "" {
+					var err error
+					if *f.dst, err = topology.ParsePercent(f.val); err != nil {
+						bad(f.name, err)
+					}
+				}
+			}
+			for _, f := range []struct {
+				name, val string
+				dst       *int64
+			}{{"delay", delay, (*int64)(&im.Delay)}, {"jitter", jitter, (*int64)(&im.Jitter)}} {
+				if f.val != "" {
+					d, err := parseDuration(f.val)
+					if err != nil {
+						bad(f.name, err)
+					}
+					*f.dst = int64(d)
+				}
+			}
+			if len(errs) > 0 {
+				return errors.Join(errs...)
+			}
+			impair := clear || !im.Zero()
+			if clear && !im.Zero() {
+				return usageError("link set: --clear removes every impairment; give it alone")
+			}
+			if len(args) == 1 && !impair {
+				return usageError("link set: say down, up, or an impairment such as --rate 10mbit")
 			}
 			labName, node, err := netlab.ResolveNode(nodeArg, lab)
 			if err != nil {
 				return usageError("%v", err)
 			}
-			return netlab.SetLink(labName, node, ifname, up)
+			if len(args) == 2 {
+				var up bool
+				switch args[1] {
+				case "up":
+					up = true
+				case "down":
+				default:
+					return usageError("link set: %q: write down or up", args[1])
+				}
+				if err := netlab.SetLink(labName, node, ifname, up); err != nil {
+					return err
+				}
+			}
+			if impair {
+				return netlab.ImpairLink(cmd.Context(), labName, node, ifname, im)
+			}
+			return nil
 		},
 	}
 	set.Flags().StringVar(&lab, "lab", "", "the lab of NODE (default: the only lab that is up)")
+	set.Flags().StringVar(&rate, "rate", "", "limit each end's sending to this rate, e.g. 10mbit")
+	set.Flags().StringVar(&delay, "delay", "", "delay what each end sends, e.g. 20ms (sch_netem)")
+	set.Flags().StringVar(&jitter, "jitter", "", "vary the delay by up to this, e.g. 5ms (sch_netem)")
+	set.Flags().StringVar(&loss, "loss", "", "drop this share of what each end sends, e.g. 1%")
+	set.Flags().StringVar(&duplicate, "duplicate", "", "duplicate this share, e.g. 0.5% (sch_netem)")
+	set.Flags().StringVar(&corrupt, "corrupt", "", "corrupt this share, e.g. 0.1% (sch_netem)")
+	set.Flags().BoolVar(&clear, "clear", false, "remove every impairment of the link")
 	link.AddCommand(set)
 	return link
+}
+
+// parseDuration reads a Go duration of at least zero and under an hour.
+func parseDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, errors.New("not a duration; write e.g. 20ms")
+	}
+	if d < 0 || d >= time.Hour {
+		return 0, errors.New("must be between 0 and 1h")
+	}
+	return d, nil
 }

@@ -64,11 +64,11 @@ func writeStatusTable(out io.Writer, labs []netlab.LabStatus) {
 	var buf bytes.Buffer
 	defer trimmedCopy(out, &buf)
 	w := newTable(&buf)
-	fmt.Fprintln(w, "LAB\tSTATE\tNODE\tKIND\tPID\tIFACE\tLINK\tADDRESSES\tPEER")
+	fmt.Fprintln(w, "LAB\tSTATE\tNODE\tKIND\tPID\tIFACE\tLINK\tADDRESSES\tPEER\tIMPAIRMENT")
 	for _, l := range labs {
 		lab, state := l.Name, l.State
 		if len(l.Nodes) == 0 {
-			row(w, lab, state, "", "", "", "", "", "", "")
+			row(w, lab, state, "", "", "", "", "", "", "", "")
 		}
 		for _, n := range l.Nodes {
 			node, kind, pid := n.Name, n.Kind, fmt.Sprint(n.Pid)
@@ -80,7 +80,7 @@ func writeStatusTable(out io.Writer, labs []netlab.LabStatus) {
 				ifaces = []netlab.InterfaceStatus{{}}
 			}
 			for _, i := range ifaces {
-				row(w, lab, state, node, kind, pid, i.Name, i.State, strings.Join(i.Addresses, ","), i.Peer)
+				row(w, lab, state, node, kind, pid, i.Name, i.State, strings.Join(i.Addresses, ","), i.Peer, i.Impairment)
 				lab, state, node, kind, pid = "", "", "", "", ""
 			}
 		}

@@ -23,7 +23,7 @@ func statusLabs() []netlab.LabStatus {
 				{Name: "r1", Kind: "router", Pid: 4101, Running: true, NetNS: "triangle-r1",
 					Interfaces: []netlab.InterfaceStatus{
 						{Name: "lo", State: "up", MTU: 65536, Addresses: []string{"127.0.0.1/8", "10.255.0.1/32", "::1/128"}},
-						{Name: "eth1", State: "up", MTU: 1500, MAC: "ee:30:f5:cf:68:46", Addresses: []string{"10.0.12.1/24", "2001:db8:12::1/64"}, Peer: "r2:eth1"},
+						{Name: "eth1", State: "up", MTU: 1500, MAC: "ee:30:f5:cf:68:46", Addresses: []string{"10.0.12.1/24", "2001:db8:12::1/64"}, Peer: "r2:eth1", Impairment: "rate 10mbit loss 1%"},
 						{Name: "eth2", State: "no-carrier", MTU: 9000, MAC: "12:34:56:78:9a:bc", Addresses: []string{}, Peer: "r3:eth1"},
 					}},
 				{Name: "r2", Kind: "router", Pid: 4102, Running: true, NetNS: "triangle-r2",
@@ -78,7 +78,7 @@ func TestStatusTable(t *testing.T) {
 func TestStatusTableEmpty(t *testing.T) {
 	var b bytes.Buffer
 	writeStatusTable(&b, nil)
-	if got := strings.Fields(b.String()); !slices.Equal(got, []string{"LAB", "STATE", "NODE", "KIND", "PID", "IFACE", "LINK", "ADDRESSES", "PEER"}) {
+	if got := strings.Fields(b.String()); !slices.Equal(got, []string{"LAB", "STATE", "NODE", "KIND", "PID", "IFACE", "LINK", "ADDRESSES", "PEER", "IMPAIRMENT"}) {
 		t.Errorf("table of no labs = %q", b.String())
 	}
 }
@@ -123,7 +123,7 @@ func TestStatusJSON(t *testing.T) {
 		t.Errorf("keys of a node = %q, want %q", got, want)
 	}
 	iface := node["interfaces"].([]any)[1].(map[string]any)
-	if got, want := keys(iface), []string{"addresses", "mac", "mtu", "name", "peer", "state"}; !slices.Equal(got, want) {
+	if got, want := keys(iface), []string{"addresses", "impairment", "mac", "mtu", "name", "peer", "state"}; !slices.Equal(got, want) {
 		t.Errorf("keys of an interface = %q, want %q", got, want)
 	}
 	// Numbers are numbers and lists are lists.

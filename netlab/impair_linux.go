@@ -1,0 +1,189 @@
+package netlab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/netlab-dev/netlab/netlab/wire"
+	"github.com/netlab-dev/netlab/topology"
+)
+
+// impairSupport is what this kernel and mode can do to a link, probed once
+// per up (or link set).
+type impairSupport struct {
+	netem bool // sch_netem: delay, jitter, duplicate, corrupt, and loss
+	bpf   bool // a tc BPF program may be loaded: loss without netem
+}
+
+// probeImpair finds out whether the kernel has sch_netem and whether this
+// process may load BPF programs. As root it tries a netem qdisc in a
+// network namespace of a throwaway thread; an ordinary user cannot make
+// one, so it looks for the module instead.
+func probeImpair() impairSupport {
+	var s impairSupport
+	if CurrentMode().Rootless {
+		s.netem = moduleAvailable("sch_netem")
+		return s // loading BPF needs CAP_BPF in the host's user namespace
+	}
+	s.bpf = true
+	done := make(chan bool, 1)
+	go func() {
+		// Never unlocked: the thread and its namespace end with it.
+		runtime.LockOSThread()
+		if unix.Unshare(unix.CLONE_NEWNET) != nil {
+			done <- moduleAvailable("sch_netem")
+			return
+		}
+		lo, err := netlink.LinkByIndex(wire.LoopbackIndex)
+		if err != nil {
+			done <- false
+			return
+		}
+		q := netlink.NewNetem(netlink.QdiscAttrs{LinkIndex: lo.Attrs().Index, Parent: netlink.HANDLE_ROOT, Handle: netlink.MakeHandle(1, 0)}, netlink.NetemQdiscAttrs{Latency: 1000})
+		done <- netlink.QdiscAdd(q) == nil
+	}()
+	s.netem = <-done
+	return s
+}
+
+// moduleAvailable reports whether a kernel module is loaded, built in, or
+// there to load.
+func moduleAvailable(name string) bool {
+	if _, err := os.Stat("/sys/module/" + name); err == nil {
+		return true
+	}
+	var uts unix.Utsname
+	if unix.Uname(&uts) != nil {
+		return false
+	}
+	dir := "/lib/modules/" + unix.ByteSliceToString(uts.Release[:])
+	for _, f := range []string{"modules.builtin", "modules.dep"} {
+		if b, err := os.ReadFile(dir + "/" + f); err == nil && strings.Contains(string(b), "/"+name+".ko") {
+			return true
+		}
+	}
+	return false
+}
+
+// checkImpair refuses, before anything is made, impairments this kernel
+// or mode cannot make, naming what is missing.
+func (s impairSupport) check(im topology.Impairment) error {
+	switch {
+	case im.NeedsNetem() && !s.netem:
+		return fmt.Errorf("%w: %s needs sch_netem (CONFIG_NET_SCH_NETEM), which this kernel lacks; rate (tbf) and loss work without it", ErrKernelFeature, im)
+	case im.Loss > 0 && !s.netem && !s.bpf:
+		return fmt.Errorf("loss without sch_netem (CONFIG_NET_SCH_NETEM, which this kernel lacks) is a BPF program, and loading one needs root here (kernel.unprivileged_bpf_disabled)")
+	}
+	return nil
+}
+
+// checkImpairments checks every impaired link of t at its place.
+func checkImpairments(t *topology.Topology) (impairSupport, error) {
+	var errs []error
+	var s impairSupport
+	probed := false
+	for i, l := range t.Links {
+		if l.Impair.Zero() {
+			continue
+		}
+		if !probed {
+			s, probed = probeImpair(), true
+		}
+		if err := s.check(l.Impair); err != nil {
+			errs = append(errs, fmt.Errorf("%s:%d:%d: link %d: %w", t.File, l.Pos.Line, l.Pos.Col, i+1, err))
+		}
+	}
+	return s, errors.Join(errs...)
+}
+
+// impairEnds applies im to both ends of a link: each end's egress, and,
+// where loss is a BPF program, the other end's ingress.
+func impairEnds(im topology.Impairment, s impairSupport, ends [2]*wire.Socket, index [2]int) error {
+	var prog *ebpf.Program
+	if im.Loss > 0 && !s.netem {
+		var err error
+		if prog, err = wire.LossProgram(im.Loss); err != nil {
+			return err
+		}
+		defer prog.Close()
+	}
+	for i := range ends {
+		if err := ends[i].Impair(index[i], im, s.netem); err != nil {
+			return err
+		}
+		if !s.netem {
+			if err := ends[1-i].DropIngress(index[1-i], prog); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ImpairLink sets the impairments of the link that ends at node:ifname of
+// lab, at both of its ends, and records them: im replaces what the link had,
+// the zero value clears it.
+func ImpairLink(ctx context.Context, lab, node, ifname string, im topology.Impairment) error {
+	if err := checkLabName(lab); err != nil {
+		return err
+	}
+	lock, err := lockDir(ctx, labDir(lab))
+	if err != nil {
+		return err
+	}
+	defer lock.unlock()
+	st, err := readState(lab)
+	if err != nil {
+		return err
+	}
+	link, err := linkAt(st, node, ifname)
+	if err != nil {
+		return err
+	}
+	s := probeImpair()
+	if err := s.check(im); err != nil {
+		return err
+	}
+	index := ifindexes(st.Topology)
+	var socks [2]*wire.Socket
+	var idx [2]int
+	for i, e := range link.Endpoints {
+		ns := st.node(e.Node)
+		if ns == nil {
+			return fmt.Errorf("node %s is not running", e.Node)
+		}
+		if socks[i], err = nodeNetlink(st.Name, ns); err != nil {
+			return err
+		}
+		defer socks[i].Close()
+		idx[i] = index[e]
+	}
+	if err := impairEnds(im, s, socks, idx); err != nil {
+		return fmt.Errorf("link %s - %s: %w", link.Endpoints[0], link.Endpoints[1], err)
+	}
+	link.Impair = im
+	return st.write()
+}
+
+// linkAt finds the link that ends at node:ifname.
+func linkAt(st *State, node, ifname string) (*topology.Link, error) {
+	for _, l := range st.Topology.Links {
+		for _, e := range l.Endpoints {
+			if e.Node == node && e.Interface == ifname {
+				return l, nil
+			}
+		}
+	}
+	if st.node(node) == nil {
+		return nil, unknownNode(st, node)
+	}
+	return nil, fmt.Errorf("%w: lab %s has no link at %s:%s", ErrBadName, st.Name, node, ifname)
+}
