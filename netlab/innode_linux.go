@@ -60,7 +60,11 @@ func (u *bringup) runExecSteps(ctx context.Context, step *stepTimer) error {
 		n := t.Nodes[i]
 		for k, line := range n.Exec {
 			out, code, err := u.runStep(ctx, n.Name, "exec", line)
-			where := fmt.Sprintf("%s:%d:%d: node %s: exec step %d %q", t.File, n.Pos.Line, n.Pos.Col, n.Name, k+1, line)
+			at := n.Pos
+			if k < len(n.ExecPos) {
+				at = n.ExecPos[k]
+			}
+			where := fmt.Sprintf("%s:%d:%d: node %s: exec step %d %q", t.File, at.Line, at.Col, n.Name, k+1, line)
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 				return fmt.Errorf("%s still runs after %v; end it with & to leave it running, or declare it under services:", where, u.stepTimeout())
 			}

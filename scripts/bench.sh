@@ -141,6 +141,15 @@ if command -v newuidmap >/dev/null && command -v useradd >/dev/null; then
 	if [ -n "$made" ]; then userdel netlab-bench; sed -i '/^netlab-bench:/d' /etc/subuid /etc/subgid; fi
 fi
 
+# The cost of impairments: a 201-node chain (200 links), plain and with a
+# rate and a loss (tbf and a BPF program on this kernel) on every link.
+scripts/gen-topology.sh chain 201 bench-imp > "$tmp/bench-imp.yaml"
+sed 's/^  - \[\(.*\), \(.*\)\]$/  - {endpoints: [\1, \2], rate: 100mbit, loss: 1%}/' "$tmp/bench-imp.yaml" > "$tmp/bench-imp-on.yaml"
+settle; t0=$(now); "$tmp/netlab" up -q "$tmp/bench-imp.yaml"; t1=$(now); "$tmp/netlab" down bench-imp
+settle; t2=$(now); "$tmp/netlab" up -q "$tmp/bench-imp-on.yaml"; t3=$(now); "$tmp/netlab" down bench-imp
+p=$(secs "$t0" "$t1") i=$(secs "$t2" "$t3")
+extra+=("- impairments on 200 links (rate 100mbit and loss 1% each): up $i s, $p s without, same run: +$(awk -v a="$i" -v b="$p" 'BEGIN { printf "%.0f", (a - b) * 1000 / 200 }') ms per link")
+
 # Before/after: a 1000-node chain with netlab built from BASELINE.
 if [ -n "${BASELINE:-}" ]; then
 	wt="$tmp/baseline"

@@ -123,7 +123,7 @@ nodes:
 	before := takeSnapshot(t, "hang", nil)
 	start := time.Now()
 	r := netlab(t, "up", "--step-timeout", "1s", hang)
-	if r.code != 1 || !strings.Contains(r.stderr, `hang.yaml:3:3: node h1: exec step 2 "sleep 300" still runs after 1s`) || !strings.Contains(r.stderr, "services:") {
+	if r.code != 1 || !strings.Contains(r.stderr, `hang.yaml:4:20: node h1: exec step 2 "sleep 300" still runs after 1s`) || !strings.Contains(r.stderr, "services:") {
 		t.Errorf("a step that never ends: exit %d, %q", r.code, r.stderr)
 	}
 	if d := time.Since(start); d > 20*time.Second {

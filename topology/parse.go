@@ -65,6 +65,7 @@ type rawNode struct {
 	sysctls   []KeyValue
 	files     []KeyValue
 	exec      []string
+	execPos   []Pos
 	services  []KeyValue
 	daemons   []string
 	config    string
@@ -375,7 +376,7 @@ func (d *decoder) node(v *yaml.Node, label, example string, valid []string) *raw
 		case "files":
 			n.files = d.files(p.val, label)
 		case "exec":
-			n.exec = d.exec(p.val, label)
+			n.exec, n.execPos = d.exec(p.val, label)
 		case "services":
 			n.services = d.services(p.val, label)
 		case "daemons":
@@ -688,11 +689,12 @@ func filePathProblem(name string) string {
 	return ""
 }
 
-func (d *decoder) exec(v *yaml.Node, label string) []string {
+func (d *decoder) exec(v *yaml.Node, label string) ([]string, []Pos) {
 	if !d.shape(v, yaml.SequenceNode, "exec of "+label, `exec: ["echo ready"]`) {
-		return nil
+		return nil, nil
 	}
 	var all []string
+	var at []Pos
 	for _, c := range d.items(v) {
 		cmd, ok := d.scalar(c, "a command in exec of "+label, `"echo ready", in quotes if it holds ": "`)
 		if ok && strings.TrimSpace(cmd) == "" {
@@ -701,9 +703,10 @@ func (d *decoder) exec(v *yaml.Node, label string) []string {
 		}
 		if ok {
 			all = append(all, cmd)
+			at = append(at, pos(c))
 		}
 	}
-	return all
+	return all, at
 }
 
 // MaxServiceName is the longest name a service may have, in bytes: it names

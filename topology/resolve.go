@@ -66,7 +66,7 @@ func (n *rawNode) merge(def *rawNode) {
 		n.routes = def.routes
 	}
 	if !own("exec") {
-		n.exec = def.exec
+		n.exec, n.execPos = def.exec, def.execPos
 	}
 	n.services = mergeKeys(def.services, n.services)
 	if !own("daemons") {
@@ -230,7 +230,7 @@ func (d *decoder) checkRoutes(n *rawNode) {
 func build(file string, raw *rawTopology) *Topology {
 	t := &Topology{File: file, Name: raw.name, Limits: raw.limits}
 	for _, rn := range raw.nodes {
-		n := &Node{Name: rn.name, Kind: rn.kind, Pos: rn.pos, Sysctls: rn.sysctls, Files: rn.files, Exec: slices.Clone(rn.exec), Services: rn.services}
+		n := &Node{Name: rn.name, Kind: rn.kind, Pos: rn.pos, Sysctls: rn.sysctls, Files: rn.files, Exec: slices.Clone(rn.exec), ExecPos: slices.Clone(rn.execPos), Services: rn.services}
 		for _, i := range rn.ifaces {
 			iface := &Interface{Name: i.name, Pos: i.pos}
 			for _, a := range i.addrs {

@@ -65,6 +65,7 @@ type Node struct {
 	Sysctls    []KeyValue // sorted by key
 	Files      []KeyValue // path → content, sorted by path
 	Exec       []string   // shell command lines, in order
+	ExecPos    []Pos      // where each of Exec is (none for a Topology built in Go)
 	Services   []KeyValue // name → command line, sorted by name
 	Daemons    []string   // FRR daemons beyond the always-on ones (kind frr only)
 	Config     string     // frr.conf or bird.conf, verbatim (kind frr/bird only)
