@@ -23,7 +23,7 @@ func (u *bringup) putFiles(ctx context.Context, step *stepTimer) error {
 				Path: f.Key, Data: []byte(f.Value), Mode: fileMode(f.Value),
 			})
 			if err != nil {
-				return fmt.Errorf("node %s: %w", n.Name, err)
+				return fmt.Errorf("%s:%d:%d: node %s: %w", t.File, f.Pos.Line, f.Pos.Col, n.Name, err)
 			}
 		}
 		return nil
@@ -42,10 +42,10 @@ func (u *bringup) startDaemons(ctx context.Context, step *stepTimer) error {
 		}
 		out, code, err := u.runStep(ctx, n.Name, "daemons", script)
 		if err != nil {
-			return fmt.Errorf("node %s: start %s daemons: %w", n.Name, n.Kind, err)
+			return fmt.Errorf("%s:%d:%d: node %s: start %s daemons: %w", t.File, n.Pos.Line, n.Pos.Col, n.Name, n.Kind, err)
 		}
 		if code != 0 {
-			return fmt.Errorf("node %s: %s daemons did not start: %s", n.Name, n.Kind, oneLine(strings.TrimSpace(string(out))))
+			return fmt.Errorf("%s:%d:%d: node %s: %s daemons did not start: %s", t.File, n.Pos.Line, n.Pos.Col, n.Name, n.Kind, oneLine(strings.TrimSpace(string(out))))
 		}
 		return nil
 	})

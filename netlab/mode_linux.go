@@ -25,8 +25,9 @@ type Mode struct {
 	// NETLAB_STATE_DIR overrides either, for tests.
 	StateRoot string
 	// RegisterNetns: make each node's netns visible to iproute2 under
-	// /run/netns (root only: the directory is root's).
+	// NetnsDir, /run/netns (root only: the directory is root's).
 	RegisterNetns bool
+	NetnsDir      string
 	UID, GID      int    // the caller's
 	User          string // the caller's name, for messages and /etc/subuid
 }
@@ -51,7 +52,7 @@ var currentMode = sync.OnceValue(func() *Mode {
 	default:
 		m.StateRoot = fmt.Sprintf("/tmp/netlab-%d", m.UID)
 	}
-	m.RegisterNetns = !m.Rootless
+	m.RegisterNetns, m.NetnsDir = !m.Rootless, "/run/netns"
 	return m
 })
 

@@ -76,7 +76,7 @@ func TestTriangle(t *testing.T) {
 		}
 	}
 	// The netns is registered for iproute2 too.
-	if _, err := os.Stat("/run/netns/triangle-r1"); err != nil {
+	if _, err := os.Stat(filepath.Join(netnsDir(), "triangle-r1")); err != nil {
 		t.Errorf("netns not registered: %v", err)
 	}
 }
@@ -252,7 +252,7 @@ func TestBinaryInPrivateDirectory(t *testing.T) {
 		exec.Command(bin, "down", "privdir").Run()
 		assertNoLeftovers(t, before, ids)
 	}()
-	b, _ := os.ReadFile("/run/netlab/privdir/state.json")
+	b, _ := os.ReadFile(filepath.Join(stateRoot(), "privdir", "state.json"))
 	var st struct {
 		Nodes []struct{ Init struct{ Pid int } }
 	}

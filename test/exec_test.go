@@ -57,7 +57,7 @@ func TestExec(t *testing.T) {
 	}
 	// With no lab named, the only lab that is up is meant; with several,
 	// the error must say which there are.
-	if labs := dirNames("/run/netlab"); len(labs) == 1 {
+	if labs := dirNames(stateRoot()); len(labs) == 1 {
 		if got := mustNetlab(t, "exec", "r3", "--", "hostname"); got != "r3\n" {
 			t.Errorf("implied lab: %q", got)
 		}
@@ -113,6 +113,16 @@ func TestShell(t *testing.T) {
 	<-done
 	if !strings.Contains(out.String(), "tty=/dev/pts/ host=r2") {
 		t.Errorf("shell output lacks a pty and the node's hostname:\n%s", out.String())
+	}
+
+	// shell NODE -- COMMAND: a program on a pty of the node's own, its
+	// exit code passed through; flags may stand before "--" in exec too.
+	r := netlab(t, "shell", "triangle/r3", "--", "sh", "-c", "tty | cut -c1-9; hostname; exit 4")
+	if r.code != 4 || !strings.Contains(r.stdout, "/dev/pts/") || !strings.Contains(r.stdout, "r3") {
+		t.Errorf("shell NODE -- COMMAND: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+	if got := mustNetlab(t, "exec", "r3", "--lab", "triangle", "-e", "X=1", "--", "sh", "-c", "echo $X"); got != "1\n" {
+		t.Errorf("exec NODE --lab LAB -e X=1 -- CMD: %q", got)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	nlab "github.com/netlab-dev/netlab/netlab"
 	"github.com/netlab-dev/netlab/nsproc"
 )
 
@@ -93,6 +94,12 @@ func reapWhileRunning() int {
 		}
 	}
 }
+
+// stateRoot is where this process's netlab keeps its labs' state.
+func stateRoot() string { return nlab.StateRoot() }
+
+// netnsDir is where root's netlab registers nodes' netns for iproute2.
+func netnsDir() string { return nlab.CurrentMode().NetnsDir }
 
 // needRoot skips a test that needs root, or fails it when CI is set.
 func needRoot(t testing.TB) {

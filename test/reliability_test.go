@@ -41,7 +41,7 @@ type upState struct {
 }
 
 func readUpState(lab string) (*upState, bool) {
-	b, err := os.ReadFile(filepath.Join("/run/netlab", lab, "state.json"))
+	b, err := os.ReadFile(filepath.Join(stateRoot(), lab, "state.json"))
 	if err != nil {
 		return nil, false
 	}
@@ -297,7 +297,7 @@ func TestSameLabTwiceAtOnce(t *testing.T) {
 func TestDownAll(t *testing.T) {
 	needRoot(t)
 	needCommand(t, "ip")
-	if labs := dirNames("/run/netlab"); len(labs) > 0 {
+	if labs := dirNames(stateRoot()); len(labs) > 0 {
 		t.Skipf("labs %v are up on this machine; down --all would take them too", labs)
 	}
 	if out, err := exec.Command("ip", "netns", "add", "netlab-test-bystander").CombinedOutput(); err != nil {
@@ -313,7 +313,7 @@ func TestDownAll(t *testing.T) {
 	for _, b := range befores {
 		assertNoLeftovers(t, b, nil)
 	}
-	if _, err := os.Stat("/run/netns/netlab-test-bystander"); err != nil {
+	if _, err := os.Stat(filepath.Join(netnsDir(), "netlab-test-bystander")); err != nil {
 		t.Errorf("down --all removed a namespace that is not netlab's: %v", err)
 	}
 	if r := netlab(t, "down", "--all"); r.code != 0 {
@@ -329,7 +329,7 @@ func TestDownWithGarbageState(t *testing.T) {
 	before := takeSnapshot(t, lab, nil)
 	mustNetlab(t, "up", renamedTriangle(t, lab))
 	ids := labIDs(t, lab)
-	if err := os.WriteFile("/run/netlab/"+lab+"/state.json", []byte("\x00{not json"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(stateRoot(), lab, "state.json"), []byte("\x00{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if out := mustNetlab(t, "status", lab); !strings.Contains(out, "netlab down "+lab) {

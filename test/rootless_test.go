@@ -2,6 +2,7 @@ package test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -205,6 +206,40 @@ func TestRootless(t *testing.T) {
 	}
 	if sup != 1 {
 		t.Errorf("want the lab's supervisor among the user's processes: %v", u.processes())
+	}
+	// Every process of the lab, the supervisor's tree, runs as the user or
+	// a subordinate id of its: none as uid 0 on the host.
+	b, err := os.ReadFile(filepath.Join(u.runtimeDir, "netlab", "triangle", "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct{ Supervisor struct{ Pid int } }
+	json.Unmarshal(b, &st)
+	tree := map[int]bool{st.Supervisor.Pid: true}
+	for grew := true; grew; {
+		grew = false
+		for _, pid := range dirNames("/proc") {
+			n, err := strconv.Atoi(pid)
+			if err != nil || tree[n] {
+				continue
+			}
+			status, _ := os.ReadFile(filepath.Join("/proc", pid, "status"))
+			if pp, _ := strconv.Atoi(statusField(status, "PPid")); tree[pp] {
+				tree[n], grew = true, true
+			}
+		}
+	}
+	if len(tree) < 7 { // the supervisor, 3 inits, 3 agents
+		t.Errorf("the lab's process tree has %d processes", len(tree))
+	}
+	for pid := range tree {
+		status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		for _, f := range strings.Fields(statusField(status, "Uid")) {
+			id, _ := strconv.Atoi(f)
+			if id != u.uid && (id < u.sub || id >= u.sub+65536) {
+				t.Errorf("process %d of the lab runs as host uid %d", pid, id)
+			}
+		}
 	}
 	stateDir := filepath.Join(u.runtimeDir, "netlab", "triangle")
 	if fi, err := os.Stat(stateDir); err != nil || int(fi.Sys().(*syscall.Stat_t).Uid) != u.uid {

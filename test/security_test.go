@@ -57,7 +57,7 @@ func TestSecurity(t *testing.T) {
 	}
 
 	// netlab's state and the other lab's sockets are not in a node's view.
-	for _, p := range []string{"/run/netlab", "/run/netlab/other/r1.sock"} {
+	for _, p := range []string{stateRoot(), filepath.Join(stateRoot(), "other", "r1.sock")} {
 		if r := netlab(t, "exec", "triangle/r1", "--", "test", "-e", p); r.code == 0 {
 			t.Errorf("r1 sees %s", p)
 		}
@@ -65,16 +65,16 @@ func TestSecurity(t *testing.T) {
 
 	// State is root's alone.
 	for p, want := range map[string]os.FileMode{
-		"/run/netlab":                  0o700 | os.ModeDir,
-		"/run/netlab/other":            0o700 | os.ModeDir,
-		"/run/netlab/other/state.json": 0o600,
+		stateRoot():                                       0o700 | os.ModeDir,
+		filepath.Join(stateRoot(), "other"):               0o700 | os.ModeDir,
+		filepath.Join(stateRoot(), "other", "state.json"): 0o600,
 	} {
 		fi, err := os.Stat(p)
 		if err != nil || fi.Mode() != want {
 			t.Errorf("%s: mode %v (%v), want %v", p, fi.Mode(), err, want)
 		}
 	}
-	fi, err := os.Stat("/run/netlab/other/r1.sock")
+	fi, err := os.Stat(filepath.Join(stateRoot(), "other", "r1.sock"))
 	if err != nil || fi.Mode().Perm() != 0o600 || fi.Sys().(*syscall.Stat_t).Uid != 0 {
 		t.Errorf("exec socket: %v %v", fi.Mode(), err)
 	}
@@ -188,7 +188,7 @@ true`
 		t.Errorf("node root opened its init's memory for writing")
 	}
 
-	b, err := os.ReadFile("/run/netlab/triangle/state.json")
+	b, err := os.ReadFile(filepath.Join(stateRoot(), "triangle", "state.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +315,7 @@ nodes:
 `)
 	upLab(t, file, "storm")
 	upLab(t, "labs/triangle.yaml", "triangle")
-	b, err := os.ReadFile("/run/netlab/storm/state.json")
+	b, err := os.ReadFile(filepath.Join(stateRoot(), "storm", "state.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

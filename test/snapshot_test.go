@@ -23,7 +23,7 @@ type snapshot struct {
 	links     []string // every host interface: no lab may ever make one
 	mounts    []string // host mount points that name the lab
 	processes []string // processes in the lab's uid range or naming the lab
-	state     []string // /run/netlab/LAB and its contents
+	state     []string // STATE_ROOT/LAB and its contents
 	cgroups   []string // the lab's cgroup directories, v1 and v2
 	hostname  string
 }
@@ -33,12 +33,12 @@ type snapshot struct {
 func takeSnapshot(t testing.TB, lab string, ids *idRange) snapshot {
 	t.Helper()
 	s := snapshot{lab: lab}
-	for _, n := range dirNames("/run/netns") {
+	for _, n := range dirNames(netnsDir()) {
 		if strings.HasPrefix(n, lab+"-") {
 			s.netns = append(s.netns, n)
 		}
 	}
-	filepath.WalkDir(filepath.Join("/run/netlab", lab), func(p string, _ os.DirEntry, err error) error {
+	filepath.WalkDir(filepath.Join(stateRoot(), lab), func(p string, _ os.DirEntry, err error) error {
 		if err == nil {
 			s.state = append(s.state, p)
 		}
@@ -57,7 +57,7 @@ func takeSnapshot(t testing.TB, lab string, ids *idRange) snapshot {
 	}
 	for _, line := range strings.Split(string(mi), "\n") {
 		f := strings.Fields(line)
-		if len(f) > 4 && (strings.HasPrefix(f[4], "/run/netns/"+lab+"-") || strings.Contains(f[4], "/run/netlab/"+lab)) {
+		if len(f) > 4 && (strings.HasPrefix(f[4], filepath.Join(netnsDir(), lab)+"-") || strings.Contains(f[4], filepath.Join(stateRoot(), lab))) {
 			s.mounts = append(s.mounts, f[4])
 		}
 	}
@@ -88,7 +88,7 @@ func dirNames(dir string) []string {
 // its lab's state.
 func nodeProcs(t testing.TB, lab, node string) (initPid, agentPid int) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("/run/netlab", lab, "state.json"))
+	b, err := os.ReadFile(filepath.Join(stateRoot(), lab, "state.json"))
 	if err != nil {
 		t.Fatalf("read state of %s: %v", lab, err)
 	}
@@ -116,7 +116,7 @@ type idRange struct{ First, Count uint64 }
 // labIDs reads the uid range of a running lab from its state.
 func labIDs(t testing.TB, lab string) *idRange {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("/run/netlab", lab, "state.json"))
+	b, err := os.ReadFile(filepath.Join(stateRoot(), lab, "state.json"))
 	if err != nil {
 		t.Fatalf("read state of %s: %v", lab, err)
 	}

@@ -16,17 +16,28 @@ import (
 func newShellCommand() *cobra.Command {
 	var lab string
 	cmd := &cobra.Command{
-		Use:   "shell [--lab LAB] NODE",
+		Use:   "shell [--lab LAB] NODE [-- COMMAND [ARG...]]",
 		Short: "Open an interactive shell on a pty inside a node",
-		Args:  cobra.ExactArgs(1),
+		Long: `Open an interactive shell (bash, else sh) on a pty of the node's own, or run
+COMMAND on one: an interactive program such as vtysh or birdc.`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			labName, node, err := netlab.ResolveNode(args[0], lab)
 			if err != nil {
 				return usageError("%v", err)
 			}
+			if len(args) > 1 {
+				if args[1] == "--" {
+					args = append(args[:1], args[2:]...)
+				}
+				if len(args) > 1 {
+					return runOnPTY(cmd, labName, node, args[1:], netlab.Env(nil), "/root")
+				}
+			}
 			return runShell(cmd, labName, node)
 		},
 	}
+	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().StringVar(&lab, "lab", "", "the lab of NODE (default: the only lab that is up)")
 	return cmd
 }
