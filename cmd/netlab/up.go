@@ -15,7 +15,7 @@ import (
 
 func newUpCommand() *cobra.Command {
 	var timeout, stepTimeout time.Duration
-	var quiet, verbose bool
+	var quiet, verbose, checkAfter bool
 	cmd := &cobra.Command{
 		Use:   "up FILE",
 		Short: "Bring a lab up from a topology file",
@@ -47,6 +47,9 @@ timeout, everything made so far is removed first.`,
 				return err
 			}
 			if quiet {
+				if checkAfter {
+					return checkAfterUp(cmd, lab.Name())
+				}
 				return nil
 			}
 			w := cmd.OutOrStdout()
@@ -57,6 +60,9 @@ timeout, everything made so far is removed first.`,
 				fmt.Fprintf(w, "  netlab status %s\n  netlab exec %s -- ip address\n  netlab down %s\n",
 					name, termSafe(topo.Nodes[0].Name), name)
 			}
+			if checkAfter {
+				return checkAfterUp(cmd, lab.Name())
+			}
 			return nil
 		},
 	}
@@ -64,5 +70,6 @@ timeout, everything made so far is removed first.`,
 	cmd.Flags().DurationVar(&stepTimeout, "step-timeout", time.Minute, "fail up when one exec step runs longer than this")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "print each step of up with its time")
+	cmd.Flags().BoolVar(&checkAfter, "check", false, "then run the topology's checks: (see netlab check); exit 1 if one fails, the lab staying up")
 	return cmd
 }

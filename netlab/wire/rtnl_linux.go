@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 
@@ -264,4 +265,139 @@ func (s *Socket) SetUp(name string, up bool) error {
 		}
 	}
 	return fmt.Errorf("no interface %s", name)
+}
+
+// RouteInfo is a route of the main table as a dump reports it.
+type RouteInfo struct {
+	Dst      *net.IPNet // with its prefix length; 0.0.0.0/0 or ::/0 for a default route
+	Type     uint8      // RTN_UNICAST, RTN_BLACKHOLE, ...
+	Protocol uint8      // RTPROT_KERNEL, RTPROT_STATIC, RTPROT_OSPF, ...
+	Priority int        // the metric
+	Nexthops []NexthopInfo
+}
+
+// NexthopInfo is one way a route goes: a gateway (nil for a connected
+// route) and an interface, by index.
+type NexthopInfo struct {
+	Gateway net.IP
+	Index   int
+}
+
+// Routes lists the IPv4 and IPv6 routes of the main table of the socket's
+// namespace, each with every nexthop of a multipath route.
+func (s *Socket) Routes() ([]RouteInfo, error) {
+	var out []RouteInfo
+	for _, family := range []int{unix.AF_INET, unix.AF_INET6} {
+		req := nl.NewNetlinkRequest(unix.RTM_GETROUTE, unix.NLM_F_DUMP)
+		m := &nl.RtMsg{}
+		m.Family = uint8(family)
+		req.AddData(m)
+		err := s.do(req, true, func(b []byte) {
+			if r, ok := parseRoute(b); ok {
+				out = append(out, r)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// parseRoute reads one RTM_NEWROUTE message, and reports whether it is a
+// route of the main table. What it returns is copied out of b, which is
+// the socket's buffer.
+func parseRoute(b []byte) (RouteInfo, bool) {
+	if len(b) < unix.SizeofRtMsg {
+		return RouteInfo{}, false
+	}
+	m := nl.DeserializeRtMsg(b)
+	attrs, err := nl.ParseRouteAttr(b[unix.SizeofRtMsg:])
+	if err != nil {
+		return RouteInfo{}, false
+	}
+	bits := 32
+	if m.Family == unix.AF_INET6 {
+		bits = 128
+	}
+	table := uint32(m.Table)
+	r := RouteInfo{Type: m.Type, Protocol: m.Protocol}
+	var dst net.IP
+	var gw net.IP
+	oif := 0
+	for _, a := range attrs {
+		switch a.Attr.Type {
+		case unix.RTA_TABLE:
+			if len(a.Value) >= 4 {
+				table = binary.NativeEndian.Uint32(a.Value)
+			}
+		case unix.RTA_DST:
+			dst = slices.Clone(net.IP(a.Value))
+		case unix.RTA_GATEWAY:
+			gw = slices.Clone(net.IP(a.Value))
+		case unix.RTA_VIA:
+			gw = viaAddr(a.Value)
+		case unix.RTA_OIF:
+			if len(a.Value) >= 4 {
+				oif = int(binary.NativeEndian.Uint32(a.Value))
+			}
+		case unix.RTA_PRIORITY:
+			if len(a.Value) >= 4 {
+				r.Priority = int(binary.NativeEndian.Uint32(a.Value))
+			}
+		case unix.RTA_MULTIPATH:
+			r.Nexthops = append(r.Nexthops, parseMultipath(a.Value)...)
+		}
+	}
+	if table != unix.RT_TABLE_MAIN {
+		return RouteInfo{}, false
+	}
+	if dst == nil {
+		dst = make(net.IP, bits/8)
+	}
+	r.Dst = &net.IPNet{IP: dst, Mask: net.CIDRMask(int(m.Dst_len), bits)}
+	if len(r.Nexthops) == 0 && (gw != nil || oif != 0) {
+		r.Nexthops = []NexthopInfo{{Gateway: gw, Index: oif}}
+	}
+	return r, true
+}
+
+// parseMultipath reads RTA_MULTIPATH: a list of rtnexthop, each followed
+// by its own attributes.
+func parseMultipath(b []byte) []NexthopInfo {
+	const sizeofRtNexthop = 8 // len u16, flags u8, hops u8, ifindex i32
+	var out []NexthopInfo
+	for len(b) >= sizeofRtNexthop {
+		n := int(binary.NativeEndian.Uint16(b[0:2]))
+		if n < sizeofRtNexthop || n > len(b) {
+			break
+		}
+		nh := NexthopInfo{Index: int(int32(binary.NativeEndian.Uint32(b[4:8])))}
+		if attrs, err := nl.ParseRouteAttr(b[sizeofRtNexthop:n]); err == nil {
+			for _, a := range attrs {
+				switch a.Attr.Type {
+				case unix.RTA_GATEWAY:
+					nh.Gateway = slices.Clone(net.IP(a.Value))
+				case unix.RTA_VIA:
+					nh.Gateway = viaAddr(a.Value)
+				}
+			}
+		}
+		out = append(out, nh)
+		step := (n + 3) &^ 3
+		if step > len(b) {
+			break
+		}
+		b = b[step:]
+	}
+	return out
+}
+
+// viaAddr reads RTA_VIA: a family (u16) and an address of that family,
+// as an IPv4 route through an IPv6 gateway has it.
+func viaAddr(b []byte) net.IP {
+	if len(b) < 2 {
+		return nil
+	}
+	return slices.Clone(net.IP(b[2:]))
 }

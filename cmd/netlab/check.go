@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netlab-dev/netlab/check"
+	"github.com/netlab-dev/netlab/netlab"
+	"github.com/netlab-dev/netlab/topology"
+)
+
+// checkFlags are the options of netlab check that up --check shares.
+type checkFlags struct {
+	all, asJSON, pingAll, verbose bool
+	junit                         string
+	wait                          time.Duration
+	waitSet                       bool
+}
+
+func newCheckCommand() *cobra.Command {
+	var f checkFlags
+	cmd := &cobra.Command{
+		Use:   "check [LAB...] [--all] [--json] [--junit FILE] [--wait D] [--ping-all]",
+		Short: "Run the checks of running labs: PASS or FAIL per check, JSON and JUnit for graders",
+		Long: `Run the checks: of the labs named (their topology's, as up read it), of the
+only lab that is up when none is named, or of every lab with --all. A check
+is retried until it holds or its wait: (else --wait, else 10s) runs out, and
+passes the moment it holds; checks run in parallel, within and across labs.
+Prints a PASS or FAIL line per check, with what was found for a failure, and
+a summary line per lab.
+
+--ping-all runs, instead of the topology's checks, a ping from every node to
+every address of every other node (Mininet's pingall). --json prints the
+results as JSON instead; --junit FILE writes them as JUnit XML too (one
+testsuite per lab, one testcase per check) for CI and graders.
+
+Exit status: 0 every check passed; 1 a check failed or a lab is not up; 2 bad
+usage.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.waitSet = cmd.Flags().Changed("wait")
+			names, err := checkTargets(cmd, args, f.all)
+			if err != nil {
+				return err
+			}
+			return runChecks(cmd, names, f)
+		},
+	}
+	cmd.Flags().BoolVar(&f.all, "all", false, "check every lab on this machine")
+	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print the results as JSON instead of lines")
+	cmd.Flags().StringVar(&f.junit, "junit", "", "also write the results as JUnit XML to `FILE` (- for stdout)")
+	cmd.Flags().DurationVar(&f.wait, "wait", 0, "retry window of checks that set no wait: (default 10s; 0: one try each)")
+	cmd.Flags().BoolVar(&f.pingAll, "ping-all", false, "instead of the topology's checks, ping every address of every other node from every node")
+	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "say what was found for passed checks too")
+	return cmd
+}
+
+// checkTargets are the labs netlab check runs: those named, every lab
+// with --all, else the only one that is up.
+func checkTargets(cmd *cobra.Command, args []string, all bool) ([]string, error) {
+	if all && len(args) > 0 {
+		return nil, usageError("check: give LAB names or --all, not both")
+	}
+	for _, name := range args {
+		if !topology.ValidName(name) {
+			return nil, usageError("check: bad lab name %q: use lower-case letters, digits and '-', at most 32", termSafe(name))
+		}
+	}
+	if len(args) > 0 {
+		return args, nil
+	}
+	labs, err := netlab.Labs()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(labs) == 0:
+		return nil, &exitError{code: exitFailure, msg: "no lab is up; start one with: netlab up FILE"}
+	case all || len(labs) == 1:
+		return labs, nil
+	}
+	return nil, usageError("check: several labs are up (%s); name them or use --all", termSafe(strings.Join(labs, ", ")))
+}
+
+// runChecks runs the checks of the labs named and reports them as f asks.
+// It returns an exitError of code 1, with nothing more to print, when a
+// check failed or a lab is not up.
+func runChecks(cmd *cobra.Command, names []string, f checkFlags) error {
+	if f.waitSet && f.wait < 0 {
+		return usageError("check: --wait %v is negative; give how long to retry, e.g. --wait 30s, or 0 for one try", f.wait)
+	}
+	if f.junit != "" && f.junit != "-" {
+		// Refuse a path that cannot be written before checks take their time.
+		if fi, err := os.Stat(f.junit); err == nil && fi.IsDir() {
+			return usageError("check: --junit %s is a directory; give a file name, e.g. --junit grades.xml", termSafe(f.junit))
+		}
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var only func(*topology.Topology) []*topology.Check
+	if f.pingAll {
+		only = check.PingAll
+	}
+	suites := check.Suites(names, only)
+	opts := check.Options{Wait: f.wait}
+	if f.waitSet && f.wait == 0 {
+		opts.Wait = -1 // one try
+	}
+	out := cmd.OutOrStdout()
+	var printer *labPrinter
+	if !f.asJSON {
+		printer = &labPrinter{w: out, verbose: f.verbose, order: names, done: map[string]check.LabResult{}}
+		opts.LabDone = printer.add
+	}
+	rep := check.Run(ctx, suites, opts)
+	if printer != nil && len(rep.Labs) > 1 {
+		p, fl := rep.Counts()
+		failedLabs := 0
+		for _, l := range rep.Labs {
+			if !l.OK() {
+				failedLabs++
+			}
+		}
+		fmt.Fprintf(out, "%s: %d passed, %d failed; %d of %s passed every check\n",
+			count(len(rep.Labs), "lab"), p, fl, len(rep.Labs)-failedLabs, count(len(rep.Labs), "lab"))
+	}
+	if f.asJSON {
+		if err := rep.WriteJSON(out); err != nil {
+			return err
+		}
+	}
+	if f.junit != "" {
+		var buf bytes.Buffer
+		if err := rep.WriteJUnit(&buf); err != nil {
+			return err
+		}
+		if f.junit == "-" {
+			out.Write(buf.Bytes())
+		} else if err := os.WriteFile(f.junit, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write JUnit results: %w", err)
+		}
+	}
+	if ctx.Err() != nil {
+		return &exitError{code: exitFailure, msg: "check: interrupted"}
+	}
+	if !rep.OK() {
+		return &exitError{code: exitFailure}
+	}
+	return nil
+}
+
+// labPrinter prints each lab's results once it and every lab before it
+// are done, so that output comes as soon as it can, in the order asked.
+type labPrinter struct {
+	w       io.Writer
+	verbose bool
+	order   []string
+	next    int
+	done    map[string]check.LabResult
+}
+
+func (p *labPrinter) add(l check.LabResult) {
+	p.done[l.Name] = l
+	for p.next < len(p.order) {
+		r, ok := p.done[p.order[p.next]]
+		if !ok {
+			return
+		}
+		writeLabResult(p.w, r, p.verbose)
+		p.next++
+	}
+}
+
+// writeLabResult prints a PASS or FAIL line per check, what was found
+// under a failure (and under a pass with verbose), and the lab's summary.
+func writeLabResult(w io.Writer, l check.LabResult, verbose bool) {
+	lab := termSafe(l.Name)
+	for _, c := range l.Checks {
+		status := "PASS"
+		if !c.Passed {
+			status = "FAIL"
+		}
+		fmt.Fprintf(w, "%s  %s: %s  (%s)\n", status, lab, termSafe(c.Name), shortDuration(c.Duration))
+		if !c.Passed || verbose {
+			for _, line := range strings.Split(c.Message, "\n") {
+				fmt.Fprintf(w, "      %s\n", termSafe(strings.TrimLeft(line, " ")))
+			}
+		}
+	}
+	switch {
+	case len(l.Checks) == 0:
+		fmt.Fprintf(w, "%s: no checks (add checks: to its topology, or try netlab check --ping-all %s)\n", lab, lab)
+	case l.Failed == 0:
+		fmt.Fprintf(w, "%s: all %s passed in %s\n", lab, count(len(l.Checks), "check"), shortDuration(l.Duration))
+	default:
+		fmt.Fprintf(w, "%s: %d of %s failed, %d passed, in %s\n", lab, l.Failed, count(len(l.Checks), "check"), l.Passed, shortDuration(l.Duration))
+	}
+}
+
+// shortDuration is a check's time as people read it: 3ms, 1.2s.
+func shortDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.1fs", d.Seconds())
+}
+
+// checkAfterUp runs the checks of a lab up just brought up (up --check):
+// the lab stays up whatever they find, and up says so when one fails.
+func checkAfterUp(cmd *cobra.Command, lab string) error {
+	err := runChecks(cmd, []string{lab}, checkFlags{})
+	if err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "netlab: a check of lab %s failed; the lab stays up: look with netlab status %s, check again with netlab check %s, take it down with netlab down %s\n",
+			termSafe(lab), termSafe(lab), termSafe(lab), termSafe(lab))
+	}
+	return err
+}
