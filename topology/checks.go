@@ -505,7 +505,7 @@ func (d *decoder) resolveCheck(rc rawCheck, byName map[string]*rawNode, names []
 			}
 		}
 		if at, s, good := optional("output", `output: "^1$"`); good {
-			if _, err := regexp.Compile("(?m)" + s); err != nil {
+			if _, err := regexp.Compile(s); err != nil { // its message without the (?m) the runner adds
 				msg := err.Error()
 				msg = strings.TrimPrefix(msg, "error parsing regexp: ")
 				bad(at, "output of %s is not a regular expression (%s); write an RE2 expression, e.g. output: \"^1$\", and quote it", what, msg)
