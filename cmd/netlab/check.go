@@ -20,7 +20,7 @@ import (
 // checkFlags are the options of netlab check that up --check shares.
 type checkFlags struct {
 	all, asJSON, pingAll, verbose bool
-	junit                         string
+	junit, checksFile             string
 	wait                          time.Duration
 	waitSet                       bool
 }
@@ -38,7 +38,10 @@ Prints a PASS or FAIL line per check, with what was found for a failure, and
 a summary line per lab.
 
 --ping-all runs, instead of the topology's checks, a ping from every node to
-every address of every other node (Mininet's pingall). --json prints the
+every address of every other node (Mininet's pingall). --checks FILE runs
+the checks of FILE, a topology file such as the one handed out to a class,
+instead of each lab's own: students' labs are graded by the teacher's
+checks, whatever their own files say. --json prints the
 results as JSON instead; --junit FILE writes them as JUnit XML too (one
 testsuite per lab, one testcase per check) for CI and graders.
 
@@ -58,6 +61,7 @@ usage.`,
 	cmd.Flags().StringVar(&f.junit, "junit", "", "also write the results as JUnit XML to `FILE` (- for stdout)")
 	cmd.Flags().DurationVar(&f.wait, "wait", 0, "retry window of checks that set no wait: (default 10s; 0: one try each)")
 	cmd.Flags().BoolVar(&f.pingAll, "ping-all", false, "instead of the topology's checks, ping every address of every other node from every node")
+	cmd.Flags().StringVar(&f.checksFile, "checks", "", "instead of each lab's own checks, run those of the topology `FILE` (e.g. the one handed out)")
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "say what was found for passed checks too")
 	return cmd
 }
@@ -105,8 +109,20 @@ func runChecks(cmd *cobra.Command, names []string, f checkFlags) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var only func(*topology.Topology) []*topology.Check
-	if f.pingAll {
+	switch {
+	case f.pingAll && f.checksFile != "":
+		return usageError("check: give --ping-all or --checks, not both")
+	case f.pingAll:
 		only = check.PingAll
+	case f.checksFile != "":
+		ref, err := loadTopology(f.checksFile)
+		if err != nil {
+			return err
+		}
+		if len(ref.Checks) == 0 {
+			return usageError("check: %s has no checks: to run; add some, or leave --checks out", termSafe(f.checksFile))
+		}
+		only = func(*topology.Topology) []*topology.Check { return ref.Checks }
 	}
 	suites := check.Suites(names, only)
 	opts := check.Options{Wait: f.wait}
