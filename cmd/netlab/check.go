@@ -97,6 +97,9 @@ func checkTargets(cmd *cobra.Command, args []string, all bool) ([]string, error)
 // It returns an exitError of code 1, with nothing more to print, when a
 // check failed or a lab is not up.
 func runChecks(cmd *cobra.Command, names []string, f checkFlags) error {
+	if f.asJSON && f.junit == "-" {
+		return usageError("check: --json and --junit - both print to stdout; write the JUnit to a file, e.g. --junit grades.xml")
+	}
 	if f.waitSet && f.wait < 0 {
 		return usageError("check: --wait %v is negative; give how long to retry, e.g. --wait 30s, or 0 for one try", f.wait)
 	}
@@ -131,12 +134,12 @@ func runChecks(cmd *cobra.Command, names []string, f checkFlags) error {
 	}
 	out := cmd.OutOrStdout()
 	var printer *labPrinter
-	if !f.asJSON {
+	if !f.asJSON && f.junit != "-" {
 		printer = &labPrinter{w: out, verbose: f.verbose, order: names, done: map[string]check.LabResult{}}
 		opts.LabDone = printer.add
 	}
 	rep := check.Run(ctx, suites, opts)
-	if printer != nil && len(rep.Labs) > 1 {
+	if printer != nil && len(names) > 1 {
 		p, fl := rep.Counts()
 		failedLabs := 0
 		for _, l := range rep.Labs {
