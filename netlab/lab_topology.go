@@ -17,6 +17,8 @@ func (l *Lab) Topology() *topology.Topology { return l.state.Topology }
 func (l *Lab) Running() error {
 	st := l.state
 	switch {
+	case busy(labDir(st.Name)):
+		return fmt.Errorf("lab %s is being brought up or taken down; check it once that is done", st.Name)
 	case st.Phase != PhaseUp:
 		return fmt.Errorf("lab %s is not up: up did not finish (killed?); remove what it made with: netlab down %s", st.Name, st.Name)
 	case !st.Supervisor.alive():
