@@ -76,7 +76,9 @@ func (s *Socket) do(req *nl.NetlinkRequest, dump bool, each func([]byte)) error 
 				return nil
 			default:
 				if each != nil {
-					each(m.Data)
+					// A copy: what each keeps (addresses, MACs) must
+					// not change with the next read into s.buf.
+					each(append([]byte(nil), m.Data...))
 				}
 			}
 		}
