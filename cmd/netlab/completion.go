@@ -53,6 +53,7 @@ func addCompletions(root *cobra.Command) {
 		"graph":    completeGraphArg,
 		"down":     completeLabArgs,
 		"status":   completeLabArgs,
+		"check":    completeLabArgs,
 		"exec":     completeExecArgs,
 		"shell":    completeFirst(completeNodeArg),
 		"logs":     completeFirst(completeNodeArg),
