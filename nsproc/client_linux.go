@@ -360,6 +360,77 @@ func Netlink(ctx context.Context, socket string) (*os.File, error) {
 	return files[0], nil
 }
 
+// ErrNoInterface is wrapped by Packet's error for an interface the node
+// does not have; the error lists those it has.
+var ErrNoInterface = errors.New("no such interface")
+
+// noInterfaceError is the agent's word that it has no such interface,
+// with the list of those it has.
+type noInterfaceError string
+
+func (e noInterfaceError) Error() string        { return string(e) }
+func (e noInterfaceError) Is(target error) bool { return target == ErrNoInterface }
+
+// Packet returns an AF_PACKET socket (SOCK_RAW, every protocol) bound to
+// interface ifname of the network namespace of the node whose agent serves
+// socket, opened by the agent: the way to capture a node's frames that
+// needs no privilege over the node beyond reaching its socket. The socket
+// is blocking, as it came. What came is checked to be a packet socket: an
+// agent that node root tampered with could send anything.
+func Packet(ctx context.Context, socket, ifname string) (*os.File, error) {
+	c, err := dialNode(ctx, socket)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	if err := sendPacket(c, nodeRequest{Packet: ifname}); err != nil {
+		return nil, fmt.Errorf("send request to node: %w", err)
+	}
+	ev, files, err := recvEvent(c)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		err = ctx.Err()
+	case err != nil:
+	case ev.Exit == nil:
+		err = errors.New("node sent no answer")
+	case ev.Exit.Error != "" && ev.Exit.Code == 2:
+		err = noInterfaceError(ev.Exit.Error)
+	case ev.Exit.Error != "":
+		err = errors.New(ev.Exit.Error)
+	case len(files) != 1:
+		err = fmt.Errorf("answer carried %d files, want a packet socket", len(files))
+	default:
+		err = checkPacketSocket(files[0])
+	}
+	if err != nil {
+		closeAll(files)
+		if errors.Is(err, ErrNoInterface) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("packet socket from node: %w", err)
+	}
+	return files[0], nil
+}
+
+// checkPacketSocket makes sure f is an AF_PACKET socket of type SOCK_RAW.
+func checkPacketSocket(f *os.File) error {
+	fd := int(f.Fd())
+	domain, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DOMAIN)
+	if err != nil {
+		return fmt.Errorf("node sent no socket: %w", os.NewSyscallError("getsockopt SO_DOMAIN", err))
+	}
+	typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
+	if err != nil {
+		return os.NewSyscallError("getsockopt SO_TYPE", err)
+	}
+	if domain != unix.AF_PACKET || typ != unix.SOCK_RAW {
+		return fmt.Errorf("node sent a socket of domain %d type %d, not AF_PACKET SOCK_RAW", domain, typ)
+	}
+	return nil
+}
+
 // SetSysctls writes KEY=VALUE pairs (net.ipv4.ip_forward=1) under the
 // /proc/sys of the node whose agent serves socket, in order.
 func SetSysctls(ctx context.Context, socket string, kvs []string) error {

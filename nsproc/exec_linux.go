@@ -50,6 +50,16 @@ func serveOne(c *net.UnixConn, r *reaper, svc *services) {
 		sendPacket(c, execEvent{Exit: &exitInfo{}}, sock)
 		sock.Close()
 		return
+	case req.Packet != "":
+		closeAll(files)
+		sock, code, err := packetSocket(req.Packet)
+		if err != nil {
+			sendPacket(c, execEvent{Exit: &exitInfo{Code: code, Error: err.Error()}})
+			return
+		}
+		sendPacket(c, execEvent{Exit: &exitInfo{}}, sock)
+		sock.Close()
+		return
 	case req.Sysctls != nil:
 		closeAll(files)
 		if err := writeSysctls(req.Sysctls); err != nil {
@@ -300,6 +310,37 @@ func netlinkSocket() (*os.File, error) {
 		return nil, os.NewSyscallError("bind", err)
 	}
 	return os.NewFile(uintptr(fd), "netlink"), nil
+}
+
+// packetSocket opens an AF_PACKET socket (SOCK_RAW: whole frames, link
+// header included) of this process's network namespace, bound to the
+// interface ifname for every protocol (ETH_P_ALL), blocking, for a client
+// to read. It is made with protocol 0, which queues nothing, and the bind
+// names the protocol and the interface at once: no frame of another
+// interface is ever queued on it. An interface that is not there is the
+// caller's mistake, code 2, and the error lists those that are.
+func packetSocket(ifname string) (*os.File, int, error) {
+	ifi, err := net.InterfaceByName(ifname)
+	if err != nil {
+		var names []string
+		if all, lerr := net.Interfaces(); lerr == nil {
+			for _, i := range all {
+				names = append(names, i.Name)
+			}
+		}
+		return nil, 2, fmt.Errorf("no interface %q (interfaces: %s)", ifname, strings.Join(names, ", "))
+	}
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, 1, os.NewSyscallError("socket AF_PACKET", err)
+	}
+	all := uint16(unix.ETH_P_ALL)
+	sa := &unix.SockaddrLinklayer{Protocol: all<<8 | all>>8, Ifindex: ifi.Index} // network byte order
+	if err := unix.Bind(fd, sa); err != nil {
+		unix.Close(fd)
+		return nil, 1, fmt.Errorf("bind packet socket to %s: %w", ifname, os.NewSyscallError("bind", err))
+	}
+	return os.NewFile(uintptr(fd), "packet:"+ifname), 0, nil
 }
 
 // writeSysctls writes KEY=VALUE pairs under /proc/sys, as this process's

@@ -30,6 +30,7 @@ import (
 //	agent → client        servicesReply    -
 //	client → agent        nodeRequest{Netlink} -, answered by execEvent{Exit} + a netlink socket
 //	client → agent        nodeRequest{Sysctls} -, answered by execEvent{Exit}
+//	client → agent        nodeRequest{Packet} -, answered by execEvent{Exit} + a packet socket
 //	netlab → supervisor   control.Netlink  -, answered by spawnReply + a netlink socket
 //
 // Each role gets exactly one inherited descriptor, fd 3: its socket to its
@@ -114,6 +115,11 @@ type nodeRequest struct {
 	Netlink bool `json:"netlink,omitempty"`
 	// Sysctls are KEY=VALUE pairs to write as the node sees them.
 	Sysctls []string `json:"sysctls,omitempty"`
+	// Packet names an interface of the node's network namespace: the
+	// answer, an execEvent{Exit}, carries an AF_PACKET socket (SOCK_RAW,
+	// every protocol) bound to it, or Code 2 and an Error that lists the
+	// node's interfaces when it has no such one.
+	Packet string `json:"packet,omitempty"`
 }
 
 // servicesReply lists the node's services in the order they started.
