@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/gopacket/layers"
 	"golang.org/x/sys/unix"
 
 	"github.com/netlab-dev/netlab/netlab"
@@ -96,7 +95,7 @@ type source struct {
 	socket   string // the node's exec socket, to tell whether it still runs
 	f        *os.File
 	hatype   uint16
-	linkType layers.LinkType
+	linkType linkType
 	start    time.Time
 
 	// Counters: PACKET_STATISTICS resets on every read.
@@ -195,9 +194,9 @@ func openSource(ctx context.Context, p Point, name string) (*source, error) {
 	s := &source{point: p, name: name, socket: sock, hatype: ll.Hatype}
 	switch ll.Hatype {
 	case unix.ARPHRD_ETHER, unix.ARPHRD_LOOPBACK:
-		s.linkType = layers.LinkTypeEthernet
+		s.linkType = linkTypeEthernet
 	case unix.ARPHRD_NONE:
-		s.linkType = layers.LinkTypeRaw
+		s.linkType = linkTypeRaw
 	default:
 		return nil, fmt.Errorf("%s: its link type (ARPHRD %d) is none capture writes: Ethernet, loopback, raw IP", name, ll.Hatype)
 	}

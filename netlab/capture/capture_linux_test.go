@@ -13,7 +13,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 	"golang.org/x/sys/unix"
 )
@@ -36,7 +35,7 @@ func testSources(t testing.TB, names ...string) (*Capture, []int) {
 		unix.SetsockoptInt(fds[0], unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20)
 		unix.SetNonblock(fds[0], true)
 		c.sources = append(c.sources, &source{name: name, f: os.NewFile(uintptr(fds[0]), name),
-			hatype: unix.ARPHRD_ETHER, linkType: layers.LinkTypeEthernet, start: time.Now()})
+			hatype: unix.ARPHRD_ETHER, linkType: linkTypeEthernet, start: time.Now()})
 		unix.SetNonblock(fds[1], true)
 		far = append(far, fds[1])
 		t.Cleanup(func() { unix.Close(fds[1]) })
@@ -227,7 +226,7 @@ func (brokenPipe) Write([]byte) (int, error) { return 0, unix.EPIPE }
 // the packet block's options.
 func TestPacketFlags(t *testing.T) {
 	var out bytes.Buffer
-	nw, err := newNgWriter(&out, []iface{{Name: "r1:eth1", LinkType: layers.LinkTypeEthernet}}, 65535)
+	nw, err := newNgWriter(&out, []iface{{Name: "r1:eth1", LinkType: linkTypeEthernet}}, 65535)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,9 +22,10 @@
 // or LAB/NODE:IF when the points span several labs), then the packets of
 // every interface in one stream, then an interface statistics block per
 // interface when the capture ends (not when its reader went away: nobody
-// is left to read it). The header, interface and statistics blocks are
-// written by gopacket's pcapgo.NgWriter; the packet blocks by this package
-// (see Direction), into the same buffered stream. Timestamps are in
+// is left to read it). All blocks are written by this package (pcapng.go):
+// gopacket's pcapgo writes no packet options, and importing it would cost
+// every netlab command the ~4 ms initialisation of gopacket/layers (the
+// tests read the output back with pcapgo, tcpdump and tshark). Timestamps are in
 // nanoseconds. Frames are kept whole up to Options.Snaplen bytes (default
 // 262144, as tcpdump); the block records the length on the wire.
 //
@@ -45,17 +46,15 @@
 // the packet type that recvmsg reports in the sender's sockaddr_ll
 // (PACKET_OUTGOING is outbound, every other type inbound), and the
 // reception type (unicast, multicast, broadcast, promiscuous) for inbound
-// ones. pcapgo's NgWriter (v1.1.19) writes no packet options, which is why
-// packet blocks are this package's own. On a loopback interface the kernel
+// ones. On a loopback interface the kernel
 // shows every frame twice, as it leaves and as it arrives: the outgoing
 // copy is skipped, as libpcap does. A VLAN tag the kernel took off the
 // frame (PACKET_AUXDATA) is put back in, as libpcap does.
 //
 // Drops. When the capture ends, each interface's statistics block gives
-// isb_ifrecv and isb_ifdrop from PACKET_STATISTICS of its socket: the
+// isb_ifrecv and isb_osdrop from PACKET_STATISTICS of its socket: the
 // frames that reached the socket and those the kernel dropped because the
-// socket's queue was full. pcapgo writes no isb_osdrop, so the kernel's
-// drops are recorded as isb_ifdrop, as dumpcap records libpcap's ps_drop.
+// socket's queue was full.
 // Nothing is dropped in this process: a reader that cannot hand a packet on
 // waits, and the kernel's queue (SO_RCVBUF, asked for 4 MiB) takes up the
 // slack, then drops, and counts.

@@ -7,9 +7,14 @@ import (
 	"io"
 	"runtime"
 	"time"
+)
 
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
+// linkType is a pcapng LINKTYPE_ value.
+type linkType uint16
+
+const (
+	linkTypeEthernet linkType = 1
+	linkTypeRaw      linkType = 101 // raw IP, for interfaces without a link header
 )
 
 // epb_flags (pcapng, section 4.3.1): direction in bits 0-1, reception type
@@ -54,18 +59,17 @@ func pktFlags(pkttype uint8) uint32 {
 type iface struct {
 	Name        string // the block's if_name: NODE:IF
 	Description string
-	LinkType    layers.LinkType
+	LinkType    linkType
 }
 
-// ngWriter writes one pcapng section. pcapgo's NgWriter writes the
-// section header, interface descriptions and statistics; packet blocks,
-// with epb_flags, are written here. Both write into one bufio.Writer:
-// pcapgo wraps the writer it is given in bufio.NewWriter, which returns a
-// *bufio.Writer of at least its default size as it is, so the blocks keep
-// their order without flushing in between.
+// ngWriter writes one pcapng section: its header, one interface
+// description block per interface, enhanced packet blocks with epb_flags,
+// and interface statistics, all little-endian, into one buffered writer.
+// Written here rather than with gopacket's pcapgo, which does the same:
+// importing it links gopacket/layers, whose package initialisation costs
+// every netlab command (exec included) about 4 ms.
 type ngWriter struct {
 	bw  *bufio.Writer
-	ng  *pcapgo.NgWriter
 	hdr [40]byte
 }
 
@@ -73,28 +77,79 @@ type ngWriter struct {
 // flushes.
 const writeBufferSize = 256 << 10
 
+// pcapng block types and option codes (draft-ietf-opsawg-pcapng).
+const (
+	blockSection    = 0x0A0D0D0A
+	blockInterface  = 1
+	blockStatistics = 5
+	blockPacket     = 6
+
+	optEnd         = 0
+	optShbHardware = 2
+	optShbOS       = 3
+	optShbUserAppl = 4
+	optIfName      = 2
+	optIfDesc      = 3
+	optIfTsresol   = 9
+	optIfOS        = 12
+	optIsbStart    = 2
+	optIsbEnd      = 3
+	optIsbIfrecv   = 4
+	optIsbOsdrop   = 7
+)
+
 func newNgWriter(w io.Writer, ifaces []iface, snaplen int) (*ngWriter, error) {
-	bw := bufio.NewWriterSize(w, writeBufferSize)
 	if len(ifaces) == 0 {
 		return nil, fmt.Errorf("no interface to capture")
 	}
-	opts := pcapgo.NgWriterOptions{SectionInfo: pcapgo.NgSectionInfo{
-		Hardware: runtime.GOARCH, OS: runtime.GOOS, Application: "netlab capture",
-	}}
-	intf := func(i iface) pcapgo.NgInterface {
-		return pcapgo.NgInterface{Name: i.Name, Description: i.Description, OS: runtime.GOOS,
-			LinkType: i.LinkType, SnapLength: uint32(snaplen), TimestampResolution: 9}
-	}
-	ng, err := pcapgo.NewNgWriterInterface(bw, intf(ifaces[0]), opts)
-	if err != nil {
+	nw := &ngWriter{bw: bufio.NewWriterSize(w, writeBufferSize)}
+	le := binary.LittleEndian
+	body := le.AppendUint32(nil, 0x1A2B3C4D) // byte-order magic
+	body = le.AppendUint16(body, 1)          // version 1.0
+	body = le.AppendUint16(body, 0)
+	body = le.AppendUint64(body, ^uint64(0)) // section length: not said
+	body = appendOpt(body, optShbHardware, []byte(runtime.GOARCH))
+	body = appendOpt(body, optShbOS, []byte(runtime.GOOS))
+	body = appendOpt(body, optShbUserAppl, []byte("netlab capture"))
+	if err := nw.block(blockSection, appendOpt(body, optEnd, nil)); err != nil {
 		return nil, err
 	}
-	for _, i := range ifaces[1:] {
-		if _, err := ng.AddInterface(intf(i)); err != nil {
+	for _, i := range ifaces {
+		b := le.AppendUint16(nil, uint16(i.LinkType))
+		b = le.AppendUint16(b, 0)
+		b = le.AppendUint32(b, uint32(snaplen))
+		b = appendOpt(b, optIfName, []byte(i.Name))
+		if i.Description != "" {
+			b = appendOpt(b, optIfDesc, []byte(i.Description))
+		}
+		b = appendOpt(b, optIfTsresol, []byte{9}) // nanoseconds
+		b = appendOpt(b, optIfOS, []byte(runtime.GOOS))
+		if err := nw.block(blockInterface, appendOpt(b, optEnd, nil)); err != nil {
 			return nil, err
 		}
 	}
-	return &ngWriter{bw: bw, ng: ng}, nil
+	return nw, nil
+}
+
+// block writes a block of type typ whose body (options included) is body.
+func (w *ngWriter) block(typ uint32, body []byte) error {
+	le := binary.LittleEndian
+	total := uint32(12 + len(body))
+	b := le.AppendUint32(make([]byte, 0, total), typ)
+	b = le.AppendUint32(b, total)
+	b = append(b, body...)
+	b = le.AppendUint32(b, total)
+	_, err := w.bw.Write(b)
+	return err
+}
+
+// appendOpt appends a pcapng option, its value padded to 32 bits.
+func appendOpt(b []byte, code uint16, value []byte) []byte {
+	le := binary.LittleEndian
+	b = le.AppendUint16(b, code)
+	b = le.AppendUint16(b, uint16(len(value)))
+	b = append(b, value...)
+	return append(b, make([]byte, (4-len(value)&3)&3)...)
 }
 
 // writePacket writes an enhanced packet block: data (the captured bytes)
@@ -108,7 +163,7 @@ func (w *ngWriter) writePacket(intf int, ts int64, data []byte, length int, flag
 	}
 	h := w.hdr[:28]
 	le := binary.LittleEndian
-	le.PutUint32(h[0:], 6) // enhanced packet block
+	le.PutUint32(h[0:], blockPacket)
 	le.PutUint32(h[4:], uint32(total))
 	le.PutUint32(h[8:], uint32(intf))
 	le.PutUint32(h[12:], uint32(uint64(ts)>>32))
@@ -136,10 +191,18 @@ func (w *ngWriter) writePacket(intf int, ts int64, data []byte, length int, flag
 
 // writeStats writes an interface statistics block for interface intf.
 func (w *ngWriter) writeStats(intf int, start, end time.Time, received, dropped uint64) error {
-	return w.ng.WriteInterfaceStats(intf, pcapgo.NgInterfaceStatistics{
-		LastUpdate: end, StartTime: start, EndTime: end,
-		PacketsReceived: received, PacketsDropped: dropped,
-	})
+	le := binary.LittleEndian
+	ts := func(b []byte, t time.Time) []byte {
+		ns := uint64(t.UnixNano())
+		return le.AppendUint32(le.AppendUint32(b, uint32(ns>>32)), uint32(ns))
+	}
+	b := le.AppendUint32(nil, uint32(intf))
+	b = ts(b, end)
+	b = appendOpt(b, optIsbStart, ts(nil, start))
+	b = appendOpt(b, optIsbEnd, ts(nil, end))
+	b = appendOpt(b, optIsbIfrecv, le.AppendUint64(nil, received))
+	b = appendOpt(b, optIsbOsdrop, le.AppendUint64(nil, dropped))
+	return w.block(blockStatistics, appendOpt(b, optEnd, nil))
 }
 
 // buffered reports whether anything waits to be flushed.

@@ -6,7 +6,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/google/gopacket/layers"
 	"golang.org/x/sys/unix"
 )
 
@@ -30,7 +29,7 @@ func (s *source) read(intf, snaplen int, out chan<- packet, stop <-chan struct{}
 	if err != nil {
 		return err
 	}
-	ethernet := s.linkType == layers.LinkTypeEthernet
+	ethernet := s.linkType == linkTypeEthernet
 	buf := make([]byte, snaplen)
 	oob := make([]byte, oobSize)
 	for {
