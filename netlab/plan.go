@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net"
-	"net/netip"
 
 	"github.com/netlab-dev/netlab/topology"
 )
@@ -18,7 +17,7 @@ func hostsFile(t *topology.Topology) []byte {
 	b.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
 	fmt.Fprintf(&b, "# lab %s, written by netlab\n", t.Name)
 	for _, n := range t.Nodes {
-		for _, a := range nodeAddrs(n) {
+		for _, a := range n.NameAddrs() {
 			fmt.Fprintf(&b, "%s\t%s\n", a, n.Name)
 		}
 		for _, ifc := range n.Interfaces {
@@ -28,30 +27,6 @@ func hostsFile(t *topology.Topology) []byte {
 		}
 	}
 	return b.Bytes()
-}
-
-// nodeAddrs are the addresses a node's name resolves to.
-func nodeAddrs(n *topology.Node) []netip.Addr {
-	var lo, first []netip.Addr
-	var have4, have6 bool
-	for _, ifc := range n.Interfaces {
-		for _, p := range ifc.Addrs {
-			a := p.Addr()
-			if ifc.Name == "lo" {
-				lo = append(lo, a)
-				continue
-			}
-			if a.Is4() && !have4 || a.Is6() && !have6 {
-				first = append(first, a)
-				have4 = have4 || a.Is4()
-				have6 = have6 || a.Is6()
-			}
-		}
-	}
-	if len(lo) > 0 {
-		return lo
-	}
-	return first
 }
 
 // macAddress derives an interface's MAC from lab, node and interface name,

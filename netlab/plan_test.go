@@ -109,11 +109,11 @@ func TestNodeAddrs(t *testing.T) {
 				n.Interfaces = append(n.Interfaces, x)
 			}
 			var got []string
-			for _, a := range nodeAddrs(n) {
+			for _, a := range n.NameAddrs() {
 				got = append(got, a.String())
 			}
 			if !slices.Equal(got, tt.want) {
-				t.Errorf("nodeAddrs = %q, want %q", got, tt.want)
+				t.Errorf("NameAddrs = %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -378,37 +378,18 @@ func (e noInterfaceError) Is(target error) bool { return target == ErrNoInterfac
 // is blocking, as it came. What came is checked to be a packet socket: an
 // agent that node root tampered with could send anything.
 func Packet(ctx context.Context, socket, ifname string) (*os.File, error) {
-	c, err := dialNode(ctx, socket)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
-	if err := sendPacket(c, nodeRequest{Packet: ifname}); err != nil {
-		return nil, fmt.Errorf("send request to node: %w", err)
-	}
-	ev, files, err := recvEvent(c)
+	files, err := ask(ctx, socket, nodeRequest{Packet: ifname})
+	var ee *ExitError
 	switch {
-	case err != nil && ctx.Err() != nil:
-		err = ctx.Err()
-	case err != nil:
-	case ev.Exit == nil:
-		err = errors.New("node sent no answer")
-	case ev.Exit.Error != "" && ev.Exit.Code == 2:
-		err = noInterfaceError(ev.Exit.Error)
-	case ev.Exit.Error != "":
-		err = errors.New(ev.Exit.Error)
-	case len(files) != 1:
+	case errors.As(err, &ee) && ee.Code == 2:
+		return nil, noInterfaceError(ee.Reason)
+	case err == nil && len(files) != 1:
 		err = fmt.Errorf("answer carried %d files, want a packet socket", len(files))
-	default:
+	case err == nil:
 		err = checkPacketSocket(files[0])
 	}
 	if err != nil {
 		closeAll(files)
-		if errors.Is(err, ErrNoInterface) {
-			return nil, err
-		}
 		return nil, fmt.Errorf("packet socket from node: %w", err)
 	}
 	return files[0], nil
@@ -459,7 +440,7 @@ func ask(ctx context.Context, socket string, req nodeRequest) ([]*os.File, error
 	case err == nil && ev.Exit == nil:
 		err = errors.New("node sent no answer")
 	case err == nil && ev.Exit.Error != "":
-		err = errors.New(ev.Exit.Error)
+		err = &ExitError{Code: ev.Exit.Code, Reason: ev.Exit.Error}
 	}
 	if err != nil {
 		closeAll(files)
