@@ -159,3 +159,37 @@ links:
 		t.Errorf("link set --loss lots: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// TestImpairDelay: where the kernel has sch_netem, delay and jitter show in
+// ping's round trips (twice: each end delays what it sends). Without it the
+// test skips with the probe's own reason (TestImpairRefused checks that
+// refusal).
+func TestImpairDelay(t *testing.T) {
+	needRoot(t)
+	file := writeTopology(t, "delay", `name: delay
+nodes:
+  h1: {interfaces: {eth1: [192.0.2.1/30]}}
+  h2: {interfaces: {eth1: [192.0.2.2/30]}}
+links:
+  - endpoints: [h1:eth1, h2:eth1]
+    delay: 20ms
+    jitter: 2ms
+`)
+	if r := netlab(t, "up", file); r.code != 0 {
+		if strings.Contains(r.stderr, "CONFIG_NET_SCH_NETEM") {
+			t.Skipf("the probe says: %s", strings.TrimSpace(r.stderr))
+		}
+		t.Fatalf("up with delay: exit %d, %s", r.code, r.stderr)
+	}
+	t.Cleanup(func() { mustNetlab(t, "down", "delay") })
+	out := mustNetlab(t, "exec", "delay/h1", "--", "ping", "-n", "-q", "-c", "20", "-i", "0.05", "192.0.2.2")
+	m := regexp.MustCompile(`= [\d.]+/([\d.]+)/`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("ping: %s", out)
+	}
+	avg, _ := strconv.ParseFloat(m[1], 64)
+	t.Logf("delay 20ms ± 2ms each way: average round trip %.1f ms", avg)
+	if avg < 36 || avg > 48 {
+		t.Errorf("average round trip %.1f ms; want about 40 ms", avg)
+	}
+}
