@@ -1,14 +1,19 @@
 package test
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netlab-dev/netlab/check"
+	"github.com/netlab-dev/netlab/topology"
 )
 
 // hostDaemonFiles fingerprints what FRR and BIRD keep on the host, so the
@@ -50,10 +55,10 @@ func waitFor(t *testing.T, limit time.Duration, what string, check func() error)
 	}
 }
 
-// kernelRoutes returns the destinations in a node's kernel routing table.
-func kernelRoutes(t *testing.T, node string) string {
-	r := netlab(t, "exec", node, "--", "ip", "-4", "route", "show")
-	return r.stdout
+// pingCheck is a check that node reaches addr with one echo request.
+func pingCheck(node, addr string) *topology.Check {
+	return &topology.Check{Kind: topology.CheckPing, Node: node,
+		Ping: &topology.PingCheck{To: addr, Addr: netip.MustParseAddr(addr), Count: 1}}
 }
 
 // upRoutingLab brings a routing lab up with the leak checks of upLab, plus
@@ -81,18 +86,18 @@ func TestOSPF(t *testing.T) {
 	needRoot(t)
 	start := upRoutingLab(t, "labs/ospf.yaml", "ospf")
 	routers := []string{"r1", "r2", "r3", "r4"}
-	converged := func() error {
-		for i, r := range routers {
-			routes := kernelRoutes(t, "ospf/"+r)
-			for j := range routers {
-				if j != i && !strings.Contains(routes, fmt.Sprintf("10.255.0.%d ", j+1)) {
-					return fmt.Errorf("%s has no route to 10.255.0.%d:\n%s", r, j+1, routes)
-				}
+	// A route to every other loopback on every router, through the check
+	// package, which returns the moment they all hold.
+	var routes []*topology.Check
+	for i, r := range routers {
+		for j := range routers {
+			if j != i {
+				routes = append(routes, &topology.Check{Kind: topology.CheckRoute, Node: r,
+					Route: &topology.RouteCheck{To: netip.MustParsePrefix(fmt.Sprintf("10.255.0.%d/32", j+1))}})
 			}
 		}
-		return nil
 	}
-	waitFor(t, 20*time.Second, "OSPF convergence", converged)
+	mustHold(t, "ospf", 20*time.Second, routes...)
 	t.Logf("OSPF: from the start of up to a kernel route to every loopback on every router: %v", time.Since(start))
 
 	for _, r := range routers {
@@ -104,26 +109,18 @@ func TestOSPF(t *testing.T) {
 
 	// Failover: r1-r2 goes down; r1 reaches r2 the other way round.
 	mustNetlab(t, "link", "set", "ospf/r1:eth1", "down")
-	took := waitFor(t, 15*time.Second, "failover", func() error {
-		via := netlab(t, "exec", "ospf/r1", "--", "ip", "route", "get", "10.255.0.2").stdout
-		if !strings.Contains(via, "dev eth2") {
-			return fmt.Errorf("r2's loopback is not routed via eth2: %s", via)
-		}
-		return nil
-	})
+	viaDev := func(dev string) *topology.Check {
+		return &topology.Check{Kind: topology.CheckRoute, Node: "r1",
+			Route: &topology.RouteCheck{To: netip.MustParsePrefix("10.255.0.2/32"), Lookup: true, Dev: dev}}
+	}
+	took := mustHold(t, "ospf", 15*time.Second, viaDev("eth2"))
 	t.Logf("OSPF failover: r1 routes to r2's loopback around the ring %v after link set down", took)
 	mustNetlab(t, "exec", "ospf/r1", "--", "ping", "-c1", "-W2", "10.255.0.2")
 	if st := mustNetlab(t, "status", "ospf"); !regexpMatch(`eth1\s+down\s+10\.0\.12\.1/24`, st) {
 		t.Errorf("status does not show r1:eth1 down:\n%s", st)
 	}
 	mustNetlab(t, "link", "set", "ospf/r1:eth1", "up")
-	waitFor(t, 15*time.Second, "restore", func() error {
-		via := netlab(t, "exec", "ospf/r1", "--", "ip", "route", "get", "10.255.0.2").stdout
-		if !strings.Contains(via, "dev eth1") {
-			return fmt.Errorf("route: %s", via)
-		}
-		return nil
-	})
+	mustHold(t, "ospf", 15*time.Second, viaDev("eth1"))
 }
 
 // TestBGP: three ASes reach each other's loopbacks over eBGP.
@@ -131,19 +128,15 @@ func TestBGP(t *testing.T) {
 	needRoot(t)
 	start := upRoutingLab(t, "labs/bgp.yaml", "bgp")
 	loopbacks := map[string]string{"r1": "10.255.1.1", "r2": "10.255.2.2", "r3": "10.255.3.3"}
-	waitFor(t, 30*time.Second, "BGP convergence", func() error {
-		for from := range loopbacks {
-			for to, addr := range loopbacks {
-				if to == from {
-					continue
-				}
-				if r := netlab(t, "exec", "bgp/"+from, "--", "ping", "-c1", "-W1", addr); r.code != 0 {
-					return fmt.Errorf("%s cannot reach %s (%s)", from, to, addr)
-				}
+	var pings []*topology.Check
+	for from := range loopbacks {
+		for to, addr := range loopbacks {
+			if to != from {
+				pings = append(pings, pingCheck(from, addr))
 			}
 		}
-		return nil
-	})
+	}
+	mustHold(t, "bgp", 30*time.Second, pings...)
 	t.Logf("BGP: from the start of up to every AS reaching every loopback: %v", time.Since(start))
 	if out := mustNetlab(t, "exec", "bgp/r2", "--", "vtysh", "-c", "show bgp summary"); strings.Count(out, "\n10.") != 2 {
 		t.Errorf("r2 bgp summary:\n%s", out)
@@ -155,12 +148,7 @@ func TestBGP(t *testing.T) {
 func TestBIRDWithFRR(t *testing.T) {
 	needRoot(t)
 	start := upRoutingLab(t, "labs/bird-ospf.yaml", "bird-ospf")
-	waitFor(t, 40*time.Second, "routes through BIRD", func() error {
-		if r := netlab(t, "exec", "bird-ospf/r1", "--", "ping", "-c1", "-W1", "10.255.0.3"); r.code != 0 {
-			return fmt.Errorf("r1 cannot reach r3's loopback")
-		}
-		return nil
-	})
+	mustHold(t, "bird-ospf", 40*time.Second, pingCheck("r1", "10.255.0.3"))
 	t.Logf("FRR-BIRD-FRR: from the start of up to r1 reaching r3: %v", time.Since(start))
 	out := mustNetlab(t, "exec", "bird-ospf/r2", "--", "birdc", "show", "ospf", "neighbors")
 	if strings.Count(out, "Full") != 2 {
@@ -211,4 +199,25 @@ links:
 		t.Errorf("up with daemon %s missing: exit %d, stderr %q", missing, r.code, r.stderr)
 	}
 	assertNoLeftovers(t, before, nil)
+}
+
+// mustHold runs checks against lab with the check package, each retried
+// within wait, and fails the test with what was found for those that do not
+// hold. It returns how long they took to hold.
+func mustHold(t *testing.T, lab string, wait time.Duration, checks ...*topology.Check) time.Duration {
+	t.Helper()
+	start := time.Now()
+	suites := check.Suites([]string{lab}, func(*topology.Topology) []*topology.Check { return checks })
+	rep := check.Run(context.Background(), suites, check.Options{Wait: wait})
+	for _, l := range rep.Labs {
+		for _, r := range l.Checks {
+			if !r.Passed {
+				t.Errorf("%s: %s: %s", lab, r.Name, r.Message)
+			}
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	return time.Since(start)
 }
