@@ -624,6 +624,10 @@ func unescapeMountinfo(s string) string {
 // them leaves some only its name points at (netlab/LAB is netlab's own).
 func labCgroupDirs(lab string, recorded []string) []string {
 	out := slices.Clone(recorded)
+	if CurrentMode().Rootless {
+		// netlab/LAB there is root's (a lab of root's may have this name).
+		return out
+	}
 	hs, _ := cgroupHierarchies()
 	for _, h := range hs {
 		d := filepath.Join(h.mount, cgroupParent, lab)

@@ -15,6 +15,9 @@ func Down(ctx context.Context, name string) error {
 	if err := checkLabName(name); err != nil {
 		return err
 	}
+	if err := checkStateRoot(); err != nil {
+		return err
+	}
 	lock, err := lockDir(ctx, labDir(name))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil

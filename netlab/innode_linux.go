@@ -19,9 +19,11 @@ func (u *bringup) putFiles(ctx context.Context, step *stepTimer) error {
 	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
 		n := t.Nodes[i]
 		for _, f := range n.Files {
-			err := nsproc.Put(ctx, socketPath(t.Name, n.Name), nsproc.File{
+			pctx, cancel := context.WithTimeout(ctx, u.stepTimeout())
+			err := nsproc.Put(pctx, socketPath(t.Name, n.Name), nsproc.File{
 				Path: f.Key, Data: []byte(f.Value), Mode: fileMode(f.Value),
 			})
+			cancel()
 			if err != nil {
 				return fmt.Errorf("%s:%d:%d: node %s: %w", t.File, f.Pos.Line, f.Pos.Col, n.Name, err)
 			}
@@ -91,7 +93,10 @@ func (u *bringup) startServices(ctx context.Context, step *stepTimer) error {
 	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
 		n := t.Nodes[i]
 		for _, sv := range n.Services {
-			_, _, err := nsproc.RunLogged(ctx, socketPath(t.Name, n.Name), []string{"/bin/sh", "-c", sv.Value}, Env(nil), sv.Key, sv.Key)
+			// Node code has run by now: a tampered agent must not hang up.
+			sctx, cancel := context.WithTimeout(ctx, u.stepTimeout())
+			_, _, err := nsproc.RunLogged(sctx, socketPath(t.Name, n.Name), []string{"/bin/sh", "-c", sv.Value}, Env(nil), sv.Key, sv.Key)
+			cancel()
 			if err != nil {
 				return fmt.Errorf("%s:%d:%d: node %s: start service %s: %w", t.File, sv.Pos.Line, sv.Pos.Col, n.Name, sv.Key, err)
 			}

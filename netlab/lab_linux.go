@@ -64,6 +64,9 @@ func Exec(ctx context.Context, lab, node string, cmd nsproc.Command, signals <-c
 	if !topology.ValidName(node) {
 		return 0, fmt.Errorf("%w: node %q", ErrBadName, node)
 	}
+	if err := checkStateRoot(); err != nil {
+		return 0, err
+	}
 	sock := socketPath(lab, node)
 	if _, err := os.Stat(sock); err != nil {
 		return 0, unreachable(lab, node, err)
@@ -118,6 +121,9 @@ func unknownNode(st *State, node string) error {
 
 // Labs lists the names of labs that have state, sorted.
 func Labs() ([]string, error) {
+	if err := checkStateRoot(); err != nil {
+		return nil, err
+	}
 	entries, err := os.ReadDir(StateRoot())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil

@@ -35,6 +35,8 @@ func createLab(ctx context.Context, t *topology.Topology) (*State, *lockedDir, e
 	for _, name := range names {
 		if s, err := readState(name); err == nil {
 			used = append(used, s.IDs)
+		} else if s, err := readTeardownState(name); err == nil {
+			used = append(used, s.IDs) // a damaged state.json still holds its range
 		}
 	}
 	ids, err := pickIDRange(used)

@@ -62,6 +62,26 @@ func CurrentMode() *Mode { return currentMode() }
 // StateRoot is the directory that holds the state of this user's labs.
 func StateRoot() string { return currentMode().StateRoot }
 
+// checkStateRoot refuses a state root that is not a 0700 directory of the
+// caller's own (not a symlink): another user could have made it first, with
+// a state and exec sockets of its own for this user's netlab to trust.
+// A missing one is fine: there are no labs.
+func checkStateRoot() error {
+	root := StateRoot()
+	fi, err := os.Lstat(root)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	if !fi.IsDir() || int(st.Uid) != currentMode().UID || fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("state directory %s is not a 0700 directory of yours (owner uid %d, %v); remove it, or set XDG_RUNTIME_DIR or %s", root, st.Uid, fi.Mode(), StateDirEnv)
+	}
+	return nil
+}
+
 // ensureStateRoot makes the state root if it is missing and refuses one
 // that another user could read or has made: a 0700 directory, not a
 // symlink, owned by the caller.
@@ -82,6 +102,11 @@ func ensureStateRoot() error {
 		return fmt.Errorf("state directory %s is not a directory of yours (owner uid %d); remove it, or set XDG_RUNTIME_DIR or %s", root, st.Uid, StateDirEnv)
 	}
 	if fi.Mode().Perm() != 0o700 {
+		// Root's own /run/netlab from an older netlab is made safe; a
+		// user's that was open to others may hold what others planted.
+		if currentMode().Rootless {
+			return checkStateRoot()
+		}
 		if err := os.Chmod(root, 0o700); err != nil {
 			return fmt.Errorf("secure %s: %w", root, err)
 		}

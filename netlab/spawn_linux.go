@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
+	"slices"
+	"strconv"
 
 	"github.com/netlab-dev/netlab/nsproc"
 	"github.com/netlab-dev/netlab/topology"
@@ -36,7 +39,25 @@ func (u *bringup) startNode(ctx context.Context, n *topology.Node, hosts *os.Fil
 	defer sock.Close()
 	cfg := nsproc.NodeConfig{
 		Name: lab + "/" + n.Name, Hostname: n.Name, Socket: sock, Hosts: hosts,
-		Sysctls: earlySysctls(n.Kind), Layer: daemonLayer(n, u.users),
+		Sysctls: earlySysctls(n.Kind), Layer: daemonLayer(n, u.users), Hide: hiddenDirs(),
 	}
 	return u.sup.Spawn(ctx, cfg)
+}
+
+// hiddenDirs are the host directories a node sees empty: in a rootless lab
+// node root is the user on the host, so the user's home and the state root
+// (the user's files, its labs' exec sockets) are covered.
+func hiddenDirs() []string {
+	m := CurrentMode()
+	if !m.Rootless {
+		return nil
+	}
+	dirs := []string{StateRoot()}
+	if u, err := user.LookupId(strconv.Itoa(m.UID)); err == nil && u.HomeDir != "" {
+		dirs = append(dirs, u.HomeDir)
+	}
+	if h := os.Getenv("HOME"); h != "" && !slices.Contains(dirs, h) {
+		dirs = append(dirs, h)
+	}
+	return dirs
 }

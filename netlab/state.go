@@ -77,6 +77,9 @@ var ErrNoLab = errors.New("no such lab")
 
 // readState reads a lab's state.json.
 func readState(name string) (*State, error) {
+	if err := checkStateRoot(); err != nil {
+		return nil, err
+	}
 	b, err := os.ReadFile(statePath(name))
 	if errors.Is(err, os.ErrNotExist) {
 		if m := CurrentMode(); m.Rootless {

@@ -357,6 +357,10 @@ func Netlink(ctx context.Context, socket string) (*os.File, error) {
 		closeAll(files)
 		return nil, fmt.Errorf("netlink socket from node: answer carried %d files", len(files))
 	}
+	if err := checkSocket(files[0], unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_ROUTE); err != nil {
+		files[0].Close()
+		return nil, fmt.Errorf("netlink socket from node: %w", err)
+	}
 	return files[0], nil
 }
 
@@ -397,6 +401,13 @@ func Packet(ctx context.Context, socket, ifname string) (*os.File, error) {
 
 // checkPacketSocket makes sure f is an AF_PACKET socket of type SOCK_RAW.
 func checkPacketSocket(f *os.File) error {
+	return checkSocket(f, unix.AF_PACKET, unix.SOCK_RAW, -1)
+}
+
+// checkSocket makes sure f is a socket of that domain and type (and, when
+// proto is not -1, protocol): a node's agent that node root tampered with
+// could send anything.
+func checkSocket(f *os.File, wantDomain, wantType, wantProto int) error {
 	fd := int(f.Fd())
 	domain, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DOMAIN)
 	if err != nil {
@@ -406,8 +417,14 @@ func checkPacketSocket(f *os.File) error {
 	if err != nil {
 		return os.NewSyscallError("getsockopt SO_TYPE", err)
 	}
-	if domain != unix.AF_PACKET || typ != unix.SOCK_RAW {
-		return fmt.Errorf("node sent a socket of domain %d type %d, not AF_PACKET SOCK_RAW", domain, typ)
+	proto := wantProto
+	if wantProto != -1 {
+		if proto, err = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PROTOCOL); err != nil {
+			return os.NewSyscallError("getsockopt SO_PROTOCOL", err)
+		}
+	}
+	if domain != wantDomain || typ != wantType || proto != wantProto {
+		return fmt.Errorf("node sent a socket of domain %d type %d protocol %d, want %d %d %d", domain, typ, proto, wantDomain, wantType, wantProto)
 	}
 	return nil
 }

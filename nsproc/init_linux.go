@@ -46,7 +46,7 @@ func initMain() int {
 		return fail(fmt.Errorf("init: configuration carried %d files, want 2", len(files)))
 	}
 	listener, hosts := files[0], files[1]
-	err = setupFilesystem(cfg.Hostname, hosts, cfg.Layer)
+	err = setupFilesystem(cfg.Hostname, hosts, cfg.Layer, cfg.Hide)
 	hosts.Close()
 	if err != nil {
 		listener.Close()

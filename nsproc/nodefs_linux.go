@@ -20,7 +20,7 @@ const layerRoot = "/run/.netlab-layer"
 // an overlay on /etc, and fresh tmpfs where daemons write. The agent's copy
 // of this mount namespace locks all of it (see initMain). Each error names
 // the step that failed.
-func setupFilesystem(hostname string, hosts *os.File, layer []LayerFile) error {
+func setupFilesystem(hostname string, hosts *os.File, layer []LayerFile, hide []string) error {
 	// Held by descriptor: the node's /run covers it.
 	skel, err := os.OpenFile(etcSkeleton, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -52,6 +52,14 @@ func setupFilesystem(hostname string, hosts *os.File, layer []LayerFile) error {
 	}
 	if err := mountEtc(hostname, hosts, layer, skel); err != nil {
 		return err
+	}
+	for _, dir := range hide {
+		if !filepath.IsAbs(dir) || !isRealDir(dir) {
+			continue
+		}
+		if err := unix.Mount("tmpfs", dir, "tmpfs", noexec|unix.MS_RDONLY, "mode=0755,size=4k"); err != nil {
+			return fmt.Errorf("hide %s: %w", dir, os.NewSyscallError("mount", err))
+		}
 	}
 	if err := mountDev(); err != nil {
 		return err

@@ -69,7 +69,20 @@ func TestCheckPacketSocket(t *testing.T) {
 	}
 	udp := os.NewFile(uintptr(fd), "udp")
 	defer udp.Close()
-	if err := checkPacketSocket(udp); err == nil || !strings.Contains(err.Error(), "not AF_PACKET") {
+	if err := checkPacketSocket(udp); err == nil || !strings.Contains(err.Error(), "want 17 3") {
 		t.Errorf("a UDP socket: %v", err)
+	}
+	// What Netlink checks: a NETLINK_ROUTE raw socket, nothing else.
+	nfd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_ROUTE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nl := os.NewFile(uintptr(nfd), "netlink")
+	defer nl.Close()
+	if err := checkSocket(nl, unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_ROUTE); err != nil {
+		t.Errorf("a NETLINK_ROUTE socket refused: %v", err)
+	}
+	if err := checkSocket(udp, unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_ROUTE); err == nil {
+		t.Error("a UDP socket passed for a netlink socket")
 	}
 }

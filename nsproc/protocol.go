@@ -44,6 +44,7 @@ type spawnRequest struct {
 	Hostname string      `json:"hostname"` // set in the node's UTS namespace
 	Sysctls  []string    `json:"sysctls"`  // KEY=VALUE, written before the init reports ready
 	Layer    []LayerFile `json:"layer,omitempty"`
+	Hide     []string    `json:"hide,omitempty"`
 }
 
 // LayerFile is a file or directory a node's /etc starts with, over the
@@ -84,6 +85,9 @@ type control struct {
 // initConfig is the whole configuration of a node's init, the first packet
 // on its fd 3. The packet carries the exec socket and the hosts file.
 type initConfig struct {
+	// Hide are host directories the node sees as empty and read-only
+	// (see NodeConfig.Hide).
+	Hide     []string    `json:"hide,omitempty"`
 	Node     string      `json:"node"`
 	Hostname string      `json:"hostname"`
 	Sysctls  []string    `json:"sysctls"`

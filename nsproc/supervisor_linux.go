@@ -53,6 +53,11 @@ type NodeConfig struct {
 	// directory), so that, for example, a node's /etc/frr shows only
 	// what netlab wrote, not the host's unreadable one.
 	Layer []LayerFile
+	// Hide are host directories covered in the node by an empty,
+	// read-only tmpfs (locked like every mount of the node). A rootless
+	// lab's node root is its user on the host: it hides the user's home
+	// and the state root, whose files are the user's.
+	Hide []string
 }
 
 // Supervisor is the host side of a running lab supervisor.
@@ -276,7 +281,7 @@ func pidOfPidfd(f *os.File) (int, error) {
 // called from several goroutines at once.
 func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (Node, error) {
 	got, err := s.ask(ctx, func(id int) control {
-		return control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls, Layer: n.Layer}}
+		return control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls, Layer: n.Layer, Hide: n.Hide}}
 	}, []*os.File{n.Socket, n.Hosts})
 	if err != nil {
 		return Node{}, err
@@ -536,7 +541,7 @@ func spawnNode(req spawnRequest, files []*os.File) (*os.File, *os.File, error) {
 		return nil, nil, fmt.Errorf("node %s: start init: %w", req.Node, err)
 	}
 	pf := os.NewFile(uintptr(pidfd), "pidfd")
-	cfg := initConfig{Node: req.Node, Hostname: req.Hostname, Sysctls: req.Sysctls, Layer: req.Layer}
+	cfg := initConfig{Node: req.Node, Hostname: req.Hostname, Sysctls: req.Sysctls, Layer: req.Layer, Hide: req.Hide}
 	err = sendPacket(ours, cfg, files...)
 	var report readyReport
 	var got []*os.File

@@ -261,6 +261,16 @@ true`)
 		os.Remove("/usr/netlab-rootless")
 		t.Errorf("node root wrote /usr")
 	}
+	// Node root is the user on the host: the user's home and the state
+	// root are empty in the node.
+	secret := filepath.Join(u.files, "secret")
+	if err := os.WriteFile(secret, []byte("key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Chown(secret, u.uid, u.gid)
+	if got := u.must(t, "exec", "r1", "--", "sh", "-c", "cat "+secret+" 2>/dev/null; ls -A "+u.files+" "+filepath.Join(u.runtimeDir, "netlab")+" 2>/dev/null; true"); strings.TrimSpace(got) != "" {
+		t.Errorf("node root of a rootless lab sees the user's files: %q", got)
+	}
 	// The isolation of a root-started lab holds: mounts locked, the
 	// init's memory closed, a devpts of the node's own.
 	out = u.must(t, "exec", "r1", "--", "sh", "-c", `for m in /proc /tmp /var/tmp /dev/shm /dev /run /root /etc /; do umount -l $m 2>/dev/null && echo "UNMOUNTED $m"; done

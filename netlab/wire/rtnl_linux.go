@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
@@ -29,8 +30,17 @@ type Socket struct {
 }
 
 // NewSocket takes f, a NETLINK_ROUTE socket, for requests. It is used
-// blocking: each request waits for its answer.
-func NewSocket(f *os.File) *Socket { return &Socket{f: f, buf: make([]byte, 1<<16)} }
+// blocking: each request waits for its answer, at most answerTimeout (a
+// socket a node handed over is node root's to tamper with: it must not
+// hang netlab).
+func NewSocket(f *os.File) *Socket {
+	tv := unix.NsecToTimeval(answerTimeout.Nanoseconds())
+	unix.SetsockoptTimeval(int(f.Fd()), unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	return &Socket{f: f, buf: make([]byte, 1<<16)}
+}
+
+// answerTimeout bounds the wait for one netlink answer.
+const answerTimeout = 10 * time.Second
 
 // Close closes the socket.
 func (s *Socket) Close() error { return s.f.Close() }
@@ -48,12 +58,22 @@ func (s *Socket) do(req *nl.NetlinkRequest, dump bool, each func([]byte)) error 
 		return os.NewSyscallError("netlink send", err)
 	}
 	for {
-		n, _, err := unix.Recvfrom(fd, s.buf, 0)
+		n, from, err := unix.Recvfrom(fd, s.buf, 0)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
+		if errors.Is(err, unix.EAGAIN) {
+			return fmt.Errorf("netlink: no answer within %v", answerTimeout)
+		}
 		if err != nil {
 			return os.NewSyscallError("netlink receive", err)
+		}
+		// Only the kernel's answers: node root may send to the socket.
+		if sa, ok := from.(*unix.SockaddrNetlink); !ok || sa.Pid != 0 {
+			continue
+		}
+		if n > len(s.buf) {
+			return errors.New("netlink: answer truncated")
 		}
 		msgs, err := syscall.ParseNetlinkMessage(s.buf[:n])
 		if err != nil {
@@ -78,7 +98,9 @@ func (s *Socket) do(req *nl.NetlinkRequest, dump bool, each func([]byte)) error 
 				if each != nil {
 					// A copy: what each keeps (addresses, MACs) must
 					// not change with the next read into s.buf.
-					each(append([]byte(nil), m.Data...))
+					if err := parseSafely(each, append([]byte(nil), m.Data...)); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -402,4 +424,16 @@ func viaAddr(b []byte) net.IP {
 		return nil
 	}
 	return slices.Clone(net.IP(b[2:]))
+}
+
+// parseSafely runs each on one answer, turning a panic of a parser on a
+// malformed one into an error.
+func parseSafely(each func([]byte), b []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("netlink: malformed answer: %v", r)
+		}
+	}()
+	each(b)
+	return nil
 }
