@@ -45,8 +45,9 @@ func (u *bringup) startNode(ctx context.Context, n *topology.Node, hosts *os.Fil
 }
 
 // hiddenDirs are the host directories a node sees empty: in a rootless lab
-// node root is the user on the host, so the user's home and the state root
-// (the user's files, its labs' exec sockets) are covered.
+// the user's home and the state root (its labs' exec sockets). Node root is
+// a subordinate id of the user's and could read only what anyone may, but
+// a home's world-readable files are the user's business, not the node's.
 func hiddenDirs() []string {
 	m := CurrentMode()
 	if !m.Rootless {

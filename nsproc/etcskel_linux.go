@@ -11,7 +11,7 @@ import (
 
 // etcSkeleton is, in the supervisor's mount namespace, a tree of empty
 // directories, one for each directory of the host's /etc, owned by the
-// lab's root. Every node's /etc overlay has it as its upper lower layer,
+// node root. Every node's /etc overlay has it as its upper lower layer,
 // over the host's /etc: a merged directory takes its owner from the
 // uppermost layer that has it, so node root owns every directory of its
 // /etc and may add, replace or remove files anywhere in it (copy-up into
@@ -43,7 +43,10 @@ func buildEtcSkeleton() error {
 		if perm&0o005 != 0o005 {
 			// Hidden from everyone but its owner on the host: the node
 			// gets an empty directory of its own in its place.
-			if err := os.Mkdir(dst, 0o755); err != nil {
+			if err := os.Mkdir(dst, 0o755); err == nil {
+				err = os.Chown(dst, nodeRootID, nodeRootID)
+			}
+			if err != nil {
 				return fmt.Errorf("make the /etc skeleton: %w", err)
 			}
 			if err := unix.Setxattr(dst, "user.overlay.opaque", []byte("y"), 0); err != nil {
@@ -52,6 +55,9 @@ func buildEtcSkeleton() error {
 			return fs.SkipDir
 		}
 		if err := os.Mkdir(dst, perm); err != nil {
+			return fmt.Errorf("make the /etc skeleton: %w", err)
+		}
+		if err := os.Chown(dst, nodeRootID, nodeRootID); err != nil {
 			return fmt.Errorf("make the /etc skeleton: %w", err)
 		}
 		return os.Chmod(dst, fi.Mode()&(fs.ModePerm|fs.ModeSticky|fs.ModeSetgid))

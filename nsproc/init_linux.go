@@ -85,11 +85,11 @@ func startAgent(cfg initConfig, listener *os.File) (int, *os.File, error) {
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	cmd.ExtraFiles = []*os.File{theirs}
-	uids, err := identityMap("/proc/self/uid_map")
+	uids, err := nodeMap("/proc/self/uid_map")
 	if err != nil {
 		return 0, nil, err
 	}
-	gids, err := identityMap("/proc/self/gid_map")
+	gids, err := nodeMap("/proc/self/gid_map")
 	if err != nil {
 		return 0, nil, err
 	}
@@ -157,23 +157,25 @@ func reapUntil(agent int) int {
 	}
 }
 
-// identityMap maps every id of this user namespace, as the map file
-// (/proc/self/uid_map or gid_map) lists them, to itself, one extent per
-// extent of this namespace's: the kernel takes an extent of a child's map
-// only if it falls within one extent of its parent's (a rootless lab maps
-// node root and node ids 1.. from two host ranges).
-func identityMap(file string) ([]syscall.SysProcIDMap, error) {
+// nodeMap maps node ids 0.. to this (the lab's) user namespace's ids
+// nodeRootID.. as far as the map file (/proc/self/uid_map or gid_map) lists
+// them: node root is never the lab's root. The ids must lie in one extent
+// of the lab's map, as the kernel takes a child's extent only so (a
+// rootless lab maps lab root to the user and lab ids 1.. to the user's
+// subordinate range: node ids are all subordinate ones).
+func nodeMap(file string) ([]syscall.SysProcIDMap, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
-	var out []syscall.SysProcIDMap
 	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		var inside, outside, count int
 		if _, err := fmt.Sscan(line, &inside, &outside, &count); err != nil {
 			return nil, fmt.Errorf("read %s: %q", file, line)
 		}
-		out = append(out, syscall.SysProcIDMap{ContainerID: inside, HostID: inside, Size: count})
+		if inside <= nodeRootID && nodeRootID < inside+count {
+			return []syscall.SysProcIDMap{{ContainerID: 0, HostID: nodeRootID, Size: inside + count - nodeRootID}}, nil
+		}
 	}
-	return out, nil
+	return nil, fmt.Errorf("%s maps no id %d for node root", file, nodeRootID)
 }

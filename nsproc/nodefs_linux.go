@@ -65,11 +65,11 @@ func setupFilesystem(hostname string, hosts *os.File, layer []LayerFile, hide []
 		return err
 	}
 	for _, m := range []mount{
-		{"tmpfs", "/run", nosuid, "mode=0755", false},
-		{"tmpfs", "/tmp", nosuid, "mode=1777", false},
-		{"tmpfs", "/var/tmp", nosuid, "mode=1777", true},
-		{"tmpfs", "/var/run", nosuid, "mode=0755", true},
-		{"tmpfs", "/root", nosuid, "mode=0700", true},
+		{"tmpfs", "/run", nosuid, "mode=0755," + nodeRootOwns, false},
+		{"tmpfs", "/tmp", nosuid, "mode=1777," + nodeRootOwns, false},
+		{"tmpfs", "/var/tmp", nosuid, "mode=1777," + nodeRootOwns, true},
+		{"tmpfs", "/var/run", nosuid, "mode=0755," + nodeRootOwns, true},
+		{"tmpfs", "/root", nosuid, "mode=0700," + nodeRootOwns, true},
 	} {
 		if err := m.mount(); err != nil {
 			return err
@@ -93,18 +93,21 @@ func mountDev() error {
 	if err := os.Mkdir(dev, 0o755); err != nil {
 		return fmt.Errorf("make /dev: %w", err)
 	}
-	if err := unix.Mount("tmpfs", dev, "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=0755"); err != nil {
+	if err := unix.Mount("tmpfs", dev, "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=0755,"+nodeRootOwns); err != nil {
 		return fmt.Errorf("mount tmpfs for /dev: %w", os.NewSyscallError("mount", err))
 	}
 	for _, d := range []struct {
 		path string
 		mode os.FileMode
-	}{{"pts", 0o755}, {"shm", 0o1777}, {"net", 0o755}} {
+	}{{"pts", 0o755}, {"shm", os.ModeSticky | 0o777}, {"net", 0o755}} {
 		p := dev + "/" + d.path
 		if err := os.Mkdir(p, d.mode); err != nil {
 			return fmt.Errorf("make /dev/%s: %w", d.path, err)
 		}
 		if err := os.Chmod(p, d.mode); err != nil { // past the umask
+			return fmt.Errorf("make /dev/%s: %w", d.path, err)
+		}
+		if err := os.Chown(p, nodeRootID, nodeRootID); err != nil {
 			return fmt.Errorf("make /dev/%s: %w", d.path, err)
 		}
 	}
@@ -139,6 +142,16 @@ func mountDev() error {
 	}
 	return nil
 }
+
+// nodeRootID is the uid and gid, in the lab's user namespace, of node root:
+// a node's own user namespace maps node id k to lab id k+1. Node root is
+// so never the init's uid (lab root), which holds capabilities over the
+// whole lab, nor, rootless, the user's own uid on the host. What the init
+// makes for the node is owned by it.
+const nodeRootID = 1
+
+// nodeRootOwns is the tmpfs option that gives a fresh tmpfs to node root.
+var nodeRootOwns = fmt.Sprintf("uid=%d,gid=%d", nodeRootID, nodeRootID)
 
 type mount struct {
 	fstype, target string
@@ -185,6 +198,13 @@ func mountEtc(hostname string, hosts *os.File, layer []LayerFile, skel *os.File)
 	if err := copyFile(hosts, filepath.Join(upper, "hosts"), 0o644); err != nil {
 		return fmt.Errorf("write /etc/hosts: %w", err)
 	}
+	// The upper directory is the merged /etc's own: node root's, as
+	// are the files the init wrote.
+	for _, p := range []string{upper, filepath.Join(upper, "hostname"), filepath.Join(upper, "hosts")} {
+		if err := os.Chown(p, nodeRootID, nodeRootID); err != nil {
+			return fmt.Errorf("make /etc layer: %w", err)
+		}
+	}
 	if err := writeLayer(upper, layer); err != nil {
 		return fmt.Errorf("write /etc layer: %w", err)
 	}
@@ -213,7 +233,7 @@ func writeLayer(dir string, layer []LayerFile) error {
 			err = os.WriteFile(p, f.Data, 0o600)
 		}
 		if err == nil {
-			err = os.Lchown(p, f.UID, f.GID)
+			err = os.Lchown(p, f.UID+nodeRootID, f.GID+nodeRootID)
 		}
 		if err == nil {
 			err = os.Chmod(p, f.Mode)

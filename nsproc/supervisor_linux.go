@@ -54,9 +54,8 @@ type NodeConfig struct {
 	// what netlab wrote, not the host's unreadable one.
 	Layer []LayerFile
 	// Hide are host directories covered in the node by an empty,
-	// read-only tmpfs (locked like every mount of the node). A rootless
-	// lab's node root is its user on the host: it hides the user's home
-	// and the state root, whose files are the user's.
+	// read-only tmpfs (locked like every mount of the node): a rootless
+	// lab hides the user's home and the state root.
 	Hide []string
 }
 

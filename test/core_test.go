@@ -118,15 +118,16 @@ func TestIsolation(t *testing.T) {
 	if got := inNode("r1", "id -u"); got != "0" {
 		t.Errorf("id -u in r1: %q", got)
 	}
-	// Node root is root of the node's own user namespace, which maps the
-	// lab's ids one to one; the lab's map root to an unprivileged host uid.
+	// Node root is root of the node's own user namespace, which maps node
+	// ids to the lab's from 1: node root is never the lab's root, which the
+	// init (holding the lab's capabilities) runs as.
 	f := strings.Fields(inNode("r1", "cat /proc/self/uid_map"))
-	if len(f) != 3 || f[0] != "0" || f[1] != "0" || f[2] != "65536" {
-		t.Errorf("uid_map in r1 %q: want the lab's 65536 ids mapped one to one", f)
+	if len(f) != 3 || f[0] != "0" || f[1] != "1" || f[2] != "65535" {
+		t.Errorf("uid_map in r1 %q: want node ids mapped to the lab's from 1", f)
 	}
 	ids := labIDs(t, "triangle")
 	initPid, agentPid := nodeProcs(t, "triangle", "r1")
-	for _, pid := range []int{initPid, agentPid} {
+	for pid, want := range map[int]uint64{initPid: ids.First, agentPid: ids.First + 1} {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 		if err != nil {
 			t.Fatal(err)
@@ -134,8 +135,8 @@ func TestIsolation(t *testing.T) {
 		for _, line := range strings.Split(string(b), "\n") {
 			if uids, ok := strings.CutPrefix(line, "Uid:"); ok {
 				for _, u := range strings.Fields(uids) {
-					if u != strconv.FormatUint(ids.First, 10) {
-						t.Errorf("process %d of r1 runs as host uid %s; want %d", pid, u, ids.First)
+					if u != strconv.FormatUint(want, 10) {
+						t.Errorf("process %d of r1 runs as host uid %s; want %d", pid, u, want)
 					}
 				}
 			}
