@@ -170,9 +170,10 @@ func (u *bringup) makeCgroup(ctx context.Context, _ *stepTimer) error {
 		Pids: t.Limits.Pids, MemoryBytes: t.Limits.Memory, CPUs: t.Limits.CPUs, Nodes: len(t.Nodes),
 	})
 	if m := CurrentMode(); m.Rootless && (err != nil || len(warnings) > 0) {
-		// Said once, and up goes on: an ordinary user has a cgroup of
-		// its own only where systemd delegates one.
-		warnings = []string{fmt.Sprintf("the lab's limits are not applied: no cgroup is delegated to user %s here (a systemd user session with Delegate=yes gives one)", m.User)}
+		// Said once, and up goes on. An ordinary user could hold the
+		// limits only in a cgroup systemd delegates to it, which netlab
+		// does not look for yet.
+		warnings = []string{fmt.Sprintf("the lab's limits are not applied: netlab run by an ordinary user (%s) makes no cgroup yet", m.User)}
 		cg, err = &labCgroup{}, nil
 	}
 	if err != nil {
