@@ -71,6 +71,7 @@ const (
 // cgroupHier is one mounted cgroup hierarchy.
 type cgroupHier struct {
 	mount string   // mount point
+	base  string   // where labs' cgroups go: the mount, or rootless the caller's own (delegated) cgroup
 	v2    bool     // cgroup2
 	ctrls []string // v1: bound controllers (mount options); v2: cgroup.controllers of the root
 }
@@ -177,7 +178,11 @@ func createLabCgroupIn(hs []cgroupHier, lab string, lim cgroupLimits, detectErr 
 		}
 		t := byMount[h.mount]
 		if t == nil {
-			t = &cgroupTarget{hier: *h, dir: filepath.Join(h.mount, cgroupParent, lab)}
+			base := h.base
+			if base == "" {
+				base = h.mount
+			}
+			t = &cgroupTarget{hier: *h, dir: filepath.Join(base, cgroupParent, lab)}
 			byMount[h.mount] = t
 			targets = append(targets, t)
 		}
@@ -265,7 +270,7 @@ func makeV2Dir(t *cgroupTarget, warn func(string, string, ...any)) ([]string, bo
 			}
 		}
 	}
-	enable(t.hier.mount)
+	enable(filepath.Dir(filepath.Dir(t.dir))) // the hierarchy's root, or a delegated cgroup
 	if err := os.Mkdir(filepath.Dir(t.dir), 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, false, err
 	}
@@ -522,13 +527,47 @@ func cgroupHierarchies() ([]cgroupHier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read /proc/self/mountinfo: %w", err)
 	}
+	own := ownCgroups()
 	for i := range hs {
+		hs[i].base = hs[i].mount
+		if CurrentMode().Rootless {
+			// An ordinary user can make cgroups only under one that
+			// was delegated to it (systemd's Delegate=yes, or an admin's
+			// chown): its own, if that is the user's.
+			key := "0::"
+			if !hs[i].v2 {
+				key = strings.Join(hs[i].ctrls, ",")
+			}
+			hs[i].base = filepath.Join(hs[i].mount, own[key])
+		}
 		if hs[i].v2 {
 			// A v2 root whose controllers cannot be read has none for us.
-			hs[i].ctrls, _ = readFields(filepath.Join(hs[i].mount, "cgroup.controllers"))
+			hs[i].ctrls, _ = readFields(filepath.Join(hs[i].base, "cgroup.controllers"))
 		}
 	}
 	return hs, nil
+}
+
+// ownCgroups maps each hierarchy of /proc/self/cgroup ("pids", "cpu,cpuacct",
+// or "0::" for v2) to this process's cgroup in it.
+func ownCgroups() map[string]string {
+	out := map[string]string{}
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.SplitN(line, ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		if f[0] == "0" && f[1] == "" {
+			out["0::"] = f[2]
+		} else {
+			out[f[1]] = f[2]
+		}
+	}
+	return out
 }
 
 // parseCgroupMounts reads mountinfo and returns one entry per cgroup

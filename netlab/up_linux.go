@@ -169,11 +169,10 @@ func (u *bringup) makeCgroup(ctx context.Context, _ *stepTimer) error {
 	cg, warnings, err := createLabCgroup(t.Name, cgroupLimits{
 		Pids: t.Limits.Pids, MemoryBytes: t.Limits.Memory, CPUs: t.Limits.CPUs, Nodes: len(t.Nodes),
 	})
-	if m := CurrentMode(); m.Rootless && (err != nil || len(warnings) > 0) {
-		// Said once, and up goes on. An ordinary user could hold the
-		// limits only in a cgroup systemd delegates to it, which netlab
-		// does not look for yet.
-		warnings = []string{fmt.Sprintf("the lab's limits are not applied: netlab run by an ordinary user (%s) makes no cgroup yet", m.User)}
+	if m := CurrentMode(); m.Rootless && (err != nil || len(cg.Paths) == 0) {
+		// Said once, and up goes on: an ordinary user has cgroups only
+		// under one delegated to it.
+		warnings = []string{fmt.Sprintf("the lab's limits are not applied: user %s's own cgroup is not delegated to it (systemd's Delegate=yes, or an admin's chown, would do)", m.User)}
 		cg, err = &labCgroup{}, nil
 	}
 	if err != nil {

@@ -409,3 +409,47 @@ func TestRootlessLabs(t *testing.T) {
 		t.Errorf("state left after a killed up and down")
 	}
 }
+
+// TestRootlessLimits: where the user's own cgroup is delegated to it (here
+// a v1 pids cgroup an admin chowned to the user), a rootless lab gets its
+// cgroup under it, with its pids limit, removed at down.
+func TestRootlessLimits(t *testing.T) {
+	u := newRootlessUser(t, "netlabt7", 1<<20+5<<16)
+	deleg := "/sys/fs/cgroup/pids/netlab-test-deleg-" + u.name
+	if _, err := os.Stat("/sys/fs/cgroup/pids/cgroup.procs"); err != nil {
+		t.Skipf("no cgroup v1 pids hierarchy to delegate here: %v", err)
+	}
+	if err := os.Mkdir(deleg, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, d := range []string{deleg + "/netlab/lim", deleg + "/netlab", deleg} {
+			os.Remove(d)
+		}
+	})
+	filepath.WalkDir(deleg, func(p string, _ os.DirEntry, _ error) error { return os.Chown(p, u.uid, u.gid) })
+	file := filepath.Join(u.files, "lim.yaml")
+	os.WriteFile(file, []byte("name: lim\nlimits: {pids: 120}\nnodes:\n  h1: {}\n"), 0o644)
+	// netlab starts in the delegated cgroup, as a process of a delegated
+	// systemd unit would.
+	as := fmt.Sprintf("setpriv --reuid %d --regid %d --clear-groups env XDG_RUNTIME_DIR=%s HOME=%s %s", u.uid, u.gid, u.runtimeDir, u.files, netlabBin)
+	out, err := exec.Command("sh", "-c", "echo $$ > "+deleg+"/cgroup.procs && exec "+as+" up "+file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("up in a delegated cgroup: %v: %s", err, out)
+	}
+	if strings.Contains(string(out), "not applied") {
+		t.Errorf("up warned: %s", out)
+	}
+	defer u.run(t, nil, "down", "lim")
+	if max, _ := os.ReadFile(deleg + "/netlab/lim/pids.max"); strings.TrimSpace(string(max)) != "120" {
+		t.Errorf("the lab's pids.max under the delegated cgroup = %q, want 120", max)
+	}
+	r := u.run(t, nil, "exec", "h1", "--", "sh", "-c", `for i in $(seq 300); do sleep 30 </dev/null >/dev/null 2>&1 & done`)
+	if r.code == 0 || !strings.Contains(r.stderr, "fork") {
+		t.Errorf("300 forks under a limit of 120: exit %d %q", r.code, r.stderr)
+	}
+	u.must(t, "down", "lim")
+	if _, err := os.Stat(deleg + "/netlab/lim"); err == nil {
+		t.Errorf("the lab's cgroup is left after down")
+	}
+}
