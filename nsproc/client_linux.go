@@ -262,6 +262,12 @@ func recvExit(c *net.UnixConn) (*exitInfo, error) {
 	return ev.Exit, nil
 }
 
+// MaxFileSize bounds what Put writes: its packet, base64 in JSON, must fit
+// a unix socket's default send buffer (about 208 KiB), or the kernel
+// refuses it (EMSGSIZE) with no word of why. (topology.MaxFileContent is
+// the same bound, at validation.)
+const MaxFileSize = 128 << 10
+
 // File is a file to write in a node.
 type File struct {
 	Path     string // absolute, as the node sees it
@@ -273,8 +279,8 @@ type File struct {
 // Put writes f in the node whose init serves socket, replacing any file at
 // its path and making missing directories (owned like the file).
 func Put(ctx context.Context, socket string, f File) error {
-	if len(f.Data) > maxPacket/2 {
-		return fmt.Errorf("put %s: %d bytes is too large; files are for configuration, at most %d bytes", f.Path, len(f.Data), maxPacket/2)
+	if len(f.Data) > MaxFileSize {
+		return fmt.Errorf("put %s: %d bytes is too large; files are for configuration, at most %d bytes", f.Path, len(f.Data), MaxFileSize)
 	}
 	c, err := dialNode(ctx, socket)
 	if err != nil {

@@ -666,7 +666,12 @@ func (d *decoder) files(v *yaml.Node, label string) []KeyValue {
 			d.errorf(pos(p.val), `empty file %s of %s; write its content, e.g. "hello\n", or remove it`, show(name), label)
 			continue
 		}
-		if content, ok := d.scalar(p.val, "file "+show(name)+" of "+label, show(name)+`: "hello\n"`); ok && pathOK {
+		content, ok := d.scalar(p.val, "file "+show(name)+" of "+label, show(name)+`: "hello\n"`)
+		if ok && len(content) > MaxFileContent {
+			d.errorf(pos(p.val), "file %s of %s is %d bytes; files: are for configuration, at most %d bytes each", show(name), label, len(content), MaxFileContent)
+			continue
+		}
+		if ok && pathOK {
 			all = append(all, KeyValue{Key: name, Value: content, Pos: pos(p.key)})
 		}
 	}

@@ -53,6 +53,10 @@ const (
 	MaxCPUs   = 1024
 )
 
+// MaxFileContent bounds one `files:` entry: netlab hands it to the node in
+// one message, which a unix socket's default buffer must hold.
+const MaxFileContent = 128 << 10
+
 // Node is one node after `defaults` were merged into it.
 type Node struct {
 	Name string
