@@ -241,16 +241,21 @@ func createLabCgroupIn(hs []cgroupHier, lab string, lim cgroupLimits, detectErr 
 
 // makeDir makes dir and its parent, reporting whether dir is new.
 func makeDir(dir string) (bool, error) {
-	if err := os.Mkdir(filepath.Dir(dir), 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-		return false, err
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		if errors.Is(err, os.ErrExist) {
+	for try := 0; ; try++ {
+		if err := os.Mkdir(filepath.Dir(dir), 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return false, err
+		}
+		err := os.Mkdir(dir, 0o755)
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, os.ErrExist):
 			return false, nil
+		case errors.Is(err, os.ErrNotExist) && try < 3:
+			continue // the last lab's down removed netlab/ meanwhile
 		}
 		return false, err
 	}
-	return true, nil
 }
 
 // makeV2Dir enables the target's controllers from the v2 root down to
@@ -427,6 +432,11 @@ func removeCgroupDir(dir string, deadline time.Time) error {
 		if err := rmdirWait(d, deadline); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if len(errs) == 0 {
+		// The last lab takes netlab/ with it; while another lab has
+		// its directory there, rmdir fails and it stays.
+		unix.Rmdir(filepath.Dir(dir))
 	}
 	return errors.Join(errs...)
 }

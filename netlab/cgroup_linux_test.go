@@ -185,6 +185,15 @@ func TestLabCgroupLimitsAndMembership(t *testing.T) {
 
 	sleep.Process.Kill()
 	<-done
+	// Another lab's cgroup beside this one: the shared parent stays for it.
+	var others []string
+	for _, dir := range cg.Paths {
+		other := filepath.Join(filepath.Dir(dir), filepath.Base(dir)+"-other")
+		if err := os.Mkdir(other, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		others = append(others, other)
+	}
 	if err := cg.Remove(); err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +202,17 @@ func TestLabCgroupLimitsAndMembership(t *testing.T) {
 			t.Errorf("%s still there after Remove: %v", dir, err)
 		}
 		if parent := filepath.Dir(dir); !exists(parent) {
-			t.Errorf("Remove took the shared parent %s away", parent)
+			t.Errorf("Remove took the shared parent %s away while another lab's cgroup is in it", parent)
+		}
+	}
+	// The last lab's Remove takes the parent too.
+	if err := (&labCgroup{Paths: others}).Remove(); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range cg.Paths {
+		// Labs of other tests running meanwhile keep it, rightly.
+		if parent := filepath.Dir(dir); exists(parent) && len(cgroupDirsDeepestFirst(parent)) == 1 {
+			t.Errorf("the last lab's Remove left %s", parent)
 		}
 	}
 	if err := cg.Remove(); err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"time"
 )
 
 // Down takes lab name down from its state: it ends the lab's processes,
@@ -85,10 +87,39 @@ func teardown(st *State) error {
 	if len(errs) == 0 {
 		if err := os.RemoveAll(labDir(st.Name)); err != nil {
 			errs = append(errs, fmt.Errorf("remove state: %w", err))
+		} else {
+			removeEmptyStateRoot()
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("lab %s: %w", st.Name, err)
 	}
 	return nil
+}
+
+// removeEmptyStateRoot removes the state root once it holds no lab: the
+// last down leaves nothing of netlab behind. Under the root's lock, so that
+// no up is making a lab in it meanwhile; an up that waited for that lock
+// finds the root gone and makes it anew. The uid rotation's file goes with
+// it (see pickIDRangeIn).
+func removeEmptyStateRoot() {
+	// An up may hold the lock a while (it looks up the host's accounts).
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	root, err := lockDir(ctx, StateRoot())
+	if err != nil {
+		return
+	}
+	defer root.unlock()
+	entries, err := os.ReadDir(StateRoot())
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.Name() != idNextFile {
+			return
+		}
+	}
+	os.Remove(filepath.Join(StateRoot(), idNextFile))
+	os.Remove(StateRoot())
 }

@@ -26,11 +26,16 @@ const (
 )
 
 // idNextFile, in the state root, holds the first id of the range the next
-// pick tries first (decimal, one line). Picks go round [idFirst, idLimit)
+// pick tries first (decimal, one line), while the root exists (see
+// freshSlot). Picks go round [idFirst, idLimit)
 // from there, so that a range a lab just gave back, with whatever files
 // and processes of its ids may be left on the host, is the last one handed
 // out again rather than the next.
 const idNextFile = ".next-ids"
+
+// freshSlot is where picks start when no lab has run since the state root
+// was removed; a variable for tests.
+var freshSlot = func() uint32 { return uint32(time.Now().UnixNano() / 1000) }
 
 // Where pickIDRange looks for ids the host already uses. Variables so that
 // tests can point them at files of their own.
@@ -66,6 +71,12 @@ func pickIDRangeIn(dir string, used []IDRange) (IDRange, error) {
 	next := filepath.Join(dir, idNextFile)
 	const slots = (idLimit - idFirst) / idRangeSize
 	start := (readNextID(next) - idFirst) / idRangeSize
+	if _, err := os.Stat(next); errors.Is(err, os.ErrNotExist) {
+		// No lab has run since the last one went down, which took the
+		// file with the state root: start anywhere, so that the range
+		// it freed is not the next one but by a 1 in 4094 chance.
+		start = freshSlot() % slots
+	}
 	for k := uint32(0); k < slots; k++ {
 		slot := (start + k) % slots
 		c := IDRange{First: idFirst + slot*idRangeSize, Count: idRangeSize}

@@ -199,6 +199,10 @@ func (h host) fake(t *testing.T) string {
 	if err := os.Mkdir(state, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	// Without a next file the search starts anywhere; here at the first.
+	fresh := freshSlot
+	freshSlot = func() uint32 { return 0 }
+	t.Cleanup(func() { freshSlot = fresh })
 	if h.next != nil {
 		if err := os.WriteFile(filepath.Join(state, idNextFile), []byte(*h.next), 0o600); err != nil {
 			t.Fatal(err)

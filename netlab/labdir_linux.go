@@ -2,6 +2,7 @@ package netlab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -14,12 +15,17 @@ import (
 // the lock on the state root so that two ups never pick the same name or uid
 // range. It returns with the lab's own lock held.
 func createLab(ctx context.Context, t *topology.Topology) (*State, *lockedDir, error) {
-	if err := ensureStateRoot(); err != nil {
-		return nil, nil, err
-	}
-	root, err := lockDir(ctx, StateRoot())
-	if err != nil {
-		return nil, nil, err
+	var root *lockedDir
+	for try := 0; root == nil; try++ {
+		if err := ensureStateRoot(); err != nil {
+			return nil, nil, err
+		}
+		var err error
+		root, err = lockDir(ctx, StateRoot())
+		// The last lab's down may have removed the root meanwhile.
+		if err != nil && (!errors.Is(err, os.ErrNotExist) || try == 3) {
+			return nil, nil, err
+		}
 	}
 	defer root.unlock()
 

@@ -338,3 +338,26 @@ func TestDownWithGarbageState(t *testing.T) {
 	mustNetlab(t, "down", lab)
 	assertNoLeftovers(t, before, ids)
 }
+
+// TestLastDownLeavesNothing: once the last lab is down, nothing of netlab
+// is left on the host: no state root (the uid rotation's file goes with
+// it), no cgroup directory named netlab.
+func TestLastDownLeavesNothing(t *testing.T) {
+	needRoot(t)
+	if labs := dirNames(stateRoot()); len(labs) > 0 {
+		t.Fatalf("labs are up before the test (%v): it needs a machine with none", labs)
+	}
+	mustNetlab(t, "up", "-q", renamedTriangle(t, "lastdown"))
+	mustNetlab(t, "down", "lastdown")
+	if _, err := os.Stat(stateRoot()); !os.IsNotExist(err) {
+		entries, _ := os.ReadDir(stateRoot())
+		t.Errorf("the state root %s is left after the last down (%d entries): %v", stateRoot(), len(entries), err)
+	}
+	left, _ := filepath.Glob("/sys/fs/cgroup/*/netlab")
+	if _, err := os.Stat("/sys/fs/cgroup/netlab"); err == nil {
+		left = append(left, "/sys/fs/cgroup/netlab")
+	}
+	if len(left) > 0 {
+		t.Errorf("cgroups named netlab are left after the last down: %v", left)
+	}
+}
