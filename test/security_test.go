@@ -216,10 +216,15 @@ func TestSiblingsApart(t *testing.T) {
 	mustNetlab(t, "exec", "triangle/r2", "--", "sh", "-c", "sleep 3001 >/dev/null 2>&1 &")
 	r2Before := strings.TrimSpace(mustNetlab(t, "exec", "triangle/r2", "--", "cat", "/proc/sys/user/max_user_namespaces"))
 	script := `echo 0 > /proc/sys/user/max_user_namespaces 2>/dev/null
-for p in /proc/[0-9]*; do grep -q 'sleep 3[0]01' $p/cmdline 2>/dev/null && echo "SEES-R2-PROCESS $p"; done
+for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline 2>/dev/null | grep -q 'sleep 3[0]01' && echo "SEES-R2-PROCESS $p"; done
 ls /run/netns 2>/dev/null | grep -q . && echo SEES-NETNS-NAMES
 hostname r2 2>/dev/null
 true`
+	// r2 itself sees its process, so the search below could find it.
+	search := `for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline 2>/dev/null | grep -q 'sleep 3[0]01' && echo "SEES-R2-PROCESS $p"; done; true`
+	if out := mustNetlab(t, "exec", "triangle/r2", "--", "sh", "-c", search); !strings.Contains(out, "SEES-R2-PROCESS") {
+		t.Fatalf("r2 does not see its own sleep: %q", out)
+	}
 	if out := strings.TrimSpace(mustNetlab(t, "exec", "triangle/r1", "--", "sh", "-c", script)); out != "" {
 		t.Errorf("r1 reached r2: %s", out)
 	}
@@ -267,7 +272,11 @@ func TestTerminalNotHanded(t *testing.T) {
 	}
 	ids := labIDs(t, "triangle")
 	var leaks []string
-	for _, pid := range labProcesses("triangle", ids) {
+	procs := labProcesses("triangle", ids)
+	if len(procs) < 7 { // the supervisor, three inits and agents, the sleeps
+		t.Fatalf("found only %d processes of the lab to examine: %v", len(procs), procs)
+	}
+	for _, pid := range procs {
 		pid = strings.Fields(pid)[0]
 		fds, _ := os.ReadDir("/proc/" + pid + "/fd")
 		for _, fd := range fds {
