@@ -26,6 +26,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -673,14 +674,12 @@ func unescapeMountinfo(s string) string {
 // them leaves some only its name points at (netlab/LAB is netlab's own).
 func labCgroupDirs(lab string, recorded []string) []string {
 	out := slices.Clone(recorded)
-	if CurrentMode().Rootless {
-		// netlab/LAB there is root's (a lab of root's may have this name).
-		return out
-	}
 	hs, _ := cgroupHierarchies()
 	for _, h := range hs {
-		d := filepath.Join(h.mount, cgroupParent, lab)
-		if fi, err := os.Stat(d); err == nil && fi.IsDir() && !slices.Contains(out, d) {
+		d := filepath.Join(h.base, cgroupParent, lab)
+		// Only the caller's own: a lab of root's may have this name.
+		fi, err := os.Stat(d)
+		if err == nil && fi.IsDir() && int(fi.Sys().(*syscall.Stat_t).Uid) == CurrentMode().UID && !slices.Contains(out, d) {
 			out = append(out, d)
 		}
 	}

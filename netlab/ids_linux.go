@@ -208,6 +208,24 @@ func overlapsAny(taken []IDRange, c IDRange) bool {
 
 // readSubIDs reads NAME:FIRST:COUNT lines; a missing file holds none.
 func readSubIDs(path string) ([]IDRange, error) {
+	entries, err := readSubIDEntries(path)
+	var out []IDRange
+	for _, e := range entries {
+		out = append(out, e.IDRange)
+	}
+	return out, err
+}
+
+// subIDEntry is one line of /etc/subuid or /etc/subgid: OWNER:FIRST:COUNT,
+// the owner a user name or uid.
+type subIDEntry struct {
+	Owner string
+	IDRange
+}
+
+// readSubIDEntries reads OWNER:FIRST:COUNT lines; a missing file holds none,
+// and malformed lines are skipped, as shadow's tools skip them.
+func readSubIDEntries(path string) ([]subIDEntry, error) {
 	f, err := os.Open(path)
 	if os.IsNotExist(err) {
 		return nil, nil
@@ -216,7 +234,7 @@ func readSubIDs(path string) ([]IDRange, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var out []IDRange
+	var out []subIDEntry
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		parts := strings.Split(strings.TrimSpace(sc.Text()), ":")
@@ -228,7 +246,7 @@ func readSubIDs(path string) ([]IDRange, error) {
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		out = append(out, IDRange{First: uint32(first), Count: uint32(count)})
+		out = append(out, subIDEntry{parts[0], IDRange{First: uint32(first), Count: uint32(count)}})
 	}
 	return out, sc.Err()
 }

@@ -205,7 +205,7 @@ func Env(extra []string) []string {
 // daemons and services), from the start, and with follow set as they grow
 // until ctx ends. It runs the node's own tail(1).
 func Logs(ctx context.Context, lab, node, service string, follow bool, stdout, stderr *os.File) (int, error) {
-	if service != "" && !validLogName(service) {
+	if service != "" && !topology.ValidServiceName(service) {
 		return 0, fmt.Errorf("%w: service %q", ErrBadName, service)
 	}
 	st, err := readState(lab)
@@ -240,17 +240,4 @@ func Logs(ctx context.Context, lab, node, service string, follow bool, stdout, s
 		env = Env([]string{"FOLLOW=1"})
 	}
 	return Exec(ctx, lab, node, nsproc.Command{Argv: []string{"/bin/sh", "-c", script}, Env: env, Stdin: null, Stdout: stdout, Stderr: stderr}, nil)
-}
-
-// validLogName reports whether name may name a log: it becomes a file name.
-func validLogName(name string) bool {
-	if name == "" || len(name) > 32 || name[0] == '.' || name[0] == '-' {
-		return false
-	}
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-			return false
-		}
-	}
-	return true
 }

@@ -45,8 +45,16 @@ func createLab(ctx context.Context, t *topology.Topology) (*State, *lockedDir, e
 			used = append(used, s.IDs) // a damaged state.json still holds its range
 		}
 	}
-	ids, err := pickIDRange(used)
-	if err != nil {
+	var ids IDRange
+	if m := CurrentMode(); m.Rootless {
+		// The user's own subordinate ids, as every lab of the user's has
+		// them: nothing to pick, nothing of the host's accounts to read.
+		uids, _, err := rootlessIDs(m)
+		if err != nil {
+			return nil, nil, err
+		}
+		ids = IDRange{First: uids.First, Count: idRangeSize - 1}
+	} else if ids, err = pickIDRange(used); err != nil {
 		return nil, nil, err
 	}
 	st := &State{Name: t.Name, File: t.File, Phase: PhaseStarting, IDs: ids, Topology: t}

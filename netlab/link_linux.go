@@ -21,15 +21,17 @@ func SetLink(lab, node, ifname string, up bool) error {
 	if err != nil {
 		return err
 	}
+	// Each end's ifindex is the one up gave it: nothing to look up.
+	index := ifindexes(st.Topology)
 	for _, e := range link.Endpoints {
-		if err := setInterface(st, e, up); err != nil {
+		if err := setInterface(st, e, index[e], up); err != nil {
 			return fmt.Errorf("%s: %w", e, err)
 		}
 	}
 	return nil
 }
 
-func setInterface(st *State, e topology.Endpoint, up bool) error {
+func setInterface(st *State, e topology.Endpoint, index int, up bool) error {
 	ns := st.node(e.Node)
 	if ns == nil {
 		return fmt.Errorf("node %s is not running", e.Node)
@@ -39,7 +41,7 @@ func setInterface(st *State, e topology.Endpoint, up bool) error {
 		return err
 	}
 	defer h.Close()
-	if err := h.SetUp(e.Interface, up); err != nil {
+	if err := h.SetUp(index, up); err != nil {
 		return fmt.Errorf("set link: %w", err)
 	}
 	return nil

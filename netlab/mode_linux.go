@@ -114,36 +114,26 @@ func ensureStateRoot() error {
 	return nil
 }
 
-// subIDRange is a user's range of subordinate ids in /etc/subuid or
-// /etc/subgid.
-type subIDRange struct{ First, Count uint32 }
-
 // subordinateRange finds the user's first range of at least need ids in
 // file (/etc/subuid or /etc/subgid), by name or by uid.
-func subordinateRange(file, name string, id int, need uint32) (subIDRange, error) {
-	b, err := os.ReadFile(file)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return subIDRange{}, err
+func subordinateRange(file, name string, id int, need uint32) (IDRange, error) {
+	entries, err := readSubIDEntries(file)
+	if err != nil {
+		return IDRange{}, err
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Split(strings.TrimSpace(line), ":")
-		if len(f) != 3 || (f[0] != name && f[0] != strconv.Itoa(id)) {
-			continue
-		}
-		first, err1 := strconv.ParseUint(f[1], 10, 32)
-		count, err2 := strconv.ParseUint(f[2], 10, 32)
-		if err1 == nil && err2 == nil && uint32(count) >= need {
-			return subIDRange{uint32(first), uint32(count)}, nil
+	for _, e := range entries {
+		if (e.Owner == name || e.Owner == strconv.Itoa(id)) && e.Count >= need {
+			return e.IDRange, nil
 		}
 	}
-	return subIDRange{}, errNoSubIDs
+	return IDRange{}, errNoSubIDs
 }
 
 var errNoSubIDs = errors.New("no subordinate range")
 
 // rootlessIDs finds the subordinate uid and gid ranges of the caller that
 // a rootless lab maps node ids 1..65535 to, or says what to add and where.
-func rootlessIDs(m *Mode) (uids, gids subIDRange, err error) {
+func rootlessIDs(m *Mode) (uids, gids IDRange, err error) {
 	const need = idRangeSize - 1
 	uids, uerr := subordinateRange(subIDFiles[0], m.User, m.UID, need)
 	gids, gerr := subordinateRange(subIDFiles[1], m.User, m.UID, need)

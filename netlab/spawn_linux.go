@@ -39,7 +39,7 @@ func (u *bringup) startNode(ctx context.Context, n *topology.Node, hosts *os.Fil
 	defer sock.Close()
 	cfg := nsproc.NodeConfig{
 		Name: lab + "/" + n.Name, Hostname: n.Name, Socket: sock, Hosts: hosts,
-		Sysctls: earlySysctls(n.Kind), Layer: daemonLayer(n, u.users), Hide: hiddenDirs(),
+		Sysctls: earlySysctls(n.Kind), Layer: daemonLayer(n, u.users), Hide: u.hide,
 	}
 	return u.sup.Spawn(ctx, cfg)
 }

@@ -74,7 +74,7 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 		return nil, err
 	}
 	defer lock.unlock()
-	u := &bringup{st: st, opts: opts, users: users, impair: impair}
+	u := &bringup{st: st, opts: opts, users: users, impair: impair, hide: hiddenDirs()}
 	if err := u.run(ctx); err != nil {
 		if ctx.Err() != nil {
 			// What failed then is only the messenger.
@@ -100,6 +100,7 @@ type bringup struct {
 	netns  []*os.File // each node's network namespace, by node index, once started
 	users  daemonUsers
 	impair impairSupport // what the kernel can do to links, when some link asks
+	hide   []string      // host directories every node sees empty (see hiddenDirs)
 	// registered gets the result of registering the netns names, while
 	// that runs; teardown must not begin before it ends.
 	registered chan error
@@ -200,14 +201,14 @@ func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
 	cfg := nsproc.SupervisorConfig{Lab: t.Name, Log: log, Binary: initBinary()}
 	ids := u.st.IDs
 	if m := CurrentMode(); m.Rootless {
-		// Node root is the user; node ids 1.. the user's subordinate ones,
-		// mapped by the setuid helpers (an ordinary user may map only
-		// its own id itself).
-		uids, gids, err := rootlessIDs(m)
+		// Lab root is the user; lab ids 1.. (node root among them) the
+		// user's subordinate ones, mapped by the setuid helpers (an
+		// ordinary user may map only its own id itself).
+		_, gids, err := rootlessIDs(m)
 		if err != nil {
 			return err
 		}
-		cfg.UIDMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: m.UID, Size: 1}, {ContainerID: 1, HostID: int(uids.First), Size: idRangeSize - 1}}
+		cfg.UIDMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: m.UID, Size: 1}, {ContainerID: 1, HostID: int(ids.First), Size: int(ids.Count)}}
 		cfg.GIDMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: m.GID, Size: 1}, {ContainerID: 1, HostID: int(gids.First), Size: idRangeSize - 1}}
 		cfg.MapHelpers = true
 	} else {

@@ -71,9 +71,9 @@ func (d *decoder) impairment(f map[string]pair, what string) Impairment {
 		case "rate":
 			im.Rate, err = ParseRate(s)
 		case "delay":
-			im.Delay, err = parseLinkDuration(s)
+			im.Delay, err = ParseLinkDuration(s)
 		case "jitter":
-			im.Jitter, err = parseLinkDuration(s)
+			im.Jitter, err = ParseLinkDuration(s)
 		case "loss":
 			im.Loss, err = ParsePercent(s)
 		case "duplicate":
@@ -159,8 +159,9 @@ func ParsePercent(s string) (float64, error) {
 	return v, nil
 }
 
-// parseLinkDuration reads a Go duration of at least zero and under an hour.
-func parseLinkDuration(s string) (time.Duration, error) {
+// ParseLinkDuration reads a delay or jitter: a Go duration, at least zero
+// and under an hour.
+func ParseLinkDuration(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(strings.TrimSpace(s))
 	if err != nil {
 		return 0, fmt.Errorf("not a duration")

@@ -12,6 +12,10 @@ import (
 // element, a hostname and part of a network namespace name.
 func ValidName(s string) bool { return validName(s) }
 
+// ValidServiceName reports whether s may name a service (it names its log
+// file too).
+func ValidServiceName(s string) bool { return serviceNameProblem(s) == "" }
+
 // Validate checks a Topology that was built in Go rather than loaded, for
 // what netlab relies on being true of a loaded one: names it turns into
 // paths, hostnames and interface names, sysctl keys it writes as root,

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -62,7 +61,7 @@ NODE may be LAB/NODE. Both show in netlab status.`,
 				dst       *int64
 			}{{"delay", delay, (*int64)(&im.Delay)}, {"jitter", jitter, (*int64)(&im.Jitter)}} {
 				if f.val != "" {
-					d, err := parseDuration(f.val)
+					d, err := topology.ParseLinkDuration(f.val)
 					if err != nil {
 						bad(f.name, err)
 					}
@@ -112,16 +111,4 @@ NODE may be LAB/NODE. Both show in netlab status.`,
 	set.Flags().BoolVar(&clear, "clear", false, "remove every impairment of the link")
 	link.AddCommand(set)
 	return link
-}
-
-// parseDuration reads a Go duration of at least zero and under an hour.
-func parseDuration(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, errors.New("not a duration; write e.g. 20ms")
-	}
-	if d < 0 || d >= time.Hour {
-		return 0, errors.New("must be between 0 and 1h")
-	}
-	return d, nil
 }

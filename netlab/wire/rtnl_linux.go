@@ -107,8 +107,8 @@ func (s *Socket) do(req *nl.NetlinkRequest, dump bool, each func([]byte)) error 
 	}
 }
 
-// setUp sets interface index up or down.
-func (s *Socket) setUp(index int, up bool) error {
+// SetUp sets interface index up or down.
+func (s *Socket) SetUp(index int, up bool) error {
 	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, 0)
 	m := nl.NewIfInfomsg(unix.AF_UNSPEC)
 	m.Index = int32(index)
@@ -275,20 +275,6 @@ func (s *Socket) Addrs() ([]AddrInfo, error) {
 		}
 	})
 	return out, err
-}
-
-// SetUp sets the interface called name up or down.
-func (s *Socket) SetUp(name string, up bool) error {
-	links, err := s.Links()
-	if err != nil {
-		return err
-	}
-	for _, l := range links {
-		if l.Name == name {
-			return s.setUp(l.Index, up)
-		}
-	}
-	return fmt.Errorf("no interface %s", name)
 }
 
 // RouteInfo is a route of the main table as a dump reports it.

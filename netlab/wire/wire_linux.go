@@ -145,7 +145,7 @@ func endRtAttrs(e End, mtu int) []*nl.RtAttr {
 func configure(n *Node, up []int) error {
 	h := n.Netlink
 	for _, idx := range append([]int{LoopbackIndex}, up...) {
-		if err := h.setUp(idx, true); err != nil {
+		if err := h.SetUp(idx, true); err != nil {
 			return fmt.Errorf("set interface %d up: %w", idx, err)
 		}
 	}
