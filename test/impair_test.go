@@ -87,13 +87,7 @@ func TestImpairRate(t *testing.T) {
 // the count must fall within four standard deviations of that.
 func TestImpairLoss(t *testing.T) {
 	needRoot(t)
-	upLab(t, writeTopology(t, "lossy", `name: lossy
-nodes:
-  h1: {interfaces: {eth1: [192.0.2.1/30]}}
-  h2: {interfaces: {eth1: [192.0.2.2/30]}}
-links:
-  - endpoints: [h1:eth1, h2:eth1]
-    loss: 20%
+	upLab(t, hostPair(t, "lossy", `    loss: 20%
 `), "lossy")
 	const n, p = 400, 1 - 0.8*0.8
 	r := netlab(t, "exec", "lossy/h1", "--", "ping", "-n", "-q", "-c", strconv.Itoa(n), "-i", "0.005", "-W", "1", "192.0.2.2")
@@ -119,13 +113,7 @@ links:
 // their place, all at once.
 func TestImpairRefused(t *testing.T) {
 	needRoot(t)
-	file := writeTopology(t, "slow", `name: slow
-nodes:
-  h1: {interfaces: {eth1: [192.0.2.1/30]}}
-  h2: {interfaces: {eth1: [192.0.2.2/30]}}
-links:
-  - endpoints: [h1:eth1, h2:eth1]
-    delay: 20ms
+	file := hostPair(t, "slow", `    delay: 20ms
 `)
 	before := takeSnapshot(t, "slow", nil)
 	r := netlab(t, "up", file)
@@ -139,13 +127,7 @@ links:
 	}
 	assertNoLeftovers(t, before, nil)
 
-	bad := writeTopology(t, "bad", `name: bad
-nodes:
-  h1: {interfaces: {eth1: [192.0.2.1/30]}}
-  h2: {interfaces: {eth1: [192.0.2.2/30]}}
-links:
-  - endpoints: [h1:eth1, h2:eth1]
-    rate: fast
+	bad := hostPair(t, "bad", `    rate: fast
     loss: 140%
     delay: -1ms
 `)
@@ -166,13 +148,7 @@ links:
 // refusal).
 func TestImpairDelay(t *testing.T) {
 	needRoot(t)
-	file := writeTopology(t, "delay", `name: delay
-nodes:
-  h1: {interfaces: {eth1: [192.0.2.1/30]}}
-  h2: {interfaces: {eth1: [192.0.2.2/30]}}
-links:
-  - endpoints: [h1:eth1, h2:eth1]
-    delay: 20ms
+	file := hostPair(t, "delay", `    delay: 20ms
     jitter: 2ms
 `)
 	if r := netlab(t, "up", file); r.code != 0 {
@@ -192,4 +168,17 @@ links:
 	if avg < 36 || avg > 48 {
 		t.Errorf("average round trip %.1f ms; want about 40 ms", avg)
 	}
+}
+
+// hostPair writes lab name: two hosts on one long-form link with the
+// link's own keys opts (indented lines), the link's end on line 6.
+func hostPair(t *testing.T, name, opts string) string {
+	t.Helper()
+	return writeTopology(t, name, "name: "+name+`
+nodes:
+  h1: {interfaces: {eth1: [192.0.2.1/30]}}
+  h2: {interfaces: {eth1: [192.0.2.2/30]}}
+links:
+  - endpoints: [h1:eth1, h2:eth1]
+`+opts)
 }
