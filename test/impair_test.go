@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -24,29 +25,37 @@ links:
   - [b1:eth1, b2:eth1]
 `
 
+// iperfPort gives each measurement a server port of its own: a one-off
+// server (-1) of the measurement before may still be finishing, and a
+// client that reaches it gets "the server is busy" (with exit code 0).
+var iperfPort atomic.Int32
+
 // iperfMbits measures TCP throughput from client to server (an address)
 // for a few seconds, in Mbit/s as iperf3's receiver reports it.
 func iperfMbits(t *testing.T, lab, server, client, addr string) float64 {
 	t.Helper()
-	mustNetlab(t, "exec", lab+"/"+server, "--", "sh", "-c", "iperf3 -s -1 -D >/dev/null 2>&1")
-	var r result
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if r = netlab(t, "exec", lab+"/"+client, "--", "iperf3", "-c", addr, "-t", "3", "-J"); r.code == 0 {
-			break
-		}
-	}
-	if r.code != 0 {
-		t.Fatalf("iperf3 %s -> %s: %s %s", client, server, r.stdout, r.stderr)
-	}
+	port := strconv.Itoa(5201 + int(iperfPort.Add(1)))
+	mustNetlab(t, "exec", lab+"/"+server, "--", "sh", "-c", "iperf3 -s -1 -D -p "+port+" >/dev/null 2>&1")
 	var out struct {
-		End struct {
+		Error string
+		End   struct {
 			SumReceived struct {
 				BitsPerSecond float64 `json:"bits_per_second"`
 			} `json:"sum_received"`
 		}
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
-		t.Fatalf("iperf3 output: %v", err)
+	var r result
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		// Until the server listens the client fails; iperf3 -J may
+		// report an error in its JSON and still exit 0.
+		r = netlab(t, "exec", lab+"/"+client, "--", "iperf3", "-c", addr, "-p", port, "-t", "3", "-J")
+		out.Error = ""
+		if err := json.Unmarshal([]byte(r.stdout), &out); r.code == 0 && err == nil && out.Error == "" {
+			break
+		}
+	}
+	if r.code != 0 || out.Error != "" {
+		t.Fatalf("iperf3 %s -> %s: exit %d %s %s", client, server, r.code, r.stdout, r.stderr)
 	}
 	mbits := out.End.SumReceived.BitsPerSecond / 1e6
 	t.Logf("iperf3 %s -> %s: %.1f Mbit/s", client, server, mbits)
