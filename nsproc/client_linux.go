@@ -103,6 +103,12 @@ func Run(ctx context.Context, socket string, cmd Command, signals <-chan os.Sign
 			closeAll(files)
 			return 0, fmt.Errorf("node sent %d files with its pty, want its master", len(files))
 		}
+		// The node is not trusted: relay only from a pty's master (a pipe
+		// or a file would do no harm but is not what was asked for).
+		if _, err := unix.IoctlGetInt(int(files[0].Fd()), unix.TIOCGPTN); err != nil {
+			closeAll(files)
+			return 0, fmt.Errorf("node sent a file that is not a pty's master: %w", os.NewSyscallError("ioctl TIOCGPTN", err))
+		}
 		if master, err = pollable(files[0]); err != nil {
 			return 0, err
 		}

@@ -1,0 +1,73 @@
+package nsproc
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestRunRefusesFakePTY: a node that answers a pty request with a file
+// that is not a pty's master (here a pipe) gets no relay: Run fails naming
+// it. A real master passes the same check (TestRunPTY).
+func TestRunRefusesFakePTY(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "node.sock")
+	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: sock, Net: "unixpacket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.AcceptUnix()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		var req nodeRequest
+		if _, err := recvPacket(c, &req); err != nil {
+			return
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			return
+		}
+		defer w.Close()
+		sendPacket(c, execEvent{PTY: true}, r)
+		r.Close()
+		sendPacket(c, execEvent{Exit: &exitInfo{}})
+	}()
+	_, err = Run(context.Background(), sock, Command{Argv: []string{"sh"}, PTY: true}, nil)
+	if err == nil || !strings.Contains(err.Error(), "not a pty's master") {
+		t.Errorf("a pipe for a pty master: %v", err)
+	}
+}
+
+// testReaper is the test process's one reaper: a second would take
+// children the first is waiting for.
+var testReaper = sync.OnceValue(newReaper)
+
+// TestRunPTY: the agent's own pty passes the check and relays output.
+func TestRunPTY(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "node.sock")
+	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: sock, Net: "unixpacket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go serveExec(l, testReaper(), "test")
+	out, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := Run(context.Background(), sock, Command{Argv: []string{"/bin/echo", "hello"}, Env: []string{"PATH=/bin:/usr/bin"}, Stdout: out, PTY: true}, nil)
+	if err != nil || code != 0 {
+		t.Fatalf("echo on a pty: %d %v", code, err)
+	}
+	b, _ := os.ReadFile(out.Name())
+	if !strings.Contains(string(b), "hello") {
+		t.Errorf("pty output %q, want hello", b)
+	}
+}
