@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/netlab-dev/netlab/netlab/parallel"
 	"github.com/netlab-dev/netlab/nsproc"
 	"github.com/netlab-dev/netlab/topology"
 )
@@ -99,11 +100,12 @@ func labStatus(st *State) LabStatus {
 			impairs[a], impairs[b] = l.Impair.String(), l.Impair.String()
 		}
 	}
-	for i, n := range st.Topology.Nodes {
-		if i >= len(st.Nodes) {
-			break // state from another netlab; show what it holds
-		}
-		rt := st.Nodes[i]
+	// Nodes are asked at once, a few at a time: a wedged one costs its
+	// timeout once, not once per node after it.
+	nodes := st.Topology.Nodes[:min(len(st.Topology.Nodes), len(st.Nodes))] // more: state from another netlab
+	ls.Nodes = make([]NodeStatus, len(nodes))
+	parallel.Each(context.Background(), len(nodes), statusAsks, func(i int) error {
+		n, rt := nodes[i], &st.Nodes[i]
 		ns := NodeStatus{Name: n.Name, Kind: string(n.Kind), Interfaces: []InterfaceStatus{}, Services: []nsproc.Service{}}
 		if CurrentMode().RegisterNetns {
 			ns.NetNS = netnsName(st.Name, n.Name)
@@ -113,15 +115,16 @@ func labStatus(st *State) LabStatus {
 			ns.Running = rt.Init.alive()
 		}
 		if ns.Running {
-			if live := liveInterfaces(st.Name, &rt, n, peers, impairs); live != nil {
+			if live := liveInterfaces(st.Name, rt, n, peers, impairs); live != nil {
 				ns.Interfaces = live
 			}
 			if len(n.Services) > 0 {
 				ns.Services = liveServices(st.Name, n.Name)
 			}
 		}
-		ls.Nodes = append(ls.Nodes, ns)
-	}
+		ls.Nodes[i] = ns
+		return nil
+	})
 	if ls.State == string(PhaseUp) {
 		for _, n := range ls.Nodes {
 			if !n.Running {
@@ -191,6 +194,9 @@ func liveInterfaces(lab string, rt *NodeState, node *topology.Node, peers, impai
 	sort.SliceStable(out, func(i, j int) bool { return rank(out[i].Name) < rank(out[j].Name) })
 	return out
 }
+
+// statusAsks is how many nodes status asks at once.
+const statusAsks = 16
 
 // serviceAskTimeout bounds how long status waits for a node to list its
 // services: status reports, it does not hang on a wedged node.
