@@ -81,7 +81,17 @@ func (s *Socket) addTBF(index int, rate uint64) error {
 
 // addNetem gives interface index one netem qdisc doing all of im.
 func (s *Socket) addNetem(index int, im topology.Impairment) error {
-	prob := func(pct float64) uint32 { return uint32(math.Min(pct/100*math.MaxUint32, math.MaxUint32)) }
+	if err := s.do(netemRequest(index, im), false, nil); err != nil {
+		return fmt.Errorf("add netem qdisc (%s): %w", im, err)
+	}
+	return nil
+}
+
+// netemRequest is the RTM_NEWQDISC that makes addNetem's qdisc. Times go
+// in the 64-bit nanosecond attributes, which the kernel prefers to the
+// option struct's ticks (tc sends ticks; the test compares the two).
+func netemRequest(index int, im topology.Impairment) *nl.NetlinkRequest {
+	prob := func(pct float64) uint32 { return uint32(math.Min(math.Round(pct/100*(1<<32)), math.MaxUint32)) }
 	req := nl.NewNetlinkRequest(unix.RTM_NEWQDISC, unix.NLM_F_CREATE|unix.NLM_F_EXCL)
 	req.AddData(&nl.TcMsg{Family: unix.AF_UNSPEC, Ifindex: int32(index), Handle: 1 << 16, Parent: tcHRoot})
 	req.AddData(nl.NewRtAttr(nl.TCA_KIND, nl.ZeroTerminated("netem")))
@@ -105,10 +115,7 @@ func (s *Socket) addNetem(index int, im topology.Impairment) error {
 		}
 	}
 	req.AddData(opt)
-	if err := s.do(req, false, nil); err != nil {
-		return fmt.Errorf("add netem qdisc (%s): %w", im, err)
-	}
-	return nil
+	return req
 }
 
 // DropIngress makes interface index drop what it receives by prog (see
