@@ -48,6 +48,10 @@ func lockDir(ctx context.Context, dir string) (*lockedDir, error) {
 	return &lockedDir{f: f}, nil
 }
 
+// Busy reports whether another netlab command holds lab right now: an up
+// still running, a down or a link set under way. Down waits for it.
+func Busy(lab string) bool { return checkLabName(lab) == nil && busy(labDir(lab)) }
+
 // busy reports whether someone holds the lock on dir right now.
 func busy(dir string) bool {
 	f, err := os.Open(dir)

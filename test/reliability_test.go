@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	nlab "github.com/netlab-dev/netlab/netlab"
 )
 
 // TestLeakCycles brings a small lab up and down 100 times; afterwards the
@@ -336,6 +339,46 @@ func TestDownWithGarbageState(t *testing.T) {
 		t.Errorf("status of a lab with garbage state: %q", out)
 	}
 	mustNetlab(t, "down", lab)
+	assertNoLeftovers(t, before, ids)
+}
+
+// TestDownWaitsForUp: down of a lab whose up still runs says it waits,
+// waits, then takes the whole lab down.
+func TestDownWaitsForUp(t *testing.T) {
+	needRoot(t)
+	const lab = "slowup"
+	file := writeTopology(t, lab, `name: slowup
+nodes:
+  h1: {exec: ["sleep 2"]}
+`)
+	before := takeSnapshot(t, lab, nil)
+	upDone := make(chan result, 1)
+	go func() { upDone <- netlab(t, "up", file) }()
+	var ids *idRange
+	waitFor(t, 10*time.Second, "up to hold the lab and record its ids", func() error {
+		var st struct{ IDs idRange }
+		b, err := os.ReadFile(filepath.Join(stateRoot(), lab, "state.json"))
+		if err == nil {
+			err = json.Unmarshal(b, &st)
+		}
+		switch {
+		case err != nil:
+			return err
+		case st.IDs.Count == 0:
+			return errors.New("no ids yet")
+		case !nlab.Busy(lab):
+			return errors.New("not held")
+		}
+		ids = &st.IDs
+		return nil
+	})
+	r := netlab(t, "down", lab)
+	if r.code != 0 || !strings.Contains(r.stderr, "lab slowup is being brought up or changed by another netlab; waiting for it") {
+		t.Errorf("down during up: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if u := <-upDone; u.code != 0 {
+		t.Errorf("the up down waited for: exit %d, %s", u.code, u.stderr)
+	}
 	assertNoLeftovers(t, before, ids)
 }
 

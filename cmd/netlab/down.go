@@ -52,6 +52,9 @@ lab that is up; --all takes down every lab, and says nothing if none is.`,
 			// it may be a typo: its down still runs, to refuse a bad name.
 			var errs []error
 			for _, name := range args {
+				if labBusy(name) {
+					fmt.Fprintln(cmd.ErrOrStderr(), termSafe(fmt.Sprintf("netlab: lab %s is being brought up or changed by another netlab; waiting for it (Ctrl-C to stop)", name)))
+				}
 				if err := downLab(ctx, name); err != nil {
 					errs = append(errs, err)
 					continue

@@ -17,6 +17,7 @@ import (
 var (
 	listLabs = netlab.Labs
 	downLab  = netlab.Down
+	labBusy  = netlab.Busy
 	downAll  = netlab.DownAll
 	statusOf = netlab.Status
 	labNodes = func(name string) ([]string, error) {
