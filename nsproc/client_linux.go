@@ -76,6 +76,13 @@ func Run(ctx context.Context, socket string, cmd Command, signals <-chan os.Sign
 		// would never see the pipes end.
 		closeAll(closeAfter)
 	}
+	if errors.Is(err, unix.EMSGSIZE) {
+		n := 0
+		for _, a := range append(cmd.Argv, cmd.Env...) {
+			n += len(a)
+		}
+		return 0, fmt.Errorf("the command's arguments and environment (%d bytes) are more than a node takes in one request (about 200 KiB): pass large data through stdin or a file", n)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("send command to node: %w", err)
 	}

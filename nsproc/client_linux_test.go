@@ -71,3 +71,28 @@ func TestRunPTY(t *testing.T) {
 		t.Errorf("pty output %q, want hello", b)
 	}
 }
+
+// TestRunTooLong: a command too long for one packet is refused saying so,
+// not with the kernel's bare EMSGSIZE.
+func TestRunTooLong(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "node.sock")
+	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: sock, Net: "unixpacket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go serveExec(l, testReaper(), "test")
+	argv := []string{"/bin/true"}
+	for range 4 {
+		argv = append(argv, strings.Repeat("a", 100<<10))
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	_, err = Run(context.Background(), sock, Command{Argv: argv, Stdin: null, Stdout: null, Stderr: null}, nil)
+	if err == nil || !strings.Contains(err.Error(), "arguments and environment (409609 bytes) are more than a node takes") {
+		t.Errorf("a 400 KiB command: %v", err)
+	}
+}
