@@ -133,8 +133,8 @@ nodes:
 }
 
 // TestEtcIsTheNodes: any path of a node's /etc can be written, by files:
-// and by node root, copy-on-write over the host's, which does not change;
-// the host's secrets stay unreadable.
+// and by node root (edited in place too), copy-on-write over the host's,
+// which does not change; the host's secrets stay unreadable.
 func TestEtcIsTheNodes(t *testing.T) {
 	needRoot(t)
 	file := writeTopology(t, "etc", `name: etc
@@ -146,6 +146,7 @@ nodes:
       /etc/default/netlab-etc-test: "A=1\n"
       /etc/network/interfaces: "# the node's own\n"
       /etc/netlab-etc-test/a/b/c.conf: "deep\n"
+  h2: {}
 `)
 	hostBefore := map[string]bool{}
 	for _, p := range []string{"/etc/ssh/sshd_config.d/x.conf", "/etc/frr/note.txt", "/etc/default/netlab-etc-test", "/etc/netlab-etc-test", "/etc/netlab-etc-run"} {
@@ -159,9 +160,12 @@ mkdir -p /etc/netlab-etc-run/x && echo run > /etc/netlab-etc-run/x/y && cat /etc
 echo again > /etc/default/netlab-etc-test && cat /etc/default/netlab-etc-test
 rm /etc/ssh/sshd_config.d/x.conf && echo removed
 cat /etc/shadow >/dev/null 2>&1 && echo READ-SHADOW
+stat -c '%u %g %a' /etc/passwd
+echo 'netlabetc:x:4242:4242::/:/bin/sh' >> /etc/passwd && id -u netlabetc
 true`
+	hostPasswd, _ := os.ReadFile("/etc/passwd")
 	out := mustNetlab(t, "exec", "etc/h1", "--", "sh", "-c", script)
-	want := "Port 2222\na note\nA=1\n# the node's own\ndeep\nrun\nagain\nremoved\n"
+	want := "Port 2222\na note\nA=1\n# the node's own\ndeep\nrun\nagain\nremoved\n0 0 644\n4242\n"
 	if out != want {
 		t.Errorf("the node's /etc:\n got %q\nwant %q", out, want)
 	}
@@ -172,5 +176,12 @@ true`
 	}
 	if now, _ := os.ReadFile("/etc/network/interfaces"); string(now) != string(netIfaces) {
 		t.Errorf("the host's /etc/network/interfaces changed")
+	}
+	if now, _ := os.ReadFile("/etc/passwd"); string(now) != string(hostPasswd) {
+		t.Errorf("the host's /etc/passwd changed")
+	}
+	// Another node of the lab shares the copy, not what h1 wrote.
+	if got := mustNetlab(t, "exec", "etc/h2", "--", "sh", "-c", "grep -c netlabetc /etc/passwd; true"); got != "0\n" {
+		t.Errorf("h1's edit of /etc/passwd shows in h2: %q", got)
 	}
 }
