@@ -73,7 +73,7 @@ func checkStateRoot() error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("state directory: %w", err)
+		return stateRootError(root, err)
 	}
 	st := fi.Sys().(*syscall.Stat_t)
 	if !fi.IsDir() || int(st.Uid) != currentMode().UID || fi.Mode().Perm()&0o077 != 0 {
@@ -82,20 +82,30 @@ func checkStateRoot() error {
 	return nil
 }
 
+// stateRootError says what a failed look at (or making of) the state root
+// means: a state root the caller may not enter is another user's, whose
+// labs are theirs alone.
+func stateRootError(root string, err error) error {
+	if errors.Is(err, os.ErrPermission) {
+		return fmt.Errorf("state directory %s is not yours (permission denied): another user's labs are theirs alone; run netlab as that user, or point XDG_RUNTIME_DIR or %s at a directory of yours", root, StateDirEnv)
+	}
+	return fmt.Errorf("state directory %s: %w", root, err)
+}
+
 // ensureStateRoot makes the state root if it is missing and refuses one
 // that another user could read or has made: a 0700 directory, not a
 // symlink, owned by the caller.
 func ensureStateRoot() error {
 	root := StateRoot()
 	if err := os.MkdirAll(filepath.Dir(root), 0o755); err != nil && currentMode().Rootless {
-		return fmt.Errorf("create %s: %w", filepath.Dir(root), err)
+		return stateRootError(root, err)
 	}
 	if err := os.Mkdir(root, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("create %s: %w", root, err)
+		return stateRootError(root, err)
 	}
 	fi, err := os.Lstat(root)
 	if err != nil {
-		return fmt.Errorf("state directory: %w", err)
+		return stateRootError(root, err)
 	}
 	st := fi.Sys().(*syscall.Stat_t)
 	if !fi.IsDir() || int(st.Uid) != currentMode().UID {

@@ -292,7 +292,8 @@ true`)
 }
 
 // TestRootlessUsersApart: two users each run a lab named triangle at once;
-// neither sees, enters or takes down the other's.
+// neither sees, enters, changes or takes down the other's, even when aimed
+// at the other's state directory.
 func TestRootlessUsersApart(t *testing.T) {
 	a := newRootlessUser(t, "netlabt2", 1<<20+1<<16)
 	b := newRootlessUser(t, "netlabt3", 1<<20+2<<16)
@@ -310,6 +311,22 @@ func TestRootlessUsersApart(t *testing.T) {
 		t.Errorf("b's status lists a lab after its down --all: %q", got)
 	}
 	b.up(t, "labs/triangle.yaml", "triangle") // again, for the cleanup's down
+	// b aiming at a's labs (a's state directory) gets a refusal that says
+	// why from every verb, and a's lab is untouched.
+	aState := []string{"NETLAB_STATE_DIR=" + filepath.Join(a.runtimeDir, "netlab")}
+	for _, args := range [][]string{
+		{"exec", "triangle/r1", "--", "true"}, {"shell", "triangle/r1"}, {"link", "set", "triangle/r1:eth1", "down"},
+		{"down", "triangle"}, {"down", "--all"}, {"logs", "triangle/r1"}, {"status"}, {"check", "triangle"},
+		{"up", b.topology(t, "labs/triangle.yaml")},
+	} {
+		r := b.run(t, aState, args...)
+		if r.code == 0 || !strings.Contains(r.stderr, "is not yours (permission denied): another user's labs are theirs alone") || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+			t.Errorf("b: netlab %s on a's labs: exit %d, %q", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	if got := a.must(t, "status", "triangle"); !strings.Contains(got, "triangle  up") || strings.Contains(got, "down ") {
+		t.Errorf("a's lab after b's attempts: %s", got)
+	}
 	// Root's netlab does not list the users' labs: they are theirs.
 	if got := mustNetlab(t, "status"); strings.Contains(got, "triangle") {
 		t.Errorf("root's status lists a user's lab: %q", got)

@@ -77,12 +77,14 @@ func checkTargets(cmd *cobra.Command, args []string, all bool) ([]string, error)
 			return nil, usageError("check: bad lab name %q: use lower-case letters, digits and '-', at most 32", termSafe(name))
 		}
 	}
-	if len(args) > 0 {
-		return args, nil
-	}
+	// A state directory that cannot be used is the caller's setup to fix,
+	// not a lab that is down: an error, even for labs named.
 	labs, err := netlab.Labs()
 	if err != nil {
 		return nil, err
+	}
+	if len(args) > 0 {
+		return args, nil
 	}
 	switch {
 	case len(labs) == 0:
