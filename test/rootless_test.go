@@ -113,10 +113,14 @@ func (u *rootlessUser) must(t *testing.T, args ...string) string {
 	return r.stdout
 }
 
-// topology copies a lab file where the user can read it.
+// topology copies a lab file (of the repository, or at an absolute path)
+// where the user can read it.
 func (u *rootlessUser) topology(t *testing.T, file string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot, file))
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(repoRoot, file)
+	}
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,6 +428,52 @@ func TestRootlessLabs(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Dir(state)); err == nil {
 		t.Errorf("state left after a killed up and down")
+	}
+}
+
+// TestRootlessEveryday: the core suite's everyday cases for an ordinary
+// user: two labs at once, an up of a running lab, an unknown node, a bad
+// topology, shell with a command, and a garbage state that down still
+// removes whole.
+func TestRootlessEveryday(t *testing.T) {
+	needCommand(t, "ping")
+	u := newRootlessUser(t, "netlabt8", 1<<20+6<<16)
+	u.up(t, renamedTriangle(t, "rl-a"), "rl-a")
+	u.up(t, renamedTriangle(t, "rl-b"), "rl-b")
+	for _, lab := range []string{"rl-a", "rl-b"} {
+		if got := u.must(t, "exec", lab+"/r1", "--", "ping", "-c1", "-W2", "r3"); !strings.Contains(got, "1 received") {
+			t.Errorf("%s: ping r1 -> r3: %s", lab, got)
+		}
+	}
+	if r := u.run(t, nil, "up", u.topology(t, renamedTriangle(t, "rl-a"))); r.code != 1 || !strings.Contains(r.stderr, "already up") {
+		t.Errorf("up of a running lab: exit %d, %q", r.code, r.stderr)
+	}
+	if r := u.run(t, nil, "exec", "rl-a/r9", "--", "true"); r.code != 2 || !strings.Contains(r.stderr, `lab rl-a has no node "r9" (nodes: r1, r2, r3)`) {
+		t.Errorf("exec of an unknown node: exit %d, %q", r.code, r.stderr)
+	}
+	bad := u.topology(t, writeTopology(t, "rl-bad", "name: rl-bad\nnodes:\n  h1: {kind: nosuch}\n"))
+	if r := u.run(t, nil, "up", bad); r.code != 2 || !strings.Contains(r.stderr, "rl-bad.yaml:3:") {
+		t.Errorf("up of a bad topology: exit %d, %q", r.code, r.stderr)
+	}
+	if r := u.run(t, nil, "shell", "rl-b/r3", "--", "sh", "-c", "tty; hostname; exit 4"); r.code != 4 || !strings.Contains(r.stdout, "/dev/pts/") || !strings.Contains(r.stdout, "r3") {
+		t.Errorf("shell NODE -- COMMAND: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+
+	before := u.processes()
+	u.must(t, "up", "-q", u.topology(t, renamedTriangle(t, "rl-junk")))
+	state := filepath.Join(u.runtimeDir, "netlab", "rl-junk", "state.json")
+	if err := os.WriteFile(state, []byte("\x00{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := u.must(t, "status", "rl-junk"); !strings.Contains(got, "netlab down rl-junk") {
+		t.Errorf("status of a lab with garbage state: %q", got)
+	}
+	u.must(t, "down", "rl-junk")
+	if procs := u.newProcesses(before); len(procs) > 0 {
+		t.Errorf("processes after down of a lab with garbage state: %v", procs)
+	}
+	if _, err := os.Stat(filepath.Dir(state)); err == nil {
+		t.Errorf("state left after down of a lab with garbage state")
 	}
 }
 
