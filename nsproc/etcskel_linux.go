@@ -30,7 +30,7 @@ const etcSkeleton = "/run/netlab-etc"
 // Bounds of the copy of the host's files in etcSkeleton.
 const (
 	etcCopyMax    = 1 << 20
-	etcCopyBudget = 64 << 20
+	etcCopyBudget = 16 << 20
 )
 
 // buildEtcSkeleton makes etcSkeleton on a tmpfs of the supervisor's own.
