@@ -128,3 +128,19 @@ func listenExec(path string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// maxSocketPath is the longest path a unix socket may be bound at
+// (sun_path holds 108 bytes with the terminating NUL).
+const maxSocketPath = 107
+
+// checkSocketPaths refuses, before anything is made, a lab whose nodes'
+// exec sockets would not fit sun_path: a long state directory (a deep
+// $HOME) with long lab and node names.
+func checkSocketPaths(t *topology.Topology) error {
+	for _, n := range t.Nodes {
+		if p := socketPath(t.Name, n.Name); len(p) > maxSocketPath {
+			return fmt.Errorf("node %s: its socket %s is %d bytes, more than a unix socket's path may be (%d): set %s to a shorter directory, or shorten the lab's or node's name", n.Name, p, len(p), maxSocketPath, StateDirEnv)
+		}
+	}
+	return nil
+}

@@ -20,9 +20,10 @@ type Mode struct {
 	Rootless bool
 	// StateRoot holds one directory per lab: /run/netlab for root;
 	// rootless, $XDG_RUNTIME_DIR/netlab (systemd's per-user 0700 tmpfs),
-	// else /tmp/netlab-UID, which must then be a 0700 directory of the
-	// user's own (another user could make it first: refused, not used).
-	// NETLAB_STATE_DIR overrides either, for tests.
+	// else ~/.netlab, in a home of the user's own, where no other user
+	// can make it first; only a user with neither gets /tmp/netlab-UID,
+	// which must then be a 0700 directory of its own (another user could
+	// make it first: refused, not used). NETLAB_STATE_DIR overrides all.
 	StateRoot string
 	// RegisterNetns: make each node's netns visible to iproute2 under
 	// NetnsDir, /run/netns (root only: the directory is root's).
@@ -30,6 +31,17 @@ type Mode struct {
 	NetnsDir      string
 	UID, GID      int    // the caller's
 	User          string // the caller's name, for messages and /etc/subuid
+}
+
+// ownHome is $HOME when it is a directory of uid's own (not a symlink),
+// else "".
+func ownHome(uid int) string {
+	home := os.Getenv("HOME")
+	fi, err := os.Lstat(home)
+	if !filepath.IsAbs(home) || err != nil || !fi.IsDir() || int(fi.Sys().(*syscall.Stat_t).Uid) != uid {
+		return ""
+	}
+	return filepath.Clean(home)
 }
 
 // StateDirEnv names the environment variable that overrides the state root.
@@ -49,6 +61,8 @@ var currentMode = sync.OnceValue(func() *Mode {
 		m.StateRoot = "/run/netlab"
 	case os.Getenv("XDG_RUNTIME_DIR") != "":
 		m.StateRoot = filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "netlab")
+	case ownHome(m.UID) != "":
+		m.StateRoot = filepath.Join(ownHome(m.UID), ".netlab")
 	default:
 		m.StateRoot = fmt.Sprintf("/tmp/netlab-%d", m.UID)
 	}

@@ -52,6 +52,9 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 	if err := Check(t); err != nil {
 		return nil, err
 	}
+	if err := checkSocketPaths(t); err != nil {
+		return nil, err
+	}
 	if err := probeKernel(t); err != nil {
 		return nil, err
 	}

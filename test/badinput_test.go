@@ -51,3 +51,23 @@ func labNameIn(file string) string {
 	}
 	return "no-name-given"
 }
+
+// TestLongStateDir: a state directory so deep that a node's socket path
+// would not fit a unix socket is refused before anything is made, saying
+// what to do.
+func TestLongStateDir(t *testing.T) {
+	needRoot(t)
+	deep := filepath.Join(t.TempDir(), strings.Repeat("d", 60), strings.Repeat("e", 40))
+	if err := os.MkdirAll(deep, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	before := takeSnapshot(t, "triangle", nil)
+	r := netlabWith(t, nil, []string{"NETLAB_STATE_DIR=" + filepath.Join(deep, "st")}, "up", "labs/triangle.yaml")
+	if r.code != 1 || !strings.Contains(r.stderr, "more than a unix socket's path may be (107): set NETLAB_STATE_DIR to a shorter directory") {
+		t.Errorf("up with a deep state directory: exit %d, %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(deep, "st")); err == nil {
+		t.Errorf("the refused up made its state directory")
+	}
+	assertNoLeftovers(t, before, nil)
+}

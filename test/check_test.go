@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -390,20 +389,9 @@ func TestCheckCourse(t *testing.T) {
 	needCommand(t, "ping")
 	needCommand(t, "vtysh")
 	state := filepath.Join(t.TempDir(), "state")
-	env := append(os.Environ(), "NETLAB_STATE_DIR="+state)
 	run := func(args ...string) result {
-		cmd := exec.Command(netlabBin, args...)
-		cmd.Dir, cmd.Env = repoRoot, env
-		var out, errb strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		r := result{stdout: out.String(), stderr: errb.String()}
-		if ee, ok := err.(*exec.ExitError); ok {
-			r.code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("netlab %v: %v", args, err)
-		}
-		return r
+		t.Helper()
+		return netlabWith(t, nil, []string{"NETLAB_STATE_DIR=" + state}, args...)
 	}
 	triangle, err := os.ReadFile(filepath.Join(repoRoot, "labs/triangle.yaml"))
 	if err != nil {

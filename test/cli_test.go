@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -26,9 +27,18 @@ func netlab(t testing.TB, args ...string) result {
 // netlabIn is netlab with stdin.
 func netlabIn(t testing.TB, stdin io.Reader, args ...string) result {
 	t.Helper()
+	return netlabWith(t, stdin, nil, args...)
+}
+
+// netlabWith is netlab with stdin and env added to the test's environment.
+func netlabWith(t testing.TB, stdin io.Reader, env []string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(netlabBin, args...)
 	cmd.Dir = repoRoot
 	cmd.Stdin = stdin
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

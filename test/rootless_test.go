@@ -475,6 +475,30 @@ func TestRootlessEveryday(t *testing.T) {
 	if _, err := os.Stat(filepath.Dir(state)); err == nil {
 		t.Errorf("state left after down of a lab with garbage state")
 	}
+
+	// Without XDG_RUNTIME_DIR the state goes to ~/.netlab, where no other
+	// user can make it first, and goes with the last lab's down.
+	home := filepath.Join(u.files, "home")
+	if err := os.Mkdir(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.Chown(home, u.uid, u.gid)
+	noXDG := []string{"XDG_RUNTIME_DIR=", "HOME=" + home}
+	if r := u.run(t, noXDG, "up", "-q", u.topology(t, renamedTriangle(t, "rl-home"))); r.code != 0 {
+		t.Fatalf("up without XDG_RUNTIME_DIR: exit %d, %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(home, ".netlab", "rl-home", "state.json")); err != nil {
+		t.Errorf("state of a lab without XDG_RUNTIME_DIR: %v", err)
+	}
+	if r := u.run(t, noXDG, "exec", "rl-home/r1", "--", "ping", "-c1", "-W2", "r3"); r.code != 0 {
+		t.Errorf("exec in a lab with its state in ~/.netlab: exit %d, %s", r.code, r.stderr)
+	}
+	if r := u.run(t, noXDG, "down", "rl-home"); r.code != 0 {
+		t.Errorf("down: exit %d, %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(home, ".netlab")); !os.IsNotExist(err) {
+		t.Errorf("~/.netlab left after the last lab's down: %v", err)
+	}
 }
 
 // TestRootlessLimits: where the user's own cgroup is delegated to it (here
