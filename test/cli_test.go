@@ -34,11 +34,19 @@ func netlabIn(t testing.TB, stdin io.Reader, args ...string) result {
 func netlabWith(t testing.TB, stdin io.Reader, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(netlabBin, args...)
-	cmd.Dir = repoRoot
 	cmd.Stdin = stdin
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)
 	}
+	return runIn(t, cmd)
+}
+
+// runIn runs cmd (netlab, or another program) in the repository
+// and returns how it ended.
+func runIn(t testing.TB, cmd *exec.Cmd) result {
+	t.Helper()
+	cmd.Dir = repoRoot
+	args := cmd.Args
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -48,7 +56,7 @@ func netlabWith(t testing.TB, stdin io.Reader, env []string, args ...string) res
 	case errors.As(err, &ee):
 		r.code = ee.ExitCode()
 	case err != nil:
-		t.Fatalf("run netlab %s: %v", strings.Join(args, " "), err)
+		t.Fatalf("run %s: %v", strings.Join(args, " "), err)
 	}
 	return r
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -277,11 +278,14 @@ true`)
 	}
 	// The isolation of a root-started lab holds: mounts locked, the
 	// init's memory closed, a devpts of the node's own.
-	out = u.must(t, "exec", "r1", "--", "sh", "-c", `for m in /proc /tmp /var/tmp /dev/shm /dev /run /root /etc /; do umount -l $m 2>/dev/null && echo "UNMOUNTED $m"; done
+	out = u.must(t, "exec", "r1", "--", "sh", "-c", `mount -t tmpfs control /mnt && umount /mnt && echo CONTROL-UNMOUNTED
+for m in /proc /tmp /var/tmp /dev/shm /dev /run /root /etc /; do umount -l $m 2>/dev/null && echo "UNMOUNTED $m"; done
 (exec 3>/proc/1/mem) 2>/dev/null && echo WROTE-INIT-MEM
-ls /dev/pts | tr '\n' ' '
+ls /dev/pts | tr '\n' ' '; echo
+stat -c 'PTS-DEV %d' /dev/pts/ptmx
 true`)
-	if strings.TrimSpace(out) != "ptmx" {
+	assertOwnDevpts(t, out)
+	if got := regexp.MustCompile(`PTS-DEV \d+\n`).ReplaceAllString(out, ""); got != "CONTROL-UNMOUNTED\nptmx \n" {
 		t.Errorf("isolation in a rootless node: %q", out)
 	}
 	// A shell on a pty of the node's own.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -122,7 +123,8 @@ func TestNodeRootCannotUncoverHost(t *testing.T) {
 	})
 	upLab(t, "labs/triangle.yaml", "triangle")
 
-	script := `for m in /proc /sys /tmp /var/tmp /dev/shm /dev/pts /dev /run /root /etc /; do
+	script := `mount -t tmpfs control /mnt && umount /mnt && echo CONTROL-UNMOUNTED
+for m in /proc /sys /tmp /var/tmp /dev/shm /dev/pts /dev /run /root /etc /; do
   umount -l $m 2>/dev/null && echo "UNMOUNTED $m"
 done
 mount -o remount,rw / 2>/dev/null && echo REMOUNTED-ROOT-RW
@@ -133,8 +135,15 @@ ls /sys/class/net | tr '\n' ' '; echo
 [ "$(cat /proc/1/comm)" = netlab-init ] || echo "PID1 $(cat /proc/1/comm)"
 ls /proc | grep -c '^[0-9]'
 ls /dev/pts | tr '\n' ' '; echo
+stat -c 'PTS-DEV %d' /dev/pts/ptmx
 true`
 	out := mustNetlab(t, "exec", "triangle/r1", "--", "sh", "-c", script)
+	// The unmounts below fail for the mounts' sake, not umount's: node
+	// root can unmount what it mounted itself.
+	if !strings.Contains(out, "CONTROL-UNMOUNTED\n") {
+		t.Errorf("node root could not mount and unmount a tmpfs of its own: %q", out)
+	}
+	assertOwnDevpts(t, out)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	for _, l := range lines {
 		switch {
@@ -161,6 +170,24 @@ true`
 	}
 	if !strings.Contains(out, "\nptmx \n") && !strings.Contains(out, "\nptmx\n") {
 		t.Errorf("the node's /dev/pts is not a devpts of its own (want only ptmx): %q", out)
+	}
+}
+
+// assertOwnDevpts checks the "PTS-DEV N" line of out, the device of the
+// node's /dev/pts/ptmx: a devpts instance of the node's own has a device
+// of its own, whatever ptys the host has open.
+func assertOwnDevpts(t *testing.T, out string) {
+	t.Helper()
+	var host syscall.Stat_t
+	if err := syscall.Stat("/dev/pts/ptmx", &host); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`PTS-DEV (\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no device of the node's /dev/pts: %q", out)
+	}
+	if m[1] == strconv.FormatUint(host.Dev, 10) {
+		t.Errorf("the node's /dev/pts is the host's devpts (device %s)", m[1])
 	}
 }
 
@@ -196,6 +223,33 @@ true`
 	if err := json.Unmarshal(b, &st); err != nil || st.Supervisor.Pid == 0 {
 		t.Fatalf("state has no supervisor: %v", err)
 	}
+	// Not dumpable: from the host, neither the lab root's uid (the
+	// supervisor's and the inits') nor node root's may open their memory,
+	// though the first may open that of a process of its own that is.
+	needCommand(t, "setpriv")
+	ids := labIDs(t, "triangle")
+	var nodes struct {
+		Nodes []struct{ Init struct{ Pid int } }
+	}
+	json.Unmarshal(b, &nodes)
+	if len(nodes.Nodes) == 0 || nodes.Nodes[0].Init.Pid == 0 {
+		t.Fatalf("state has no node init")
+	}
+	asUID := func(uid uint64, script string) result {
+		id := strconv.FormatUint(uid, 10)
+		return runIn(t, exec.Command("setpriv", "--reuid="+id, "--regid="+id, "--clear-groups", "--", "sh", "-c", script))
+	}
+	if r := asUID(ids.First, "sleep 5 & exec 3<>/proc/$!/mem && echo OPENED; kill $!; wait"); !strings.Contains(r.stdout, "OPENED") {
+		t.Fatalf("control: uid %d cannot open the memory of its own sleep: %q %q", ids.First, r.stdout, r.stderr)
+	}
+	for _, uid := range []uint64{ids.First, ids.First + 1} {
+		for what, pid := range map[string]int{"supervisor": st.Supervisor.Pid, "r1's init": nodes.Nodes[0].Init.Pid} {
+			if r := asUID(uid, fmt.Sprintf("exec 3<>/proc/%d/mem && echo OPENED", pid)); strings.Contains(r.stdout, "OPENED") {
+				t.Errorf("host uid %d opened the %s's memory for writing", uid, what)
+			}
+		}
+	}
+
 	for _, ns := range []string{"net", "mnt", "ipc", "uts", "cgroup", "pid", "user"} {
 		host, err1 := os.Readlink("/proc/self/ns/" + ns)
 		sup, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", st.Supervisor.Pid, ns))
@@ -218,7 +272,7 @@ func TestSiblingsApart(t *testing.T) {
 	script := `echo 0 > /proc/sys/user/max_user_namespaces 2>/dev/null
 for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline 2>/dev/null | grep -q 'sleep 3[0]01' && echo "SEES-R2-PROCESS $p"; done
 ls /run/netns 2>/dev/null | grep -q . && echo SEES-NETNS-NAMES
-hostname r2 2>/dev/null
+hostname pwned
 true`
 	// r2 itself sees its process, so the search below could find it.
 	search := `for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline 2>/dev/null | grep -q 'sleep 3[0]01' && echo "SEES-R2-PROCESS $p"; done; true`
@@ -231,8 +285,12 @@ true`
 	if got := strings.TrimSpace(mustNetlab(t, "exec", "triangle/r2", "--", "cat", "/proc/sys/user/max_user_namespaces")); got != r2Before {
 		t.Errorf("r1 changed r2's user.max_user_namespaces: %s -> %s", r2Before, got)
 	}
+	// r1 may rename itself (its own UTS namespace), and only itself.
+	if got := strings.TrimSpace(mustNetlab(t, "exec", "triangle/r1", "--", "hostname")); got != "pwned" {
+		t.Errorf("r1 could not set its own hostname: %q", got)
+	}
 	if got := strings.TrimSpace(mustNetlab(t, "exec", "triangle/r2", "--", "hostname")); got != "r2" {
-		t.Errorf("r2's hostname is %q", got)
+		t.Errorf("r1's hostname change reached r2: %q", got)
 	}
 	// r1 set only its own node's limit to 0.
 	if r := netlab(t, "exec", "triangle/r2", "--", "unshare", "-U", "true"); r.code != 0 {
@@ -273,8 +331,14 @@ func TestTerminalNotHanded(t *testing.T) {
 	ids := labIDs(t, "triangle")
 	var leaks []string
 	procs := labProcesses("triangle", ids)
-	if len(procs) < 7 { // the supervisor, three inits and agents, the sleeps
-		t.Fatalf("found only %d processes of the lab to examine: %v", len(procs), procs)
+	sleeps := 0
+	for _, p := range procs {
+		if strings.Contains(p, "sleep 3002") {
+			sleeps++
+		}
+	}
+	if len(procs) < 9 || sleeps != 2 { // the supervisor, three inits and agents, the sleeps
+		t.Fatalf("found %d processes of the lab to examine, %d of them the background sleeps: %v", len(procs), sleeps, procs)
 	}
 	for _, pid := range procs {
 		pid = strings.Fields(pid)[0]
