@@ -59,7 +59,7 @@ func probeUserNamespaces() error {
 		return err
 	}
 	if n, _ := strconv.Atoi(strings.TrimSpace(string(b))); n == 0 {
-		return fmt.Errorf("%w: user namespaces are disabled (sysctl user.max_user_namespaces = 0)", ErrKernelFeature)
+		return fmt.Errorf("%w: user namespaces are disabled (sysctl user.max_user_namespaces = 0); enable them, as root: sysctl -w user.max_user_namespaces=15000", ErrKernelFeature)
 	}
 	return nil
 }
