@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/creack/pty"
 )
 
 // rootlessUser is an ordinary user the test made, with a range of
@@ -502,6 +505,130 @@ func TestRootlessEveryday(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(home, ".netlab")); !os.IsNotExist(err) {
 		t.Errorf("~/.netlab left after the last lab's down: %v", err)
+	}
+}
+
+// TestRootlessIsolation: the isolation tests of a root-started lab, in a
+// user's: siblings apart, the supervisor in namespaces of its own, names a
+// node chose escaped, and the caller's terminal never handed to the node.
+func TestRootlessIsolation(t *testing.T) {
+	u := newRootlessUser(t, "netlabt9", 1<<20+7<<16)
+	u.up(t, "labs/triangle.yaml", "triangle")
+
+	u.must(t, "exec", "r2", "--", "sh", "-c", "sleep 3001 >/dev/null 2>&1 &")
+	r2Limit := u.must(t, "exec", "r2", "--", "cat", "/proc/sys/user/max_user_namespaces")
+	out := u.must(t, "exec", "r1", "--", "sh", "-c", `echo 0 > /proc/sys/user/max_user_namespaces 2>/dev/null
+for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline 2>/dev/null | grep -q 'sleep 3[0]01' && echo "SEES-R2-PROCESS $p"; done
+hostname pwned
+true`)
+	if strings.TrimSpace(out) != "" {
+		t.Errorf("r1 reached r2: %s", out)
+	}
+	if got := u.must(t, "exec", "r2", "--", "sh", "-c", "hostname; cat /proc/sys/user/max_user_namespaces"); got != "r2\n"+r2Limit {
+		t.Errorf("r2 after r1's attempts: %q, want r2 and %q", got, r2Limit)
+	}
+	if got := u.must(t, "exec", "r1", "--", "hostname"); got != "pwned\n" {
+		t.Errorf("r1 could not set its own hostname: %q", got)
+	}
+
+	b, err := os.ReadFile(filepath.Join(u.runtimeDir, "netlab", "triangle", "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct{ Supervisor struct{ Pid int } }
+	if err := json.Unmarshal(b, &st); err != nil || st.Supervisor.Pid == 0 {
+		t.Fatalf("state has no supervisor: %v", err)
+	}
+	for _, ns := range []string{"net", "mnt", "ipc", "uts", "cgroup", "pid", "user"} {
+		host, _ := os.Readlink("/proc/self/ns/" + ns)
+		if sup, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", st.Supervisor.Pid, ns)); err != nil || sup == host {
+			t.Errorf("the supervisor's %s namespace: %q %v, the host's %q", ns, sup, err, host)
+		}
+	}
+
+	u.must(t, "exec", "r1", "--", "sh", "-c", `ip link add "$(printf '\033]0;pwned\007')" type veth peer name "$(printf '\033[2J')"`)
+	if out := u.must(t, "status", "triangle"); strings.ContainsAny(out, "\x1b\x07") || !strings.Contains(out, `\x1b]0;pwned\x07`) {
+		t.Errorf("status of a node-chosen name: %q", out)
+	}
+
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	go io.Copy(io.Discard, ptmx)
+	var ttySt syscall.Stat_t
+	if err := syscall.Fstat(int(tty.Fd()), &ttySt); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(netlabBin, "exec", "r1", "--", "sh", "-c", "trap '' HUP; sleep 3002 </dev/null & tty; true")
+	cmd.Env = []string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "XDG_RUNTIME_DIR=" + u.runtimeDir}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(u.uid), Gid: uint32(u.gid), Groups: []uint32{}}}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("exec with a terminal: %v", err)
+	}
+	procs := u.processes()
+	sleeps := 0
+	for _, p := range procs {
+		if strings.Contains(p, " sleep ") {
+			sleeps++
+		}
+		pid := strings.Fields(p)[0]
+		fds, _ := os.ReadDir("/proc/" + pid + "/fd")
+		for _, fd := range fds {
+			var fst syscall.Stat_t
+			if syscall.Stat("/proc/"+pid+"/fd/"+fd.Name(), &fst) == nil && fst.Dev == ttySt.Dev && fst.Ino == ttySt.Ino {
+				t.Errorf("a process of the lab holds the caller's terminal: %s fd %s", p, fd.Name())
+			}
+		}
+	}
+	if sleeps < 2 { // r2's and r1's
+		t.Errorf("the background sleeps are not among the processes examined: %v", procs)
+	}
+}
+
+// TestRootlessImpair: an ordinary user's links take a rate (tbf, which
+// needs no privilege in the lab's namespaces), declared and with link set;
+// loss, which on this kernel is a BPF program only root may load, is
+// refused before anything is made, at up and at link set.
+func TestRootlessImpair(t *testing.T) {
+	needCommand(t, "tc")
+	u := newRootlessUser(t, "netlabt10", 1<<20+8<<16)
+	u.up(t, hostPair(t, "rlrate", "    rate: 10mbit\n"), "rlrate")
+	if got := u.must(t, "exec", "h1", "--", "tc", "qdisc", "show", "dev", "eth1"); !strings.Contains(got, "qdisc tbf") || !strings.Contains(got, "rate 10Mbit") {
+		t.Errorf("h1's eth1 after up with rate 10mbit: %q", got)
+	}
+	u.must(t, "link", "set", "h2:eth1", "--rate", "2mbit")
+	if got := u.must(t, "exec", "h1", "--", "tc", "qdisc", "show", "dev", "eth1"); !strings.Contains(got, "rate 2Mbit") {
+		t.Errorf("h1's eth1 after link set --rate 2mbit: %q", got)
+	}
+	if got := u.must(t, "status", "rlrate"); !strings.Contains(got, "rate 2mbit") {
+		t.Errorf("status: %s", got)
+	}
+	if got := u.must(t, "exec", "h1", "--", "ping", "-c1", "-W2", "192.0.2.2"); !strings.Contains(got, "1 received") {
+		t.Errorf("ping across a rate-limited link: %s", got)
+	}
+
+	before := u.processes()
+	r := u.run(t, nil, "up", u.topology(t, hostPair(t, "rlloss", "    loss: 5%\n")))
+	if r.code == 0 {
+		// The probe found sch_netem: loss is netem, refused nowhere.
+		u.must(t, "down", "rlloss")
+		t.Skip("this kernel has sch_netem (up made the loss), so rootless refuses nothing")
+	}
+	if r.code != 1 || !strings.Contains(r.stderr, "rlloss.yaml:6:5: link 1:") || !strings.Contains(r.stderr, "needs root here") {
+		t.Errorf("rootless up with loss: exit %d, %q", r.code, r.stderr)
+	}
+	if procs := u.newProcesses(before); len(procs) > 0 {
+		t.Errorf("processes after a refused up: %v", procs)
+	}
+	if _, err := os.Stat(filepath.Join(u.runtimeDir, "netlab", "rlloss")); err == nil {
+		t.Errorf("state after a refused up")
+	}
+	if r := u.run(t, nil, "link", "set", "h1:eth1", "--loss", "5%"); r.code != 1 || !strings.Contains(r.stderr, "needs root here") {
+		t.Errorf("rootless link set --loss: exit %d, %q", r.code, r.stderr)
 	}
 }
 
