@@ -250,6 +250,22 @@ true`
 		}
 	}
 
+	// What node root can reach (its agent, ptraced, and all the agent
+	// starts) holds no file of the host's state directory, such as the
+	// lab's log, which it could fill.
+	for _, p := range labProcesses("triangle", ids) {
+		if strings.Contains(p, "__netlab_supervisor") || strings.Contains(p, "__netlab_init") {
+			continue
+		}
+		pid := strings.Fields(p)[0]
+		fds, _ := os.ReadDir("/proc/" + pid + "/fd")
+		for _, fd := range fds {
+			if target, err := os.Readlink("/proc/" + pid + "/fd/" + fd.Name()); err == nil && strings.HasPrefix(target, stateRoot()+"/") {
+				t.Errorf("%s holds %s (fd %s)", p, target, fd.Name())
+			}
+		}
+	}
+
 	for _, ns := range []string{"net", "mnt", "ipc", "uts", "cgroup", "pid", "user"} {
 		host, err1 := os.Readlink("/proc/self/ns/" + ns)
 		sup, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", st.Supervisor.Pid, ns))
