@@ -29,7 +29,7 @@ demo: build
 test: lint
 	./scripts/install-deps.sh test
 	CI=$${CI:-true} $(GO) test -count=1 ./...
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20000x ./topology/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20000x -fuzzminimizetime 200x ./topology/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10m ./topology/
