@@ -1,8 +1,11 @@
 package test
 
 import (
+	"bufio"
 	"encoding/json"
+	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +75,41 @@ func TestServicesLab(t *testing.T) {
 	}
 	if r := netlab(t, "logs", "services/dns", "nosuch"); r.code != 2 || !strings.Contains(r.stderr, "no service") {
 		t.Errorf("logs of an unknown service: exit %d, %q", r.code, r.stderr)
+	}
+	// logs -f (with --lab) shows what is written after it started, and
+	// ends at Ctrl-C with exit 0.
+	follow := exec.Command(netlabBin, "logs", "--lab", "services", "-f", "www", "web")
+	out, err := follow.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	seen := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "GET /followed") {
+				seen <- true
+				io.Copy(io.Discard, out)
+				return
+			}
+		}
+		seen <- false
+	}()
+	try("web", "exec", "services/client", "--", "curl", "-s", "-o", "/dev/null", "-m2", "http://www/followed")
+	select {
+	case ok := <-seen:
+		if !ok {
+			t.Errorf("logs -f ended before it showed the new request")
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("logs -f did not show a request made after it started")
+	}
+	follow.Process.Signal(os.Interrupt)
+	if err := follow.Wait(); err != nil {
+		t.Errorf("logs -f after Ctrl-C: %v", err)
 	}
 	// The node made host keys of its own; the host's are untouched.
 	if _, err := os.Stat("/etc/ssh/ssh_host_ed25519_key"); err != nil {

@@ -76,6 +76,10 @@ func TestComplete(t *testing.T) {
 		{two, []string{"link", "set", "r1:"}, nil, noFile}, // which lab?
 		{one, []string{"link", "set", "r1:eth1", ""}, []string{"up\tplug the link in", "down\tpull the link's cable"}, noFile},
 		{one, []string{"link", "set", "r1:eth1", "d"}, []string{"down\tpull the link's cable"}, noFile},
+		// capture: NODE:IF like link set, as many as asked for.
+		{one, []string{"capture", ""}, []string{"r1:", "r2:", "r3:", "r4:"}, noSp},
+		{one, []string{"capture", "r1:"}, []string{"r1:eth1", "r1:eth2"}, noFile},
+		{one, []string{"capture", "r1:eth1", "r2:"}, []string{"r2:eth1", "r2:eth2"}, noFile},
 		// Topology files.
 		{one, []string{"up", ""}, []string{"yaml", "yml"}, files},
 		{one, []string{"validate", "a.yaml", ""}, []string{"yaml", "yml"}, files},
