@@ -169,6 +169,12 @@ func TestCapture(t *testing.T) {
 		if dirs["8"] != "0x00000002" || dirs["0"] != "0x00000001" {
 			t.Errorf("epb_flags direction of echo request / reply: %q / %q, want outbound 0x2 / inbound 0x1", dirs["8"], dirs["0"])
 		}
+		// Wireshark's reader takes the interface statistics block too
+		// (its contents are read back in netlab/capture's tests).
+		needCommand(t, "capinfos")
+		if out, err := exec.Command("capinfos", file).CombinedOutput(); err != nil || !strings.Contains(string(out), "Number of stat entries = 1") {
+			t.Errorf("capinfos: %v\n%s", err, out)
+		}
 	})
 
 	t.Run("merged", func(t *testing.T) {
