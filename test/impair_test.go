@@ -158,7 +158,7 @@ func TestImpairRefused(t *testing.T) {
 func TestImpairDelay(t *testing.T) {
 	needRoot(t)
 	file := hostPair(t, "delay", `    delay: 20ms
-    jitter: 2ms
+    jitter: 5ms
 `)
 	if r := netlab(t, "up", file); r.code != 0 {
 		if strings.Contains(r.stderr, "CONFIG_NET_SCH_NETEM") {
@@ -167,15 +167,24 @@ func TestImpairDelay(t *testing.T) {
 		t.Fatalf("up with delay: exit %d, %s", r.code, r.stderr)
 	}
 	t.Cleanup(func() { mustNetlab(t, "down", "delay") })
-	out := mustNetlab(t, "exec", "delay/h1", "--", "ping", "-n", "-q", "-c", "20", "-i", "0.05", "192.0.2.2")
-	m := regexp.MustCompile(`= [\d.]+/([\d.]+)/`).FindStringSubmatch(out)
+	out := mustNetlab(t, "exec", "delay/h1", "--", "ping", "-n", "-q", "-c", "50", "-i", "0.05", "192.0.2.2")
+	m := regexp.MustCompile(`= ([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+) ms`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("ping: %s", out)
 	}
-	avg, _ := strconv.ParseFloat(m[1], 64)
-	t.Logf("delay 20ms ± 2ms each way: average round trip %.1f ms", avg)
-	if avg < 36 || avg > 48 {
-		t.Errorf("average round trip %.1f ms; want about 40 ms", avg)
+	var rtt [4]float64 // min, avg, max, mdev
+	for i := range rtt {
+		rtt[i], _ = strconv.ParseFloat(m[i+1], 64)
+	}
+	// Each way 20 ms ± 5 ms (netem's jitter is uniform): a round trip
+	// between 30 and 50 ms, about 40 on average, with a deviation of
+	// about sqrt(2)·5/sqrt(3) ≈ 4 ms.
+	t.Logf("delay 20ms ± 5ms each way: round trip min/avg/max/mdev %v ms", rtt)
+	if rtt[1] < 36 || rtt[1] > 48 {
+		t.Errorf("average round trip %.1f ms; want about 40 ms", rtt[1])
+	}
+	if rtt[3] < 1.5 || rtt[3] > 8 || rtt[2]-rtt[0] < 5 {
+		t.Errorf("round trips %v ms: want them spread by the jitter (mdev about 4 ms)", rtt)
 	}
 }
 
