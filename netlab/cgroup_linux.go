@@ -685,3 +685,37 @@ func labCgroupDirs(lab string, recorded []string) []string {
 	}
 	return out
 }
+
+// oomNote says, for a message about a node that died, whether the lab's
+// memory limit has killed, and what to do: "" if it has not.
+func oomNote(st *State) string {
+	switch n := oomKills(st.Cgroup); {
+	case n == 1:
+		return "; the lab's memory limit has killed a process (raise limits: memory)"
+	case n > 1:
+		return fmt.Sprintf("; the lab's memory limit has killed %d processes (raise limits: memory)", n)
+	}
+	return ""
+}
+
+// oomKills is how many processes the memory limit of the lab's cgroup
+// (dirs, as recorded) has killed: oom_kill of memory.oom_control (v1) or
+// memory.events (v2); 0 where neither says.
+func oomKills(dirs []string) uint64 {
+	var n uint64
+	for _, dir := range dirs {
+		for _, f := range []string{"memory.oom_control", "memory.events"} {
+			b, err := os.ReadFile(filepath.Join(dir, f))
+			if err != nil {
+				continue
+			}
+			for _, line := range strings.Split(string(b), "\n") {
+				if v, ok := strings.CutPrefix(line, "oom_kill "); ok {
+					k, _ := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+					n += k
+				}
+			}
+		}
+	}
+	return n
+}

@@ -557,3 +557,20 @@ func TestDefaultPids(t *testing.T) {
 		prev = p
 	}
 }
+
+// TestOOMKills: the OOM kills of a lab are summed over its directories,
+// from v1's memory.oom_control and v2's memory.events alike.
+func TestOOMKills(t *testing.T) {
+	v1, v2, pids := t.TempDir(), t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(v1, "memory.oom_control"), []byte("oom_kill_disable 0\nunder_oom 0\noom_kill 2\n"), 0o644)
+	os.WriteFile(filepath.Join(v2, "memory.events"), []byte("low 0\nhigh 0\nmax 7\noom 3\noom_kill 1\noom_group_kill 0\n"), 0o644)
+	if got := oomKills([]string{pids, v1, v2}); got != 3 {
+		t.Errorf("oomKills = %d, want 3", got)
+	}
+	if got := oomNote(&State{Cgroup: []string{pids}}); got != "" {
+		t.Errorf("no OOM kill: note %q", got)
+	}
+	if got := oomNote(&State{Cgroup: []string{v1}}); !strings.Contains(got, "killed 2 processes") {
+		t.Errorf("two OOM kills: note %q", got)
+	}
+}

@@ -108,7 +108,7 @@ func unreachable(lab, node string, err error) error {
 	if ns.Init.alive() {
 		why = "its agent is gone, and with it every process of the node"
 	}
-	return fmt.Errorf("node %s of lab %s is not running (%s); take the lab down with: netlab down %s", node, lab, why, lab)
+	return fmt.Errorf("node %s of lab %s is not running (%s%s); take the lab down with: netlab down %s", node, lab, why, oomNote(st), lab)
 }
 
 func unknownNode(st *State, node string) error {

@@ -129,7 +129,7 @@ func labStatus(st *State) LabStatus {
 		for _, n := range ls.Nodes {
 			if !n.Running {
 				ls.State = "broken"
-				ls.Problem = fmt.Sprintf("node %s is not running; remove the lab with: netlab down %s", n.Name, st.Name)
+				ls.Problem = fmt.Sprintf("node %s is not running%s; remove the lab with: netlab down %s", n.Name, oomNote(st), st.Name)
 				break
 			}
 		}

@@ -159,6 +159,38 @@ func TestDownIdempotent(t *testing.T) {
 	}
 }
 
+// TestExecDeadNodeAfterOOM: a node dead in a lab whose memory limit has
+// killed says so too, and what to raise.
+func TestExecDeadNodeAfterOOM(t *testing.T) {
+	needRoot(t)
+	needCommand(t, "python3")
+	upLab(t, writeTopology(t, "oom", `name: oom
+limits: {memory: 64MiB}
+nodes:
+  h1: {}
+`), "oom")
+	r := netlab(t, "exec", "oom/h1", "--", "python3", "-c", "b = bytearray(256 << 20)")
+	if r.code != 128+9 {
+		t.Fatalf("a 256 MiB allocation in a lab of 64 MiB: exit %d (want the OOM killer's SIGKILL, 137): %s", r.code, r.stderr)
+	}
+	_, agent := nodeProcs(t, "oom", "h1")
+	if err := syscall.Kill(agent, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	want := "netlab: node h1 of lab oom is not running (its init is gone; the lab's memory limit has killed a process (raise limits: memory)); take the lab down with: netlab down oom\n"
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if r = netlab(t, "exec", "oom/h1", "--", "true"); r.stderr == want {
+			break
+		}
+	}
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("exec into a dead node after an OOM kill: exit %d, %q; want 1, %q", r.code, r.stderr, want)
+	}
+	if got := mustNetlab(t, "status", "oom"); !strings.Contains(got, "node h1 is not running; the lab's memory limit has killed a process (raise limits: memory)") {
+		t.Errorf("status of the lab: %s", got)
+	}
+}
+
 // TestExecDeadNode: exec into a node whose processes are gone says so and
 // what to do, not a raw socket error.
 func TestExecDeadNode(t *testing.T) {
