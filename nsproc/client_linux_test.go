@@ -14,12 +14,7 @@ import (
 // that is not a pty's master (here a pipe) gets no relay: Run fails naming
 // it. A real master passes the same check (TestRunPTY).
 func TestRunRefusesFakePTY(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "node.sock")
-	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: sock, Net: "unixpacket"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	sock, l := testListener(t)
 	go func() {
 		c, err := l.AcceptUnix()
 		if err != nil {
@@ -39,10 +34,31 @@ func TestRunRefusesFakePTY(t *testing.T) {
 		r.Close()
 		sendPacket(c, execEvent{Exit: &exitInfo{}})
 	}()
-	_, err = Run(context.Background(), sock, Command{Argv: []string{"sh"}, PTY: true}, nil)
+	_, err := Run(context.Background(), sock, Command{Argv: []string{"sh"}, PTY: true}, nil)
 	if err == nil || !strings.Contains(err.Error(), "not a pty's master") {
 		t.Errorf("a pipe for a pty master: %v", err)
 	}
+}
+
+// testListener is an exec socket of a node's, closed when the test ends.
+func testListener(t *testing.T) (string, *net.UnixListener) {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "node.sock")
+	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: sock, Net: "unixpacket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return sock, l
+}
+
+// testAgent serves exec on a testListener, as a node's agent does (in
+// this process's namespaces), and returns its socket.
+func testAgent(t *testing.T) string {
+	t.Helper()
+	sock, l := testListener(t)
+	go serveExec(l, testReaper(), "test")
+	return sock
 }
 
 // testReaper is the test process's one reaper: a second would take
@@ -51,13 +67,7 @@ var testReaper = sync.OnceValue(newReaper)
 
 // TestRunPTY: the agent's own pty passes the check and relays output.
 func TestRunPTY(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "node.sock")
-	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: sock, Net: "unixpacket"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go serveExec(l, testReaper(), "test")
+	sock := testAgent(t)
 	out, err := os.CreateTemp(t.TempDir(), "out")
 	if err != nil {
 		t.Fatal(err)
@@ -75,13 +85,7 @@ func TestRunPTY(t *testing.T) {
 // TestRunTooLong: a command too long for one packet is refused saying so,
 // not with the kernel's bare EMSGSIZE.
 func TestRunTooLong(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "node.sock")
-	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: sock, Net: "unixpacket"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go serveExec(l, testReaper(), "test")
+	sock := testAgent(t)
 	argv := []string{"/bin/true"}
 	for range 4 {
 		argv = append(argv, strings.Repeat("a", 100<<10))

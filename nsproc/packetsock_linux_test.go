@@ -21,13 +21,7 @@ func TestPacket(t *testing.T) {
 		}
 		t.Skip("a packet socket needs root")
 	}
-	sock := filepath.Join(t.TempDir(), "node.sock")
-	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: sock, Net: "unixpacket"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go serveExec(l, nil, "test")
+	sock := testAgent(t)
 
 	f, err := Packet(context.Background(), sock, "lo")
 	if err != nil {

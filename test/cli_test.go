@@ -2,7 +2,6 @@ package test
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -41,24 +40,16 @@ func netlabWith(t testing.TB, stdin io.Reader, env []string, args ...string) res
 	return runIn(t, cmd)
 }
 
-// runIn runs cmd (netlab, or another program) in the repository
-// and returns how it ended.
+// runIn runs cmd (netlab, or another program), in the repository unless
+// cmd.Dir says where, and returns how it ended.
 func runIn(t testing.TB, cmd *exec.Cmd) result {
 	t.Helper()
-	cmd.Dir = repoRoot
-	args := cmd.Args
+	if cmd.Dir == "" {
+		cmd.Dir = repoRoot
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("run %s: %v", strings.Join(args, " "), err)
-	}
-	return r
+	return exitResult(t, cmd.Run(), out.String(), errb.String())
 }
 
 // mustNetlab runs netlab and fails the test unless it exits 0.

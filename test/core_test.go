@@ -255,11 +255,7 @@ func TestBinaryInPrivateDirectory(t *testing.T) {
 		exec.Command(bin, "down", "privdir").Run()
 		assertNoLeftovers(t, before, ids)
 	}()
-	b, _ := os.ReadFile(filepath.Join(stateRoot(), "privdir", "state.json"))
-	var st struct {
-		Nodes []struct{ Init struct{ Pid int } }
-	}
-	json.Unmarshal(b, &st)
+	st := readLabState(t, stateRoot(), "privdir")
 	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", st.Nodes[0].Init.Pid))
 	if err != nil || filepath.Base(exe) != "netlab-init" {
 		t.Errorf("node r1 runs %q (%v), want netlab-init", exe, err)

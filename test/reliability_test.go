@@ -106,7 +106,8 @@ func startUpAndStrike(t *testing.T, file, lab string, sig syscall.Signal, at fun
 	return result{}, true
 }
 
-func exitResult(t *testing.T, err error, stdout, stderr string) result {
+func exitResult(t testing.TB, err error, stdout, stderr string) result {
+	t.Helper()
 	r := result{stdout: stdout, stderr: stderr}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
@@ -114,7 +115,7 @@ func exitResult(t *testing.T, err error, stdout, stderr string) result {
 			r.code = 128 + int(ws.Signal())
 		}
 	} else if err != nil {
-		t.Fatal(err)
+		t.Fatalf("run: %v", err)
 	}
 	return r
 }

@@ -1,10 +1,7 @@
 package test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/creack/pty"
 )
 
 // rootlessUser is an ordinary user the test made, with a range of
@@ -99,13 +94,25 @@ func dropSubIDs(name string) {
 // run runs netlab as the user.
 func (u *rootlessUser) run(t testing.TB, env []string, args ...string) result {
 	t.Helper()
+	return runIn(t, u.command(env, args...))
+}
+
+// command is netlab run as the user, in its files directory, with env
+// added to (or overriding) its own environment.
+func (u *rootlessUser) command(env []string, args ...string) *exec.Cmd {
 	cmd := exec.Command(netlabBin, args...)
 	cmd.Dir = u.files
 	cmd.Env = append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + u.files, "XDG_RUNTIME_DIR=" + u.runtimeDir}, env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(u.uid), Gid: uint32(u.gid), Groups: []uint32{}}}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	return exitResult(t.(*testing.T), cmd.Run(), out.String(), errb.String())
+	return cmd
+}
+
+// stateRoot is the user's netlab state root.
+func (u *rootlessUser) stateRoot() string { return filepath.Join(u.runtimeDir, "netlab") }
+
+// caller is the user as isolation checks take it.
+func (u *rootlessUser) caller() caller {
+	return caller{command: func(args ...string) *exec.Cmd { return u.command(nil, args...) }, processes: u.processes}
 }
 
 func (u *rootlessUser) must(t *testing.T, args ...string) string {
@@ -217,12 +224,7 @@ func TestRootless(t *testing.T) {
 	}
 	// Every process of the lab, the supervisor's tree, runs as the user or
 	// a subordinate id of its: none as uid 0 on the host.
-	b, err := os.ReadFile(filepath.Join(u.runtimeDir, "netlab", "triangle", "state.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st struct{ Supervisor struct{ Pid int } }
-	json.Unmarshal(b, &st)
+	st := readLabState(t, u.stateRoot(), "triangle")
 	tree := map[int]bool{st.Supervisor.Pid: true}
 	for grew := true; grew; {
 		grew = false
@@ -415,9 +417,7 @@ func TestRootlessLabs(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Chmod(chain, 0o644)
-	cmd := exec.Command(netlabBin, "up", chain)
-	cmd.Env = []string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "XDG_RUNTIME_DIR=" + u.runtimeDir}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(u.uid), Gid: uint32(u.gid), Groups: []uint32{}}}
+	cmd := u.command(nil, "up", chain)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -508,85 +508,18 @@ func TestRootlessEveryday(t *testing.T) {
 	}
 }
 
-// TestRootlessIsolation: the isolation tests of a root-started lab, in a
-// user's: siblings apart, the supervisor in namespaces of its own, names a
-// node chose escaped, and the caller's terminal never handed to the node.
+// TestRootlessIsolation: the isolation checks of a root-started lab
+// (security_test.go), in a user's: siblings apart, the supervisor in
+// namespaces of its own, names a node chose escaped, and the caller's
+// terminal never handed to the node.
 func TestRootlessIsolation(t *testing.T) {
 	u := newRootlessUser(t, "netlabt9", 1<<20+7<<16)
 	u.up(t, "labs/triangle.yaml", "triangle")
-
-	u.must(t, "exec", "r2", "--", "sh", "-c", "sleep 3001 >/dev/null 2>&1 &")
-	r2Limit := u.must(t, "exec", "r2", "--", "cat", "/proc/sys/user/max_user_namespaces")
-	out := u.must(t, "exec", "r1", "--", "sh", "-c", `echo 0 > /proc/sys/user/max_user_namespaces 2>/dev/null
-for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline 2>/dev/null | grep -q 'sleep 3[0]01' && echo "SEES-R2-PROCESS $p"; done
-hostname pwned
-true`)
-	if strings.TrimSpace(out) != "" {
-		t.Errorf("r1 reached r2: %s", out)
-	}
-	if got := u.must(t, "exec", "r2", "--", "sh", "-c", "hostname; cat /proc/sys/user/max_user_namespaces"); got != "r2\n"+r2Limit {
-		t.Errorf("r2 after r1's attempts: %q, want r2 and %q", got, r2Limit)
-	}
-	if got := u.must(t, "exec", "r1", "--", "hostname"); got != "pwned\n" {
-		t.Errorf("r1 could not set its own hostname: %q", got)
-	}
-
-	b, err := os.ReadFile(filepath.Join(u.runtimeDir, "netlab", "triangle", "state.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st struct{ Supervisor struct{ Pid int } }
-	if err := json.Unmarshal(b, &st); err != nil || st.Supervisor.Pid == 0 {
-		t.Fatalf("state has no supervisor: %v", err)
-	}
-	for _, ns := range []string{"net", "mnt", "ipc", "uts", "cgroup", "pid", "user"} {
-		host, _ := os.Readlink("/proc/self/ns/" + ns)
-		if sup, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", st.Supervisor.Pid, ns)); err != nil || sup == host {
-			t.Errorf("the supervisor's %s namespace: %q %v, the host's %q", ns, sup, err, host)
-		}
-	}
-
-	u.must(t, "exec", "r1", "--", "sh", "-c", `ip link add "$(printf '\033]0;pwned\007')" type veth peer name "$(printf '\033[2J')"`)
-	if out := u.must(t, "status", "triangle"); strings.ContainsAny(out, "\x1b\x07") || !strings.Contains(out, `\x1b]0;pwned\x07`) {
-		t.Errorf("status of a node-chosen name: %q", out)
-	}
-
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ptmx.Close()
-	defer tty.Close()
-	go io.Copy(io.Discard, ptmx)
-	var ttySt syscall.Stat_t
-	if err := syscall.Fstat(int(tty.Fd()), &ttySt); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(netlabBin, "exec", "r1", "--", "sh", "-c", "trap '' HUP; sleep 3002 </dev/null & tty; true")
-	cmd.Env = []string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "XDG_RUNTIME_DIR=" + u.runtimeDir}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(u.uid), Gid: uint32(u.gid), Groups: []uint32{}}}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("exec with a terminal: %v", err)
-	}
-	procs := u.processes()
-	sleeps := 0
-	for _, p := range procs {
-		if strings.Contains(p, " sleep ") {
-			sleeps++
-		}
-		pid := strings.Fields(p)[0]
-		fds, _ := os.ReadDir("/proc/" + pid + "/fd")
-		for _, fd := range fds {
-			var fst syscall.Stat_t
-			if syscall.Stat("/proc/"+pid+"/fd/"+fd.Name(), &fst) == nil && fst.Dev == ttySt.Dev && fst.Ino == ttySt.Ino {
-				t.Errorf("a process of the lab holds the caller's terminal: %s fd %s", p, fd.Name())
-			}
-		}
-	}
-	if sleeps < 2 { // r2's and r1's
-		t.Errorf("the background sleeps are not among the processes examined: %v", procs)
-	}
+	c := u.caller()
+	checkSiblingsApart(t, c)
+	checkSupervisorApart(t, readLabState(t, u.stateRoot(), "triangle").Supervisor.Pid)
+	checkHostileNames(t, c)
+	checkTerminalNotHanded(t, c)
 }
 
 // TestRootlessImpair: an ordinary user's links take a rate (tbf, which

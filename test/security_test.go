@@ -1,7 +1,6 @@
 package test
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -215,26 +214,12 @@ true`
 		t.Errorf("node root opened its init's memory for writing")
 	}
 
-	b, err := os.ReadFile(filepath.Join(stateRoot(), "triangle", "state.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st struct{ Supervisor struct{ Pid int } }
-	if err := json.Unmarshal(b, &st); err != nil || st.Supervisor.Pid == 0 {
-		t.Fatalf("state has no supervisor: %v", err)
-	}
+	st := readLabState(t, stateRoot(), "triangle")
 	// Not dumpable: from the host, neither the lab root's uid (the
 	// supervisor's and the inits') nor node root's may open their memory,
 	// though the first may open that of a process of its own that is.
 	needCommand(t, "setpriv")
-	ids := labIDs(t, "triangle")
-	var nodes struct {
-		Nodes []struct{ Init struct{ Pid int } }
-	}
-	json.Unmarshal(b, &nodes)
-	if len(nodes.Nodes) == 0 || nodes.Nodes[0].Init.Pid == 0 {
-		t.Fatalf("state has no node init")
-	}
+	ids := &st.IDs
 	asUID := func(uid uint64, script string) result {
 		id := strconv.FormatUint(uid, 10)
 		return runIn(t, exec.Command("setpriv", "--reuid="+id, "--regid="+id, "--clear-groups", "--", "sh", "-c", script))
@@ -243,7 +228,7 @@ true`
 		t.Fatalf("control: uid %d cannot open the memory of its own sleep: %q %q", ids.First, r.stdout, r.stderr)
 	}
 	for _, uid := range []uint64{ids.First, ids.First + 1} {
-		for what, pid := range map[string]int{"supervisor": st.Supervisor.Pid, "r1's init": nodes.Nodes[0].Init.Pid} {
+		for what, pid := range map[string]int{"supervisor": st.Supervisor.Pid, "r1's init": st.Nodes[0].Init.Pid} {
 			if r := asUID(uid, fmt.Sprintf("exec 3<>/proc/%d/mem && echo OPENED", pid)); strings.Contains(r.stdout, "OPENED") {
 				t.Errorf("host uid %d opened the %s's memory for writing", uid, what)
 			}
@@ -266,9 +251,16 @@ true`
 		}
 	}
 
+	checkSupervisorApart(t, st.Supervisor.Pid)
+}
+
+// checkSupervisorApart: the supervisor (pid) is in none of the host's
+// namespaces.
+func checkSupervisorApart(t *testing.T, pid int) {
+	t.Helper()
 	for _, ns := range []string{"net", "mnt", "ipc", "uts", "cgroup", "pid", "user"} {
 		host, err1 := os.Readlink("/proc/self/ns/" + ns)
-		sup, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", st.Supervisor.Pid, ns))
+		sup, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
 		if err1 != nil || err2 != nil {
 			t.Fatalf("read %s namespaces: %v %v", ns, err1, err2)
 		}
@@ -278,13 +270,48 @@ true`
 	}
 }
 
+// caller is who runs netlab in an isolation check: root, or a rootless
+// test user (rootless_test.go), so that each check holds in both modes.
+// The checks take the lab triangle, up.
+type caller struct {
+	command   func(args ...string) *exec.Cmd // netlab as the caller
+	processes func() []string                // the lab's processes on the host, "PID ..."
+}
+
+// asRoot is root's netlab, with the processes of its lab lab.
+func asRoot(t *testing.T, lab string) caller {
+	return caller{
+		command:   func(args ...string) *exec.Cmd { return exec.Command(netlabBin, args...) },
+		processes: func() []string { return labProcesses(lab, labIDs(t, lab)) },
+	}
+}
+
+func (c caller) run(t *testing.T, args ...string) result {
+	t.Helper()
+	return runIn(t, c.command(args...))
+}
+
+func (c caller) must(t *testing.T, args ...string) string {
+	t.Helper()
+	r := c.run(t, args...)
+	if r.code != 0 {
+		t.Fatalf("netlab %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r.stdout
+}
+
 // TestSiblingsApart: r1's root cannot see r2's processes, enter its
 // namespaces or change settings that apply to r2.
 func TestSiblingsApart(t *testing.T) {
 	needRoot(t)
 	upLab(t, "labs/triangle.yaml", "triangle")
-	mustNetlab(t, "exec", "triangle/r2", "--", "sh", "-c", "sleep 3001 >/dev/null 2>&1 &")
-	r2Before := strings.TrimSpace(mustNetlab(t, "exec", "triangle/r2", "--", "cat", "/proc/sys/user/max_user_namespaces"))
+	checkSiblingsApart(t, asRoot(t, "triangle"))
+}
+
+func checkSiblingsApart(t *testing.T, c caller) {
+	t.Helper()
+	c.must(t, "exec", "triangle/r2", "--", "sh", "-c", "sleep 3001 >/dev/null 2>&1 &")
+	r2Before := strings.TrimSpace(c.must(t, "exec", "triangle/r2", "--", "cat", "/proc/sys/user/max_user_namespaces"))
 	script := `echo 0 > /proc/sys/user/max_user_namespaces 2>/dev/null
 for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline 2>/dev/null | grep -q 'sleep 3[0]01' && echo "SEES-R2-PROCESS $p"; done
 ls /run/netns 2>/dev/null | grep -q . && echo SEES-NETNS-NAMES
@@ -292,24 +319,24 @@ hostname pwned
 true`
 	// r2 itself sees its process, so the search below could find it.
 	search := `for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline 2>/dev/null | grep -q 'sleep 3[0]01' && echo "SEES-R2-PROCESS $p"; done; true`
-	if out := mustNetlab(t, "exec", "triangle/r2", "--", "sh", "-c", search); !strings.Contains(out, "SEES-R2-PROCESS") {
+	if out := c.must(t, "exec", "triangle/r2", "--", "sh", "-c", search); !strings.Contains(out, "SEES-R2-PROCESS") {
 		t.Fatalf("r2 does not see its own sleep: %q", out)
 	}
-	if out := strings.TrimSpace(mustNetlab(t, "exec", "triangle/r1", "--", "sh", "-c", script)); out != "" {
+	if out := strings.TrimSpace(c.must(t, "exec", "triangle/r1", "--", "sh", "-c", script)); out != "" {
 		t.Errorf("r1 reached r2: %s", out)
 	}
-	if got := strings.TrimSpace(mustNetlab(t, "exec", "triangle/r2", "--", "cat", "/proc/sys/user/max_user_namespaces")); got != r2Before {
+	if got := strings.TrimSpace(c.must(t, "exec", "triangle/r2", "--", "cat", "/proc/sys/user/max_user_namespaces")); got != r2Before {
 		t.Errorf("r1 changed r2's user.max_user_namespaces: %s -> %s", r2Before, got)
 	}
 	// r1 may rename itself (its own UTS namespace), and only itself.
-	if got := strings.TrimSpace(mustNetlab(t, "exec", "triangle/r1", "--", "hostname")); got != "pwned" {
+	if got := strings.TrimSpace(c.must(t, "exec", "triangle/r1", "--", "hostname")); got != "pwned" {
 		t.Errorf("r1 could not set its own hostname: %q", got)
 	}
-	if got := strings.TrimSpace(mustNetlab(t, "exec", "triangle/r2", "--", "hostname")); got != "r2" {
+	if got := strings.TrimSpace(c.must(t, "exec", "triangle/r2", "--", "hostname")); got != "r2" {
 		t.Errorf("r1's hostname change reached r2: %q", got)
 	}
 	// r1 set only its own node's limit to 0.
-	if r := netlab(t, "exec", "triangle/r2", "--", "unshare", "-U", "true"); r.code != 0 {
+	if r := c.run(t, "exec", "triangle/r2", "--", "unshare", "-U", "true"); r.code != 0 {
 		t.Errorf("r2 can no longer make a user namespace after r1's attempt: %s", r.stderr)
 	}
 }
@@ -321,6 +348,11 @@ true`
 func TestTerminalNotHanded(t *testing.T) {
 	needRoot(t)
 	upLab(t, "labs/triangle.yaml", "triangle")
+	checkTerminalNotHanded(t, asRoot(t, "triangle"))
+}
+
+func checkTerminalNotHanded(t *testing.T, c caller) {
+	t.Helper()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		t.Fatal(err)
@@ -338,26 +370,20 @@ func TestTerminalNotHanded(t *testing.T) {
 	}
 	defer null.Close()
 	for _, stdin := range []*os.File{tty, null} { // a pty in the node; pipes
-		cmd := exec.Command(netlabBin, "exec", "triangle/r1", "--", "sh", "-c", "trap '' HUP; sleep 3002 </dev/null & tty; true")
+		cmd := c.command("exec", "triangle/r1", "--", "sh", "-c", "trap '' HUP; sleep 3002 </dev/null & tty; true")
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, tty, tty
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("exec with a terminal: %v", err)
 		}
 	}
-	ids := labIDs(t, "triangle")
 	var leaks []string
-	procs := labProcesses("triangle", ids)
+	procs := c.processes()
 	sleeps := 0
 	for _, p := range procs {
-		if strings.Contains(p, "sleep 3002") {
+		pid := strings.Fields(p)[0]
+		if cmdline, _ := os.ReadFile("/proc/" + pid + "/cmdline"); string(cmdline) == "sleep\x003002\x00" {
 			sleeps++
 		}
-	}
-	if len(procs) < 9 || sleeps != 2 { // the supervisor, three inits and agents, the sleeps
-		t.Fatalf("found %d processes of the lab to examine, %d of them the background sleeps: %v", len(procs), sleeps, procs)
-	}
-	for _, pid := range procs {
-		pid = strings.Fields(pid)[0]
 		fds, _ := os.ReadDir("/proc/" + pid + "/fd")
 		for _, fd := range fds {
 			var st syscall.Stat_t
@@ -369,10 +395,13 @@ func TestTerminalNotHanded(t *testing.T) {
 			}
 		}
 	}
+	if len(procs) < 9 || sleeps != 2 { // the supervisor, three inits and agents, the sleeps
+		t.Fatalf("found %d processes of the lab to examine, %d of them the background sleeps: %v", len(procs), sleeps, procs)
+	}
 	if len(leaks) > 0 {
 		t.Errorf("lab processes hold the caller's terminal: %v", leaks)
 	}
-	if got := mustNetlab(t, "exec", "triangle/r1", "--", "sh", "-c", "pgrep -c -f 'sleep 300[2]'"); strings.TrimSpace(got) != "2" {
+	if got := c.must(t, "exec", "triangle/r1", "--", "sh", "-c", "pgrep -c -f 'sleep 300[2]'"); strings.TrimSpace(got) != "2" {
 		t.Errorf("the background sleeps should still run in r1: %q", got)
 	}
 }
@@ -382,9 +411,14 @@ func TestTerminalNotHanded(t *testing.T) {
 func TestHostileNames(t *testing.T) {
 	needRoot(t)
 	upLab(t, "labs/triangle.yaml", "triangle")
-	mustNetlab(t, "exec", "triangle/r1", "--", "sh", "-c",
+	checkHostileNames(t, asRoot(t, "triangle"))
+}
+
+func checkHostileNames(t *testing.T, c caller) {
+	t.Helper()
+	c.must(t, "exec", "triangle/r1", "--", "sh", "-c",
 		`ip link add "$(printf '\033]0;pwned\007')" type veth peer name "$(printf '\033[2J')"`)
-	out := mustNetlab(t, "status", "triangle")
+	out := c.must(t, "status", "triangle")
 	if strings.ContainsAny(out, "\x1b\x07") {
 		t.Errorf("status prints raw control characters: %q", out)
 	}
@@ -404,14 +438,7 @@ nodes:
 `)
 	upLab(t, file, "storm")
 	upLab(t, "labs/triangle.yaml", "triangle")
-	b, err := os.ReadFile(filepath.Join(stateRoot(), "storm", "state.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st struct{ Cgroup []string }
-	if err := json.Unmarshal(b, &st); err != nil {
-		t.Fatal(err)
-	}
+	st := readLabState(t, stateRoot(), "storm")
 	var pidsDir string
 	for _, d := range st.Cgroup {
 		if _, err := os.Stat(filepath.Join(d, "pids.max")); err == nil {

@@ -84,24 +84,37 @@ func dirNames(dir string) []string {
 	return out
 }
 
+// labState is what tests read of a running lab's state.json.
+type labState struct {
+	Supervisor struct{ Pid int }
+	IDs        idRange
+	Cgroup     []string
+	Nodes      []struct {
+		Name        string
+		Init, Agent struct{ Pid int }
+	}
+}
+
+// readLabState reads the state of lab from the state root root (root's
+// netlab's: stateRoot(); a test user's: its own).
+func readLabState(t testing.TB, root, lab string) labState {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, lab, "state.json"))
+	if err != nil {
+		t.Fatalf("read state of %s: %v", lab, err)
+	}
+	var st labState
+	if err := json.Unmarshal(b, &st); err != nil || st.Supervisor.Pid == 0 || len(st.Nodes) == 0 {
+		t.Fatalf("state of %s has no supervisor or nodes: %v", lab, err)
+	}
+	return st
+}
+
 // nodeProcs reads the host pids of a running node's init and agent from
 // its lab's state.
 func nodeProcs(t testing.TB, lab, node string) (initPid, agentPid int) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(stateRoot(), lab, "state.json"))
-	if err != nil {
-		t.Fatalf("read state of %s: %v", lab, err)
-	}
-	var st struct {
-		Nodes []struct {
-			Name        string
-			Init, Agent struct{ Pid int }
-		}
-	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		t.Fatalf("state of %s: %v", lab, err)
-	}
-	for _, n := range st.Nodes {
+	for _, n := range readLabState(t, stateRoot(), lab).Nodes {
 		if n.Name == node {
 			return n.Init.Pid, n.Agent.Pid
 		}
@@ -116,13 +129,9 @@ type idRange struct{ First, Count uint64 }
 // labIDs reads the uid range of a running lab from its state.
 func labIDs(t testing.TB, lab string) *idRange {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(stateRoot(), lab, "state.json"))
-	if err != nil {
-		t.Fatalf("read state of %s: %v", lab, err)
-	}
-	var st struct{ IDs idRange }
-	if err := json.Unmarshal(b, &st); err != nil || st.IDs.Count == 0 {
-		t.Fatalf("state of %s has no uid range: %v", lab, err)
+	st := readLabState(t, stateRoot(), lab)
+	if st.IDs.Count == 0 {
+		t.Fatalf("state of %s has no uid range", lab)
 	}
 	return &st.IDs
 }
