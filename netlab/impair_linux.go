@@ -152,38 +152,14 @@ func ImpairLink(ctx context.Context, lab, node, ifname string, im topology.Impai
 	if err := s.check(im); err != nil {
 		return err
 	}
-	index := ifindexes(st.Topology)
-	var socks [2]*wire.Socket
-	var idx [2]int
-	for i, e := range link.Endpoints {
-		ns := st.node(e.Node)
-		if ns == nil {
-			return fmt.Errorf("node %s is not running", e.Node)
-		}
-		if socks[i], err = nodeNetlink(st.Name, ns); err != nil {
-			return err
-		}
-		defer socks[i].Close()
-		idx[i] = index[e]
+	socks, idx, err := openLinkEnds(st, link)
+	if err != nil {
+		return err
 	}
+	defer closeLinkEnds(socks)
 	if err := impairEnds(im, s, socks, idx); err != nil {
 		return fmt.Errorf("link %s - %s: %w", link.Endpoints[0], link.Endpoints[1], err)
 	}
 	link.Impair = im
 	return st.write()
-}
-
-// linkAt finds the link that ends at node:ifname.
-func linkAt(st *State, node, ifname string) (*topology.Link, error) {
-	for _, l := range st.Topology.Links {
-		for _, e := range l.Endpoints {
-			if e.Node == node && e.Interface == ifname {
-				return l, nil
-			}
-		}
-	}
-	if st.node(node) == nil {
-		return nil, unknownNode(st, node)
-	}
-	return nil, fmt.Errorf("%w: lab %s has no link at %s:%s", ErrBadName, st.Name, node, ifname)
 }

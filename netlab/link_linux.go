@@ -3,6 +3,7 @@ package netlab
 import (
 	"fmt"
 
+	"github.com/netlab-dev/netlab/netlab/wire"
 	"github.com/netlab-dev/netlab/topology"
 )
 
@@ -21,28 +22,62 @@ func SetLink(lab, node, ifname string, up bool) error {
 	if err != nil {
 		return err
 	}
-	// Each end's ifindex is the one up gave it: nothing to look up.
-	index := ifindexes(st.Topology)
-	for _, e := range link.Endpoints {
-		if err := setInterface(st, e, index[e], up); err != nil {
-			return fmt.Errorf("%s: %w", e, err)
+	socks, index, err := openLinkEnds(st, link)
+	if err != nil {
+		return err
+	}
+	defer closeLinkEnds(socks)
+	for i, e := range link.Endpoints {
+		if err := socks[i].SetUp(index[i], up); err != nil {
+			return fmt.Errorf("%s: set link: %w", e, err)
 		}
 	}
 	return nil
 }
 
-func setInterface(st *State, e topology.Endpoint, index int, up bool) error {
-	ns := st.node(e.Node)
-	if ns == nil {
-		return fmt.Errorf("node %s is not running", e.Node)
+// linkAt finds the link that ends at node:ifname.
+func linkAt(st *State, node, ifname string) (*topology.Link, error) {
+	for _, l := range st.Topology.Links {
+		for _, e := range l.Endpoints {
+			if e.Node == node && e.Interface == ifname {
+				return l, nil
+			}
+		}
 	}
-	h, err := nodeNetlink(st.Name, ns)
-	if err != nil {
-		return err
+	if st.node(node) == nil {
+		return nil, unknownNode(st, node)
 	}
-	defer h.Close()
-	if err := h.SetUp(index, up); err != nil {
-		return fmt.Errorf("set link: %w", err)
+	return nil, fmt.Errorf("%w: lab %s has no link at %s:%s", ErrBadName, st.Name, node, ifname)
+}
+
+// openLinkEnds opens a netlink socket in the node of each end of link, and
+// gives each end's ifindex: the one up gave it, nothing to look up. The
+// caller closes the sockets with closeLinkEnds.
+func openLinkEnds(st *State, link *topology.Link) ([2]*wire.Socket, [2]int, error) {
+	var socks [2]*wire.Socket
+	var index [2]int
+	ifindex := ifindexes(st.Topology)
+	for i, e := range link.Endpoints {
+		ns := st.node(e.Node)
+		var err error
+		if ns == nil {
+			err = fmt.Errorf("node %s is not running", e.Node)
+		} else {
+			socks[i], err = nodeNetlink(st.Name, ns)
+		}
+		if err != nil {
+			closeLinkEnds(socks)
+			return socks, index, fmt.Errorf("%s: %w", e, err)
+		}
+		index[i] = ifindex[e]
 	}
-	return nil
+	return socks, index, nil
+}
+
+func closeLinkEnds(socks [2]*wire.Socket) {
+	for _, s := range socks {
+		if s != nil {
+			s.Close()
+		}
+	}
 }
