@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 )
 
 // Command is a command to run in a node.
@@ -237,10 +238,7 @@ func pollable(f *os.File) (*os.File, error) {
 }
 
 // isTerminal reports whether f is a terminal.
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // dialNode connects to a node's exec socket.
 func dialNode(ctx context.Context, socket string) (*net.UnixConn, error) {
@@ -262,19 +260,6 @@ func recvEvent(c *net.UnixConn) (execEvent, []*os.File, error) {
 	return ev, files, err
 }
 
-// recvExit reads the agent's final answer to a request.
-func recvExit(c *net.UnixConn) (*exitInfo, error) {
-	ev, files, err := recvEvent(c)
-	closeAll(files)
-	switch {
-	case err != nil:
-		return nil, err
-	case ev.Exit == nil:
-		return nil, errors.New("node sent no exit status")
-	}
-	return ev.Exit, nil
-}
-
 // MaxFileSize bounds what Put writes: its packet, base64 in JSON, must fit
 // a unix socket's default send buffer (about 208 KiB), or the kernel
 // refuses it (EMSGSIZE) with no word of why. (topology.MaxFileContent is
@@ -289,22 +274,15 @@ type File struct {
 	UID, GID int // as the node sees them
 }
 
-// Put writes f in the node whose init serves socket, replacing any file at
+// Put writes f in the node whose agent serves socket, replacing any file at
 // its path and making missing directories (owned like the file).
 func Put(ctx context.Context, socket string, f File) error {
 	if len(f.Data) > MaxFileSize {
 		return fmt.Errorf("put %s: %d bytes is too large; files are for configuration, at most %d bytes", f.Path, len(f.Data), MaxFileSize)
 	}
-	c, err := dialNode(ctx, socket)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	req := nodeRequest{Put: &putRequest{Path: f.Path, Data: f.Data, Mode: uint32(f.Mode.Perm()), UID: f.UID, GID: f.GID}}
-	if err := sendPacket(c, req); err != nil {
-		return fmt.Errorf("send file to node: %w", err)
-	}
-	exit, err := recvExit(c)
+	exit, files, err := askExit(ctx, socket, req)
+	closeAll(files)
 	if err != nil {
 		return fmt.Errorf("put %s: %w", f.Path, err)
 	}
@@ -320,18 +298,9 @@ func Put(ctx context.Context, socket string, f File) error {
 // the output. With service set, the command is started as the node's
 // service of that name, and RunLogged returns once it runs.
 func RunLogged(ctx context.Context, socket string, argv, env []string, log, service string) (int, []byte, error) {
-	c, err := dialNode(ctx, socket)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
 	req := nodeRequest{Exec: &execRequest{Argv: argv, Env: env, Dir: "/", Log: log, Service: service}}
-	if err := sendPacket(c, req); err != nil {
-		return 0, nil, fmt.Errorf("send command to node: %w", err)
-	}
-	exit, err := recvExit(c)
+	exit, files, err := askExit(ctx, socket, req)
+	closeAll(files)
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, nil, ctx.Err()
@@ -346,18 +315,8 @@ func RunLogged(ctx context.Context, socket string, argv, env []string, log, serv
 
 // Services lists the services of the node whose agent serves socket.
 func Services(ctx context.Context, socket string) ([]Service, error) {
-	c, err := dialNode(ctx, socket)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
-	if err := sendPacket(c, nodeRequest{Services: true}); err != nil {
-		return nil, fmt.Errorf("ask node for its services: %w", err)
-	}
 	var r servicesReply
-	files, err := recvPacket(c, &r)
+	files, err := exchange(ctx, socket, nodeRequest{Services: true}, &r)
 	closeAll(files)
 	if err != nil {
 		return nil, fmt.Errorf("read node's services: %w", err)
@@ -456,9 +415,10 @@ func SetSysctls(ctx context.Context, socket string, kvs []string) error {
 	return err
 }
 
-// ask sends req, which carries no files, and waits for the agent's exit
-// answer and the files it carries.
-func ask(ctx context.Context, socket string, req nodeRequest) ([]*os.File, error) {
+// exchange sends req, which carries no files, to the node's agent and
+// reads its one answer into reply, returning the files that came with it.
+// The connection closes when ctx ends, and the error is then ctx's.
+func exchange(ctx context.Context, socket string, req nodeRequest, reply any) ([]*os.File, error) {
 	c, err := dialNode(ctx, socket)
 	if err != nil {
 		return nil, err
@@ -469,18 +429,41 @@ func ask(ctx context.Context, socket string, req nodeRequest) ([]*os.File, error
 	if err := sendPacket(c, req); err != nil {
 		return nil, fmt.Errorf("send request to node: %w", err)
 	}
-	ev, files, err := recvEvent(c)
+	files, err := recvPacket(c, reply)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		err = ctx.Err()
-	case err == nil && ev.Exit == nil:
-		err = errors.New("node sent no answer")
-	case err == nil && ev.Exit.Error != "":
-		err = &ExitError{Code: ev.Exit.Code, Reason: ev.Exit.Error}
+	case errors.Is(err, errEOF):
+		err = errors.New("node went away before it answered")
 	}
 	if err != nil {
 		closeAll(files)
 		return nil, err
 	}
 	return files, nil
+}
+
+// askExit is exchange for a request the agent answers with an exit.
+func askExit(ctx context.Context, socket string, req nodeRequest) (*exitInfo, []*os.File, error) {
+	var ev execEvent
+	files, err := exchange(ctx, socket, req, &ev)
+	if err == nil && ev.Exit == nil {
+		closeAll(files)
+		err = errors.New("node sent no answer")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return ev.Exit, files, nil
+}
+
+// ask is askExit for a request that either works, giving files, or fails
+// with the exit's reason (an *ExitError).
+func ask(ctx context.Context, socket string, req nodeRequest) ([]*os.File, error) {
+	exit, files, err := askExit(ctx, socket, req)
+	if err == nil && exit.Error != "" {
+		closeAll(files)
+		return nil, &ExitError{Code: exit.Code, Reason: exit.Error}
+	}
+	return files, err
 }

@@ -152,21 +152,46 @@ func runLogged(c *net.UnixConn, r *reaper, svc *services, req execRequest) exitI
 		info.Output = logTail(req.Log, from)
 		return info
 	}
-	path, err := lookPath(req.Argv[0], req.Env)
-	if err != nil {
-		return exitInfo{Code: 127, Error: err.Error()}
-	}
-	attr := &syscall.ProcAttr{
-		Dir: "/", Env: req.Env, Files: []uintptr{null.Fd(), log.Fd(), log.Fd()},
-		Sys: &syscall.SysProcAttr{Setsid: true},
-	}
-	pid, status, err := r.start(path, req.Argv, attr)
-	if err != nil {
-		return exitInfo{Code: 126, Error: fmt.Sprintf("%s: %v", req.Argv[0], err)}
+	pid, status, fail := startCommand(r, req, [3]*os.File{null, log, log})
+	if fail != nil {
+		return *fail
 	}
 	sv := svc.add(req.Service, pid)
 	go func() { svc.exited(sv, <-status) }()
 	return exitInfo{}
+}
+
+// startCommand starts req's command with stdio in a session of its own
+// (signals for it reach its whole process group; with req.PTY, stdio is a
+// terminal that becomes its controlling one). A command that cannot start
+// returns the exit to report: 127 not found, 126 otherwise.
+func startCommand(r *reaper, req execRequest, stdio [3]*os.File) (int, <-chan unix.WaitStatus, *exitInfo) {
+	if len(req.Argv) == 0 {
+		return 0, nil, &exitInfo{Code: 126, Error: "no command given"}
+	}
+	path, err := lookPath(req.Argv[0], req.Env)
+	if err != nil {
+		return 0, nil, &exitInfo{Code: 127, Error: err.Error()}
+	}
+	dir := req.Dir
+	if dir == "" {
+		dir = "/"
+	}
+	attr := &syscall.ProcAttr{
+		Dir:   dir,
+		Env:   req.Env,
+		Files: []uintptr{stdio[0].Fd(), stdio[1].Fd(), stdio[2].Fd()},
+		Sys:   &syscall.SysProcAttr{Setsid: true, Setctty: req.PTY, Ctty: 0},
+	}
+	pid, status, err := r.start(path, req.Argv, attr)
+	if err != nil {
+		code := 126
+		if errors.Is(err, unix.ENOENT) {
+			code = 127
+		}
+		return 0, nil, &exitInfo{Code: code, Error: fmt.Sprintf("%s: %v", req.Argv[0], err)}
+	}
+	return pid, status, nil
 }
 
 // runRequest starts the command with the client's stdio, or on a pty of
@@ -193,32 +218,9 @@ func runRequest(c *net.UnixConn, r *reaper, req execRequest, stdio []*os.File) e
 	if len(stdio) != 3 {
 		return exitInfo{Code: 126, Error: fmt.Sprintf("request carried %d files, want stdin, stdout, stderr", len(stdio))}
 	}
-	if len(req.Argv) == 0 {
-		return exitInfo{Code: 126, Error: "no command given"}
-	}
-	path, err := lookPath(req.Argv[0], req.Env)
-	if err != nil {
-		return exitInfo{Code: 127, Error: err.Error()}
-	}
-	dir := req.Dir
-	if dir == "" {
-		dir = "/"
-	}
-	attr := &syscall.ProcAttr{
-		Dir:   dir,
-		Env:   req.Env,
-		Files: []uintptr{stdio[0].Fd(), stdio[1].Fd(), stdio[2].Fd()},
-		// Its own session: signals for the command reach its whole
-		// process group, and a terminal becomes its controlling one.
-		Sys: &syscall.SysProcAttr{Setsid: true, Setctty: req.PTY, Ctty: 0},
-	}
-	pid, status, err := r.start(path, req.Argv, attr)
-	if err != nil {
-		code := 126
-		if errors.Is(err, unix.ENOENT) {
-			code = 127
-		}
-		return exitInfo{Code: code, Error: fmt.Sprintf("%s: %v", req.Argv[0], err)}
+	pid, status, fail := startCommand(r, req, [3]*os.File(stdio))
+	if fail != nil {
+		return *fail
 	}
 	closeAll(stdio)
 	stdio = nil

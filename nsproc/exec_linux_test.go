@@ -261,3 +261,28 @@ func TestInitBinary(t *testing.T) {
 		}
 	}
 }
+
+// TestStartCommandRefuses: what cannot start is an exit to report, not a
+// crash of the agent, for a service as for a command (an empty argv once
+// panicked the service path).
+func TestStartCommandRefuses(t *testing.T) {
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	stdio := [3]*os.File{null, null, null}
+	for _, c := range []struct {
+		req  execRequest
+		code int
+		want string
+	}{
+		{execRequest{Service: "web"}, 126, "no command given"},
+		{execRequest{Argv: []string{"no-such-command-here"}, Env: []string{"PATH=/nonexistent"}, Service: "web"}, 127, "no-such-command-here"},
+	} {
+		_, _, fail := startCommand(testReaper(), c.req, stdio)
+		if fail == nil || fail.Code != c.code || !strings.Contains(fail.Error, c.want) {
+			t.Errorf("start %+v: %+v, want exit %d with %q", c.req, fail, c.code, c.want)
+		}
+	}
+}

@@ -149,10 +149,7 @@ func reapUntil(agent int) int {
 			return 1
 		}
 		if pid == agent {
-			if ws.Exited() {
-				return ws.ExitStatus()
-			}
-			return 128 + int(ws.Signal())
+			return waitCode(ws)
 		}
 	}
 }

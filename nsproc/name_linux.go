@@ -15,8 +15,9 @@ func setProcessName(name string) {
 }
 
 // quietStdio points stdin, stdout and stderr at /dev/null. The supervisor
-// and the inits do it once the lab is up: their stdio is a file on the
-// host, and root in a node can make a process of its lab write anything.
+// and the inits do it once they reported ready, the agents before they
+// serve anything: their stdio is the lab's log, a file on the host, and
+// node root can make its agent write anything (it may ptrace it).
 func quietStdio() {
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {

@@ -8,9 +8,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// reaper is PID 1's wait loop. As the init of a PID namespace it inherits
-// every orphan of the node, so it must wait for any child, not only the ones
-// it started; statuses of the ones it started go to whoever is waiting.
+// reaper is the agent's wait loop. As the node's child subreaper it
+// inherits every orphan of the node's commands, so it must wait for any
+// child, not only the ones it started; statuses of the ones it started go
+// to whoever is waiting.
 //
 // It blocks in wait4 rather than waiting for SIGCHLD: an init that never
 // asks for signals starts faster (no signal machinery) and costs a node
