@@ -111,7 +111,7 @@ func startAgent(cfg initConfig, listener *os.File) (int, *os.File, error) {
 		return 0, nil, fmt.Errorf("start agent: %w", err)
 	}
 	pf := os.NewFile(uintptr(pidfd), "pidfd")
-	err = sendPacket(ours, agentConfig{Node: cfg.Node, Hostname: cfg.Hostname, Sysctls: cfg.Sysctls}, listener)
+	err = sendPacket(ours, cfg.agentConfig, listener)
 	var report readyReport
 	if err == nil {
 		ours.SetReadDeadline(time.Now().Add(agentReadyTimeout))

@@ -36,15 +36,12 @@ import (
 // Each role gets exactly one inherited descriptor, fd 3: its socket to its
 // parent. Everything else comes as a typed message on it.
 
-// spawnRequest asks the supervisor for one node. Its packet carries, in
-// order, the node's listening exec socket and the lab's hosts file.
+// spawnRequest asks the supervisor for one node: the configuration of its
+// init, which the supervisor passes on. Its packet carries, in order, the
+// node's listening exec socket and the lab's hosts file.
 type spawnRequest struct {
-	ID       int         `json:"id"`
-	Node     string      `json:"node"`     // "lab/node", for messages and ps
-	Hostname string      `json:"hostname"` // set in the node's UTS namespace
-	Sysctls  []string    `json:"sysctls"`  // KEY=VALUE, written before the init reports ready
-	Layer    []LayerFile `json:"layer,omitempty"`
-	Hide     []string    `json:"hide,omitempty"`
+	ID int `json:"id"`
+	initConfig
 }
 
 // LayerFile is a file or directory a node's /etc starts with, over the
@@ -84,22 +81,21 @@ type control struct {
 
 // initConfig is the whole configuration of a node's init, the first packet
 // on its fd 3. The packet carries the exec socket and the hosts file.
+// It holds the agent's, which the init passes on.
 type initConfig struct {
+	agentConfig
 	// Hide are host directories the node sees as empty and read-only
 	// (see NodeConfig.Hide).
-	Hide     []string    `json:"hide,omitempty"`
-	Node     string      `json:"node"`
-	Hostname string      `json:"hostname"`
-	Sysctls  []string    `json:"sysctls"`
-	Layer    []LayerFile `json:"layer,omitempty"`
+	Hide  []string    `json:"hide,omitempty"`
+	Layer []LayerFile `json:"layer,omitempty"` // the node's /etc layer
 }
 
 // agentConfig is the whole configuration of a node's agent, the first
 // packet on its fd 3. The packet carries the exec socket.
 type agentConfig struct {
-	Node     string   `json:"node"`
-	Hostname string   `json:"hostname"`
-	Sysctls  []string `json:"sysctls"`
+	Node     string   `json:"node"`     // "lab/node", for messages and ps
+	Hostname string   `json:"hostname"` // set in the node's UTS namespace
+	Sysctls  []string `json:"sysctls"`  // KEY=VALUE, written before the agent reports ready
 }
 
 // readyReport says a role is set up (Error empty) or why it failed: the

@@ -280,7 +280,10 @@ func pidOfPidfd(f *os.File) (int, error) {
 // called from several goroutines at once.
 func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (Node, error) {
 	got, err := s.ask(ctx, func(id int) control {
-		return control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls, Layer: n.Layer, Hide: n.Hide}}
+		return control{Spawn: &spawnRequest{ID: id, initConfig: initConfig{
+			agentConfig: agentConfig{Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls},
+			Layer:       n.Layer, Hide: n.Hide,
+		}}}
 	}, []*os.File{n.Socket, n.Hosts})
 	if err != nil {
 		return Node{}, err
@@ -540,7 +543,7 @@ func spawnNode(req spawnRequest, files []*os.File) (*os.File, *os.File, error) {
 		return nil, nil, fmt.Errorf("node %s: start init: %w", req.Node, err)
 	}
 	pf := os.NewFile(uintptr(pidfd), "pidfd")
-	cfg := initConfig{Node: req.Node, Hostname: req.Hostname, Sysctls: req.Sysctls, Layer: req.Layer, Hide: req.Hide}
+	cfg := req.initConfig
 	err = sendPacket(ours, cfg, files...)
 	var report readyReport
 	var got []*os.File
