@@ -66,22 +66,7 @@ func (d *decoder) impairment(f map[string]pair, what string) Impairment {
 		if !ok {
 			continue
 		}
-		var err error
-		switch key {
-		case "rate":
-			im.Rate, err = ParseRate(s)
-		case "delay":
-			im.Delay, err = ParseLinkDuration(s)
-		case "jitter":
-			im.Jitter, err = ParseLinkDuration(s)
-		case "loss":
-			im.Loss, err = ParsePercent(s)
-		case "duplicate":
-			im.Duplicate, err = ParsePercent(s)
-		case "corrupt":
-			im.Corrupt, err = ParsePercent(s)
-		}
-		if err != nil {
+		if err := im.Set(key, s); err != nil {
 			d.errorf(pos(p.val), "bad %s %s of %s: %v; write e.g. %s", key, quoteIfOdd(s), what, err, impairmentExample[key])
 		}
 	}
@@ -89,6 +74,29 @@ func (d *decoder) impairment(f map[string]pair, what string) Impairment {
 		d.errorf(pos(f["jitter"].key), "jitter of %s without delay; write both, e.g. delay: 20ms and jitter: 5ms", what)
 	}
 	return im
+}
+
+// Set reads s as the impairment key (rate, delay, jitter, loss, duplicate,
+// corrupt: the YAML key, and link set's flag) into im.
+func (im *Impairment) Set(key, s string) error {
+	var err error
+	switch key {
+	case "rate":
+		im.Rate, err = ParseRate(s)
+	case "delay":
+		im.Delay, err = ParseLinkDuration(s)
+	case "jitter":
+		im.Jitter, err = ParseLinkDuration(s)
+	case "loss":
+		im.Loss, err = ParsePercent(s)
+	case "duplicate":
+		im.Duplicate, err = ParsePercent(s)
+	case "corrupt":
+		im.Corrupt, err = ParsePercent(s)
+	default:
+		err = fmt.Errorf("no impairment %q", key)
+	}
+	return err
 }
 
 var impairmentExample = map[string]string{

@@ -39,33 +39,13 @@ NODE may be LAB/NODE. Both show in netlab status.`,
 			var im topology.Impairment
 			var errs []error
 			bad := func(flag string, err error) { errs = append(errs, usageError("link set: --%s: %v", flag, err)) }
-			if rate != "" {
-				var err error
-				if im.Rate, err = topology.ParseRate(rate); err != nil {
-					bad("rate", err)
-				}
-			}
-			for _, f := range []struct {
-				name, val string
-				dst       *float64
-			}{{"loss", loss, &im.Loss}, {"duplicate", duplicate, &im.Duplicate}, {"corrupt", corrupt, &im.Corrupt}} {
+			for _, f := range []struct{ name, val string }{
+				{"rate", rate}, {"loss", loss}, {"duplicate", duplicate}, {"corrupt", corrupt}, {"delay", delay}, {"jitter", jitter},
+			} {
 				if f.val != "" {
-					var err error
-					if *f.dst, err = topology.ParsePercent(f.val); err != nil {
+					if err := im.Set(f.name, f.val); err != nil {
 						bad(f.name, err)
 					}
-				}
-			}
-			for _, f := range []struct {
-				name, val string
-				dst       *int64
-			}{{"delay", delay, (*int64)(&im.Delay)}, {"jitter", jitter, (*int64)(&im.Jitter)}} {
-				if f.val != "" {
-					d, err := topology.ParseLinkDuration(f.val)
-					if err != nil {
-						bad(f.name, err)
-					}
-					*f.dst = int64(d)
 				}
 			}
 			if len(errs) > 0 {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 
 	"github.com/netlab-dev/netlab/topology"
@@ -13,18 +12,11 @@ import (
 // mistake, exit code 2 like an invalid one, with a one-line message naming it.
 func loadTopology(path string) (*topology.Topology, error) {
 	t, err := topology.Load(path)
+	// Load says each of these as a *FileError that names the file; one it
+	// may not read stays an error of the machine's.
 	var fe *topology.FileError
-	if errors.As(err, &fe) && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, os.ErrPermission) {
+	if errors.As(err, &fe) && !errors.Is(err, os.ErrPermission) {
 		return nil, &exitError{code: exitUsage, msg: err.Error()}
-	}
-	if err != nil && errors.Is(err, os.ErrNotExist) {
-		msg := err.Error()
-		// The system's own "open FILE: no such file or directory".
-		var pe *fs.PathError
-		if errors.As(err, &pe) && pe == err {
-			msg = path + ": no such file"
-		}
-		return nil, &exitError{code: exitUsage, msg: msg}
 	}
 	return t, err
 }
