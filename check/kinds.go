@@ -1,9 +1,11 @@
 package check
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -286,22 +288,34 @@ func nodeKind(lab Lab, node string) topology.Kind {
 // ---- ospf
 
 func tryOSPF(ctx context.Context, lab Lab, c *topology.Check) outcome {
-	if nodeKind(lab, c.Node) == topology.KindBIRD {
-		out, o := askDaemon(ctx, lab, c.Node, []string{"birdc", "-s", birdSocket, "-r", "show", "ospf", "neighbors"}, "bird2")
-		if o != nil {
-			return *o
-		}
-		return ospfOutcome(c.Node, c.OSPF, birdOSPFNeighbors(out))
-	}
-	out, o := askDaemon(ctx, lab, c.Node, []string{"vtysh", "-c", "show ip ospf neighbor json"}, "frr")
+	nbrs, o := askRouter(ctx, lab, c.Node, []string{"show", "ospf", "neighbors"}, birdOSPFNeighbors, "show ip ospf neighbor json", frrOSPFNeighbors)
 	if o != nil {
 		return *o
 	}
-	nbrs, err := frrOSPFNeighbors(out)
-	if err != nil {
-		return outcome{opposite: true, found: fmt.Sprintf("vtysh on %s: %v: %s", c.Node, err, clip(lastLine(out), 120))}
-	}
 	return ospfOutcome(c.Node, c.OSPF, nbrs)
+}
+
+// askRouter asks node's routing daemon, by the node's kind BIRD (birdc
+// with birdArgs) or FRR (vtysh -c vtyshCmd, whose JSON readFRR reads), and
+// returns what the reader of that daemon makes of the answer, or the
+// outcome to report when there is none.
+func askRouter[T any](ctx context.Context, lab Lab, node string, birdArgs []string, readBIRD func([]byte) []T, vtyshCmd string, readFRR func([]byte) ([]T, error)) ([]T, *outcome) {
+	if nodeKind(lab, node) == topology.KindBIRD {
+		out, o := askDaemon(ctx, lab, node, append([]string{"birdc", "-s", birdSocket, "-r"}, birdArgs...), "bird2")
+		if o != nil {
+			return nil, o
+		}
+		return readBIRD(out), nil
+	}
+	out, o := askDaemon(ctx, lab, node, []string{"vtysh", "-c", vtyshCmd}, "frr")
+	if o != nil {
+		return nil, o
+	}
+	v, err := readFRR(out)
+	if err != nil {
+		return nil, &outcome{opposite: true, found: fmt.Sprintf("vtysh on %s: %v: %s", node, err, clip(lastLine(out), 120))}
+	}
+	return v, nil
 }
 
 // ospfNeighbor is one adjacency as a daemon reports it.
@@ -338,7 +352,7 @@ func frrOSPFNeighbors(out []byte) ([]ospfNeighbor, error) {
 	var all []ospfNeighbor
 	for rid, list := range doc.Neighbors {
 		for _, e := range list {
-			n := ospfNeighbor{RouterID: rid, State: cmpOr(e.NbrState, e.State), Addr: cmpOr(e.IfaceAddress, e.Address), Iface: e.IfaceName}
+			n := ospfNeighbor{RouterID: rid, State: cmp.Or(e.NbrState, e.State), Addr: cmp.Or(e.IfaceAddress, e.Address), Iface: e.IfaceName}
 			if i, _, ok := strings.Cut(n.Iface, ":"); ok {
 				n.Iface = i // "eth1:10.0.12.1": the interface and its own address
 			}
@@ -401,13 +415,6 @@ func listOf[T fmt.Stringer](what string, all []T) string {
 	return "its " + what + ": " + strings.Join(s, ", ")
 }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // ---- bgp
 
 // bgpPeer is one session as a daemon reports it.
@@ -425,20 +432,9 @@ func (p bgpPeer) String() string {
 }
 
 func tryBGP(ctx context.Context, lab Lab, c *topology.Check) outcome {
-	if nodeKind(lab, c.Node) == topology.KindBIRD {
-		out, o := askDaemon(ctx, lab, c.Node, []string{"birdc", "-s", birdSocket, "-r", "show", "protocols", "all"}, "bird2")
-		if o != nil {
-			return *o
-		}
-		return bgpOutcome(c.Node, c.BGP, birdBGPPeers(out))
-	}
-	out, o := askDaemon(ctx, lab, c.Node, []string{"vtysh", "-c", "show bgp summary json"}, "frr")
+	peers, o := askRouter(ctx, lab, c.Node, []string{"show", "protocols", "all"}, birdBGPPeers, "show bgp summary json", frrBGPPeers)
 	if o != nil {
 		return *o
-	}
-	peers, err := frrBGPPeers(out)
-	if err != nil {
-		return outcome{opposite: true, found: fmt.Sprintf("vtysh on %s: %v: %s", c.Node, err, clip(lastLine(out), 120))}
 	}
 	return bgpOutcome(c.Node, c.BGP, peers)
 }
@@ -454,14 +450,7 @@ func frrBGPPeers(out []byte) ([]bgpPeer, error) {
 	}
 	byAddr := map[string]*bgpPeer{}
 	var order []string
-	afis := slices.Sorted(func(yield func(string) bool) {
-		for k := range doc {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-	for _, afi := range afis {
+	for _, afi := range slices.Sorted(maps.Keys(doc)) {
 		var fam struct {
 			Peers map[string]struct {
 				State    string `json:"state"`
