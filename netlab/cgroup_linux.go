@@ -54,7 +54,7 @@ func (l cgroupLimits) explicit() bool {
 
 // labCgroup is one lab's cgroup: one directory per v1 controller, or one v2 directory.
 type labCgroup struct {
-	Paths []string `json:"paths"` // absolute directories, recorded in the lab's state
+	Paths []string // absolute directories, recorded in the lab's state
 }
 
 // The controllers a lab's cgroup uses, in the order they are reported.

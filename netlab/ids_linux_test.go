@@ -499,11 +499,6 @@ func TestOverlapsAny(t *testing.T) {
 	}
 }
 
-// TestPickIDRangeKeepsSignature: up_linux.go calls pickIDRange(used).
-func TestPickIDRangeKeepsSignature(t *testing.T) {
-	var _ func([]IDRange) (IDRange, error) = pickIDRange
-}
-
 // TestHostIDsOfThisMachine reads the real files and NSS (writing nothing):
 // root's uid is among the ids taken.
 func TestHostIDsOfThisMachine(t *testing.T) {

@@ -107,25 +107,6 @@ func openNetNS(pid int, pidfd *os.File) (*os.File, uint64, error) {
 	return f, st.Ino, nil
 }
 
-// openNodeNetNS opens the network namespace of a running node from its
-// recorded state, making sure it is the one recorded.
-func openNodeNetNS(ns *NodeState) (*os.File, error) {
-	pidfd, err := ns.Agent.open()
-	if err != nil || pidfd == nil {
-		return nil, fmt.Errorf("node %s is not running", ns.Name)
-	}
-	defer pidfd.Close()
-	f, ino, err := openNetNS(ns.Agent.Pid, pidfd)
-	if err != nil {
-		return nil, fmt.Errorf("node %s: %w", ns.Name, err)
-	}
-	if ino != ns.NetNSInode {
-		f.Close()
-		return nil, fmt.Errorf("node %s: its network namespace is not the one recorded", ns.Name)
-	}
-	return f, nil
-}
-
 // nodeNetlink returns a netlink socket of a running node's network
 // namespace, opened by the node's agent.
 func nodeNetlink(lab string, ns *NodeState) (*wire.Socket, error) {

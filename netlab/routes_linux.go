@@ -53,20 +53,8 @@ func (r Route) String() string {
 	return b.String()
 }
 
-// Routes lists the main routing table of a running node of lab, IPv4
+// Routes lists the main routing table of one of the lab's nodes, IPv4
 // then IPv6, read through a netlink socket its agent opens in the node.
-func Routes(lab, node string) ([]Route, error) {
-	if err := checkLabName(lab); err != nil {
-		return nil, err
-	}
-	st, err := readState(lab)
-	if err != nil {
-		return nil, err
-	}
-	return routes(st, node)
-}
-
-// Routes lists the main routing table of one of the lab's nodes; see Routes.
 func (l *Lab) Routes(node string) ([]Route, error) { return routes(l.state, node) }
 
 func routes(st *State, node string) ([]Route, error) {

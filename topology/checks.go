@@ -176,17 +176,6 @@ func (n *Node) NameAddrs() []netip.Addr {
 	return first
 }
 
-// Addrs lists every address of the node's interfaces, in file order.
-func (n *Node) Addrs() []netip.Addr {
-	var out []netip.Addr
-	for _, ifc := range n.Interfaces {
-		for _, p := range ifc.Addrs {
-			out = append(out, p.Addr())
-		}
-	}
-	return out
-}
-
 // The raw check keeps the YAML of its fields until the nodes are known.
 
 type rawCheck struct {

@@ -146,15 +146,6 @@ func Open(ctx context.Context, points []Point) (*Capture, error) {
 	return c, nil
 }
 
-// Names are the interfaces' names in the file, in the order of the points.
-func (c *Capture) Names() []string {
-	var out []string
-	for _, s := range c.sources {
-		out = append(out, s.name)
-	}
-	return out
-}
-
 // Close releases the sockets.
 func (c *Capture) Close() error {
 	for _, s := range c.sources {
