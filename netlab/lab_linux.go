@@ -55,6 +55,26 @@ func (l *Lab) Exec(ctx context.Context, node string, cmd nsproc.Command) (int, e
 	return nsproc.Run(ctx, socketPath(l.state.Name, node), cmd, nil)
 }
 
+// Packet returns an AF_PACKET socket bound to interface ifname of node,
+// opened by the node's agent; see nsproc.Packet. A node that cannot be
+// reached gets Exec's message of why.
+func (l *Lab) Packet(ctx context.Context, node, ifname string) (*os.File, error) {
+	if l.state.node(node) == nil {
+		return nil, unknownNode(l.state, node)
+	}
+	f, err := nsproc.Packet(ctx, socketPath(l.state.Name, node), ifname)
+	if errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, unix.EACCES) || errors.Is(err, os.ErrNotExist) {
+		return nil, unreachable(l.state.Name, node, err)
+	}
+	return f, err
+}
+
+// NodeAlive reports whether node's agent, and with it the node, still runs.
+func (l *Lab) NodeAlive(node string) bool {
+	ns := l.state.node(node)
+	return ns != nil && ns.Agent.alive()
+}
+
 // Exec runs cmd in node of lab, relaying signals to it; see nsproc.Run. It
 // reads the lab's state only when the node cannot be reached, to say why.
 func Exec(ctx context.Context, lab, node string, cmd nsproc.Command, signals <-chan os.Signal) (int, error) {

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -91,8 +89,8 @@ type Capture struct {
 // source is one interface's socket.
 type source struct {
 	point    Point
-	name     string // NODE:IF, or LAB/NODE:IF
-	socket   string // the node's exec socket, to tell whether it still runs
+	name     string      // NODE:IF, or LAB/NODE:IF
+	alive    func() bool // whether the node still runs; nil: always (a test's socket pair)
 	f        *os.File
 	hatype   uint16
 	linkType linkType
@@ -112,22 +110,17 @@ func Open(ctx context.Context, points []Point) (*Capture, error) {
 	if len(points) == 0 {
 		return nil, fmt.Errorf("%w: no interface to capture: name one as NODE:IF", netlab.ErrBadName)
 	}
-	labs := map[string][]string{} // lab → its nodes
+	labs := map[string]*netlab.Lab{}
 	for i, p := range points {
 		if slices.Contains(points[:i], p) {
 			return nil, fmt.Errorf("%w: %s:%s is named twice", netlab.ErrBadName, p.Node, p.Interface)
 		}
-		nodes, ok := labs[p.Lab]
-		if !ok {
+		if labs[p.Lab] == nil {
 			l, err := netlab.Open(p.Lab)
 			if err != nil {
 				return nil, err
 			}
-			nodes = l.Nodes()
-			labs[p.Lab] = nodes
-		}
-		if !slices.Contains(nodes, p.Node) {
-			return nil, fmt.Errorf("%w: lab %s has no node %q (nodes: %s)", netlab.ErrBadName, p.Lab, p.Node, strings.Join(nodes, ", "))
+			labs[p.Lab] = l
 		}
 	}
 	c := &Capture{}
@@ -136,7 +129,7 @@ func Open(ctx context.Context, points []Point) (*Capture, error) {
 		if len(labs) > 1 {
 			name = p.String()
 		}
-		s, err := openSource(ctx, p, name)
+		s, err := openSource(ctx, labs[p.Lab], p, name)
 		if err != nil {
 			c.Close()
 			return nil, err
@@ -154,21 +147,11 @@ func (c *Capture) Close() error {
 	return nil
 }
 
-// socketPath is the node's exec socket, in its lab's state directory.
-func socketPath(p Point) string {
-	return filepath.Join(netlab.StateRoot(), p.Lab, p.Node+".sock")
-}
-
-func openSource(ctx context.Context, p Point, name string) (*source, error) {
-	sock := socketPath(p)
-	f, err := nsproc.Packet(ctx, sock, p.Interface)
+func openSource(ctx context.Context, lab *netlab.Lab, p Point, name string) (*source, error) {
+	f, err := lab.Packet(ctx, p.Node, p.Interface)
 	switch {
 	case errors.Is(err, nsproc.ErrNoInterface):
 		return nil, fmt.Errorf("%w: %s: node %s of lab %s has %v", netlab.ErrBadName, name, p.Node, p.Lab, err)
-	case errors.Is(err, unix.EACCES):
-		return nil, fmt.Errorf("%s: lab %s is another user's: only its owner may capture in it", name, p.Lab)
-	case errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, os.ErrNotExist):
-		return nil, fmt.Errorf("%s: node %s of lab %s is not running; take the lab down with: netlab down %s", name, p.Node, p.Lab, p.Lab)
 	case err != nil:
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -182,7 +165,7 @@ func openSource(ctx context.Context, p Point, name string) (*source, error) {
 	if !ok || ll.Ifindex <= 0 {
 		return nil, fmt.Errorf("%s: the node's packet socket is bound to no interface", name)
 	}
-	s := &source{point: p, name: name, socket: sock, hatype: ll.Hatype}
+	s := &source{point: p, name: name, alive: func() bool { return lab.NodeAlive(p.Node) }, hatype: ll.Hatype}
 	switch ll.Hatype {
 	case unix.ARPHRD_ETHER, unix.ARPHRD_LOOPBACK:
 		s.linkType = linkTypeEthernet
@@ -302,12 +285,13 @@ loop:
 			}
 			if time.Since(lastCheck) >= time.Second {
 				lastCheck = time.Now()
-				alive := map[string]bool{} // by exec socket: one look per node
+				alive := map[Point]bool{} // by node: one look per node
 				for _, s := range c.sources {
-					up, ok := alive[s.socket]
+					node := Point{Lab: s.point.Lab, Node: s.point.Node}
+					up, ok := alive[node]
 					if !ok {
-						up = nodeRunning(s.socket)
-						alive[s.socket] = up
+						up = s.alive == nil || s.alive()
+						alive[node] = up
 					}
 					if !s.gone && !up {
 						s.gone = true
@@ -391,21 +375,6 @@ func writeError(err error) error {
 		return fmt.Errorf("%w: %v", ErrReaderGone, err)
 	}
 	return fmt.Errorf("write capture: %w", err)
-}
-
-// nodeRunning reports whether a node's agent still takes connections. A
-// capture's sockets keep the node's network namespace alive after its
-// processes died, so the interfaces alone would never tell.
-func nodeRunning(socket string) bool {
-	if socket == "" {
-		return true // no node to ask (a test's socket pair)
-	}
-	c, err := net.DialTimeout("unixpacket", socket, time.Second)
-	if err != nil {
-		return false
-	}
-	c.Close()
-	return true
 }
 
 // readStats adds the socket's PACKET_STATISTICS to the source's counters.
