@@ -16,18 +16,12 @@ func (l *Lab) Topology() *topology.Topology { return l.state.Topology }
 // reads no more than the state and /proc, so it is cheap to ask.
 func (l *Lab) Running() error {
 	st := l.state
-	switch {
-	case busy(labDir(st.Name)):
-		return fmt.Errorf("lab %s is being brought up or taken down; check it once that is done", st.Name)
-	case st.Phase != PhaseUp:
-		return fmt.Errorf("lab %s is not up: up did not finish (killed?); remove what it made with: netlab down %s", st.Name, st.Name)
-	case !st.Supervisor.alive():
-		return fmt.Errorf("lab %s is not up: its processes are gone; remove the rest with: netlab down %s", st.Name, st.Name)
+	switch state, problem := st.health(func(i int) bool { return st.Nodes[i].Init.alive() }); {
+	case state == string(PhaseUp):
+		return nil
+	case problem == "":
+		return fmt.Errorf("lab %s is %s; check it once that is done", st.Name, state)
+	default:
+		return fmt.Errorf("lab %s is %s: %s", st.Name, state, problem)
 	}
-	for _, n := range st.Nodes {
-		if !n.Init.alive() {
-			return fmt.Errorf("lab %s is broken: node %s is not running; remove the lab with: netlab down %s", st.Name, n.Name, st.Name)
-		}
-	}
-	return nil
 }

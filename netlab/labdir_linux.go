@@ -93,6 +93,7 @@ func existingLabError(name string) error {
 	}
 	st, err := readState(name)
 	if err == nil && st.Phase == PhaseUp && st.Supervisor.alive() {
+		// Up whatever its nodes do (status says which are not running).
 		return fmt.Errorf("lab %s is already up (from %s); take it down first: netlab down %s: %w", name, st.File, name, ErrLabExists)
 	}
 	return fmt.Errorf("lab %s has leftovers of a run that did not finish; remove them with: netlab down %s: %w", name, name, ErrLabExists)

@@ -75,22 +75,9 @@ func Status(names ...string) ([]LabStatus, error) {
 }
 
 func labStatus(st *State) LabStatus {
-	ls := LabStatus{Name: st.Name, File: st.File, State: string(st.Phase), Nodes: []NodeStatus{}}
-	supervisorAlive := st.Supervisor.alive()
+	ls := LabStatus{Name: st.Name, File: st.File, Nodes: []NodeStatus{}}
 	if st.Supervisor != nil {
 		ls.Supervisor = st.Supervisor.Pid
-	}
-	switch {
-	case busy(labDir(st.Name)):
-		if st.Phase == PhaseUp {
-			ls.State = "stopping"
-		}
-	case st.Phase != PhaseUp:
-		ls.State = "broken"
-		ls.Problem = "up did not finish (killed?); remove what it made with: netlab down " + st.Name
-	case !supervisorAlive:
-		ls.State = "broken"
-		ls.Problem = "the lab's processes are gone; remove the rest with: netlab down " + st.Name
 	}
 	peers, impairs := map[string]string{}, map[string]string{}
 	for _, l := range st.Topology.Links {
@@ -125,16 +112,31 @@ func labStatus(st *State) LabStatus {
 		ls.Nodes[i] = ns
 		return nil
 	})
-	if ls.State == string(PhaseUp) {
-		for _, n := range ls.Nodes {
-			if !n.Running {
-				ls.State = "broken"
-				ls.Problem = fmt.Sprintf("node %s is not running%s; remove the lab with: netlab down %s", n.Name, oomNote(st), st.Name)
-				break
-			}
+	ls.State, ls.Problem = st.health(func(i int) bool { return i >= len(ls.Nodes) || ls.Nodes[i].Running })
+	return ls
+}
+
+// health is the state of st's lab as status shows it (up, starting,
+// stopping, broken) and, for a broken one, what is wrong and what to do.
+// nodeRuns tells whether node i of st.Nodes runs.
+func (st *State) health(nodeRuns func(i int) bool) (state, problem string) {
+	switch {
+	case busy(labDir(st.Name)):
+		if st.Phase == PhaseUp {
+			return "stopping", ""
+		}
+		return string(st.Phase), ""
+	case st.Phase != PhaseUp:
+		return "broken", "up did not finish (killed?); remove what it made with: netlab down " + st.Name
+	case !st.Supervisor.alive():
+		return "broken", "the lab's processes are gone; remove the rest with: netlab down " + st.Name
+	}
+	for i, n := range st.Nodes {
+		if !nodeRuns(i) {
+			return "broken", fmt.Sprintf("node %s is not running%s; remove the lab with: netlab down %s", n.Name, oomNote(st), st.Name)
 		}
 	}
-	return ls
+	return string(PhaseUp), ""
 }
 
 // liveInterfaces asks the node's kernel for its interfaces and addresses.
