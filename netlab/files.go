@@ -1,7 +1,6 @@
 package netlab
 
 import (
-	"errors"
 	"os"
 	"strings"
 
@@ -17,21 +16,7 @@ func Check(t *topology.Topology) error {
 	if err := topology.Validate(t); err != nil {
 		return err
 	}
-	return checkFiles(t)
-}
-
-// checkFiles reports every `files:` path outside a node's private view.
-func checkFiles(t *topology.Topology) error {
-	var errs []error
-	for _, n := range t.Nodes {
-		for _, f := range n.Files {
-			if !topology.InPrivateView(f.Key) {
-				errs = append(errs, &topology.Error{File: t.File, Pos: f.Pos,
-					Msg: "file " + f.Key + " of node " + n.Name + " is outside the node's private view; write it under " + strings.Join(topology.PrivateRoots, ", ")})
-			}
-		}
-	}
-	return errors.Join(errs...)
+	return topology.ViewErrors(t)
 }
 
 // fileMode is 0755 for a script (content starting with #!), else 0644.

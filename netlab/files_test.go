@@ -123,8 +123,8 @@ nodes:
 		t.Run(tt.name, func(t *testing.T) {
 			topo := parse(t, tt.yaml)
 			err := Check(topo)
-			if cerr := checkFiles(topo); (err == nil) != (cerr == nil) {
-				t.Errorf("Check = %v but checkFiles = %v", err, cerr)
+			if cerr := topology.ViewErrors(topo); (err == nil) != (cerr == nil) {
+				t.Errorf("Check = %v but ViewErrors = %v", err, cerr)
 			}
 			if len(tt.want) == 0 {
 				if err != nil {

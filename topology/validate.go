@@ -28,7 +28,7 @@ func ValidServiceName(s string) bool { return serviceNameProblem(s) == "" }
 // may be zero; names they echo are quoted when they hold characters that do
 // not print.
 func Validate(t *Topology) error {
-	var errs, viewErrs []error
+	var errs []error
 	bad := func(p Pos, format string, a ...any) {
 		errs = append(errs, &Error{File: t.File, Pos: p, Msg: fmt.Sprintf(format, a...)})
 	}
@@ -73,8 +73,6 @@ func Validate(t *Topology) error {
 		for _, f := range n.Files {
 			if p := filePathProblem(f.Key); p != "" {
 				bad(f.Pos, "file path %q of node %s %s", f.Key, name, p)
-			} else if !InPrivateView(f.Key) {
-				viewErrs = append(viewErrs, viewError(t.File, f.Pos, f.Key, "node "+name))
 			}
 		}
 		services := map[string]bool{}
@@ -119,7 +117,7 @@ func Validate(t *Topology) error {
 	if len(errs) > 0 {
 		// It fails anyway: say now what netlab.Check would say once the
 		// rest is fixed (see viewError).
-		errs = append(errs, viewErrs...)
+		errs = append(errs, ViewErrors(t))
 	}
 	return errors.Join(errs...)
 }
