@@ -14,7 +14,7 @@ import (
 // createLab makes the lab's state directory and first state.json, holding
 // the lock on the state root so that two ups never pick the same name or uid
 // range. It returns with the lab's own lock held.
-func createLab(ctx context.Context, t *topology.Topology) (*State, *lockedDir, error) {
+func createLab(ctx context.Context, t *topology.Topology, sub *subIDs) (*State, *lockedDir, error) {
 	var root *lockedDir
 	for try := 0; root == nil; try++ {
 		if err := ensureStateRoot(); err != nil {
@@ -33,29 +33,19 @@ func createLab(ctx context.Context, t *topology.Topology) (*State, *lockedDir, e
 	if _, err := os.Stat(dir); err == nil {
 		return nil, nil, existingLabError(t.Name)
 	}
-	var used []IDRange
-	names, err := Labs()
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, name := range names {
-		if s, err := readState(name); err == nil {
-			used = append(used, s.IDs)
-		} else if s, err := readTeardownState(name); err == nil {
-			used = append(used, s.IDs) // a damaged state.json still holds its range
-		}
-	}
 	var ids IDRange
-	if m := CurrentMode(); m.Rootless {
+	if sub != nil {
 		// The user's own subordinate ids, as every lab of the user's has
 		// them: nothing to pick, nothing of the host's accounts to read.
-		uids, _, err := rootlessIDs(m)
+		ids = IDRange{First: sub.uids.First, Count: idRangeSize - 1}
+	} else {
+		used, err := usedIDRanges()
+		if err == nil {
+			ids, err = pickIDRange(used)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
-		ids = IDRange{First: uids.First, Count: idRangeSize - 1}
-	} else if ids, err = pickIDRange(used); err != nil {
-		return nil, nil, err
 	}
 	st := &State{Name: t.Name, File: t.File, Phase: PhaseStarting, IDs: ids, Topology: t}
 	for _, n := range t.Nodes {
@@ -84,6 +74,25 @@ func createLab(ctx context.Context, t *topology.Topology) (*State, *lockedDir, e
 		return nil, nil, fmt.Errorf("create lab directory: %w", err)
 	}
 	return st, lock, nil
+}
+
+// usedIDRanges are the uid ranges of the labs in the state root. The
+// teardown record comes first: it holds the range without the topology,
+// and survives a damaged state.json.
+func usedIDRanges() ([]IDRange, error) {
+	names, err := Labs()
+	if err != nil {
+		return nil, err
+	}
+	var used []IDRange
+	for _, name := range names {
+		if s, err := readTeardownState(name); err == nil {
+			used = append(used, s.IDs)
+		} else if s, err := readState(name); err == nil {
+			used = append(used, s.IDs)
+		}
+	}
+	return used, nil
 }
 
 // existingLabError says what is in the way of bringing lab name up.

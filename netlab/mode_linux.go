@@ -155,6 +155,10 @@ func subordinateRange(file, name string, id int, need uint32) (IDRange, error) {
 
 var errNoSubIDs = errors.New("no subordinate range")
 
+// subIDs are a rootless user's subordinate uid and gid ranges, to which
+// its labs map node ids 1..65535.
+type subIDs struct{ uids, gids IDRange }
+
 // rootlessIDs finds the subordinate uid and gid ranges of the caller that
 // a rootless lab maps node ids 1..65535 to, or says what to add and where.
 func rootlessIDs(m *Mode) (uids, gids IDRange, err error) {
@@ -187,19 +191,22 @@ func suggestSubStart() uint32 {
 }
 
 // checkRootless refuses, before anything is made, what keeps an ordinary
-// user from running a lab here, each with its fix.
-func checkRootless(m *Mode) error {
+// user from running a lab here, each with its fix, and returns the user's
+// subordinate ranges.
+func checkRootless(m *Mode) (subIDs, error) {
 	for _, helper := range []string{"newuidmap", "newgidmap"} {
 		if _, err := exec.LookPath(helper); err != nil {
-			return fmt.Errorf("netlab without root needs %s, which maps the lab's users to yours (Debian and Ubuntu: apt-get install uidmap)", helper)
+			return subIDs{}, fmt.Errorf("netlab without root needs %s, which maps the lab's users to yours (Debian and Ubuntu: apt-get install uidmap)", helper)
 		}
 	}
 	if b, err := os.ReadFile("/proc/sys/kernel/unprivileged_userns_clone"); err == nil && strings.TrimSpace(string(b)) == "0" {
-		return fmt.Errorf("%w: user namespaces are closed to ordinary users here; as root: sysctl -w kernel.unprivileged_userns_clone=1", ErrKernelFeature)
+		return subIDs{}, fmt.Errorf("%w: user namespaces are closed to ordinary users here; as root: sysctl -w kernel.unprivileged_userns_clone=1", ErrKernelFeature)
 	}
 	if b, err := os.ReadFile("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"); err == nil && strings.TrimSpace(string(b)) == "1" {
-		return fmt.Errorf("%w: AppArmor keeps ordinary users from using user namespaces; as root: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or install an AppArmor profile for netlab that allows userns", ErrKernelFeature)
+		return subIDs{}, fmt.Errorf("%w: AppArmor keeps ordinary users from using user namespaces; as root: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or install an AppArmor profile for netlab that allows userns", ErrKernelFeature)
 	}
-	_, _, err := rootlessIDs(m)
-	return err
+	var sub subIDs
+	var err error
+	sub.uids, sub.gids, err = rootlessIDs(m)
+	return sub, err
 }

@@ -44,10 +44,13 @@ const killTimeout = 10 * time.Second
 // first, everything made so far is removed before Up returns.
 func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error) {
 	m := CurrentMode()
+	var sub *subIDs // rootless: the user's subordinate ids
 	if m.Rootless {
-		if err := checkRootless(m); err != nil {
+		ids, err := checkRootless(m)
+		if err != nil {
 			return nil, err
 		}
+		sub = &ids
 	}
 	if err := Check(t); err != nil {
 		return nil, err
@@ -72,12 +75,12 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 	if err := checkFileLimit(len(t.Nodes), opts.Parallel); err != nil {
 		return nil, err
 	}
-	st, lock, err := createLab(ctx, t)
+	st, lock, err := createLab(ctx, t, sub)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.unlock()
-	u := &bringup{st: st, opts: opts, users: users, impair: impair, hide: hiddenDirs()}
+	u := &bringup{st: st, opts: opts, users: users, impair: impair, hide: hiddenDirs(), sub: sub}
 	if err := u.run(ctx); err != nil {
 		if ctx.Err() != nil {
 			// What failed then is only the messenger.
@@ -104,6 +107,7 @@ type bringup struct {
 	users  daemonUsers
 	impair impairSupport // what the kernel can do to links, when some link asks
 	hide   []string      // host directories every node sees empty (see hiddenDirs)
+	sub    *subIDs       // rootless: the user's subordinate ids
 	// registered gets the result of registering the netns names, while
 	// that runs; teardown must not begin before it ends.
 	registered chan error
@@ -203,14 +207,11 @@ func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
 	defer log.Close()
 	cfg := nsproc.SupervisorConfig{Lab: t.Name, Log: log, Binary: initBinary()}
 	ids := u.st.IDs
-	if m := CurrentMode(); m.Rootless {
+	if m := CurrentMode(); u.sub != nil {
 		// Lab root is the user; lab ids 1.. (node root among them) the
 		// user's subordinate ones, mapped by the setuid helpers (an
 		// ordinary user may map only its own id itself).
-		_, gids, err := rootlessIDs(m)
-		if err != nil {
-			return err
-		}
+		gids := u.sub.gids
 		cfg.UIDMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: m.UID, Size: 1}, {ContainerID: 1, HostID: int(ids.First), Size: int(ids.Count)}}
 		cfg.GIDMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: m.GID, Size: 1}, {ContainerID: 1, HostID: int(gids.First), Size: idRangeSize - 1}}
 		cfg.MapHelpers = true
