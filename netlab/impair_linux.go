@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -24,34 +23,26 @@ type impairSupport struct {
 }
 
 // probeImpair finds out whether the kernel has sch_netem and whether this
-// process may load BPF programs. As root it tries a netem qdisc in a
-// network namespace of a throwaway thread; an ordinary user cannot make
-// one, so it looks for the module instead.
+// process may load BPF programs. As root it tries a netem qdisc (see
+// probeNetns); an ordinary user cannot make the network namespace to try
+// it in, so it looks for the module instead, and may not load BPF.
 func probeImpair() impairSupport {
-	var s impairSupport
 	if CurrentMode().Rootless {
-		s.netem = moduleAvailable("sch_netem")
-		return s // loading BPF needs CAP_BPF in the host's user namespace
+		return impairSupport{netem: moduleAvailable("sch_netem")}
 	}
-	s.bpf = true
-	done := make(chan bool, 1)
-	go func() {
-		// Never unlocked: the thread and its namespace end with it.
-		runtime.LockOSThread()
-		if unix.Unshare(unix.CLONE_NEWNET) != nil {
-			done <- moduleAvailable("sch_netem")
-			return
-		}
-		lo, err := netlink.LinkByIndex(wire.LoopbackIndex)
-		if err != nil {
-			done <- false
-			return
-		}
-		q := netlink.NewNetem(netlink.QdiscAttrs{LinkIndex: lo.Attrs().Index, Parent: netlink.HANDLE_ROOT, Handle: netlink.MakeHandle(1, 0)}, netlink.NetemQdiscAttrs{Latency: 1000})
-		done <- netlink.QdiscAdd(q) == nil
-	}()
-	s.netem = <-done
+	s, _ := probeNetns(nil, true)
 	return s
+}
+
+// netemWorks tries a netem qdisc on the loopback of the thread's network
+// namespace (see probeNetns).
+func netemWorks() bool {
+	lo, err := netlink.LinkByIndex(wire.LoopbackIndex)
+	if err != nil {
+		return false
+	}
+	q := netlink.NewNetem(netlink.QdiscAttrs{LinkIndex: lo.Attrs().Index, Parent: netlink.HANDLE_ROOT, Handle: netlink.MakeHandle(1, 0)}, netlink.NetemQdiscAttrs{Latency: 1000})
+	return netlink.QdiscAdd(q) == nil
 }
 
 // moduleAvailable reports whether a kernel module is loaded, built in, or
@@ -85,23 +76,19 @@ func (s impairSupport) check(im topology.Impairment) error {
 	return nil
 }
 
-// checkImpairments checks every impaired link of t at its place.
-func checkImpairments(t *topology.Topology) (impairSupport, error) {
+// checkImpairments checks every impaired link of t at its place against
+// what the kernel can do (s, from probeKernel).
+func checkImpairments(t *topology.Topology, s impairSupport) error {
 	var errs []error
-	var s impairSupport
-	probed := false
 	for i, l := range t.Links {
 		if l.Impair.Zero() {
 			continue
-		}
-		if !probed {
-			s, probed = probeImpair(), true
 		}
 		if err := s.check(l.Impair); err != nil {
 			errs = append(errs, fmt.Errorf("%s:%d:%d: link %d: %w", t.File, l.Pos.Line, l.Pos.Col, i+1, err))
 		}
 	}
-	return s, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // impairEnds applies im to both ends of a link: each end's egress, and,

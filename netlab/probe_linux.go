@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,11 +20,14 @@ var ErrKernelFeature = errors.New("missing kernel feature")
 
 // probeKernel checks, before anything is made, that the kernel has what t
 // needs: user namespaces always, veth pairs when t has links, bridges when
-// it has bridge nodes. Devices are tried in a network namespace of a
-// throwaway thread, which the kernel removes with them when the thread ends.
-func probeKernel(t *topology.Topology) error {
+// it has bridge nodes; and, when a link of t is impaired, what the kernel
+// can do to links. Devices and qdiscs are tried in one network namespace of
+// a throwaway thread, which the kernel removes with them when the thread
+// ends.
+func probeKernel(t *topology.Topology) (impairSupport, error) {
+	var s impairSupport
 	if err := probeUserNamespaces(); err != nil {
-		return err
+		return s, err
 	}
 	var kinds []string
 	if len(t.Links) > 0 {
@@ -35,19 +39,52 @@ func probeKernel(t *topology.Topology) error {
 			break
 		}
 	}
-	// An ordinary user cannot make a network namespace to try devices
-	// in; a missing kind then fails wiring, with the same message.
-	if len(kinds) == 0 || CurrentMode().Rootless {
-		return nil
+	impaired := slices.ContainsFunc(t.Links, func(l *topology.Link) bool { return !l.Impair.Zero() })
+	if CurrentMode().Rootless {
+		// An ordinary user cannot make a network namespace to try
+		// devices in; a missing kind then fails wiring, with the same
+		// message.
+		if impaired {
+			s = probeImpair()
+		}
+		return s, nil
 	}
-	errc := make(chan error, 1)
+	if len(kinds) == 0 && !impaired {
+		return s, nil
+	}
+	return probeNetns(kinds, impaired)
+}
+
+// probeNetns runs on a thread of its own, never unlocked (the thread, and
+// the namespace only it is in, end with it): it moves into a new network
+// namespace, creates one device of each kind there and, with impair, tries
+// a netem qdisc. Root only.
+func probeNetns(kinds []string, impair bool) (impairSupport, error) {
+	type result struct {
+		s   impairSupport
+		err error
+	}
+	done := make(chan result, 1)
 	go func() {
-		// Never unlocked: the thread, and the namespace only it is in,
-		// end with this goroutine.
 		runtime.LockOSThread()
-		errc <- probeLinks(kinds)
+		s := impairSupport{bpf: true}
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			if len(kinds) > 0 {
+				done <- result{s, fmt.Errorf("probe kernel: %w", os.NewSyscallError("unshare", err))}
+				return
+			}
+			s.netem = moduleAvailable("sch_netem")
+			done <- result{s, nil}
+			return
+		}
+		err := probeLinks(kinds)
+		if err == nil && impair {
+			s.netem = netemWorks()
+		}
+		done <- result{s, err}
 	}()
-	return <-errc
+	r := <-done
+	return r.s, r.err
 }
 
 func probeUserNamespaces() error {
@@ -64,11 +101,11 @@ func probeUserNamespaces() error {
 	return nil
 }
 
-// probeLinks runs on a locked thread: it moves the thread into a new
-// network namespace and creates one device of each kind there.
+// probeLinks creates one device of each kind in the thread's network
+// namespace (see probeNetns).
 func probeLinks(kinds []string) error {
-	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-		return fmt.Errorf("probe kernel: %w", os.NewSyscallError("unshare", err))
+	if len(kinds) == 0 {
+		return nil
 	}
 	h, err := netlink.NewHandle()
 	if err != nil {

@@ -58,15 +58,15 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 	if err := checkSocketPaths(t); err != nil {
 		return nil, err
 	}
-	if err := probeKernel(t); err != nil {
+	impair, err := probeKernel(t)
+	if err != nil {
 		return nil, err
 	}
 	users, err := checkDaemonSoftware(t)
 	if err != nil {
 		return nil, err
 	}
-	impair, err := checkImpairments(t)
-	if err != nil {
+	if err := checkImpairments(t, impair); err != nil {
 		return nil, err
 	}
 	if opts.Parallel <= 0 {
