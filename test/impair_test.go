@@ -98,6 +98,11 @@ func TestImpairLoss(t *testing.T) {
 	needRoot(t)
 	upLab(t, hostPair(t, "lossy", `    loss: 20%
 `), "lossy")
+	// ARP is dropped too: until a neighbour entry holds, the kernel queues
+	// (and, past its queue, drops) what ping sends, up to a second at a
+	// time, which once cost 200 pings at once. Resolve it first.
+	mustNetlab(t, "exec", "lossy/h1", "--", "sh", "-c", "for i in $(seq 50); do ping -n -q -c1 -W1 192.0.2.2 >/dev/null && exit 0; done; exit 1")
+	mustNetlab(t, "exec", "lossy/h2", "--", "sh", "-c", "for i in $(seq 50); do ping -n -q -c1 -W1 192.0.2.1 >/dev/null && exit 0; done; exit 1")
 	const n, p = 400, 1 - 0.8*0.8
 	r := netlab(t, "exec", "lossy/h1", "--", "ping", "-n", "-q", "-c", strconv.Itoa(n), "-i", "0.005", "-W", "1", "192.0.2.2")
 	m := regexp.MustCompile(`(\d+) packets transmitted, (\d+) received`).FindStringSubmatch(r.stdout)
