@@ -85,7 +85,7 @@ func checkImpairments(t *topology.Topology, s impairSupport) error {
 			continue
 		}
 		if err := s.check(l.Impair); err != nil {
-			errs = append(errs, fmt.Errorf("%s:%d:%d: link %d: %w", t.File, l.Pos.Line, l.Pos.Col, i+1, err))
+			errs = append(errs, fmt.Errorf("%s: link %d: %w", l.Pos.In(t.File), i+1, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -25,7 +25,7 @@ func (u *bringup) putFiles(ctx context.Context, step *stepTimer) error {
 			})
 			cancel()
 			if err != nil {
-				return fmt.Errorf("%s:%d:%d: node %s: %w", t.File, f.Pos.Line, f.Pos.Col, n.Name, err)
+				return fmt.Errorf("%s: node %s: %w", f.Pos.In(t.File), n.Name, err)
 			}
 		}
 		return nil
@@ -44,10 +44,10 @@ func (u *bringup) startDaemons(ctx context.Context, step *stepTimer) error {
 		}
 		out, code, err := u.runStep(ctx, n.Name, "daemons", script)
 		if err != nil {
-			return fmt.Errorf("%s:%d:%d: node %s: start %s daemons: %w", t.File, n.Pos.Line, n.Pos.Col, n.Name, n.Kind, err)
+			return fmt.Errorf("%s: node %s: start %s daemons: %w", n.Pos.In(t.File), n.Name, n.Kind, err)
 		}
 		if code != 0 {
-			return fmt.Errorf("%s:%d:%d: node %s: %s daemons did not start: %s", t.File, n.Pos.Line, n.Pos.Col, n.Name, n.Kind, oneLine(strings.TrimSpace(string(out))))
+			return fmt.Errorf("%s: node %s: %s daemons did not start: %s", n.Pos.In(t.File), n.Name, n.Kind, oneLine(strings.TrimSpace(string(out))))
 		}
 		return nil
 	})
@@ -66,7 +66,7 @@ func (u *bringup) runExecSteps(ctx context.Context, step *stepTimer) error {
 			if k < len(n.ExecPos) {
 				at = n.ExecPos[k]
 			}
-			where := fmt.Sprintf("%s:%d:%d: node %s: exec step %d %q", t.File, at.Line, at.Col, n.Name, k+1, line)
+			where := fmt.Sprintf("%s: node %s: exec step %d %q", at.In(t.File), n.Name, k+1, line)
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 				return fmt.Errorf("%s still runs after %v; end it with & to leave it running, or declare it under services:", where, u.stepTimeout())
 			}
@@ -98,7 +98,7 @@ func (u *bringup) startServices(ctx context.Context, step *stepTimer) error {
 			_, _, err := nsproc.RunLogged(sctx, socketPath(t.Name, n.Name), []string{"/bin/sh", "-c", sv.Value}, Env(nil), sv.Key, sv.Key)
 			cancel()
 			if err != nil {
-				return fmt.Errorf("%s:%d:%d: node %s: start service %s: %w", t.File, sv.Pos.Line, sv.Pos.Col, n.Name, sv.Key, err)
+				return fmt.Errorf("%s: node %s: start service %s: %w", sv.Pos.In(t.File), n.Name, sv.Key, err)
 			}
 		}
 		step.add(1)

@@ -74,7 +74,7 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 		a, b := byName[l.Endpoints[0].Node], byName[l.Endpoints[1].Node]
 		err := impairEnds(l.Impair, u.impair, [2]*wire.Socket{a.Netlink, b.Netlink}, [2]int{index[l.Endpoints[0]], index[l.Endpoints[1]]})
 		if err != nil {
-			return fmt.Errorf("%s:%d:%d: link %d: %w", t.File, l.Pos.Line, l.Pos.Col, i+1, err)
+			return fmt.Errorf("%s: link %d: %w", l.Pos.In(t.File), i+1, err)
 		}
 	}
 	// After addresses and routes: some sysctls name interfaces.

@@ -21,9 +21,11 @@ type Error struct {
 	Msg  string
 }
 
-func (e *Error) Error() string {
-	return fmt.Sprintf("%s:%d:%d: %s", show(e.File), e.Pos.Line, e.Pos.Col, e.Msg)
-}
+func (e *Error) Error() string { return e.Pos.In(e.File) + ": " + e.Msg }
+
+// In is the place p in file as messages name it, FILE:LINE:COL, the file's
+// name escaped if it holds what does not print.
+func (p Pos) In(file string) string { return fmt.Sprintf("%s:%d:%d", show(file), p.Line, p.Col) }
 
 // show returns s as it is when every character of it prints, and quoted
 // with Go's escapes (\x1b, \u202e) otherwise, so that a name a message
