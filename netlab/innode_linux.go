@@ -42,7 +42,7 @@ func (u *bringup) startDaemons(ctx context.Context, step *stepTimer) error {
 		if script == "" {
 			return nil
 		}
-		out, code, err := u.runStep(ctx, n.Name, "daemons", script)
+		out, code, err := u.runStep(ctx, n.Name, "daemons", script, "")
 		if err != nil {
 			return fmt.Errorf("%s: node %s: start %s daemons: %w", n.Pos.In(t.File), n.Name, n.Kind, err)
 		}
@@ -61,7 +61,7 @@ func (u *bringup) runExecSteps(ctx context.Context, step *stepTimer) error {
 	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
 		n := t.Nodes[i]
 		for k, line := range n.Exec {
-			out, code, err := u.runStep(ctx, n.Name, "exec", line)
+			out, code, err := u.runStep(ctx, n.Name, "exec", line, "")
 			at := n.Pos
 			if k < len(n.ExecPos) {
 				at = n.ExecPos[k]
@@ -93,11 +93,9 @@ func (u *bringup) startServices(ctx context.Context, step *stepTimer) error {
 	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
 		n := t.Nodes[i]
 		for _, sv := range n.Services {
-			// Node code has run by now: a tampered agent must not hang up.
-			sctx, cancel := context.WithTimeout(ctx, u.stepTimeout())
-			_, _, err := nsproc.RunLogged(sctx, socketPath(t.Name, n.Name), []string{"/bin/sh", "-c", sv.Value}, Env(nil), sv.Key, sv.Key)
-			cancel()
-			if err != nil {
+			// Node code has run by now: a tampered agent must not hang
+			// up, so the step timeout bounds the start too.
+			if _, _, err := u.runStep(ctx, n.Name, sv.Key, sv.Value, sv.Key); err != nil {
 				return fmt.Errorf("%s: node %s: start service %s: %w", sv.Pos.In(t.File), n.Name, sv.Key, err)
 			}
 		}
@@ -120,11 +118,12 @@ func (u *bringup) stepTimeout() time.Duration {
 // node's log of that name (see netlab logs), and returns the end of that
 // output and its exit code. Processes it leaves running keep writing to
 // the log. A step that outlives the step timeout is killed, with all it
-// started in its session.
-func (u *bringup) runStep(ctx context.Context, node, log, line string) ([]byte, int, error) {
+// started in its session. With service set, the line is started as the
+// node's service of that name, and runStep returns once it runs.
+func (u *bringup) runStep(ctx context.Context, node, log, line, service string) ([]byte, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, u.stepTimeout())
 	defer cancel()
-	code, out, err := nsproc.RunLogged(ctx, socketPath(u.st.Name, node), []string{"/bin/sh", "-c", line}, Env(nil), log, "")
+	code, out, err := nsproc.RunLogged(ctx, socketPath(u.st.Name, node), []string{"/bin/sh", "-c", line}, Env(nil), log, service)
 	return out, code, err
 }
 

@@ -117,25 +117,16 @@ func ensureStateRoot() error {
 	if err := os.Mkdir(root, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return stateRootError(root, err)
 	}
-	fi, err := os.Lstat(root)
-	if err != nil {
-		return stateRootError(root, err)
-	}
-	st := fi.Sys().(*syscall.Stat_t)
-	if !fi.IsDir() || int(st.Uid) != currentMode().UID {
-		return fmt.Errorf("state directory %s is not a directory of yours (owner uid %d); remove it, or set XDG_RUNTIME_DIR or %s", root, st.Uid, StateDirEnv)
-	}
-	if fi.Mode().Perm() != 0o700 {
-		// Root's own /run/netlab from an older netlab is made safe; a
-		// user's that was open to others may hold what others planted.
-		if currentMode().Rootless {
-			return checkStateRoot()
-		}
+	// Root's own /run/netlab from an older netlab, open to others, is
+	// made safe; a user's that was may hold what others planted, and is
+	// refused.
+	if fi, err := os.Lstat(root); err == nil && !currentMode().Rootless && fi.IsDir() &&
+		fi.Sys().(*syscall.Stat_t).Uid == 0 && fi.Mode().Perm() != 0o700 {
 		if err := os.Chmod(root, 0o700); err != nil {
 			return fmt.Errorf("secure %s: %w", root, err)
 		}
 	}
-	return nil
+	return checkStateRoot()
 }
 
 // subordinateRange finds the user's first range of at least need ids in

@@ -71,3 +71,27 @@ func TestLongStateDir(t *testing.T) {
 	}
 	assertNoLeftovers(t, before, nil)
 }
+
+// TestForeignStateDir: a state directory another user made (here nobody's)
+// is refused by reading and writing verbs alike, saying whose it is, and
+// nothing is made in it.
+func TestForeignStateDir(t *testing.T) {
+	needRoot(t)
+	dir := filepath.Join(t.TempDir(), "st")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"NETLAB_STATE_DIR=" + dir}
+	for _, args := range [][]string{{"status"}, {"up", "labs/triangle.yaml"}, {"down", "--all"}, {"exec", "triangle/r1", "--", "true"}} {
+		r := netlabWith(t, nil, env, args...)
+		if r.code == 0 || !strings.Contains(r.stderr, "is not a 0700 directory of yours (owner uid 65534") {
+			t.Errorf("netlab %s with nobody's state directory: exit %d, %q", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+		t.Errorf("netlab wrote into nobody's state directory: %v", entries)
+	}
+}
