@@ -56,7 +56,7 @@ func (r running) Name() string                 { return r.lab.Name() }
 func (r running) Topology() *topology.Topology { return r.lab.Topology() }
 
 func (r running) Routes(ctx context.Context, node string) ([]netlab.Route, error) {
-	return r.lab.Routes(node)
+	return r.lab.Routes(ctx, node)
 }
 
 // Run runs argv in node with its output in a memory file, read back once

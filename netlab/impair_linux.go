@@ -139,7 +139,7 @@ func ImpairLink(ctx context.Context, lab, node, ifname string, im topology.Impai
 	if err := s.check(im); err != nil {
 		return err
 	}
-	socks, idx, err := openLinkEnds(st, link)
+	socks, idx, err := openLinkEnds(ctx, st, link)
 	if err != nil {
 		return err
 	}

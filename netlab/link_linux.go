@@ -1,6 +1,7 @@
 package netlab
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/netlab-dev/netlab/netlab/wire"
@@ -10,7 +11,7 @@ import (
 // SetLink takes the link that ends at node:ifname of lab down or up, at
 // both of its ends, so that each side loses or regains carrier as a pulled
 // or replugged cable would look to a routing protocol.
-func SetLink(lab, node, ifname string, up bool) error {
+func SetLink(ctx context.Context, lab, node, ifname string, up bool) error {
 	if err := checkLabName(lab); err != nil {
 		return err
 	}
@@ -22,7 +23,7 @@ func SetLink(lab, node, ifname string, up bool) error {
 	if err != nil {
 		return err
 	}
-	socks, index, err := openLinkEnds(st, link)
+	socks, index, err := openLinkEnds(ctx, st, link)
 	if err != nil {
 		return err
 	}
@@ -53,7 +54,7 @@ func linkAt(st *State, node, ifname string) (*topology.Link, error) {
 // openLinkEnds opens a netlink socket in the node of each end of link, and
 // gives each end's ifindex: the one up gave it, nothing to look up. The
 // caller closes the sockets with closeLinkEnds.
-func openLinkEnds(st *State, link *topology.Link) ([2]*wire.Socket, [2]int, error) {
+func openLinkEnds(ctx context.Context, st *State, link *topology.Link) ([2]*wire.Socket, [2]int, error) {
 	var socks [2]*wire.Socket
 	var index [2]int
 	ifindex := ifindexes(st.Topology)
@@ -63,7 +64,7 @@ func openLinkEnds(st *State, link *topology.Link) ([2]*wire.Socket, [2]int, erro
 		if ns == nil {
 			err = fmt.Errorf("node %s is not running", e.Node)
 		} else {
-			socks[i], err = nodeNetlink(st.Name, ns)
+			socks[i], err = nodeNetlink(ctx, st.Name, ns)
 		}
 		if err != nil {
 			closeLinkEnds(socks)

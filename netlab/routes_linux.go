@@ -1,6 +1,7 @@
 package netlab
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/netip"
@@ -55,14 +56,13 @@ func (r Route) String() string {
 
 // Routes lists the main routing table of one of the lab's nodes, IPv4
 // then IPv6, read through a netlink socket its agent opens in the node.
-func (l *Lab) Routes(node string) ([]Route, error) { return routes(l.state, node) }
-
-func routes(st *State, node string) ([]Route, error) {
+func (l *Lab) Routes(ctx context.Context, node string) ([]Route, error) {
+	st := l.state
 	ns := st.node(node)
 	if ns == nil {
 		return nil, unknownNode(st, node)
 	}
-	h, err := nodeNetlink(st.Name, ns)
+	h, err := nodeNetlink(ctx, st.Name, ns)
 	if err != nil {
 		return nil, err
 	}

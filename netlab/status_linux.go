@@ -143,7 +143,7 @@ func (st *State) health(nodeRuns func(i int) bool) (state, problem string) {
 // A node that cannot be asked shows none: status reports, it does not fail.
 // They come in the topology's order, lo first, others after.
 func liveInterfaces(lab string, rt *NodeState, node *topology.Node, peers, impairs map[string]string) []InterfaceStatus {
-	h, err := nodeNetlink(lab, rt)
+	h, err := nodeNetlink(context.Background(), lab, rt)
 	if err != nil {
 		return nil
 	}

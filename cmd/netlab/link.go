@@ -71,7 +71,7 @@ NODE may be LAB/NODE. Both show in netlab status.`,
 				default:
 					return usageError("link set: %q: write down or up", args[1])
 				}
-				if err := netlab.SetLink(labName, node, ifname, up); err != nil {
+				if err := netlab.SetLink(cmd.Context(), labName, node, ifname, up); err != nil {
 					return err
 				}
 			}
