@@ -91,16 +91,38 @@ func checkImpairments(t *topology.Topology, s impairSupport) error {
 	return errors.Join(errs...)
 }
 
+// lossPrograms loads a loss program (see wire.LossProgram) once per
+// percentage, for every link that asks for it; close releases them, once
+// attached.
+type lossPrograms map[float64]*ebpf.Program
+
+func (p lossPrograms) get(pct float64) (*ebpf.Program, error) {
+	if prog, ok := p[pct]; ok {
+		return prog, nil
+	}
+	prog, err := wire.LossProgram(pct)
+	if err != nil {
+		return nil, err
+	}
+	p[pct] = prog
+	return prog, nil
+}
+
+func (p lossPrograms) close() {
+	for _, prog := range p {
+		prog.Close()
+	}
+}
+
 // impairEnds applies im to both ends of a link: each end's egress, and,
-// where loss is a BPF program, the other end's ingress.
-func impairEnds(im topology.Impairment, s impairSupport, ends [2]*wire.Socket, index [2]int) error {
+// where loss is a BPF program (from progs), the other end's ingress.
+func impairEnds(im topology.Impairment, s impairSupport, progs lossPrograms, ends [2]*wire.Socket, index [2]int) error {
 	var prog *ebpf.Program
 	if im.Loss > 0 && !s.netem {
 		var err error
-		if prog, err = wire.LossProgram(im.Loss); err != nil {
+		if prog, err = progs.get(im.Loss); err != nil {
 			return err
 		}
-		defer prog.Close()
 	}
 	for i := range ends {
 		if err := ends[i].Impair(index[i], im, s.netem); err != nil {
@@ -144,7 +166,9 @@ func ImpairLink(ctx context.Context, lab, node, ifname string, im topology.Impai
 		return err
 	}
 	defer closeLinkEnds(socks)
-	if err := impairEnds(im, s, socks, idx); err != nil {
+	progs := lossPrograms{}
+	defer progs.close()
+	if err := impairEnds(im, s, progs, socks, idx); err != nil {
 		return fmt.Errorf("link %s - %s: %w", link.Endpoints[0], link.Endpoints[1], err)
 	}
 	link.Impair = im

@@ -67,12 +67,14 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 	if err := wire.Wire(ctx, nodes, links, linkSocket, u.opts.Parallel); err != nil {
 		return err
 	}
+	progs := lossPrograms{}
+	defer progs.close()
 	for i, l := range t.Links {
 		if l.Impair.Zero() {
 			continue
 		}
 		a, b := byName[l.Endpoints[0].Node], byName[l.Endpoints[1].Node]
-		err := impairEnds(l.Impair, u.impair, [2]*wire.Socket{a.Netlink, b.Netlink}, [2]int{index[l.Endpoints[0]], index[l.Endpoints[1]]})
+		err := impairEnds(l.Impair, u.impair, progs, [2]*wire.Socket{a.Netlink, b.Netlink}, [2]int{index[l.Endpoints[0]], index[l.Endpoints[1]]})
 		if err != nil {
 			return fmt.Errorf("%s: link %d: %w", l.Pos.In(t.File), i+1, err)
 		}
