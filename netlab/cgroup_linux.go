@@ -179,11 +179,7 @@ func createLabCgroupIn(hs []cgroupHier, lab string, lim cgroupLimits, detectErr 
 		}
 		t := byMount[h.mount]
 		if t == nil {
-			base := h.base
-			if base == "" {
-				base = h.mount
-			}
-			t = &cgroupTarget{hier: *h, dir: filepath.Join(base, cgroupParent, lab)}
+			t = &cgroupTarget{hier: *h, dir: filepath.Join(h.base, cgroupParent, lab)}
 			byMount[h.mount] = t
 			targets = append(targets, t)
 		}

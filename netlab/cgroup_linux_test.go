@@ -389,7 +389,7 @@ func TestLabCgroupV2Writes(t *testing.T) {
 		write(filepath.Join(dir, f), "")
 	}
 	write(filepath.Join(dir, "cgroup.controllers"), "cpu memory pids\n")
-	hs := []cgroupHier{{mount: root, v2: true, ctrls: []string{"cpuset", "cpu", "io", "memory", "pids"}}}
+	hs := []cgroupHier{{mount: root, base: root, v2: true, ctrls: []string{"cpuset", "cpu", "io", "memory", "pids"}}}
 	files := func(want map[string]string) {
 		t.Helper()
 		for f, w := range want {
@@ -407,6 +407,13 @@ func TestLabCgroupV2Writes(t *testing.T) {
 		t.Errorf("paths %q, want [%s]", cg.Paths, dir)
 	}
 	files(map[string]string{"pids.max": "42", "memory.max": "1073741824", "memory.swap.max": "0", "cpu.max": "150000 100000"})
+	// The controllers were enabled for the lab's cgroup in the root and
+	// in netlab/, one per write (the fake file keeps the last).
+	for _, d := range []string{root, filepath.Join(root, cgroupParent)} {
+		if got := cgRead(t, filepath.Join(d, "cgroup.subtree_control")); got != "+cpu" {
+			t.Errorf("%s/cgroup.subtree_control last written %q, want +cpu (after +pids, +memory)", d, got)
+		}
+	}
 
 	// Reused with no limits asked: defaults, and the old ones cleared.
 	if _, _, err := createLabCgroupIn(hs, "lab", cgroupLimits{Nodes: 3}, nil); err != nil {
