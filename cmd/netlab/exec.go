@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"os"
 	"os/signal"
 	"slices"
@@ -68,17 +67,7 @@ as stdout or stderr alone is relayed through a pipe.`,
 				Argv: args[1:], Env: netlab.Env(env), Dir: dir,
 				Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 			}, sigs)
-			var ee *nsproc.ExitError
-			if errors.As(err, &ee) {
-				return &exitError{code: ee.Code, msg: node + ": " + ee.Reason}
-			}
-			if err != nil {
-				return err
-			}
-			if code != 0 {
-				return &exitError{code: code}
-			}
-			return nil
+			return commandExit(node, code, err)
 		},
 	}
 	cmd.Flags().SetInterspersed(false)

@@ -73,6 +73,12 @@ func runOnPTY(cmd *cobra.Command, lab, node string, argv, env []string, dir stri
 		defer term.Restore(int(os.Stdin.Fd()), old)
 	}
 	code, err := netlab.Exec(cmd.Context(), lab, node, c, nil)
+	return commandExit(node, code, err)
+}
+
+// commandExit is how exec and shell end: with the command's exit code, or
+// why it could not start in node, or netlab's own error.
+func commandExit(node string, code int, err error) error {
 	var ee *nsproc.ExitError
 	if errors.As(err, &ee) {
 		return &exitError{code: ee.Code, msg: node + ": " + ee.Reason}
