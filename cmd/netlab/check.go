@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/netlab-dev/netlab/check"
-	"github.com/netlab-dev/netlab/netlab"
 	"github.com/netlab-dev/netlab/topology"
 )
 
@@ -49,7 +48,7 @@ Exit status: 0 every check passed; 1 a check failed or a lab is not up; 2 bad
 usage.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.waitSet = cmd.Flags().Changed("wait")
-			names, err := checkTargets(cmd, args, f.all)
+			names, err := checkTargets(args, f.all)
 			if err != nil {
 				return err
 			}
@@ -68,7 +67,7 @@ usage.`,
 
 // checkTargets are the labs netlab check runs: those named, every lab
 // with --all, else the only one that is up.
-func checkTargets(cmd *cobra.Command, args []string, all bool) ([]string, error) {
+func checkTargets(args []string, all bool) ([]string, error) {
 	if all && len(args) > 0 {
 		return nil, usageError("check: give LAB names or --all, not both")
 	}
@@ -79,7 +78,7 @@ func checkTargets(cmd *cobra.Command, args []string, all bool) ([]string, error)
 	}
 	// A state directory that cannot be used is the caller's setup to fix,
 	// not a lab that is down: an error, even for labs named.
-	labs, err := netlab.Labs()
+	labs, err := listLabs()
 	if err != nil {
 		return nil, err
 	}

@@ -101,10 +101,10 @@ func TestComplete(t *testing.T) {
 }
 
 func TestCompletionCommand(t *testing.T) {
-	for _, sh := range []string{"bash", "zsh", "fish"} {
+	for sh, first := range map[string]string{"bash": "# bash completion V2 for netlab", "zsh": "#compdef netlab", "fish": "# fish completion for netlab"} {
 		code, stdout, stderr := runCmd("completion", sh)
-		if code != 0 || stderr != "" || !strings.Contains(stdout, "netlab __complete") && !strings.Contains(stdout, "__complete") {
-			t.Errorf("completion %s: exit %d, stderr %q, %d bytes of script", sh, code, stderr, len(stdout))
+		if code != 0 || stderr != "" || !strings.HasPrefix(stdout, first) || !strings.Contains(stdout, "__complete") {
+			t.Errorf("completion %s: exit %d, stderr %q, script starting %.40q", sh, code, stderr, stdout)
 		}
 	}
 	if code, _, stderr := runCmd("completion", "tcsh"); code != 2 || stderr != "netlab: completion: unknown shell \"tcsh\"; use bash, zsh or fish\n" {

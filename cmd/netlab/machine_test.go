@@ -20,8 +20,9 @@ import (
 // time is testNow. It returns the labs that down took down, in order.
 func fakeMachine(t *testing.T, labs []netlab.LabStatus, up map[string]time.Time) *[]string {
 	t.Helper()
-	saved := []any{listLabs, downLab, downAll, statusOf, labNodes, labSince, now}
+	saved := []any{listLabs, downLab, downAll, statusOf, labNodes, labSince, now, labBusy}
 	t.Cleanup(func() {
+		labBusy = saved[7].(func(string) bool)
 		listLabs = saved[0].(func() ([]string, error))
 		downLab = saved[1].(func(context.Context, string) error)
 		downAll = saved[2].(func(context.Context) error)
@@ -39,6 +40,7 @@ func fakeMachine(t *testing.T, labs []netlab.LabStatus, up map[string]time.Time)
 	slices.Sort(names)
 	var downed []string
 	listLabs = func() ([]string, error) { return slices.Clone(names), nil }
+	labBusy = func(string) bool { return false }
 	downLab = func(_ context.Context, name string) error {
 		if !topology.ValidName(name) {
 			return fmt.Errorf("%w: lab %q", netlab.ErrBadName, name)
