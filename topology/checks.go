@@ -437,22 +437,14 @@ func (d *decoder) resolveCheck(rc rawCheck, byName map[string]*rawNode, names []
 			switch {
 			case s == "default":
 				rt.To = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
-			case strings.Contains(s, "/"):
-				p, err := netip.ParsePrefix(s)
-				switch {
-				case err != nil || p.Addr().Zone() != "":
-					bad(at, "bad destination %s of %s; write a prefix such as 10.255.0.3/32, an address, or default", show(s), what)
-				case p.Masked() != p:
-					bad(at, "destination %s of %s has host bits set; write %s", s, what, p.Masked())
-				default:
-					rt.To = p
-				}
 			default:
-				a, err := netip.ParseAddr(s)
-				if err != nil || a.Zone() != "" {
+				switch to, addr, masked, ok := destination(s); {
+				case !ok:
 					bad(at, "bad destination %s of %s; write a prefix such as 10.255.0.3/32, an address, or default", show(s), what)
-				} else {
-					rt.To, rt.Lookup = netip.PrefixFrom(a, a.BitLen()), true
+				case masked.IsValid():
+					bad(at, "destination %s of %s has host bits set; write %s", s, what, masked)
+				default:
+					rt.To, rt.Lookup = to, addr
 				}
 			}
 		}

@@ -536,25 +536,17 @@ func (d *decoder) route(v *yaml.Node, what string) (rawRoute, bool) {
 		if r.Via.Is6() {
 			r.To = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
 		}
-	case strings.Contains(s, "/"):
-		prefix, err := netip.ParsePrefix(s)
-		if err != nil {
-			d.errorf(pos(to.val), "bad destination %q of %s; write a prefix such as 10.0.0.0/8, an address, or default", s, what)
-			return r, false
-		}
-		if prefix.Masked() != prefix {
-			// The kernel refuses such a route ("invalid prefix for given prefix length").
-			d.errorf(pos(to.val), "destination %s of %s has host bits set; write %s", s, what, prefix.Masked())
-			return r, false
-		}
-		r.To = prefix
 	default:
-		addr, err := netip.ParseAddr(s)
-		if err != nil || addr.Zone() != "" {
+		dest, _, masked, ok := destination(s)
+		switch {
+		case !ok:
 			d.errorf(pos(to.val), "bad destination %q of %s; write a prefix such as 10.0.0.0/8, an address, or default", s, what)
 			return r, false
+		case masked.IsValid():
+			d.errorf(pos(to.val), "destination %s of %s has host bits set; write %s", s, what, masked)
+			return r, false
 		}
-		r.To = netip.PrefixFrom(addr, addr.BitLen())
+		r.To = dest
 	}
 	if viaOK && r.To.Addr().Is4() != r.Via.Is4() {
 		d.errorf(r.viaPos, "%s goes to %s via %s, mixing IPv4 and IPv6; use a gateway of the destination's family", what, r.To, r.Via)
@@ -563,9 +555,34 @@ func (d *decoder) route(v *yaml.Node, what string) (rawRoute, bool) {
 	return r, viaOK
 }
 
+// validPrefix reports whether s is a prefix (which netip never gives a
+// zone).
 func validPrefix(s string) bool {
-	p, err := netip.ParsePrefix(s)
-	return err == nil && p.Addr().Zone() == ""
+	_, err := netip.ParsePrefix(s)
+	return err == nil
+}
+
+// destination reads a route destination other than default: a prefix
+// without host bits, or an address without a zone, a host route (addr).
+// A prefix with host bits gives masked, what to write instead: the kernel
+// refuses such a route ("invalid prefix for given prefix length"). ok is
+// false for anything else.
+func destination(s string) (to netip.Prefix, addr bool, masked netip.Prefix, ok bool) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		switch {
+		case err != nil:
+			return to, false, masked, false
+		case p.Masked() != p:
+			return to, false, p.Masked(), true
+		}
+		return p, false, masked, true
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return to, false, masked, false
+	}
+	return netip.PrefixFrom(a, a.BitLen()), true, masked, true
 }
 
 func (d *decoder) sysctls(v *yaml.Node, label string) []KeyValue {
