@@ -57,7 +57,7 @@ func (d *decoder) pids(v *yaml.Node) int {
 	}
 	switch {
 	case strings.HasPrefix(s, "-"):
-		d.errorf(pos(v), "pids %s of limits is negative; write a number of processes of at least %d, e.g. pids: 1024", show(s), MinPids)
+		d.errorf(pos(v), "pids %s of limits %s", show(s), pidsProblem(-1))
 	case !wholeRE.MatchString(s):
 		d.errorf(pos(v), "pids %q of limits is not a whole number; write a number of processes, e.g. pids: 1024", s)
 	default:
@@ -110,7 +110,7 @@ const sizeHint = "write a number of bytes, or a number and a unit, e.g. memory: 
 // a whole byte, or says what is wrong with it.
 func parseSize(s string) (int64, string) {
 	if strings.HasPrefix(s, "-") {
-		return 0, "is negative; write a size of at least 16MiB, e.g. memory: 512MiB"
+		return 0, memoryProblem(-1)
 	}
 	m := sizeRE.FindStringSubmatch(s)
 	if m == nil {
@@ -149,7 +149,7 @@ func (d *decoder) cpus(v *yaml.Node) float64 {
 	}
 	switch {
 	case strings.HasPrefix(s, "-"):
-		d.errorf(pos(v), "cpus %s of limits is negative; write a positive number of CPUs, e.g. cpus: 1.5", show(s))
+		d.errorf(pos(v), "cpus %s of limits %s", show(s), cpusProblem(-1))
 	case !numberRE.MatchString(s):
 		d.errorf(pos(v), "cpus %q of limits is not a number; write how many CPUs' worth of time the lab may use, e.g. cpus: 1.5", s)
 	default:
