@@ -27,11 +27,10 @@ type Lab interface {
 
 // Suite is one lab's checks to run.
 type Suite struct {
-	Name string // the lab's name
-	Lab  Lab    // nil when the lab is not up; Err says why
-	Err  error
-	// Checks to run; nil for the topology's own.
-	Checks []*topology.Check
+	Name   string // the lab's name
+	Lab    Lab    // nil when the lab is not up; Err says why
+	Err    error
+	Checks []*topology.Check // to run: the topology's own, or others asked for
 }
 
 const (
@@ -156,9 +155,6 @@ func runSuite(ctx context.Context, s Suite, opts Options, slots chan struct{}) L
 		return lr
 	}
 	checks := s.Checks
-	if checks == nil {
-		checks = s.Lab.Topology().Checks
-	}
 	lr.Checks = make([]Result, len(checks))
 	names := uniqueTitles(checks)
 	var wg sync.WaitGroup

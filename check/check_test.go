@@ -273,7 +273,7 @@ func TestWaitReturnsEarly(t *testing.T) {
 		routeCheck("10.255.0.9/32", 500*time.Millisecond, false),
 		routeCheck("10.255.0.9/32", 30*time.Second, true),
 	}
-	rep := Run(context.Background(), []Suite{{Name: "lab", Lab: lab}}, Options{})
+	rep := Run(context.Background(), []Suite{{Name: "lab", Lab: lab, Checks: lab.top.Checks}}, Options{})
 	took := time.Since(start)
 	l := rep.Labs[0]
 	if l.Passed != 2 || l.Failed != 1 {
@@ -298,7 +298,7 @@ func TestWaitReturnsEarly(t *testing.T) {
 
 	broken := &fakeLab{name: "broken", top: &topology.Topology{Name: "broken", Checks: []*topology.Check{routeCheck("10.0.0.0/8", 30*time.Second, true)}},
 		routes: func(string) ([]netlab.Route, error) { return nil, errors.New("node r1 is not running") }}
-	rep = Run(context.Background(), []Suite{{Name: "broken", Lab: broken}, {Name: "gone", Err: errors.New("lab gone is not up (no such lab)")}}, Options{})
+	rep = Run(context.Background(), []Suite{{Name: "broken", Lab: broken, Checks: broken.top.Checks}, {Name: "gone", Err: errors.New("lab gone is not up (no such lab)")}}, Options{})
 	if c := rep.Labs[0].Checks[0]; c.Passed || c.Tries != 1 || c.Message != "node r1 is not running" {
 		t.Errorf("a node that cannot be asked, expect: fail: %+v", c)
 	}
@@ -323,7 +323,7 @@ func TestParallelBounded(t *testing.T) {
 			lab.top.Checks = append(lab.top.Checks, &topology.Check{Kind: topology.CheckExec, Node: "r1", Exec: &topology.ExecCheck{Cmd: "echo 1", Output: "^1$"}})
 		}
 		labs = append(labs, lab)
-		suites = append(suites, Suite{Name: lab.name, Lab: lab})
+		suites = append(suites, Suite{Name: lab.name, Lab: lab, Checks: lab.top.Checks})
 	}
 	var mu sync.Mutex
 	var order []string

@@ -42,11 +42,12 @@ func Suites(names []string, checks func(*topology.Topology) []*topology.Check) [
 	for i, name := range names {
 		lab, err := Open(name)
 		out[i] = Suite{Name: name, Lab: lab, Err: err}
-		if lab != nil && checks != nil {
+		switch {
+		case lab == nil:
+		case checks != nil:
 			out[i].Checks = checks(lab.Topology())
-			if out[i].Checks == nil {
-				out[i].Checks = []*topology.Check{}
-			}
+		default:
+			out[i].Checks = lab.Topology().Checks
 		}
 	}
 	return out
