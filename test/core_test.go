@@ -221,7 +221,9 @@ func TestNodeCannotWriteHostFiles(t *testing.T) {
 		t.Errorf("node created a file in a host directory")
 	}
 	// The node's /etc is its own: the edit lands there, not in the host's.
-	mustNetlab(t, "exec", "triangle/r1", "--", "sh", "-c", "echo node >> /etc/motd")
+	if got := mustNetlab(t, "exec", "triangle/r1", "--", "sh", "-c", "echo node >> /etc/motd && tail -n1 /etc/motd"); got != "node\n" {
+		t.Errorf("the node's /etc/motd after the append ends %q", got)
+	}
 	if b, _ := os.ReadFile("/etc/motd"); string(b) != string(motd) {
 		t.Errorf("host /etc/motd changed")
 	}

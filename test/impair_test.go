@@ -127,25 +127,11 @@ func TestImpairLoss(t *testing.T) {
 // their place, all at once.
 func TestImpairRefused(t *testing.T) {
 	needRoot(t)
-	file := hostPair(t, "slow", `    delay: 20ms
-`)
-	before := takeSnapshot(t, "slow", nil)
-	r := netlab(t, "up", file)
-	if r.code == 0 {
-		// The probe found sch_netem: the refusal does not apply.
-		mustNetlab(t, "down", "slow")
-		t.Skip("this kernel has sch_netem (up made the delay), so it refuses nothing")
-	}
-	if r.code == 0 || !strings.Contains(r.stderr, "slow.yaml:6:5: link 1:") || !strings.Contains(r.stderr, "CONFIG_NET_SCH_NETEM") {
-		t.Errorf("up with delay on a kernel without netem: exit %d, %q", r.code, r.stderr)
-	}
-	assertNoLeftovers(t, before, nil)
-
 	bad := hostPair(t, "bad", `    rate: fast
     loss: 140%
     delay: -1ms
 `)
-	r = netlab(t, "validate", bad)
+	r := netlab(t, "validate", bad)
 	for _, want := range []string{"bad.yaml:7:11: bad rate fast", "bad.yaml:8:11: bad loss 140%", "bad.yaml:9:12: bad delay -1ms"} {
 		if r.code != 2 || !strings.Contains(r.stderr, want) {
 			t.Errorf("validate: exit %d, want %q in %q", r.code, want, r.stderr)
@@ -154,6 +140,20 @@ func TestImpairRefused(t *testing.T) {
 	if r := netlab(t, "link", "set", "nosuch/h1:eth1", "--loss", "lots"); r.code != 2 || !strings.Contains(r.stderr, "--loss") {
 		t.Errorf("link set --loss lots: exit %d, %q", r.code, r.stderr)
 	}
+
+	file := hostPair(t, "slow", `    delay: 20ms
+`)
+	before := takeSnapshot(t, "slow", nil)
+	r = netlab(t, "up", file)
+	if r.code == 0 {
+		// The probe found sch_netem: the refusal does not apply.
+		mustNetlab(t, "down", "slow")
+		t.Skip("this kernel has sch_netem (up made the delay), so it refuses nothing")
+	}
+	if r.code != 1 || !strings.Contains(r.stderr, "slow.yaml:6:5: link 1:") || !strings.Contains(r.stderr, "CONFIG_NET_SCH_NETEM") {
+		t.Errorf("up with delay on a kernel without netem: exit %d, %q", r.code, r.stderr)
+	}
+	assertNoLeftovers(t, before, nil)
 }
 
 // TestImpairDelay: where the kernel has sch_netem, delay and jitter show in

@@ -302,6 +302,9 @@ func TestDownAll(t *testing.T) {
 	needRoot(t)
 	needCommand(t, "ip")
 	if labs := dirNames(stateRoot()); len(labs) > 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("labs %v are up before the test: it needs a machine with none", labs)
+		}
 		t.Skipf("labs %v are up on this machine; down --all would take them too", labs)
 	}
 	if out, err := exec.Command("ip", "netns", "add", "netlab-test-bystander").CombinedOutput(); err != nil {
@@ -391,7 +394,17 @@ func TestLastDownLeavesNothing(t *testing.T) {
 	if labs := dirNames(stateRoot()); len(labs) > 0 {
 		t.Fatalf("labs are up before the test (%v): it needs a machine with none", labs)
 	}
+	t.Cleanup(func() { netlab(t, "down", "lastdown") })
 	mustNetlab(t, "up", "-q", renamedTriangle(t, "lastdown"))
+	// Controls: while the lab is up, the state root and its cgroups exist.
+	if _, err := os.Stat(stateRoot()); err != nil {
+		t.Errorf("no state root while a lab is up: %v", err)
+	}
+	if made, _ := filepath.Glob("/sys/fs/cgroup/*/netlab/lastdown"); len(made) == 0 {
+		if _, err := os.Stat("/sys/fs/cgroup/netlab/lastdown"); err != nil {
+			t.Errorf("no cgroup of the lab while it is up")
+		}
+	}
 	mustNetlab(t, "down", "lastdown")
 	if _, err := os.Stat(stateRoot()); !os.IsNotExist(err) {
 		entries, _ := os.ReadDir(stateRoot())

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -421,14 +422,19 @@ func TestRootlessLabs(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	state := filepath.Join(u.runtimeDir, "netlab", "rlkill", "state.json")
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if b, err := os.ReadFile(state); err == nil && strings.Contains(string(b), `"supervisor"`) {
-			break
+	t.Cleanup(func() { u.run(t, nil, "down", "rlkill") })
+	state := filepath.Join(u.stateRoot(), "rlkill", "state.json")
+	waitFor(t, 20*time.Second, "the supervisor in up's state", func() error {
+		if b, err := os.ReadFile(state); err != nil || !strings.Contains(string(b), `"supervisor"`) {
+			return errors.New("not yet")
 		}
-	}
+		return nil
+	})
 	cmd.Process.Kill()
-	cmd.Wait()
+	var ee *exec.ExitError
+	if err := cmd.Wait(); !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("up ended before it was killed: %v", err)
+	}
 	u.must(t, "down", "rlkill")
 	if procs := u.newProcesses(before); len(procs) > 0 {
 		t.Errorf("processes after a killed up and down: %v", procs)

@@ -130,7 +130,7 @@ mount -o remount,rw / 2>/dev/null && echo REMOUNTED-ROOT-RW
 mount -o remount,rw /usr 2>/dev/null && echo REMOUNTED-USR-RW
 for f in ` + strings.Join(planted, " ") + `; do [ -e $f ] && echo "SEES $f"; done
 touch ` + open + `/x 2>/dev/null && echo WROTE-OPEN-DIR
-ls /sys/class/net | tr '\n' ' '; echo
+echo "SYS-NET $(ls /sys/class/net | tr '\n' ' ')"
 [ "$(cat /proc/1/comm)" = netlab-init ] || echo "PID1 $(cat /proc/1/comm)"
 ls /proc | grep -c '^[0-9]'
 ls /dev/pts | tr '\n' ' '; echo
@@ -158,12 +158,18 @@ true`
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Once the agent's sysfs is gone, the supervisor's empty netns shows:
+	// lo alone, or the node's own interfaces if the unmount did not hold.
+	sysNet := regexp.MustCompile(`(?m)^SYS-NET (.*)$`).FindStringSubmatch(out)
+	if sysNet == nil || (sysNet[1] != "lo " && sysNet[1] != "eth1 eth2 lo ") {
+		t.Errorf("the node's /sys/class/net after the unmounts: %q, want lo (or the node's own)", sysNet)
+	}
 	for _, l := range hostLinks {
 		name := l.Attrs().Name
 		if name == "lo" {
 			continue
 		}
-		if strings.Contains(out, " "+name+" ") || strings.Contains(out, "\n"+name+" ") {
+		if sysNet != nil && strings.Contains(" "+sysNet[1], " "+name+" ") {
 			t.Errorf("node root sees the host's interface %s below /sys: %q", name, out)
 		}
 	}
@@ -197,7 +203,11 @@ func assertOwnDevpts(t *testing.T, out string) {
 func TestNodeRootCannotTouchLabProcesses(t *testing.T) {
 	needRoot(t)
 	upLab(t, "labs/triangle.yaml", "triangle")
-	script := `for f in mem environ maps; do
+	// Controls first: nsenter works on the shell itself, and the scan of
+	// /proc finds the shell's own process.
+	script := `nsenter -t $$ -n true && echo CONTROL-NSENTER
+for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline 2>/dev/null | grep -q 'CONTROL-SCA[N]' && { echo CONTROL-SCAN; break; }; done
+for f in mem environ maps; do
   (exec 3<>/proc/1/$f) 2>/dev/null && echo "OPENED-RW /proc/1/$f"
   cat /proc/1/$f >/dev/null 2>&1 && echo "READ /proc/1/$f"
 done
@@ -207,8 +217,8 @@ nsenter -t 1 -m true 2>/dev/null && echo ENTERED-INIT-MNTNS
 for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline 2>/dev/null | grep -q '__netlab_[s]upervisor' && echo "SEES-SUPERVISOR $p"; done
 true`
 	out := mustNetlab(t, "exec", "triangle/r1", "--", "sh", "-c", script)
-	if strings.TrimSpace(out) != "" {
-		t.Errorf("node root reached the init or the supervisor:\n%s", out)
+	if out != "CONTROL-NSENTER\nCONTROL-SCAN\n" {
+		t.Errorf("node root reached the init or the supervisor (or the controls failed):\n%s", out)
 	}
 	if r := netlab(t, "exec", "triangle/r1", "--", "sh", "-c", "exec 3>/proc/1/mem"); r.code == 0 || !strings.Contains(r.stderr, "ermission denied") {
 		t.Errorf("node root opened its init's memory for writing")

@@ -2,6 +2,7 @@ package test
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 	"os"
@@ -18,6 +19,7 @@ func TestServicesLab(t *testing.T) {
 	needCommand(t, "python3")
 	needCommand(t, "dnsmasq")
 	needCommand(t, "sshd")
+	hostKeyBefore, _ := os.ReadFile("/etc/ssh/ssh_host_ed25519_key.pub")
 	upLab(t, "labs/services.yaml", "services")
 
 	// Each answers once it has bound its socket: give them a moment.
@@ -112,8 +114,15 @@ func TestServicesLab(t *testing.T) {
 		t.Errorf("logs -f after Ctrl-C: %v", err)
 	}
 	// The node made host keys of its own; the host's are untouched.
-	if _, err := os.Stat("/etc/ssh/ssh_host_ed25519_key"); err != nil {
-		t.Errorf("the host's own ssh host key: %v", err)
+	hostKey, err := os.ReadFile("/etc/ssh/ssh_host_ed25519_key.pub")
+	if err != nil {
+		t.Fatalf("the host's own ssh host key: %v", err)
+	}
+	if !bytes.Equal(hostKey, hostKeyBefore) {
+		t.Errorf("the host's ssh host key changed")
+	}
+	if got := mustNetlab(t, "exec", "services/ssh", "--", "cat", "/etc/ssh/ssh_host_ed25519_key.pub"); got == "" || got == string(hostKey) {
+		t.Errorf("the node's ssh host key is %q, the host's %q: want one of its own", got, hostKey)
 	}
 }
 
