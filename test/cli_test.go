@@ -52,6 +52,13 @@ func runIn(t testing.TB, cmd *exec.Cmd) result {
 	return exitResult(t, cmd.Run(), out.String(), errb.String())
 }
 
+// downAtEnd takes lab down when the test ends, however it ends: for a test
+// that brings a lab up itself, so that a failure half way leaves nothing.
+// A lab that is down already is no error of down's.
+func downAtEnd(t testing.TB, lab string) {
+	t.Cleanup(func() { netlab(t, "down", lab) })
+}
+
 // mustNetlab runs netlab and fails the test unless it exits 0.
 func mustNetlab(t testing.TB, args ...string) string {
 	t.Helper()

@@ -22,6 +22,7 @@ func TestLeakCycles(t *testing.T) {
 	file := renamedTriangle(t, "cycles")
 	before := takeSnapshot(t, "cycles", nil)
 	var ranges []*idRange
+	downAtEnd(t, "cycles")
 	for i := 0; i < 100; i++ {
 		mustNetlab(t, "up", file)
 		if i%25 == 0 {
@@ -130,6 +131,7 @@ func TestKillDuringUp(t *testing.T) {
 	before := takeSnapshot(t, lab, nil)
 
 	// A whole up, to know how long one takes here.
+	downAtEnd(t, lab)
 	start := time.Now()
 	mustNetlab(t, "up", file)
 	full := time.Since(start)
@@ -314,6 +316,7 @@ func TestDownAll(t *testing.T) {
 	var befores []snapshot
 	for _, n := range []string{"all1", "all2"} {
 		befores = append(befores, takeSnapshot(t, n, nil))
+		downAtEnd(t, n)
 		mustNetlab(t, "up", renamedTriangle(t, n))
 	}
 	mustNetlab(t, "down", "--all")
@@ -334,6 +337,7 @@ func TestDownWithGarbageState(t *testing.T) {
 	needRoot(t)
 	const lab = "garbage"
 	before := takeSnapshot(t, lab, nil)
+	downAtEnd(t, lab)
 	mustNetlab(t, "up", renamedTriangle(t, lab))
 	ids := labIDs(t, lab)
 	if err := os.WriteFile(filepath.Join(stateRoot(), lab, "state.json"), []byte("\x00{not json"), 0o600); err != nil {
@@ -394,7 +398,7 @@ func TestLastDownLeavesNothing(t *testing.T) {
 	if labs := dirNames(stateRoot()); len(labs) > 0 {
 		t.Fatalf("labs are up before the test (%v): it needs a machine with none", labs)
 	}
-	t.Cleanup(func() { netlab(t, "down", "lastdown") })
+	downAtEnd(t, "lastdown")
 	mustNetlab(t, "up", "-q", renamedTriangle(t, "lastdown"))
 	// Controls: while the lab is up, the state root and its cgroups exist.
 	if _, err := os.Stat(stateRoot()); err != nil {

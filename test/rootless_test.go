@@ -404,6 +404,7 @@ func TestRootlessLabs(t *testing.T) {
 
 	file := u.topology(t, "labs/triangle.yaml")
 	before := u.processes()
+	t.Cleanup(func() { u.run(t, nil, "down", "triangle") })
 	for i := 0; i < 10; i++ {
 		u.must(t, "up", "-q", file)
 		u.must(t, "down", "triangle")
@@ -473,6 +474,7 @@ func TestRootlessEveryday(t *testing.T) {
 	}
 
 	before := u.processes()
+	t.Cleanup(func() { u.run(t, nil, "down", "rl-junk") })
 	u.must(t, "up", "-q", u.topology(t, renamedTriangle(t, "rl-junk")))
 	state := filepath.Join(u.runtimeDir, "netlab", "rl-junk", "state.json")
 	if err := os.WriteFile(state, []byte("\x00{not json"), 0o600); err != nil {
@@ -497,6 +499,7 @@ func TestRootlessEveryday(t *testing.T) {
 	}
 	os.Chown(home, u.uid, u.gid)
 	noXDG := []string{"XDG_RUNTIME_DIR=", "HOME=" + home}
+	t.Cleanup(func() { u.run(t, noXDG, "down", "rl-home") })
 	if r := u.run(t, noXDG, "up", "-q", u.topology(t, renamedTriangle(t, "rl-home"))); r.code != 0 {
 		t.Fatalf("up without XDG_RUNTIME_DIR: exit %d, %s", r.code, r.stderr)
 	}
