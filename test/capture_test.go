@@ -238,6 +238,8 @@ func TestCapture(t *testing.T) {
 		sh := exec.Command("bash", "-c", `set -o pipefail; "$0" capture --lab `+lab+` r1:eth1 -w - | tcpdump -nr - -c 4 2>/dev/null`, netlabBin)
 		var out bytes.Buffer
 		sh.Stdout = &out
+		// A group of its own: a hang ends with the whole pipeline killed.
+		sh.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		if err := sh.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -254,7 +256,7 @@ func TestCapture(t *testing.T) {
 				t.Errorf("capture | tcpdump -r -: %v (pipefail: both must exit 0)", err)
 			}
 		case <-time.After(15 * time.Second):
-			sh.Process.Kill()
+			syscall.Kill(-sh.Process.Pid, syscall.SIGKILL)
 			t.Fatal("capture | tcpdump -c 4 still running after 15s")
 		}
 		if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 4 || !strings.Contains(lines[0], "ICMP echo") {
@@ -266,7 +268,11 @@ func TestCapture(t *testing.T) {
 
 		// No packet flows at all: the reader going away still ends it.
 		start := time.Now()
-		r := exec.Command("bash", "-c", `set -o pipefail; "$0" capture --lab `+lab+` r3:eth2 | head -c 64 >/dev/null`, netlabBin)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		r := exec.CommandContext(ctx, "bash", "-c", `set -o pipefail; "$0" capture --lab `+lab+` r3:eth2 | head -c 64 >/dev/null`, netlabBin)
+		r.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		r.Cancel = func() error { return syscall.Kill(-r.Process.Pid, syscall.SIGKILL) }
 		if out, err := r.CombinedOutput(); err != nil {
 			t.Errorf("capture | head -c 64: %v: %s", err, out)
 		}
