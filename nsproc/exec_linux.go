@@ -43,22 +43,12 @@ func serveOne(c *net.UnixConn, r *reaper, svc *services) {
 	case req.Netlink:
 		closeAll(files)
 		sock, err := netlinkSocket()
-		if err != nil {
-			sendPacket(c, execEvent{Exit: &exitInfo{Code: 1, Error: err.Error()}})
-			return
-		}
-		sendPacket(c, execEvent{Exit: &exitInfo{}}, sock)
-		sock.Close()
+		sendSocket(c, sock, 1, err)
 		return
 	case req.Packet != "":
 		closeAll(files)
 		sock, code, err := packetSocket(req.Packet)
-		if err != nil {
-			sendPacket(c, execEvent{Exit: &exitInfo{Code: code, Error: err.Error()}})
-			return
-		}
-		sendPacket(c, execEvent{Exit: &exitInfo{}}, sock)
-		sock.Close()
+		sendSocket(c, sock, code, err)
 		return
 	case req.Sysctls != nil:
 		closeAll(files)
@@ -80,6 +70,17 @@ func serveOne(c *net.UnixConn, r *reaper, svc *services) {
 		info = exitInfo{Code: 2, Error: "empty request"}
 	}
 	sendPacket(c, execEvent{Exit: &info})
+}
+
+// sendSocket answers a request for a socket opened in the node: the socket,
+// or the exit code and err saying why there is none.
+func sendSocket(c *net.UnixConn, sock *os.File, code int, err error) {
+	if err != nil {
+		sendPacket(c, execEvent{Exit: &exitInfo{Code: code, Error: err.Error()}})
+		return
+	}
+	sendPacket(c, execEvent{Exit: &exitInfo{}}, sock)
+	sock.Close()
 }
 
 // putFile writes a file as the node's root. An existing file is removed
