@@ -363,7 +363,7 @@ func Packet(ctx context.Context, socket, ifname string) (*os.File, error) {
 	files, err := ask(ctx, socket, nodeRequest{Packet: ifname})
 	var ee *ExitError
 	switch {
-	case errors.As(err, &ee) && ee.Code == 2:
+	case errors.As(err, &ee) && ee.Code == codeNoInterface:
 		return nil, noInterfaceError(ee.Reason)
 	case err == nil && len(files) != 1:
 		err = fmt.Errorf("answer carried %d files, want a packet socket", len(files))

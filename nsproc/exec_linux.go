@@ -321,7 +321,7 @@ func netlinkSocket() (*os.File, error) {
 // to read. It is made with protocol 0, which queues nothing, and the bind
 // names the protocol and the interface at once: no frame of another
 // interface is ever queued on it. An interface that is not there is the
-// caller's mistake, code 2, and the error lists those that are.
+// caller's mistake, codeNoInterface, and the error lists those that are.
 func packetSocket(ifname string) (*os.File, int, error) {
 	ifi, err := net.InterfaceByName(ifname)
 	if err != nil {
@@ -331,7 +331,7 @@ func packetSocket(ifname string) (*os.File, int, error) {
 				names = append(names, i.Name)
 			}
 		}
-		return nil, 2, fmt.Errorf("no interface %q (interfaces: %s)", ifname, strings.Join(names, ", "))
+		return nil, codeNoInterface, fmt.Errorf("no interface %q (interfaces: %s)", ifname, strings.Join(names, ", "))
 	}
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {

@@ -176,6 +176,12 @@ type execEvent struct {
 	Exit   *exitInfo `json:"exit,omitempty"`
 }
 
+// codeNoInterface is the exit code of a Packet request for an interface
+// the node lacks: the caller's mistake, told apart from other failures
+// (2 is a request the agent could not read).
+const codeNoInterface = 3
+
+// exitInfo is how a request to the agent ended.
 type exitInfo struct {
 	Code  int    `json:"code"`            // what `netlab exec` exits with: 128+n if signal n killed it
 	Error string `json:"error,omitempty"` // the command could not be started
