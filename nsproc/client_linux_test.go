@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/creack/pty"
 )
 
 // TestRunRefusesFakePTY: a node that answers a pty request with a file
@@ -98,5 +100,30 @@ func TestRunTooLong(t *testing.T) {
 	_, err = Run(context.Background(), sock, Command{Argv: argv, Stdin: null, Stdout: null, Stderr: null}, nil)
 	if err == nil || !strings.Contains(err.Error(), "arguments and environment (409609 bytes) are more than a node takes") {
 		t.Errorf("a 400 KiB command: %v", err)
+	}
+}
+
+// TestRunPTYSize: the node's pty takes the size of the caller's terminal.
+func TestRunPTYSize(t *testing.T) {
+	sock := testAgent(t)
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 33, Cols: 99}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := Run(context.Background(), sock, Command{Argv: []string{"stty", "size"}, Env: []string{"PATH=/bin:/usr/bin"}, Stdin: tty, Stdout: out, PTY: true}, nil)
+	if err != nil || code != 0 {
+		t.Fatalf("stty size on a pty: %d %v", code, err)
+	}
+	if b, _ := os.ReadFile(out.Name()); !strings.Contains(string(b), "33 99") {
+		t.Errorf("stty size in the node's pty: %q, want 33 99 (the caller's)", b)
 	}
 }
