@@ -103,7 +103,7 @@ func checkDaemonSoftware(t *topology.Topology) (daemonUsers, error) {
 // the same in the node as on the host.
 func daemonLayer(n *topology.Node, users daemonUsers) []nsproc.LayerFile {
 	u := users[n.Kind]
-	f := func(path string, dir bool, data []byte, mode os.FileMode) nsproc.LayerFile {
+	f := func(path string, dir bool, data []byte, mode uint32) nsproc.LayerFile {
 		return nsproc.LayerFile{Path: path, Dir: dir, Data: data, Mode: mode, UID: u.uid, GID: u.gid}
 	}
 	switch n.Kind {

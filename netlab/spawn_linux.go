@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/user"
-	"path/filepath"
 	"slices"
 	"strconv"
 
@@ -13,24 +12,10 @@ import (
 	"github.com/netlab-dev/netlab/topology"
 )
 
-// initBinary is netlab-init beside this binary, if it is there and of this
-// build's protocol: it starts faster than this whole binary, once per node.
-func initBinary() string {
-	exe, err := os.Executable()
-	if err != nil {
-		return ""
-	}
-	path := filepath.Join(filepath.Dir(exe), "netlab-init")
-	if _, err := os.Stat(path); err != nil {
-		return ""
-	}
-	return nsproc.InitBinary(path)
-}
-
 // startNode makes a node's exec socket and has the supervisor start its
 // init. The files it opens for that are closed once the init has its own
 // copies, so a lab holds O(parallelism) of them.
-func (u *bringup) startNode(ctx context.Context, n *topology.Node, hosts *os.File) (nsproc.Node, error) {
+func (u *bringup) startNode(ctx context.Context, n *topology.Node) (nsproc.Node, error) {
 	lab := u.st.Name
 	sock, err := listenExec(socketPath(lab, n.Name))
 	if err != nil {
@@ -38,8 +23,8 @@ func (u *bringup) startNode(ctx context.Context, n *topology.Node, hosts *os.Fil
 	}
 	defer sock.Close()
 	cfg := nsproc.NodeConfig{
-		Name: lab + "/" + n.Name, Hostname: n.Name, Socket: sock, Hosts: hosts,
-		Sysctls: earlySysctls(n.Kind), Layer: daemonLayer(n, u.users), Hide: u.hide,
+		Name: lab + "/" + n.Name, Hostname: n.Name, Socket: sock,
+		Sysctls: earlySysctls(n.Kind), Layer: daemonLayer(n, u.users),
 	}
 	return u.sup.Spawn(ctx, cfg)
 }

@@ -205,7 +205,14 @@ func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
 		return fmt.Errorf("open supervisor log: %w", err)
 	}
 	defer log.Close()
-	cfg := nsproc.SupervisorConfig{Lab: t.Name, Log: log, Binary: initBinary()}
+	// One /etc/hosts for the whole lab: every node sees the supervisor's
+	// copy, under its own /etc layer.
+	hosts, err := writeHosts(filepath.Join(labDir(t.Name), "hosts"), hostsFile(t))
+	if err != nil {
+		return err
+	}
+	defer hosts.Close()
+	cfg := nsproc.SupervisorConfig{Lab: t.Name, Log: log, Hosts: hosts, Hide: u.hide}
 	ids := u.st.IDs
 	if m := CurrentMode(); u.sub != nil {
 		// Lab root is the user; lab ids 1.. (node root among them) the
@@ -219,7 +226,7 @@ func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
 		cfg.UIDMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(ids.First), Size: int(ids.Count)}}
 		cfg.GIDMap = cfg.UIDMap
 	}
-	u.sup, err = nsproc.StartSupervisor(cfg)
+	u.sup, err = nsproc.StartSupervisor(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -237,19 +244,14 @@ func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
 // and starts registering the namespaces' names for iproute2.
 func (u *bringup) startNodes(ctx context.Context, step *stepTimer) error {
 	t := u.st.Topology
-	hosts, err := writeHosts(filepath.Join(labDir(t.Name), "hosts"), hostsFile(t))
-	if err != nil {
-		return err
-	}
-	defer hosts.Close()
 	nodes := make([]nsproc.Node, len(t.Nodes))
 	defer func() {
 		for _, n := range nodes {
 			n.Close()
 		}
 	}()
-	err = parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
-		n, err := u.startNode(ctx, t.Nodes[i], hosts)
+	err := parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
+		n, err := u.startNode(ctx, t.Nodes[i])
 		if err != nil {
 			return err
 		}

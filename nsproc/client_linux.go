@@ -63,7 +63,9 @@ func Run(ctx context.Context, socket string, cmd Command, signals <-chan os.Sign
 	var relayed []*os.File
 	if cmd.PTY {
 		if cmd.Stdin != nil && isTerminal(cmd.Stdin) {
-			req.Size, _ = unix.IoctlGetWinsize(int(cmd.Stdin.Fd()), unix.TIOCGWINSZ)
+			if ws, err := unix.IoctlGetWinsize(int(cmd.Stdin.Fd()), unix.TIOCGWINSZ); err == nil {
+				req.Rows, req.Cols = int(ws.Row), int(ws.Col)
+			}
 		}
 		err = sendPacket(c, nodeRequest{Exec: &req})
 	} else {

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/creack/pty"
@@ -54,22 +53,9 @@ func testListener(t *testing.T) (string, *net.UnixListener) {
 	return sock, l
 }
 
-// testAgent serves exec on a testListener, as a node's agent does (in
-// this process's namespaces), and returns its socket.
-func testAgent(t *testing.T) string {
-	t.Helper()
-	sock, l := testListener(t)
-	go serveExec(l, testReaper(), "test")
-	return sock
-}
-
-// testReaper is the test process's one reaper: a second would take
-// children the first is waiting for.
-var testReaper = sync.OnceValue(newReaper)
-
 // TestRunPTY: the agent's own pty passes the check and relays output.
 func TestRunPTY(t *testing.T) {
-	sock := testAgent(t)
+	sock := testAgent(t, "")
 	out, err := os.CreateTemp(t.TempDir(), "out")
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +73,7 @@ func TestRunPTY(t *testing.T) {
 // TestRunTooLong: a command too long for one packet is refused saying so,
 // not with the kernel's bare EMSGSIZE.
 func TestRunTooLong(t *testing.T) {
-	sock := testAgent(t)
+	sock := testAgent(t, "")
 	argv := []string{"/bin/true"}
 	for range 4 {
 		argv = append(argv, strings.Repeat("a", 100<<10))
@@ -105,7 +91,7 @@ func TestRunTooLong(t *testing.T) {
 
 // TestRunPTYSize: the node's pty takes the size of the caller's terminal.
 func TestRunPTYSize(t *testing.T) {
-	sock := testAgent(t)
+	sock := testAgent(t, "")
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		t.Fatal(err)

@@ -1,14 +1,17 @@
-// Package nsproc runs the processes of a lab: a lab supervisor that owns the
-// lab's user namespace, and per node an init (PID 1 of the node's mount and
-// PID namespaces, in the lab's user namespace) and an agent (root of a user
-// namespace of the node's own, which owns the node's network, UTS, IPC and
-// cgroup namespaces) that runs commands inside the node on request.
+// Package nsproc runs the processes of a lab, from the host's side: it
+// starts a lab's supervisor and has it clone nodes (Supervisor), and it
+// talks to a node's agent to run commands, write files and open sockets
+// in the node (Run, Put, RunLogged, Services, Netlink, Packet).
 //
-// The netlab binary plays every role. main calls Main first: when the
-// process was re-executed as a supervisor or a node init, Main runs that role
-// and never returns; otherwise it returns false and the CLI runs.
-//
-// Shape of a running lab, and why:
+// The processes themselves are C, in node/: a lab supervisor that owns the
+// lab's user namespace, and per node an init (PID 1 of the node's mount
+// and PID namespaces, in the lab's user namespace) and an agent (root of a
+// user namespace of the node's own, which owns the node's network, UTS,
+// IPC and cgroup namespaces) that runs commands inside the node on
+// request. The supervisor is the only exec of a lab: it is this program,
+// started with a hidden first argument that the node side's ELF
+// constructor catches before the Go runtime starts; inits and agents are
+// its clones. Each is one thread.
 //
 //	netlab up (host root, or a user: rootless)
 //	  └─ supervisor: new user, PID, mount, net, IPC, UTS and cgroup namespaces;
@@ -25,12 +28,12 @@
 // detaches it, the supervisor also dies when its control connection closes,
 // so an `up` killed at any moment takes its half-built lab with it.
 //
-// Go cannot enter a user or mount namespace once it runs threads, so
-// commands are not run by setns: a node's agent accepts requests on a unix
-// socket created by netlab on the host, forks the command with the stdio
-// file descriptors the client sent (SCM_RIGHTS), and reports its exit status.
-// It also hands out sockets opened in the node (netlink, packet), so that
-// netlab never enters a namespace. protocol.go has every message.
+// netlab never enters a namespace (Go cannot, once it runs threads): a
+// node's agent accepts requests on a unix socket netlab created on the
+// host, forks each command with the stdio descriptors the client sent
+// (SCM_RIGHTS), and reports its exit status; it also hands out sockets
+// opened in the node (netlink, packet). protocol.go has every message;
+// what comes back from a node is read as hostile.
 //
 // This package knows nothing of YAML or of links; it only makes processes.
 package nsproc

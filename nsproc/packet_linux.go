@@ -1,7 +1,6 @@
 package nsproc
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,10 +11,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// maxPacket bounds one JSON message. An exec request carries argv and env,
-// which the kernel bounds at a few MB; 1 MiB is plenty for sane commands.
-const maxPacket = 1 << 20
-
 // packetBuffers recycles receive buffers: a packet may be up to maxPacket
 // long, and a lab's up receives one per node.
 var packetBuffers = sync.Pool{New: func() any {
@@ -25,9 +20,13 @@ var packetBuffers = sync.Pool{New: func() any {
 
 // sendPacket writes v as one packet with files attached.
 func sendPacket(c *net.UnixConn, v any, files ...*os.File) error {
-	b, err := json.Marshal(v)
+	b, err := marshal(v)
 	if err != nil {
 		return err
+	}
+	b = append(packetMagic[:], b...)
+	if len(b) > maxPacket || len(files) > maxFiles {
+		return fmt.Errorf("send %T: %d bytes and %d files, more than a packet takes: %w", v, len(b), len(files), unix.EMSGSIZE)
 	}
 	var oob []byte
 	if len(files) > 0 {
@@ -47,7 +46,7 @@ func recvPacket(c *net.UnixConn, v any) ([]*os.File, error) {
 	bp := packetBuffers.Get().(*[]byte)
 	defer packetBuffers.Put(bp)
 	buf := *bp
-	oob := make([]byte, unix.CmsgSpace(4*8))
+	oob := make([]byte, unix.CmsgSpace(4*maxFiles))
 	n, oobn, flags, _, err := c.ReadMsgUnix(buf, oob)
 	// Go reports an empty packet as io.EOF, but it may still carry files.
 	files, ferr := parseRights(oob[:oobn])
@@ -70,7 +69,11 @@ func recvPacket(c *net.UnixConn, v any) ([]*os.File, error) {
 		closeAll(files)
 		return nil, errEOF
 	}
-	if err := json.Unmarshal(buf[:n], v); err != nil {
+	if n < len(packetMagic) || [4]byte(buf[:4]) != packetMagic {
+		closeAll(files)
+		return nil, fmt.Errorf("%w: %q", errProtocol, buf[:min(n, 4)])
+	}
+	if err := unmarshal(buf[4:n], v); err != nil {
 		closeAll(files)
 		return nil, fmt.Errorf("bad packet: %w", err)
 	}

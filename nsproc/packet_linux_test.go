@@ -50,17 +50,20 @@ func TestPacketRoundTrip(t *testing.T) {
 		v    any
 		into func() any
 	}{
-		{"exec request", nodeRequest{Exec: &execRequest{Argv: []string{"ping", "-c1", "r3"}, Env: []string{"PATH=/bin"}, Dir: "/", PTY: true, Size: &unix.Winsize{Row: 24, Col: 80}}},
+		{"exec request", nodeRequest{Exec: &execRequest{Argv: []string{"ping", "-c1", "r3"}, Env: []string{"PATH=/bin"}, Dir: "/", PTY: true, Rows: 24, Cols: 80}},
 			func() any { return new(nodeRequest) }},
 		{"put request", nodeRequest{Put: &putRequest{Path: "/etc/motd", Data: []byte{0, 1, 2, 0xff}, Mode: 0o644, UID: 0, GID: 0}},
 			func() any { return new(nodeRequest) }},
-		{"spawn", control{Spawn: &spawnRequest{ID: 7, initConfig: initConfig{agentConfig: agentConfig{Node: "lab/r1", Hostname: "r1", Sysctls: []string{"a=1"}}}}},
+		{"spawn", control{Spawn: &spawnRequest{ID: 7, Node: "lab/r1", Hostname: "r1", Sysctls: []string{"a=1", "b=2"},
+			Layer: []LayerFile{{Path: "frr", Dir: true, Mode: 0o750, UID: 101, GID: 102}, {Path: "frr/frr.conf", Data: []byte("router ospf\n"), Mode: 0o640}},
+			Binds: []bindSpec{{Target: "/data", ReadOnly: true}, {Target: "/x"}}}},
 			func() any { return new(control) }},
+		{"setup", control{Setup: &labSetup{ID: 1, Hide: []string{"/home/u", "/run/user/1000/netlab"}}}, func() any { return new(control) }},
 		{"detach", control{Detach: true}, func() any { return new(control) }},
 		{"exit", execEvent{Exit: &exitInfo{Code: 137}}, func() any { return new(execEvent) }},
 		{"pty", execEvent{PTY: true}, func() any { return new(execEvent) }},
-		{"init config", initConfig{agentConfig: agentConfig{Node: "lab/r1", Hostname: "r1", Sysctls: []string{"a=1"}}, Layer: []LayerFile{{Path: "frr", Dir: true, Mode: 0o750, UID: 101, GID: 102}, {Path: "frr/frr.conf", Data: []byte("router ospf\n"), Mode: 0o640}}}, func() any { return new(initConfig) }},
-		{"agent config", agentConfig{Node: "lab/r1", Hostname: "r1"}, func() any { return new(agentConfig) }},
+		{"services", servicesReply{Services: []Service{{Name: "web", Pid: 7, Running: true}, {Name: "dns", Pid: 9, Exit: 137}}}, func() any { return new(servicesReply) }},
+		{"exit with output", execEvent{Exit: &exitInfo{Code: 1, Error: "boom", Output: []byte("a\x00b")}}, func() any { return new(execEvent) }},
 		{"ready", readyReport{Error: "mount proc on /proc: mount: operation not permitted"}, func() any { return new(readyReport) }},
 		{"signal", execEvent{Signal: 2}, func() any { return new(execEvent) }},
 		{"large", execRequest{Argv: []string{strings.Repeat("x", 100_000)}}, func() any { return new(execRequest) }},
@@ -205,50 +208,67 @@ func TestPacketEmpty(t *testing.T) {
 func TestPacketBad(t *testing.T) {
 	a, b := seqpacketPair(t)
 	_, w := pipe(t)
-	if _, _, err := a.WriteMsgUnix([]byte("{not json"), unix.UnixRights(int(w.Fd())), nil); err != nil {
-		t.Fatal(err)
+	// Not netlab's, or of another version: said so, files closed.
+	for _, p := range [][]byte{[]byte("{not json"), []byte("nl\x04\x00"), []byte("n")} {
+		if _, _, err := a.WriteMsgUnix(p, unix.UnixRights(int(w.Fd())), nil); err != nil {
+			t.Fatal(err)
+		}
+		var ev execEvent
+		if files, err := recvPacket(b, &ev); !errors.Is(err, errProtocol) || files != nil {
+			t.Errorf("%q: %d files, %v; want errProtocol", p, len(files), err)
+		}
 	}
-	var ev execEvent
-	if files, err := recvPacket(b, &ev); err == nil || !strings.Contains(err.Error(), "bad packet") || files != nil {
-		t.Errorf("bad JSON: %d files, %v; want a bad packet error", len(files), err)
+	// The right magic, then what is not a message of that type.
+	for _, p := range [][]byte{
+		{1, 2, 3},                             // less than a field
+		{90, 0, 0, 0, 9, 0, 0, 0},             // a field longer than what is left
+		{90, 0, 0, 0, 4, 0, 0, 0, 1, 2, 3, 4}, // an integer of 4 bytes
+		{7, 0, 0, 0, 0, 0, 0, 0},              // a tag execEvent does not have
+	} {
+		if _, _, err := a.WriteMsgUnix(append(packetMagic[:], p...), nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		var ev execEvent
+		if files, err := recvPacket(b, &ev); err == nil || !strings.Contains(err.Error(), "bad packet") || files != nil {
+			t.Errorf("% x: %d files, %v; want a bad packet error", p, len(files), err)
+		}
 	}
-	// A JSON value of the wrong shape.
-	if err := sendPacket(a, []int{1, 2}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := recvPacket(b, &ev); err == nil {
-		t.Error("an array decoded as an execEvent")
-	}
-	// Something json cannot encode is not sent.
-	if err := sendPacket(a, func() {}); err == nil {
-		t.Error("sendPacket(func) succeeded")
+	// Something that is no message is not sent.
+	if err := sendPacket(a, []int{1, 2}); err == nil {
+		t.Error("sendPacket([]int) succeeded")
 	}
 }
 
 // More descriptors than recvPacket has room for: the packet is refused
-// and what did arrive is closed.
+// and what did arrive is closed. sendPacket refuses to send them.
 func TestPacketTooManyFiles(t *testing.T) {
 	a, b := seqpacketPair(t)
 	var files []*os.File
-	for range 9 {
+	var fds []int
+	for range maxFiles + 1 {
 		_, w := pipe(t)
 		files = append(files, w)
+		fds = append(fds, int(w.Fd()))
 	}
-	if err := sendPacket(a, execEvent{Signal: 1}, files...); err != nil {
+	if err := sendPacket(a, execEvent{Signal: 1}, files...); err == nil {
+		t.Errorf("sendPacket of %d files succeeded", len(files))
+	}
+	msg, _ := marshal(execEvent{Signal: 1})
+	if _, _, err := a.WriteMsgUnix(append(packetMagic[:], msg...), unix.UnixRights(fds...), nil); err != nil {
 		t.Fatal(err)
 	}
 	var ev execEvent
 	got, err := recvPacket(b, &ev)
 	if err == nil || !strings.Contains(err.Error(), "truncated") || got != nil {
-		t.Errorf("9 files: %d files, %v; want a truncated error", len(got), err)
+		t.Errorf("%d files: %d files, %v; want a truncated error", len(files), len(got), err)
 	}
-	// Eight fit.
-	if err := sendPacket(a, execEvent{Signal: 2}, files[:8]...); err != nil {
+	// maxFiles fit.
+	if err := sendPacket(a, execEvent{Signal: 2}, files[:maxFiles]...); err != nil {
 		t.Fatal(err)
 	}
 	got, err = recvPacket(b, &ev)
-	if err != nil || len(got) != 8 || ev.Signal != 2 {
-		t.Errorf("8 files: %d files, %+v, %v", len(got), ev, err)
+	if err != nil || len(got) != maxFiles || ev.Signal != 2 {
+		t.Errorf("%d files: %d files, %+v, %v", maxFiles, len(got), ev, err)
 	}
 	closeAll(got)
 }

@@ -21,7 +21,7 @@ func TestPacket(t *testing.T) {
 		}
 		t.Skip("a packet socket needs root")
 	}
-	sock := testAgent(t)
+	sock := testAgent(t, "")
 
 	f, err := Packet(context.Background(), sock, "lo")
 	if err != nil {

@@ -1,149 +1,144 @@
 package nsproc
 
-import (
-	"fmt"
-	"net"
-	"os"
-
-	"golang.org/x/sys/unix"
-)
+import "os"
 
 // The processes of a lab and what passes between them. Every channel is a
-// SOCK_SEQPACKET unix socket carrying one JSON object per packet, with file
-// descriptors attached as SCM_RIGHTS where a message carries any.
+// SOCK_SEQPACKET unix socket carrying one message per packet, with file
+// descriptors attached as SCM_RIGHTS where a message carries any. A packet
+// is the 4 bytes of packetMagic, then the message: a sequence of fields,
+// each a 32-bit tag, a 32-bit length (both little-endian) and that many
+// bytes (see tlv.go), a format both sides read with a few lines and no
+// general-purpose parser, the C side included. The magic says which
+// version of this table a peer speaks: a lab outlives the netlab binary
+// that started it, and a newer one must say so rather than misread it.
 //
-//	from → to             message          files attached
-//	netlab → supervisor   control.Mapped   - (rootless: first, raw on fd 3)
-//	netlab → supervisor   control.Spawn    exec socket, hosts file
-//	supervisor → init     initConfig       exec socket, hosts file
-//	init → agent          agentConfig      exec socket
-//	agent → init          readyReport      -
-//	init → supervisor     readyReport      pidfd of the agent (when ready)
-//	supervisor → netlab   spawnReply       pidfd of the init, pidfd of the agent
-//	netlab → supervisor   control.Detach   -
-//	supervisor → netlab   spawnReply{Detached} -, then it closes its end
-//	client → agent        nodeRequest      stdin, stdout, stderr (Exec), none (Exec.PTY)
-//	agent → client        execEvent{PTY}   the pty's master (Exec.PTY only)
-//	agent → client        execEvent{Exit}  -
-//	client → agent        execEvent{Signal} -
-//	client → agent        nodeRequest{Services} -
-//	agent → client        servicesReply    -
-//	client → agent        nodeRequest{Netlink} -, answered by execEvent{Exit} + a netlink socket
-//	client → agent        nodeRequest{Sysctls} -, answered by execEvent{Exit}
-//	client → agent        nodeRequest{Packet} -, answered by execEvent{Exit} + a packet socket
-//	netlab → supervisor   control.Netlink  -, answered by spawnReply + a netlink socket
+//	from → to             message                     files attached
+//	netlab → supervisor   control{Mapped}             - (rootless: first, raw on fd 3)
+//	netlab → supervisor   control{Setup}              the lab's hosts file
+//	netlab → supervisor   control{Spawn}              exec socket, then one O_PATH file per bind
+//	supervisor → init     (nothing: the init is a clone of the supervisor, its configuration already in memory)
+//	init → supervisor     readyReport                 pidfd of the agent (when ready)
+//	agent → init          readyReport                 -
+//	supervisor → netlab   spawnReply                  pidfd of the init, pidfd of the agent (Spawn)
+//	netlab → supervisor   control{Netlink}            -, answered by spawnReply + a netlink socket
+//	netlab → supervisor   control{Detach}             -
+//	supervisor → netlab   spawnReply{Detached}        -, then it closes its end
+//	client → agent        nodeRequest{Exec}           stdin, stdout, stderr (none with PTY or Log)
+//	agent → client        execEvent{PTY}              the pty's master (Exec.PTY only)
+//	client → agent        execEvent{Signal}           -
+//	agent → client        execEvent{Exit}             -
+//	client → agent        nodeRequest{Put}            -, answered by execEvent{Exit}
+//	client → agent        nodeRequest{Services}       -, answered by servicesReply
+//	client → agent        nodeRequest{Netlink}        -, answered by execEvent{Exit} + a netlink socket
+//	client → agent        nodeRequest{Sysctls}        -, answered by execEvent{Exit}
+//	client → agent        nodeRequest{Packet}         -, answered by execEvent{Exit} + a packet socket
 //
-// Each role gets exactly one inherited descriptor, fd 3: its socket to its
-// parent. Everything else comes as a typed message on it.
+// The supervisor, the inits and the agents are C (node/): one process each,
+// one thread, no exec. They parse only what netlab sends (control,
+// nodeRequest, execEvent{Signal}); nothing a node sends reaches them, and
+// netlab reads what comes back from a node as hostile. The supervisor
+// inherits exactly one descriptor, fd 3, its control socket; every other
+// file comes as a typed message on it.
+//
+// Each field's tag is its number in the `tlv` struct tag, unique across all
+// messages. node/protocol.h is generated from these types (go test
+// ./nsproc -run TestProtocolHeader -update) and checked against them.
 
-// spawnRequest asks the supervisor for one node: the configuration of its
-// init, which the supervisor passes on. Its packet carries, in order, the
-// node's listening exec socket and the lab's hosts file.
+// control is a message from netlab to the supervisor: one field is set.
+type control struct {
+	// Mapped tells a supervisor started unmapped that the setuid helpers
+	// wrote its user namespace's maps.
+	Mapped bool          `tlv:"1"`
+	Setup  *labSetup     `tlv:"2"`
+	Spawn  *spawnRequest `tlv:"3"`
+	// Netlink asks for a NETLINK_ROUTE socket of the supervisor's own
+	// network namespace, whose opener may place devices in every node's:
+	// the spawnReply with this ID carries it.
+	Netlink int  `tlv:"4"`
+	Detach  bool `tlv:"5"` // outlive the control connection from now on
+}
+
+// labSetup is the first request to a supervisor: what every node of the
+// lab shares, made once (the host's tree read-only, the /etc skeleton with
+// the lab's hosts file, the hidden directories). Its packet carries the
+// hosts file. It is answered by a spawnReply of its ID.
+type labSetup struct {
+	ID int `tlv:"10"`
+	// Hide are host directories every node sees as empty and read-only
+	// (see SupervisorConfig.Hide).
+	Hide []string `tlv:"11"`
+}
+
+// spawnRequest asks the supervisor for one node. Its packet carries the
+// node's listening exec socket, then the source of each bind, in order.
 type spawnRequest struct {
-	ID int `json:"id"`
-	initConfig
+	ID       int    `tlv:"20"`
+	Node     string `tlv:"21"` // "lab/node", for messages and ps
+	Hostname string `tlv:"22"` // set in the node's UTS namespace
+	// Sysctls are KEY=VALUE, written before the node is ready.
+	Sysctls []string    `tlv:"23"`
+	Layer   []LayerFile `tlv:"24"` // the node's /etc layer
+	Binds   []bindSpec  `tlv:"25"`
 }
 
 // LayerFile is a file or directory a node's /etc starts with, over the
 // host's (see NodeConfig.Layer).
 type LayerFile struct {
-	Path     string      `json:"path"` // relative to /etc
-	Dir      bool        `json:"dir,omitempty"`
-	Data     []byte      `json:"data,omitempty"`
-	Mode     os.FileMode `json:"mode"`
-	UID, GID int         // as the node sees them
+	Path string `tlv:"30"` // relative to /etc
+	Dir  bool   `tlv:"31"`
+	Data []byte `tlv:"32"`
+	Mode uint32 `tlv:"33"` // permission bits
+	UID  int    `tlv:"34"` // as the node sees it
+	GID  int    `tlv:"35"`
 }
 
-// spawnReply answers a spawnRequest once the node reported ready or failed.
-// A success carries a pidfd of the init and one of the agent. The
+// bindSpec is a host path bound into the node at Target. With Tree set,
+// the packet carries the source as a detached mount (open_tree, made by
+// netlab as root), in the order of the binds; without, the init binds
+// Source by path, with the lab's own rights to reach it (rootless: the
+// user's).
+type bindSpec struct {
+	Source   string `tlv:"36"`
+	Target   string `tlv:"37"`
+	ReadOnly bool   `tlv:"38"`
+	Tree     bool   `tlv:"39"`
+}
+
+// spawnReply answers a labSetup, a spawnRequest or a Netlink request. A
+// spawn's success carries a pidfd of the init and one of the agent. The
 // supervisor also sends one with Detached set, and nothing after it, when
 // it has detached.
 type spawnReply struct {
-	ID       int    `json:"id"`
-	Error    string `json:"error,omitempty"`
-	Detached bool   `json:"detached,omitempty"`
+	ID       int    `tlv:"40"`
+	Error    string `tlv:"41"`
+	Detached bool   `tlv:"42"`
 
-	files []*os.File // what it carried, on the host side
-}
-
-// control is a message from netlab to the supervisor that is not a spawn.
-type control struct {
-	Spawn  *spawnRequest `json:"spawn,omitempty"`
-	Detach bool          `json:"detach,omitempty"` // outlive the control connection from now on
-	// Netlink asks for a NETLINK_ROUTE socket of the supervisor's own
-	// network namespace, whose opener may place devices in every node's:
-	// the spawnReply with this ID carries it.
-	Netlink int `json:"netlink,omitempty"`
-	// Mapped tells a supervisor started unmapped that the setuid helpers
-	// wrote its user namespace's maps.
-	Mapped bool `json:"mapped,omitempty"`
-}
-
-// initConfig is the whole configuration of a node's init, the first packet
-// on its fd 3. The packet carries the exec socket and the hosts file.
-// It holds the agent's, which the init passes on.
-type initConfig struct {
-	agentConfig
-	// Hide are host directories the node sees as empty and read-only
-	// (see NodeConfig.Hide).
-	Hide  []string    `json:"hide,omitempty"`
-	Layer []LayerFile `json:"layer,omitempty"` // the node's /etc layer
-}
-
-// agentConfig is the whole configuration of a node's agent, the first
-// packet on its fd 3. The packet carries the exec socket.
-type agentConfig struct {
-	Node     string   `json:"node"`     // "lab/node", for messages and ps
-	Hostname string   `json:"hostname"` // set in the node's UTS namespace
-	Sysctls  []string `json:"sysctls"`  // KEY=VALUE, written before the agent reports ready
+	files []*os.File // what the packet carried, on the host side (no tag: not sent)
 }
 
 // readyReport says a role is set up (Error empty) or why it failed: the
-// step and the errno, which netlab shows as they are.
+// step and the errno. Only the C side writes and reads it; the supervisor
+// passes its Error on in a spawnReply.
 type readyReport struct {
-	Error string `json:"error,omitempty"`
+	Error string `tlv:"50"`
 }
 
 // nodeRequest is the first packet on a connection to a node's agent: one
 // of its fields is set.
 type nodeRequest struct {
-	Exec     *execRequest `json:"exec,omitempty"`
-	Put      *putRequest  `json:"put,omitempty"`
-	Services bool         `json:"services,omitempty"` // answered with a servicesReply
+	Exec     *execRequest `tlv:"60"`
+	Put      *putRequest  `tlv:"61"`
+	Services bool         `tlv:"62"` // answered with a servicesReply
 	// Netlink asks for a NETLINK_ROUTE socket of the node's network
 	// namespace: the answer, an execEvent{Exit}, carries it.
-	Netlink bool `json:"netlink,omitempty"`
+	Netlink bool `tlv:"63"`
 	// Sysctls are KEY=VALUE pairs to write as the node sees them.
-	Sysctls []string `json:"sysctls,omitempty"`
+	Sysctls []string `tlv:"64"`
 	// Packet names an interface of the node's network namespace: the
 	// answer, an execEvent{Exit}, carries an AF_PACKET socket (SOCK_RAW,
-	// every protocol) bound to it, or Code 2 and an Error that lists the
-	// node's interfaces when it has no such one.
-	Packet string `json:"packet,omitempty"`
-}
-
-// servicesReply lists the node's services in the order they started.
-type servicesReply struct {
-	Services []Service `json:"services"`
-}
-
-// Service is the state of one of a node's services.
-type Service struct {
-	Name    string `json:"name"`
-	Pid     int    `json:"pid"` // in the node's PID namespace
-	Running bool   `json:"running"`
-	Exit    int    `json:"exit"` // the exit code, 128+n if signal n ended it, once not running
-}
-
-// putRequest asks a node's agent to write a file in the node's own view of
-// the filesystem. The agent answers with an execEvent whose Exit has Code 0
-// or an Error.
-type putRequest struct {
-	Path string `json:"path"`
-	Data []byte `json:"data"`
-	Mode uint32 `json:"mode"`
-	UID  int    `json:"uid"` // as the node sees it; also owns directories made for the file
-	GID  int    `json:"gid"`
+	// every protocol) bound to it, or codeNoInterface and an Error that
+	// lists the node's interfaces when it has no such one.
+	Packet string `tlv:"65"`
 }
 
 // execRequest asks a node's agent to run a command. Its packet carries the
@@ -152,28 +147,50 @@ type putRequest struct {
 // its controlling terminal, and answers first with an execEvent{PTY}
 // carrying the pty's master, which the client relays.
 type execRequest struct {
-	Argv []string      `json:"argv"`
-	Env  []string      `json:"env"`
-	Dir  string        `json:"dir"`
-	PTY  bool          `json:"pty"`
-	Size *unix.Winsize `json:"size,omitempty"` // of the pty, when PTY is set
+	Argv []string `tlv:"70"`
+	Env  []string `tlv:"71"`
+	Dir  string   `tlv:"72"`
+	PTY  bool     `tlv:"73"`
+	// The pty's size, when PTY is set and the caller's stdin is a
+	// terminal.
+	Rows int `tlv:"74"`
+	Cols int `tlv:"75"`
 	// Log, when set, names a log of the node's (see LogDir) that the
 	// command's stdout and stderr append to, with stdin /dev/null; the
 	// packet carries no files, and the exit reports the output's end.
 	// Processes the command leaves running keep writing there.
-	Log string `json:"log,omitempty"`
+	Log string `tlv:"76"`
 	// Service, when set (with Log), starts the command as the node's
 	// service of that name and answers at once; the agent keeps its
-	// state for a servicesRequest.
-	Service string `json:"service,omitempty"`
+	// state for a Services request.
+	Service string `tlv:"77"`
+}
+
+// putRequest asks a node's agent to write a file in the node's own view of
+// the filesystem, replacing what is at Path. The agent answers with an
+// execEvent whose Exit has Code 0 or an Error.
+type putRequest struct {
+	Path string `tlv:"80"`
+	Data []byte `tlv:"81"`
+	Mode uint32 `tlv:"82"`
+	UID  int    `tlv:"83"` // as the node sees it; also owns directories made for the file
+	GID  int    `tlv:"84"`
 }
 
 // execEvent flows both ways once a command runs: the client sends signals
 // to deliver, the agent sends the pty's master (PTY) and the final status.
 type execEvent struct {
-	Signal int       `json:"signal,omitempty"`
-	PTY    bool      `json:"pty,omitempty"`
-	Exit   *exitInfo `json:"exit,omitempty"`
+	Signal int       `tlv:"90"`
+	PTY    bool      `tlv:"91"`
+	Exit   *exitInfo `tlv:"92"`
+}
+
+// exitInfo is how a request to the agent ended.
+type exitInfo struct {
+	Code  int    `tlv:"100"` // what `netlab exec` exits with: 128+n if signal n killed it
+	Error string `tlv:"101"` // the command could not be started
+	// Output is the end of what a command with a Log wrote there.
+	Output []byte `tlv:"102"`
 }
 
 // codeNoInterface is the exit code of a Packet request for an interface
@@ -181,26 +198,55 @@ type execEvent struct {
 // (2 is a request the agent could not read).
 const codeNoInterface = 3
 
-// exitInfo is how a request to the agent ended.
-type exitInfo struct {
-	Code  int    `json:"code"`            // what `netlab exec` exits with: 128+n if signal n killed it
-	Error string `json:"error,omitempty"` // the command could not be started
-	// Output is the end of what a command with a Log wrote there.
-	Output []byte `json:"output,omitempty"`
+// servicesReply lists the node's services in the order they started.
+type servicesReply struct {
+	Services []Service `tlv:"110"`
 }
 
-// controlFD is the one descriptor each role inherits: its socket to its
-// parent.
-const controlFD = 3
-
-// controlConn returns the role's inherited control socket as a connection,
-// with fd 3 itself closed: otherwise its parent would never see it close.
-func controlConn() (*net.UnixConn, error) {
-	f := os.NewFile(controlFD, "control")
-	c, err := net.FileConn(f)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("control socket: %w", err)
-	}
-	return c.(*net.UnixConn), nil
+// Service is the state of one of a node's services.
+type Service struct {
+	Name    string `tlv:"120" json:"name"`
+	Pid     int    `tlv:"121" json:"pid"` // in the node's PID namespace
+	Running bool   `tlv:"122" json:"running"`
+	Exit    int    `tlv:"123" json:"exit"` // the exit code, 128+n if signal n ended it, once not running
 }
+
+// protocol names each message type for node/protocol.h.
+var protocol = []struct {
+	name string
+	msg  any
+}{
+	{"CONTROL", control{}},
+	{"SETUP", labSetup{}},
+	{"SPAWN", spawnRequest{}},
+	{"LAYER", LayerFile{}},
+	{"BIND", bindSpec{}},
+	{"REPLY", spawnReply{}},
+	{"READY", readyReport{}},
+	{"REQ", nodeRequest{}},
+	{"EXEC", execRequest{}},
+	{"PUT", putRequest{}},
+	{"EVENT", execEvent{}},
+	{"EXIT", exitInfo{}},
+	{"SERVICES", servicesReply{}},
+	{"SERVICE", Service{}},
+}
+
+// Fixed facts both sides rely on, in node/protocol.h too.
+const (
+	// controlFD is the one descriptor the supervisor inherits.
+	controlFD = 3
+	// maxPacket bounds one message either way. An exec request carries
+	// argv and env; a unix socket's send buffer (about 208 KiB by
+	// default) bounds it before this does.
+	maxPacket = 1 << 20
+	// maxFiles bounds the descriptors one message carries: a spawn
+	// request's exec socket and its binds.
+	maxFiles = 64
+	// protocolVersion is the version of this table, in packetMagic.
+	// Change it with any change to a message.
+	protocolVersion = 5
+)
+
+// packetMagic starts every packet: "nl" and the protocol version.
+var packetMagic = [4]byte{'n', 'l', protocolVersion, 0}

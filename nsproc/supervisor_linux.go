@@ -2,22 +2,24 @@ package nsproc
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
+
+	// The node side, which this package starts: linked into every program
+	// that imports nsproc, it takes over a process started as a supervisor
+	// before the Go runtime does.
+	_ "github.com/netlab-dev/netlab/nsproc/node"
 )
 
 // SupervisorConfig says how to start a lab's supervisor.
@@ -32,10 +34,34 @@ type SupervisorConfig struct {
 	MapHelpers bool
 	// Log receives what the supervisor and the node inits print on stderr.
 	Log *os.File
-	// Binary is the program to run as supervisor and node inits (see
-	// InitBinary); empty means this process's own binary.
-	Binary string
+	// Hosts is the lab's /etc/hosts, which every node sees (one copy for
+	// the whole lab, under each node's own /etc layer).
+	Hosts *os.File
+	// Hide are host directories covered in every node by an empty,
+	// read-only tmpfs: a rootless lab hides the user's home and the state
+	// root.
+	Hide []string
 }
+
+// NodeBinaryEnv names an environment variable that, when set, is the
+// program StartSupervisor runs (by path) in place of this process's own
+// binary: the node side built alone (nsproc/node/standalone), with
+// AddressSanitizer or under valgrind, for the tests (make node-check).
+const NodeBinaryEnv = "NETLAB_NODE_BINARY"
+
+// argSupervisor is the first argument by which a program linking the node
+// side knows it is to be a lab supervisor (see node/node.c).
+const argSupervisor = "__netlab_supervisor"
+
+// titleRoom is how many empty arguments follow the supervisor's: room in
+// its argument area for each clone to write its own title (see
+// node/sys.c), so that ps tells inits and agents apart.
+const titleRoom = 80
+
+// argAgent is the first argument by which a program linking the node side
+// runs a node's agent alone, in its own namespaces, serving the listening
+// socket on fd 3: what the tests drive the agent through.
+const argAgent = "__netlab_agent"
 
 // NodeConfig says how to start one node.
 type NodeConfig struct {
@@ -46,17 +72,25 @@ type NodeConfig struct {
 	// interfaces exist: new interfaces inherit .default. values.
 	Sysctls []string
 	Socket  *os.File // listening SOCK_SEQPACKET socket on which the node's agent serves exec requests
-	Hosts   *os.File // the lab's /etc/hosts, which the init copies into the node's /etc
 	// Layer is what the node's /etc has over the host's from the start,
 	// written by the init with the owners given. Each directory replaces
 	// the host's directory of that name entirely (an opaque overlay
 	// directory), so that, for example, a node's /etc/frr shows only
 	// what netlab wrote, not the host's unreadable one.
 	Layer []LayerFile
-	// Hide are host directories covered in the node by an empty,
-	// read-only tmpfs (locked like every mount of the node): a rootless
-	// lab hides the user's home and the state root.
-	Hide []string
+	// Binds are host files and directories mounted in the node.
+	Binds []Bind
+}
+
+// Bind is a host file or directory the node sees at Target, read-only or
+// writable, locked like every mount of the node. Host root's netlab hands
+// the node side a copy of the host's mount of Source (open_tree), so that
+// the lab, unprivileged, needs no right to reach it by path; an ordinary
+// user's lab binds it by path, with the user's own rights.
+type Bind struct {
+	Source   string // absolute, on the host
+	Target   string // absolute, in the node
+	ReadOnly bool
 }
 
 // Supervisor is the host side of a running lab supervisor.
@@ -72,38 +106,27 @@ type Supervisor struct {
 	detached atomic.Bool   // the supervisor said it detached before it closed
 }
 
-// StartSupervisor starts a lab supervisor in a new user namespace whose root
-// is cfg.UID/cfg.GID on the host, and in a new PID namespace of which it is
-// PID 1. It dies, with every node it started, when the returned Supervisor's
-// connection closes, unless Detach was called.
-func StartSupervisor(cfg SupervisorConfig) (*Supervisor, error) {
+// StartSupervisor starts a lab supervisor in a new user namespace mapped
+// by cfg.UIDMap and cfg.GIDMap, and in a new PID namespace of which it is
+// PID 1, and has it set up what the lab's nodes share. It dies, with every
+// node it started, when the returned Supervisor's connection closes, unless
+// Detach was called.
+func StartSupervisor(ctx context.Context, cfg SupervisorConfig) (*Supervisor, error) {
 	conn, theirs, err := socketPair("supervisor-control")
 	if err != nil {
 		return nil, fmt.Errorf("supervisor control socket: %w", err)
 	}
 	defer theirs.Close()
 
-	bin := selfExe
-	if cfg.Binary != "" {
-		// Exec it through a descriptor: by path, the child, already the
-		// lab's unprivileged root, may not be allowed to reach it. The
-		// descriptor sits above the ones ExtraFiles will take.
-		f, err := os.Open(cfg.Binary)
-		if err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("open %s: %w", cfg.Binary, err)
-		}
-		fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 10)
-		f.Close()
-		if err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("open %s: %w", cfg.Binary, os.NewSyscallError("fcntl", err))
-		}
-		defer unix.Close(fd)
-		bin = fmt.Sprintf("/proc/self/fd/%d", fd)
+	// This very program: it links the node side (see node/). The lab's
+	// root, unprivileged, need not be able to reach it by path.
+	bin := "/proc/self/exe"
+	if b := os.Getenv(NodeBinaryEnv); b != "" {
+		bin = b
 	}
 	cmd := exec.Command(bin, argSupervisor, cfg.Lab)
 	cmd.Args[0] = "netlab"
+	cmd.Args = append(cmd.Args, make([]string, titleRoom)...)
 	cmd.Env = []string{}
 	cmd.Dir = "/" // hold no host directory busy for the lab's life
 	cmd.Stdout, cmd.Stderr = cfg.Log, cfg.Log
@@ -149,6 +172,16 @@ func StartSupervisor(cfg SupervisorConfig) (*Supervisor, error) {
 	}
 	s := &Supervisor{cmd: cmd, conn: conn, pending: map[int]chan spawnReply{}, closed: make(chan struct{})}
 	go s.readReplies()
+	var hosts []*os.File
+	if cfg.Hosts != nil {
+		hosts = append(hosts, cfg.Hosts)
+	}
+	files, err := s.ask(ctx, func(id int) control { return control{Setup: &labSetup{ID: id, Hide: cfg.Hide}} }, hosts)
+	closeAll(files)
+	if err != nil {
+		s.Kill()
+		return nil, fmt.Errorf("lab supervisor: %w", err)
+	}
 	return s, nil
 }
 
@@ -279,12 +312,24 @@ func pidOfPidfd(f *os.File) (int, error) {
 // Spawn starts one node and waits until it reported ready. Spawn may be
 // called from several goroutines at once.
 func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (Node, error) {
+	files := []*os.File{n.Socket}
+	var binds []bindSpec
+	defer func() { closeAll(files[1:]) }()
+	for _, b := range n.Binds {
+		spec := bindSpec{Source: b.Source, Target: b.Target, ReadOnly: b.ReadOnly}
+		if os.Geteuid() == 0 {
+			fd, err := unix.OpenTree(unix.AT_FDCWD, b.Source, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+			if err != nil {
+				return Node{}, fmt.Errorf("bind %s: %w", b.Source, os.NewSyscallError("open_tree", err))
+			}
+			files = append(files, os.NewFile(uintptr(fd), b.Source))
+			spec.Tree = true
+		}
+		binds = append(binds, spec)
+	}
 	got, err := s.ask(ctx, func(id int) control {
-		return control{Spawn: &spawnRequest{ID: id, initConfig: initConfig{
-			agentConfig: agentConfig{Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls},
-			Layer:       n.Layer, Hide: n.Hide,
-		}}}
-	}, []*os.File{n.Socket, n.Hosts})
+		return control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls, Layer: n.Layer, Binds: binds}}
+	}, files)
 	if err != nil {
 		return Node{}, err
 	}
@@ -376,197 +421,4 @@ func (s *Supervisor) Kill() error {
 	}
 	s.cmd.Wait()
 	return nil
-}
-
-// supervisorMain is the lab supervisor: PID 1 of the lab's PID namespace,
-// root of its user namespace. fd 3 is its control connection.
-func supervisorMain() int {
-	// Nothing without capabilities in the lab's user namespace may read or
-	// write this process; no node has any there.
-	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
-	if err := awaitMaps(); err != nil {
-		fmt.Fprintf(os.Stderr, "netlab supervisor: %v\n", err)
-		return 1
-	}
-	setProcessName("netlab-super")
-	lab := strings.Join(os.Args[2:], " ")
-	conn, err := controlConn()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "netlab supervisor: %v\n", err)
-		return 1
-	}
-	var writeMu sync.Mutex
-	reply := func(r spawnReply, files ...*os.File) {
-		writeMu.Lock()
-		defer writeMu.Unlock()
-		if err := sendPacket(conn, r, files...); err != nil {
-			fmt.Fprintf(os.Stderr, "netlab supervisor: reply: %v\n", err)
-		}
-	}
-	// Host mount events have no business reaching the lab.
-	if err = unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		err = fmt.Errorf("make mounts private: %w", os.NewSyscallError("mount", err))
-	}
-	if err == nil {
-		err = buildEtcSkeleton()
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "netlab supervisor %s: %v\n", lab, err)
-		return 1
-	}
-	for {
-		var c control
-		files, err := recvPacket(conn, &c)
-		if err != nil {
-			// netlab up went away before the lab was complete: exiting
-			// as PID 1 makes the kernel kill every node.
-			fmt.Fprintf(os.Stderr, "netlab supervisor %s: control connection: %v; taking the lab down\n", lab, err)
-			return 1
-		}
-		switch {
-		case c.Detach:
-			reply(spawnReply{Detached: true})
-			writeMu.Lock()
-			conn.Close()
-			writeMu.Unlock()
-			// Nothing a node does may reach the host's log from now on.
-			quietStdio()
-			// From now on the lab lives until a signal ends it; the
-			// node goroutines reap their inits meanwhile.
-			sig := make(chan os.Signal, 1)
-			signal.Notify(sig, unix.SIGTERM, unix.SIGINT, unix.SIGHUP)
-			<-sig
-			return 0
-		case c.Netlink != 0:
-			closeAll(files)
-			sock, err := netlinkSocket()
-			if err != nil {
-				reply(spawnReply{ID: c.Netlink, Error: err.Error()})
-				break
-			}
-			reply(spawnReply{ID: c.Netlink}, sock)
-			sock.Close()
-		case c.Spawn != nil:
-			go func(req spawnRequest, files []*os.File) {
-				init, agent, err := spawnNode(req, files)
-				if err != nil {
-					reply(spawnReply{ID: req.ID, Error: err.Error()})
-					return
-				}
-				reply(spawnReply{ID: req.ID}, init, agent)
-				init.Close()
-				agent.Close()
-			}(*c.Spawn, files)
-		default:
-			closeAll(files)
-		}
-	}
-}
-
-// awaitMaps returns at once when this user namespace is mapped. An
-// ordinary user's netlab has the setuid helpers map it after the start, so
-// this process began unmapped, and so without capabilities: it waits for
-// netlab's word that the maps are written and starts again, as root of
-// the namespace with every capability in it. fd 3 is read as it is, so
-// that it passes to the new start untouched.
-func awaitMaps() error {
-	// Whether the maps are written yet does not tell: the helpers may
-	// have been faster than this process. Capabilities do: they are given
-	// at exec, only to a process mapped then.
-	if haveCapSysAdmin() {
-		return nil
-	}
-	buf := make([]byte, 4096)
-	n, err := unix.Read(controlFD, buf)
-	if err != nil {
-		return fmt.Errorf("wait for the user namespace's maps: %w", os.NewSyscallError("read", err))
-	}
-	var c control
-	if err := json.Unmarshal(buf[:n], &c); err != nil || !c.Mapped {
-		return fmt.Errorf("wait for the user namespace's maps: got %q", buf[:n])
-	}
-	return syscall.Exec(selfExe, os.Args, os.Environ())
-}
-
-// haveCapSysAdmin reports whether this process has CAP_SYS_ADMIN in its
-// effective set.
-func haveCapSysAdmin() bool {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
-			caps, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			return err == nil && caps&(1<<unix.CAP_SYS_ADMIN) != 0
-		}
-	}
-	return false
-}
-
-// readyTimeout bounds how long a node may take to set itself up.
-const readyTimeout = 30 * time.Second
-
-// spawnNode starts a node's init, hands it its configuration and waits for
-// its ready report. It returns pidfds of the init and of the node's agent:
-// pids here are those of the lab's PID namespace, and only a pidfd carries
-// the process itself across to the host. The init is reaped by a goroutine
-// that lives as long as it does.
-func spawnNode(req spawnRequest, files []*os.File) (*os.File, *os.File, error) {
-	defer closeAll(files)
-	if len(files) != 2 {
-		return nil, nil, fmt.Errorf("node %s: spawn request carried %d files, want 2", req.Node, len(files))
-	}
-	ours, theirs, err := socketPair("init-control")
-	if err != nil {
-		return nil, nil, fmt.Errorf("node %s: init control socket: %w", req.Node, err)
-	}
-	defer ours.Close()
-	cmd := exec.Command(selfExe, argInit, req.Node)
-	cmd.Args[0] = "netlab"
-	// One P is plenty for an init, which mostly waits; fewer threads start
-	// with it, and each node starts a little faster.
-	cmd.Env = []string{"GOMAXPROCS=1"}
-	cmd.Dir = "/"
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	cmd.ExtraFiles = []*os.File{theirs}
-	pidfd := -1
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		// The node's user, network, UTS, IPC and cgroup namespaces are
-		// its agent's (see initMain).
-		Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWPID,
-		PidFD:      &pidfd,
-	}
-	err = cmd.Start()
-	theirs.Close()
-	if err != nil {
-		return nil, nil, fmt.Errorf("node %s: start init: %w", req.Node, err)
-	}
-	pf := os.NewFile(uintptr(pidfd), "pidfd")
-	cfg := req.initConfig
-	err = sendPacket(ours, cfg, files...)
-	var report readyReport
-	var got []*os.File
-	if err == nil {
-		// An init that never reports would hang up forever.
-		ours.SetReadDeadline(time.Now().Add(readyTimeout))
-		got, err = recvPacket(ours, &report)
-	}
-	if err == nil && report.Error == "" && len(got) == 1 {
-		go cmd.Wait()
-		return pf, got[0], nil
-	}
-	closeAll(got)
-	pf.Close()
-	cmd.Process.Kill()
-	werr := cmd.Wait()
-	switch {
-	case report.Error != "":
-		return nil, nil, fmt.Errorf("node %s: %s", req.Node, report.Error)
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return nil, nil, fmt.Errorf("node %s: init not ready after %v", req.Node, readyTimeout)
-	case err == nil:
-		return nil, nil, fmt.Errorf("node %s: ready report carried %d files, want the agent's pidfd", req.Node, len(got))
-	}
-	return nil, nil, fmt.Errorf("node %s: init exited before it was ready (%v): %v", req.Node, err, werr)
 }

@@ -4,6 +4,9 @@
 # Mininet, all in this one run. Prints a Markdown table; with -o FILE also
 # writes it, with this machine's description, to FILE.
 #   bench.sh [-o docs/benchmarks.md] [N ...]     (default N: 10 100 200 1000)
+# The ratio column is netlab's up over the kernel's own cost at the same N,
+# measured just before: the C node floor (cnodefloor: nodes cloned without
+# exec, full namespace set) plus the networking floor (netfloor).
 # BASELINE=REV also times a 1000-node chain with netlab built from REV, in
 # the same run, for a before/after of a change. Rootless rows (200 and
 # 1000 nodes, and the exec round trip) run as the user netlab-bench, made
@@ -18,10 +21,10 @@ sizes=("$@")
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-export CGO_ENABLED=0
-go build -o "$tmp/" ./cmd/netlab ./cmd/netlab-init
-go build -o "$tmp/netfloor" ./test/floor/netfloor
-go build -o "$tmp/nodefloor" ./test/floor/nodefloor
+go build -o "$tmp/" ./cmd/netlab
+CGO_ENABLED=0 go build -o "$tmp/netfloor" ./test/floor/netfloor
+CGO_ENABLED=0 go build -o "$tmp/nodefloor" ./test/floor/nodefloor
+gcc -O2 -Wall -Wextra -Werror -o "$tmp/cnodefloor" test/floor/cnodefloor/main.c
 mininet=
 /usr/bin/python3 -c 'import mininet.net' 2>/dev/null && mininet=1
 
@@ -57,16 +60,28 @@ for n in "${sizes[@]}"; do
 		"$tmp/netlab" up -q "$tmp/$lab.yaml"
 		t1=$(now)
 		mem1=$(memavail)
-		pss=$(python3 - "$lab" <<'PY'
-import json, sys
+		# PSS of the lab's processes (supervisor, inits, agents) and its
+		# tasks (every thread of the lab's cgroup), per node.
+		read -r pss threads < <(python3 - "$lab" <<'PY'
+import json, os, sys
 st = json.load(open('/run/netlab/%s/state.json' % sys.argv[1]))
-pids = [n[r]['pid'] for n in st['nodes'] for r in ('init', 'agent') if n.get(r)] + [st['supervisor']['pid']]
+n = len(st['nodes'])
+pids = [x[r]['pid'] for x in st['nodes'] for r in ('init', 'agent') if x.get(r)] + [st['supervisor']['pid']]
 kb = 0
 for p in pids:
     for line in open('/proc/%d/smaps_rollup' % p):
         if line.startswith('Pss:'):
             kb += int(line.split()[1])
-print('%.2f' % (kb / 1024 / len(st['nodes'])))
+tasks = None
+for d in st.get('cgroup') or []:
+    for f in ('tasks', 'cgroup.threads'):
+        path = os.path.join(d, f)
+        if os.path.exists(path):
+            tasks = sum(1 for _ in open(path))
+            break
+    if tasks is not None:
+        break
+print('%.0f %s' % (kb / n, '-' if tasks is None else '%.2f' % (tasks / n)))
 PY
 )
 		t2=$(now)
@@ -76,28 +91,32 @@ PY
 		up=$(secs "$t0" "$t1") down=$(secs "$t2" "$t3")
 		if [ "$shape" = chain ]; then
 			settle; nf=$("$tmp/netfloor" -n "$n")
-			settle; mf=$("$tmp/nodefloor" -n "$n")
-			mn="-"
+			settle; cf=$("$tmp/cnodefloor" -n "$n")
+			settle; gf=$("$tmp/nodefloor" -n "$n")
+			mn="-" mnx="-"
 			if [ -n "$mininet" ] && [ "$n" -le 200 ]; then
 				settle; m=$(/usr/bin/python3 test/floor/mininet/chain.py "$n")
 				mn="$(echo "$m" | field up) / $(echo "$m" | field down)"
+				mnx=$(awk -v a="$(echo "$m" | field up)" -v b="$up" 'BEGIN { printf "%.1f", a / b }')
 			fi
-			nodeup=$(echo "$mf" | field up)
-			row "chain $n | $up / $down | $(echo "$nf" | field up) / $(echo "$nf" | field down) | $nodeup / $(echo "$mf" | field down) | $(awk -v a="$up" -v b="$nodeup" 'BEGIN { printf "%.2f", a / b }') | $mn | $pss | $kernel"
+			netup=$(echo "$nf" | field up) cup=$(echo "$cf" | field up)
+			row "chain $n | $up / $down | $netup | $cup | $(echo "$gf" | field up) | $(awk -v a="$up" -v b="$netup" -v c="$cup" 'BEGIN { printf "%.2f", a / (b + c) }') | $mn | $mnx | $threads | $pss | $kernel"
 		else
-			row "star $n | $up / $down | - | - | - | - | $pss | $kernel"
+			row "star $n | $up / $down | - | - | - | - | - | - | $threads | $pss | $kernel"
 		fi
 	done
 done
 
-# The exec round trip: median of 100 `netlab exec r1 -- true`.
-exec_ms() { # netlab command prefix...
+# The exec round trip: median of 100 `netlab exec r1 -- true`, next to
+# iproute2's own way into the same node, `ip netns exec NETNS true`.
+exec_ms() { # command prefix... (netlab, or ip netns exec NETNS)
 	python3 - "$@" <<'PY'
 import subprocess, sys, time
 ts = []
 for _ in range(100):
     s = time.perf_counter()
-    subprocess.run(sys.argv[1:] + ["exec", "r1", "--", "true"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True)
+    cmd = sys.argv[1:] + (["true"] if "netns" in sys.argv else ["exec", "r1", "--", "true"])
+    subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True)
     ts.append(time.perf_counter() - s)
 ts.sort()
 print("%.1f" % (ts[len(ts) // 2] * 1000))
@@ -108,8 +127,9 @@ scripts/gen-topology.sh chain 3 bench-exec > "$tmp/bench-exec.yaml"
 settle
 "$tmp/netlab" up -q "$tmp/bench-exec.yaml"
 rootexec=$(exec_ms "$tmp/netlab")
+ipexec=$(exec_ms ip netns exec bench-exec-r1)
 "$tmp/netlab" down bench-exec
-extra+=("- exec round trip (median of 100, \`netlab exec r1 -- true\` from a shell): root ${rootexec} ms")
+extra+=("- exec round trip (median of 100 from a shell): \`netlab exec r1 -- true\` ${rootexec} ms, \`ip netns exec bench-exec-r1 true\` ${ipexec} ms: $(awk -v a="$rootexec" -v b="$ipexec" 'BEGIN { printf "%.2f", a / b }')x")
 
 # Rootless: the same chains as an ordinary user, next to root's in this run.
 if command -v newuidmap >/dev/null && command -v useradd >/dev/null; then
@@ -158,7 +178,8 @@ extra+=("- impairments on 200 links (rate 100mbit and loss 1% each): up $i s, $p
 if [ -n "${BASELINE:-}" ]; then
 	wt="$tmp/baseline"
 	git worktree add -q --detach "$wt" "$BASELINE"
-	(cd "$wt" && go build -o "$tmp/base/" ./cmd/netlab ./cmd/netlab-init)
+	# Before the node side was C, netlab was built static, with netlab-init.
+	(cd "$wt" && if [ -d cmd/netlab-init ]; then CGO_ENABLED=0 go build -o "$tmp/base/" ./cmd/netlab ./cmd/netlab-init; else go build -o "$tmp/base/" ./cmd/netlab; fi)
 	git worktree remove --force "$wt"
 	scripts/gen-topology.sh chain 1000 bench-base > "$tmp/bench-base.yaml"
 	settle; t0=$(now); "$tmp/base/netlab" up -q "$tmp/bench-base.yaml"; t1=$(now); "$tmp/base/netlab" down bench-base
@@ -169,8 +190,8 @@ fi
 printf '%s\n' "${extra[@]}" >&2
 
 table=$(
-	echo "| lab | netlab up / down (s) | networking floor (s) | node-model floor (s) | netlab ÷ node floor | Mininet up / down (s) | PSS of node processes (MB/node) | memory in all (MB/node) |"
-	echo "|---|---|---|---|---|---|---|---|"
+	echo "| lab | netlab up / down (s) | networking floor (s) | C node floor (s) | Go node floor (s) | netlab ÷ (C node + networking floors) | Mininet up / down (s) | Mininet ÷ netlab | threads per node | PSS per node (KB) | memory in all (MB/node) |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 	printf '%s\n' "${rows[@]}"
 )
 echo "$table"

@@ -3,15 +3,17 @@
 #   install-deps.sh demo   what `make demo` uses
 #   install-deps.sh test   what `make test` uses
 set -euo pipefail
-want=(iproute2 iputils-ping)
+want=(iproute2 iputils-ping gcc libc6-dev) # gcc: netlab links its node side, in C, by cgo
 if [ "${1:-demo}" = test ]; then
 	# util-linux (ipcmk), procps (sysctl), graphviz (dot) for the tests;
 	# frr and bird2 for the routing labs; python3 (a web server), dnsmasq
 	# and openssh-server for the service labs; uidmap (newuidmap) and passwd
 	# (useradd) for the rootless tests, which make their own users; iperf3 to
 	# measure link rates; tcpdump and tshark to read back what netlab
-	# capture writes.
-	want+=(util-linux procps graphviz frr bird2 python3 dnsmasq openssh-server uidmap passwd curl iperf3 tcpdump tshark)
+	# capture writes; gcc, clang (with libFuzzer) and valgrind for the C
+	# node side's own checks (make node-check).
+	want+=(util-linux procps graphviz frr bird2 python3 dnsmasq openssh-server uidmap passwd curl iperf3 tcpdump tshark
+		gcc libc6-dev clang libclang-rt-dev valgrind)
 fi
 missing=()
 for p in "${want[@]}"; do

@@ -229,24 +229,22 @@ func TestNodeCannotWriteHostFiles(t *testing.T) {
 	}
 }
 
-// TestBinaryInPrivateDirectory: netlab and netlab-init work from a
-// directory only root may enter (the supervisor and inits, unprivileged
-// in their user namespace, are executed through a descriptor), and the
-// nodes do run netlab-init.
+// TestBinaryInPrivateDirectory: netlab works from a directory only root
+// may enter (the supervisor, unprivileged in its user namespace, is
+// executed through /proc/self/exe), and the nodes run no program of their
+// own: each init is a clone of the supervisor, netlab's own image.
 func TestBinaryInPrivateDirectory(t *testing.T) {
 	needRoot(t)
 	dir := t.TempDir()
 	os.Chmod(dir, 0o700)
-	for _, name := range []string{"netlab", "netlab-init"} {
-		b, err := os.ReadFile(filepath.Join(filepath.Dir(netlabBin), name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	b, err := os.ReadFile(netlabBin)
+	if err != nil {
+		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, "netlab")
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	file := renamedTriangle(t, "privdir")
 	before := takeSnapshot(t, "privdir", nil)
 	if out, err := exec.Command(bin, "up", "-q", file).CombinedOutput(); err != nil {
@@ -258,9 +256,10 @@ func TestBinaryInPrivateDirectory(t *testing.T) {
 		assertNoLeftovers(t, before, ids)
 	}()
 	st := readLabState(t, stateRoot(), "privdir")
-	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", st.Nodes[0].Init.Pid))
-	if err != nil || filepath.Base(exe) != "netlab-init" {
-		t.Errorf("node r1 runs %q (%v), want netlab-init", exe, err)
+	for what, pid := range map[string]int{"init": st.Nodes[0].Init.Pid, "agent": st.Nodes[0].Agent.Pid} {
+		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err != nil || exe != bin {
+			t.Errorf("r1's %s runs %q (%v), want %s, cloned", what, exe, err, bin)
+		}
 	}
 	if out, err := exec.Command(bin, "exec", "privdir/r1", "--", "hostname").Output(); err != nil || string(out) != "r1\n" {
 		t.Errorf("exec: %q %v", out, err)

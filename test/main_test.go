@@ -11,7 +11,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	nlab "github.com/netlab-dev/netlab/netlab"
-	"github.com/netlab-dev/netlab/nsproc"
+	// The test binary is re-executed as a lab supervisor when tests use
+	// the Go API: the node side takes it over before TestMain.
+	_ "github.com/netlab-dev/netlab/nsproc/node"
 )
 
 // netlabBin is the netlab binary under test, built once by TestMain.
@@ -23,11 +25,6 @@ var repoRoot string
 const reaperEnv = "NETLAB_TEST_REAPED"
 
 func TestMain(m *testing.M) {
-	// The test binary is re-executed as a node's init or supervisor when
-	// tests use the Go API.
-	if nsproc.Main() {
-		return
-	}
 	if os.Geteuid() == 0 && os.Getenv(reaperEnv) == "" {
 		os.Exit(reapWhileRunning())
 	}
@@ -43,9 +40,8 @@ func TestMain(m *testing.M) {
 		// Readable by all: the security test runs it as another user.
 		os.Chmod(dir, 0o755)
 		netlabBin = filepath.Join(dir, "netlab")
-		build := exec.Command("go", "build", "-o", dir, "./cmd/netlab", "./cmd/netlab-init")
+		build := exec.Command("go", "build", "-o", dir, "./cmd/netlab")
 		build.Dir = repoRoot
-		build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build does
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
 			fmt.Fprintf(os.Stderr, "build netlab: %v\n", err)

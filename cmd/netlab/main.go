@@ -4,13 +4,11 @@ package main
 import (
 	"os"
 
-	"github.com/netlab-dev/netlab/nsproc"
+	// The node side: when this program was started as a lab supervisor,
+	// it runs before main, and main never runs (see nsproc/node).
+	_ "github.com/netlab-dev/netlab/nsproc/node"
 )
 
 func main() {
-	// A re-executed supervisor or node init runs its role here and exits.
-	if nsproc.Main() {
-		return
-	}
 	os.Exit(run(os.Args[1:]))
 }

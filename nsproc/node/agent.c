@@ -1,0 +1,766 @@
+/* A node's agent: root of the node's own user namespace, which owns the
+ * node's network, UTS and IPC namespaces, so node root can configure them
+ * (and run FRR) while holding nothing over the rest of the lab. It runs
+ * commands for the node's exec socket, as the parent and child subreaper
+ * of everything the node runs: one thread, one poll loop, a signalfd for
+ * the children that end. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "node.h"
+#include "protocol.h"
+
+/* How much of a logged command's output its exit reports: the end, where
+ * the reason usually is. */
+#define OUTPUT_TAIL 4096
+
+/* A connection from a client. */
+struct conn {
+	int fd;
+	pid_t pid;     /* the command it runs, 0 before and after */
+	char *log;     /* a logged command's log, whose tail its exit carries */
+	off_t from;    /* where in the log its output starts */
+};
+
+struct service {
+	char *name;
+	pid_t pid;
+	int running, exit;
+};
+
+static struct {
+	struct conn *conns;
+	size_t nconns;
+	struct service *services;
+	size_t nservices;
+} ag;
+
+/* An exit to report: code and why the command could not start. */
+struct exit_info {
+	int code;
+	char error[ERRLEN];
+};
+
+static void send_exit(int fd, const struct exit_info *x, const void *out, size_t outlen)
+{
+	struct msg_writer w = {0};
+	size_t mark = msg_begin(&w, T_EVENT_EXIT);
+	if (x->code != 0)
+		msg_put_int(&w, T_EXIT_CODE, x->code);
+	if (x->error[0] != 0)
+		msg_put_str(&w, T_EXIT_ERROR, x->error);
+	if (outlen > 0)
+		msg_put_bytes(&w, T_EXIT_OUTPUT, out, outlen);
+	msg_end(&w, mark);
+	send_msg(fd, &w, NULL, 0);
+	msg_free(&w);
+}
+
+static void exit_error(struct exit_info *x, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void exit_error(struct exit_info *x, int code, const char *fmt, ...)
+{
+	va_list ap;
+	x->code = code;
+	va_start(ap, fmt);
+	vsnprintf(x->error, sizeof(x->error), fmt, ap);
+	va_end(ap);
+}
+
+/* look_path finds a command the way a shell with env's PATH would, in the
+ * node's own view of the filesystem: the first regular file with an
+ * execute bit. An empty or relative element of PATH is taken from dir,
+ * where the command will run. A name with a slash is used as it is. It
+ * returns a path to free, or NULL. */
+static char *look_path(const char *name, const struct strv *env, const char *dir)
+{
+	const char *path = NULL;
+	if (strchr(name, '/') != NULL)
+		return strdup(name);
+	for (size_t i = 0; i < env->n; i++)
+		if (strncmp(env->v[i], "PATH=", 5) == 0)
+			path = env->v[i] + 5;
+	if (path == NULL)
+		return NULL;
+	for (const char *p = path;; p++) {
+		const char *end = strchr(p, ':');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char *full;
+		struct stat st;
+		if (len == 0 || p[0] != '/') {
+			if (asprintf(&full, "%s/%.*s%s%s", dir, (int)len, p, len ? "/" : "", name) < 0)
+				return NULL;
+		} else if (asprintf(&full, "%.*s/%s", (int)len, p, name) < 0) {
+			return NULL;
+		}
+		if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0)
+			return full;
+		free(full);
+		if (end == NULL)
+			return NULL;
+		p = end;
+	}
+}
+
+/* start_command starts x's command with stdio in a session of its own
+ * (signals for it reach its whole process group; with a pty, stdio is a
+ * terminal that becomes its controlling one). It returns the pid, or 0
+ * with the exit to report: 127 not found, 126 otherwise. */
+static pid_t start_command(const struct exec_req *x, const int stdio[3], int ctty, struct exit_info *fail_exit)
+{
+	const char *dir;
+	char *path;
+	int pipefd[2], err = 0;
+	pid_t pid;
+	ssize_t n;
+	if (x->argv.n == 0) {
+		exit_error(fail_exit, 126, "no command given");
+		return 0;
+	}
+	dir = x->dir != NULL && x->dir[0] != 0 ? x->dir : "/";
+	path = look_path(x->argv.v[0], &x->env, dir);
+	if (path == NULL) {
+		exit_error(fail_exit, 127, "%s: command not found", x->argv.v[0]);
+		return 0;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		exit_error(fail_exit, 126, "%s: pipe: %s", x->argv.v[0], errtext(errno));
+		free(path);
+		return 0;
+	}
+	pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+		char *empty[] = {NULL};
+		int hi[3];
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* Out of the way of 0..2 first: the three may be any of them. */
+		for (int i = 0; i < 3; i++)
+			hi[i] = fcntl(stdio[i], F_DUPFD, 10);
+		if (setsid() < 0 || hi[0] < 0 || hi[1] < 0 || hi[2] < 0)
+			goto failed;
+		for (int i = 0; i < 3; i++)
+			if (dup2(hi[i], i) < 0)
+				goto failed;
+		close_except(&pipefd[1], 1);
+		if (ctty && ioctl(0, TIOCSCTTY, 0) < 0)
+			goto failed;
+		if (chdir(dir) < 0)
+			goto failed;
+		execve(path, x->argv.v, x->env.v != NULL ? x->env.v : empty);
+failed:
+		err = errno;
+		write_all(pipefd[1], &err, sizeof(err));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	if (pid < 0) {
+		exit_error(fail_exit, 126, "%s: fork: %s", x->argv.v[0], errtext(errno));
+		close(pipefd[0]);
+		free(path);
+		return 0;
+	}
+	/* The pipe closes at exec, or brings the errno that stopped it. */
+	do
+		n = read(pipefd[0], &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(pipefd[0]);
+	free(path);
+	if (n == sizeof(err)) {
+		waitpid(pid, NULL, 0);
+		exit_error(fail_exit, err == ENOENT ? 127 : 126, "%s: %s", x->argv.v[0], errtext(err));
+		return 0;
+	}
+	return pid;
+}
+
+/* open_pty opens a pty of the node's own devpts (its /dev/ptmx) sized rows
+ * by cols (unless 0). The slave is opened through the master
+ * (TIOCGPTPEER), never by a path node root could have swapped. */
+static int open_pty(int rows, int cols, int *master, int *slave, struct exit_info *x)
+{
+	int unlock = 0;
+	*master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*master < 0) {
+		exit_error(x, 126, "open a pty: open /dev/ptmx: %s", errtext(errno));
+		return -1;
+	}
+	if (ioctl(*master, TIOCSPTLCK, &unlock) < 0) {
+		exit_error(x, 126, "unlock pty: ioctl TIOCSPTLCK: %s", errtext(errno));
+		close(*master);
+		return -1;
+	}
+	if (rows > 0 || cols > 0) {
+		struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+		ioctl(*master, TIOCSWINSZ, &ws);
+	}
+	*slave = ioctl(*master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*slave < 0) {
+		exit_error(x, 126, "open pty slave: ioctl TIOCGPTPEER: %s", errtext(errno));
+		close(*master);
+		return -1;
+	}
+	return 0;
+}
+
+/* open_log opens the node's log name for appending (making LOG_DIR) and
+ * sets *size to its size now, where this command's output will start. */
+static int open_log(const char *name, off_t *size, struct exit_info *x)
+{
+	char path[512];
+	struct stat st;
+	int fd;
+	if (name[0] == 0 || name[0] == '.' || strchr(name, '/') != NULL || strlen(name) > 200) {
+		exit_error(x, 126, "bad log name \"%s\"", name);
+		return -1;
+	}
+	/* mkdir -p, of a path netlab fixed. */
+	mkdir("/run/log", 0755);
+	if (mkdir(LOG_DIR, 0755) < 0 && errno != EEXIST) {
+		exit_error(x, 126, "make %s: %s", LOG_DIR, errtext(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s.log", LOG_DIR, name);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		exit_error(x, 126, "open log: %s", errtext(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*size = st.st_size;
+	return fd;
+}
+
+/* log_tail reads the end of log name past offset from, at most
+ * OUTPUT_TAIL bytes, into buf; it returns how many. */
+static size_t log_tail(const char *name, off_t from, char *buf)
+{
+	char path[512];
+	struct stat st;
+	ssize_t n;
+	int fd;
+	snprintf(path, sizeof(path), "%s/%s.log", LOG_DIR, name);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || st.st_size <= from) {
+		close(fd);
+		return 0;
+	}
+	if (st.st_size - from > OUTPUT_TAIL)
+		from = st.st_size - OUTPUT_TAIL;
+	n = pread(fd, buf, (size_t)(st.st_size - from), from);
+	close(fd);
+	return n > 0 ? (size_t)n : 0;
+}
+
+static struct conn *add_conn(int fd)
+{
+	struct conn *c = realloc(ag.conns, (ag.nconns + 1) * sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	ag.conns = c;
+	c = &ag.conns[ag.nconns++];
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	return c;
+}
+
+static void drop_conn(size_t i)
+{
+	close(ag.conns[i].fd);
+	free(ag.conns[i].log);
+	ag.conns[i] = ag.conns[--ag.nconns];
+}
+
+/* mkdir_owned makes dir and its missing parents, owned by uid and gid;
+ * directories that are there keep their owners. */
+static int mkdir_owned(const char *dir, uid_t uid, gid_t gid)
+{
+	char p[4096];
+	struct stat st;
+	if (stat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			return -1;
+		}
+		return 0;
+	}
+	if (snprintf(p, sizeof(p), "%s", dir) >= (int)sizeof(p)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	char *slash = strrchr(p, '/');
+	if (slash != NULL && slash != p) {
+		*slash = 0;
+		if (mkdir_owned(p, uid, gid) < 0)
+			return -1;
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -1;
+	return chown(dir, uid, gid);
+}
+
+/* put_file writes a file as the node's root. An existing file is removed
+ * first: one of the host's, seen through the /etc overlay, is owned by an
+ * id the node cannot map and could not be rewritten in place; a symlink
+ * there is replaced, never followed. */
+static void put_file(const struct put_req *p, struct exit_info *x)
+{
+	char dir[4096];
+	int fd;
+	if (p->path[0] != '/') {
+		exit_error(x, 1, "put %s: path is not absolute", p->path);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s", p->path);
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = 0;
+	else
+		*slash = 0;
+	if (mkdir_owned(dir, (uid_t)p->uid, (gid_t)p->gid) < 0) {
+		exit_error(x, 1, "put %s: %s", p->path, errtext(errno));
+		return;
+	}
+	if (unlink(p->path) < 0 && errno != ENOENT && !(errno == EISDIR && rmdir(p->path) == 0)) {
+		exit_error(x, 1, "put %s: %s", p->path, errtext(errno));
+		return;
+	}
+	fd = open(p->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write_all(fd, p->data, p->len) < 0 || fchown(fd, (uid_t)p->uid, (gid_t)p->gid) < 0 ||
+	    fchmod(fd, (mode_t)(p->mode & 0777)) < 0) {
+		exit_error(x, 1, "put %s: %s", p->path, errtext(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (close(fd) < 0)
+		exit_error(x, 1, "put %s: %s", p->path, errtext(errno));
+}
+
+int write_sysctls(const struct strv *kvs, struct err *e)
+{
+	for (size_t i = 0; i < kvs->n; i++) {
+		const char *kv = kvs->v[i], *eq = strchr(kv, '=');
+		char path[512];
+		size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
+		const char *value = eq ? eq + 1 : "";
+		int slashes = memchr(kv, '/', klen) != NULL;
+		if (klen == 0 || klen > 400 || strstr(kv, "..") != NULL)
+			return failx(e, "sysctl %s: bad key", kv);
+		/* A key written with slashes keeps its dots, for interface
+		 * names like eth1.10. */
+		snprintf(path, sizeof(path), "/proc/sys/%.*s", (int)klen, kv);
+		if (!slashes)
+			for (char *p = path + 10; *p; p++)
+				if (*p == '.')
+					*p = '/';
+		if (write_file(path, value, strlen(value)) < 0)
+			return fail(e, "sysctl %s", kv);
+	}
+	return 0;
+}
+
+/* quote writes s as Go's %q would for the ASCII it has: in double quotes,
+ * with quotes, backslashes and what is not printable escaped. */
+static void quote(char *out, size_t outlen, const char *s)
+{
+	size_t n = 0;
+	if (outlen < 3)
+		return;
+	out[n++] = '"';
+	for (; *s && n + 6 < outlen; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			n += (size_t)snprintf(out + n, outlen - n, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			n += (size_t)snprintf(out + n, outlen - n, "\\x%02x", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n++] = '"';
+	out[n] = 0;
+}
+
+/* packet_socket opens an AF_PACKET socket (SOCK_RAW: whole frames, link
+ * header included) bound to the interface for every protocol. It is made
+ * with protocol 0, which queues nothing, and the bind names the protocol
+ * and the interface at once: no frame of another interface is ever queued
+ * on it. An interface that is not there is the caller's mistake, and the
+ * error lists those that are. */
+static int packet_socket(const char *ifname, struct exit_info *x)
+{
+	unsigned int index = if_nametoindex(ifname);
+	struct sockaddr_ll sa = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL)};
+	int fd;
+	if (index == 0) {
+		char q[64], list[ERRLEN / 2] = "";
+		struct if_nameindex *all = if_nameindex();
+		size_t n = 0;
+		for (struct if_nameindex *i = all; i != NULL && i->if_index != 0 && n + IF_NAMESIZE + 3 < sizeof(list); i++)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", n ? ", " : "", i->if_name);
+		if (all != NULL)
+			if_freenameindex(all);
+		quote(q, sizeof(q), ifname);
+		exit_error(x, CODE_NO_INTERFACE, "no interface %s (interfaces: %s)", q, list);
+		return -1;
+	}
+	sa.sll_ifindex = (int)index;
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		exit_error(x, 1, "socket AF_PACKET: %s", errtext(errno));
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		exit_error(x, 1, "bind packet socket to %s: bind: %s", ifname, errtext(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int netlink_socket(struct exit_info *x)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		exit_error(x, 1, "%s: %s", fd < 0 ? "socket" : "bind", errtext(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* send_socket answers a request for a socket opened in the node. */
+static void send_socket(int cfd, int sock, const struct exit_info *x)
+{
+	if (sock < 0) {
+		send_exit(cfd, x, NULL, 0);
+		return;
+	}
+	struct msg_writer w = {0};
+	size_t mark = msg_begin(&w, T_EVENT_EXIT);
+	msg_end(&w, mark);
+	send_msg(cfd, &w, &sock, 1);
+	msg_free(&w);
+	close(sock);
+}
+
+static void send_services(int cfd)
+{
+	struct msg_writer w = {0};
+	for (size_t i = 0; i < ag.nservices; i++) {
+		const struct service *s = &ag.services[i];
+		size_t mark = msg_begin(&w, T_SERVICES_SERVICES);
+		msg_put_str(&w, T_SERVICE_NAME, s->name);
+		msg_put_int(&w, T_SERVICE_PID, s->pid);
+		if (s->running)
+			msg_put_int(&w, T_SERVICE_RUNNING, 1);
+		if (s->exit != 0)
+			msg_put_int(&w, T_SERVICE_EXIT, s->exit);
+		msg_end(&w, mark);
+	}
+	send_msg(cfd, &w, NULL, 0);
+	msg_free(&w);
+}
+
+static int add_service(const char *name, pid_t pid)
+{
+	struct service *s = realloc(ag.services, (ag.nservices + 1) * sizeof(*s));
+	if (s == NULL)
+		return -1;
+	ag.services = s;
+	s = &ag.services[ag.nservices];
+	s->name = strdup(name);
+	if (s->name == NULL)
+		return -1;
+	s->pid = pid;
+	s->running = 1;
+	s->exit = 0;
+	ag.nservices++;
+	return 0;
+}
+
+/* run_exec starts an exec request's command for connection c. It returns
+ * 1 when the command runs and c waits for it, 0 when c is answered. */
+static int run_exec(struct conn *c, struct exec_req *x, int *fds, int nfds)
+{
+	struct exit_info info = {0};
+	int stdio[3], master = -1, slave = -1, null = -1, logfd = -1;
+	pid_t pid;
+	if (x->log != NULL) {
+		if (nfds != 0) {
+			exit_error(&info, 126, "logged request carried %d files, want none", nfds);
+			goto answer;
+		}
+		logfd = open_log(x->log, &c->from, &info);
+		if (logfd < 0)
+			goto answer;
+		null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null < 0) {
+			exit_error(&info, 126, "open /dev/null: %s", errtext(errno));
+			goto answer;
+		}
+		stdio[0] = null, stdio[1] = stdio[2] = logfd;
+	} else if (x->pty) {
+		struct msg_writer w = {0};
+		if (nfds != 0) {
+			exit_error(&info, 126, "pty request carried %d files, want none", nfds);
+			goto answer;
+		}
+		if (open_pty((int)x->rows, (int)x->cols, &master, &slave, &info) < 0)
+			goto answer;
+		msg_put_int(&w, T_EVENT_PTY, 1);
+		if (send_msg(c->fd, &w, &master, 1) < 0) {
+			exit_error(&info, 126, "send pty: %s", errtext(errno));
+			msg_free(&w);
+			goto answer;
+		}
+		msg_free(&w);
+		close(master);
+		master = -1;
+		stdio[0] = stdio[1] = stdio[2] = slave;
+	} else {
+		if (nfds != 3) {
+			exit_error(&info, 126, "request carried %d files, want stdin, stdout, stderr", nfds);
+			goto answer;
+		}
+		stdio[0] = fds[0], stdio[1] = fds[1], stdio[2] = fds[2];
+	}
+	pid = start_command(x, stdio, x->pty && x->log == NULL, &info);
+	if (pid == 0)
+		goto answer;
+	if (x->service != NULL && x->log != NULL) {
+		if (add_service(x->service, pid) < 0)
+			exit_error(&info, 1, "out of memory");
+		goto answer;
+	}
+	c->pid = pid;
+	if (x->log != NULL) {
+		c->log = x->log;
+		x->log = NULL;
+	}
+	if (null >= 0)
+		close(null);
+	if (logfd >= 0)
+		close(logfd);
+	if (slave >= 0)
+		close(slave);
+	return 1;
+answer:
+	if (master >= 0)
+		close(master);
+	if (slave >= 0)
+		close(slave);
+	if (null >= 0)
+		close(null);
+	if (logfd >= 0)
+		close(logfd);
+	send_exit(c->fd, &info, NULL, 0);
+	return 0;
+}
+
+/* request reads connection i's request and acts on it. It returns 1 when
+ * the connection stays (a command runs), 0 when it is done. */
+static int request(size_t i)
+{
+	struct conn *c = &ag.conns[i];
+	unsigned char *buf;
+	int fds[3], nfds, keep = 0;
+	ssize_t n = recv_msg(c->fd, &buf, fds, 3, &nfds);
+	struct node_req q;
+	struct exit_info info = {0};
+	char err[ERRLEN];
+	if (n < 0 || buf == NULL)
+		return 0;
+	if (decode_request(buf, (size_t)n, &q, err, sizeof(err)) < 0) {
+		free(buf);
+		for (int k = 0; k < nfds; k++)
+			close(fds[k]);
+		exit_error(&info, 2, "a bad request: %s", err);
+		send_exit(c->fd, &info, NULL, 0);
+		return 0;
+	}
+	free(buf);
+	if (q.exec != NULL) {
+		keep = run_exec(c, q.exec, fds, nfds);
+	} else {
+		if (q.services) {
+			send_services(c->fd);
+		} else if (q.netlink) {
+			send_socket(c->fd, netlink_socket(&info), &info);
+		} else if (q.packet != NULL) {
+			send_socket(c->fd, packet_socket(q.packet, &info), &info);
+		} else if (q.sysctls.n > 0) {
+			struct err e = {{0}};
+			if (write_sysctls(&q.sysctls, &e) < 0)
+				exit_error(&info, 1, "%s", e.msg);
+			send_exit(c->fd, &info, NULL, 0);
+		} else if (q.put != NULL) {
+			put_file(q.put, &info);
+			send_exit(c->fd, &info, NULL, 0);
+		}
+	}
+	for (int k = 0; k < nfds; k++)
+		close(fds[k]);
+	free_request(&q);
+	return keep;
+}
+
+/* client_event reads what a client sends while its command runs: signals
+ * to deliver to the command's process group. A client that goes away
+ * leaves nobody to see the command, so it is killed. It returns 0 when
+ * the connection is done. */
+static int client_event(size_t i)
+{
+	struct conn *c = &ag.conns[i];
+	unsigned char *buf;
+	int fds[1], nfds;
+	int64_t sig;
+	char err[ERRLEN];
+	ssize_t n = recv_msg(c->fd, &buf, fds, 0, &nfds);
+	if (n < 0 && (errno == EMSGSIZE || errno == EPROTO))
+		return 1;
+	if (n < 0 || buf == NULL) {
+		kill(-c->pid, SIGKILL);
+		return 0;
+	}
+	if (decode_signal(buf, (size_t)n, &sig, err, sizeof(err)) == 0 && sig > 0)
+		kill(-c->pid, (int)sig);
+	free(buf);
+	return 1;
+}
+
+/* reap waits for every child that has ended: commands that clients wait
+ * for, services, and orphans of the node, which come here as its
+ * subreaper. It returns -1 on SIGTERM, which ends the agent. */
+static int reap(int sigfd)
+{
+	struct signalfd_siginfo si;
+	int status, term = 0;
+	pid_t pid;
+	while (read(sigfd, &si, sizeof(si)) == sizeof(si))
+		term |= si.ssi_signo == SIGTERM;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (size_t i = 0; i < ag.nservices; i++)
+			if (ag.services[i].pid == pid && ag.services[i].running) {
+				ag.services[i].running = 0;
+				ag.services[i].exit = wait_code(status);
+			}
+		for (size_t i = 0; i < ag.nconns; i++) {
+			struct conn *c = &ag.conns[i];
+			struct exit_info info = {0};
+			char out[OUTPUT_TAIL];
+			size_t outlen = 0;
+			if (c->pid != pid)
+				continue;
+			info.code = wait_code(status);
+			if (c->log != NULL)
+				outlen = log_tail(c->log, c->from, out);
+			send_exit(c->fd, &info, out, outlen);
+			drop_conn(i);
+			break;
+		}
+	}
+	return term ? -1 : 0;
+}
+
+int agent_serve(int l, const char *node)
+{
+	struct pollfd *p = NULL;
+	size_t npoll = 0;
+	sigset_t mask;
+	int sigfd;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sigfd < 0 || fcntl(l, F_SETFL, fcntl(l, F_GETFL) | O_NONBLOCK) < 0) {
+		fprintf(stderr, "netlab agent %s: signalfd: %s\n", node, errtext(errno));
+		return 1;
+	}
+	for (;;) {
+		size_t n = 0, nconns = ag.nconns;
+		if (npoll < nconns + 2) {
+			struct pollfd *more = realloc(p, (nconns + 2) * sizeof(*p));
+			if (more == NULL) {
+				sleep(1);
+				continue;
+			}
+			p = more;
+			npoll = nconns + 2;
+		}
+		p[n++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+		p[n++] = (struct pollfd){.fd = l, .events = POLLIN};
+		for (size_t i = 0; i < nconns; i++)
+			p[n++] = (struct pollfd){.fd = ag.conns[i].fd, .events = POLLIN};
+		if (poll(p, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "netlab agent %s: poll: %s\n", node, errtext(errno));
+			break;
+		}
+		/* Connections first, from the end (drop_conn moves the last
+		 * one into the place it frees), then new ones, then exits. */
+		for (size_t i = nconns; i-- > 0;) {
+			if (p[2 + i].revents == 0 || ag.conns[i].fd != p[2 + i].fd)
+				continue;
+			if (ag.conns[i].pid == 0 ? !request(i) : !client_event(i))
+				drop_conn(i);
+		}
+		if (p[1].revents) {
+			/* A client that does not read its answers stalls the agent
+			 * for at most this long, then loses them. */
+			struct timeval tv = {.tv_sec = 5};
+			int fd = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0)
+				setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+			if (fd >= 0 && add_conn(fd) == NULL)
+				close(fd);
+			else if (fd < 0 && errno != EAGAIN && errno != EINTR && errno != ECONNABORTED && errno != EMFILE && errno != ENFILE)
+				fprintf(stderr, "netlab agent %s: accept: %s\n", node, errtext(errno));
+		}
+		if (p[0].revents && reap(sigfd) < 0)
+			break; /* SIGTERM: the agent, and so the node, ends */
+	}
+	free(p);
+	while (ag.nconns > 0)
+		drop_conn(ag.nconns - 1);
+	free(ag.conns);
+	for (size_t i = 0; i < ag.nservices; i++)
+		free(ag.services[i].name);
+	free(ag.services);
+	close(sigfd);
+	return 0;
+}
+
+int agent_test_main(void)
+{
+	return agent_serve(CONTROL_FD, "test");
+}

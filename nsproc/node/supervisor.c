@@ -1,0 +1,545 @@
+/* The lab supervisor: PID 1 of the lab's PID namespace, root of its user
+ * namespace, one thread. netlab execs it once per lab (the only exec of a
+ * lab); it makes what every node shares, then clones each node's init on
+ * request and reaps whatever ends in the lab. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <linux/netlink.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "node.h"
+#include "protocol.h"
+
+/* How long a node may take to set itself up. */
+#define READY_TIMEOUT_MS 30000
+
+/* Bounds of the copy of the host's world-readable /etc files in the
+ * skeleton. */
+#define ETC_COPY_MAX (1 << 20)
+#define ETC_COPY_BUDGET (16 << 20)
+
+/* A node whose init was cloned and has not reported yet. */
+struct pending {
+	int64_t id;
+	int sock, pidfd;
+	char *node;
+	long long deadline_ms;
+};
+
+static struct {
+	const char *lab;
+	int control; /* to netlab; -1 once detached */
+	int sigfd;
+	int ready;   /* the lab is set up: nodes may be spawned */
+	struct pending *pending;
+	size_t npending;
+} sv = {.control = CONTROL_FD, .sigfd = -1};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* reply answers request id on the control socket: err, or files. */
+static void reply(int64_t id, const char *err, const int *fds, int nfds)
+{
+	struct msg_writer w = {0};
+	if (sv.control < 0)
+		return;
+	msg_put_int(&w, T_REPLY_ID, id);
+	if (err != NULL && err[0] != 0)
+		msg_put_str(&w, T_REPLY_ERROR, err);
+	if (send_msg(sv.control, &w, fds, nfds) < 0)
+		fprintf(stderr, "netlab supervisor %s: reply: %s\n", sv.lab, errtext(errno));
+	msg_free(&w);
+}
+
+/* await_maps returns at once when this user namespace is mapped. An
+ * ordinary user's netlab has the setuid helpers map it after the start, so
+ * this process began unmapped, and so without capabilities: it waits for
+ * netlab's word that the maps are written and starts again, as root of the
+ * namespace with every capability in it. */
+static int await_maps(char **argv, struct err *e)
+{
+	unsigned char *buf;
+	int fds[1], nfds;
+	ssize_t n;
+	struct control c;
+	char why[ERRLEN];
+	if (have_cap_sys_admin())
+		return 0;
+	n = recv_msg(CONTROL_FD, &buf, fds, 0, &nfds);
+	if (n < 0 || buf == NULL)
+		return fail(e, "wait for the user namespace's maps");
+	if (decode_control(buf, (size_t)n, &c, why, sizeof(why)) < 0 || !c.mapped) {
+		free(buf);
+		return failx(e, "wait for the user namespace's maps: not a Mapped message");
+	}
+	free(buf);
+	free_control(&c);
+	char *env[] = {NULL};
+	execve("/proc/self/exe", argv, env);
+	return fail(e, "start again with the maps");
+}
+
+/* copy_etc_file copies the host's world-readable src to dst in the
+ * skeleton, owned by node root, with its permission bits (no set-id) and
+ * times. A file that cannot be read after all is left to the host's layer. */
+static int copy_etc_file(const char *src, const char *dst, const struct stat *st, struct err *e)
+{
+	char buf[65536];
+	off_t left = st->st_size;
+	int in = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), out;
+	struct timespec times[2] = {st->st_atim, st->st_mtim};
+	if (in < 0)
+		return 0;
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		close(in);
+		return fail(e, "make the /etc skeleton: %s", dst);
+	}
+	/* A file that grew since the walk is copied only as far as it was. */
+	while (left > 0) {
+		ssize_t n = read(in, buf, left < (off_t)sizeof(buf) ? (size_t)left : sizeof(buf));
+		if (n <= 0)
+			break;
+		if (write_all(out, buf, (size_t)n) < 0) {
+			close(in);
+			close(out);
+			return fail(e, "make the /etc skeleton: %s", dst);
+		}
+		left -= n;
+	}
+	close(in);
+	if (fchown(out, NODE_ROOT_ID, NODE_ROOT_ID) < 0 || fchmod(out, st->st_mode & 0777) < 0) {
+		close(out);
+		return fail(e, "make the /etc skeleton: %s", dst);
+	}
+	futimens(out, times);
+	close(out);
+	return 0;
+}
+
+/* skeleton_dir copies what of the host's directory src anyone may read
+ * into dst: see build_skeleton. */
+static int skeleton_dir(const char *src, const char *dst, long *budget, struct err *e)
+{
+	struct dirent **names;
+	int n = scandir(src, &names, NULL, alphasort), r = 0;
+	if (n < 0)
+		return 0; /* unreadable: it stays as the host has it */
+	for (int i = 0; i < n && r == 0; i++) {
+		const char *name = names[i]->d_name;
+		char s[4096], d[4096];
+		struct stat st;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		if (snprintf(s, sizeof(s), "%s/%s", src, name) >= (int)sizeof(s) ||
+		    snprintf(d, sizeof(d), "%s/%s", dst, name) >= (int)sizeof(d))
+			continue;
+		if (lstat(s, &st) < 0)
+			continue;
+		if (S_ISREG(st.st_mode)) {
+			if ((st.st_mode & 004) == 0 || st.st_size > ETC_COPY_MAX || st.st_size > *budget)
+				continue;
+			*budget -= st.st_size;
+			r = copy_etc_file(s, d, &st, e);
+		} else if (S_ISDIR(st.st_mode) && (st.st_mode & 005) != 005) {
+			/* Hidden from everyone but its owner on the host: the node
+			 * gets an empty directory of its own in its place. */
+			if (mkdir(d, 0755) < 0 || chown(d, NODE_ROOT_ID, NODE_ROOT_ID) < 0 ||
+			    setxattr(d, "user.overlay.opaque", "y", 1, 0) < 0)
+				r = fail(e, "make the /etc skeleton: %s", d);
+		} else if (S_ISDIR(st.st_mode)) {
+			if (mkdir(d, st.st_mode & 07777) < 0 || chown(d, NODE_ROOT_ID, NODE_ROOT_ID) < 0 ||
+			    chmod(d, st.st_mode & (0777 | S_ISVTX | S_ISGID)) < 0)
+				r = fail(e, "make the /etc skeleton: %s", d);
+			else
+				r = skeleton_dir(s, d, budget, e);
+		}
+		/* Symlinks and the rest stay as the host has them. */
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+/* build_skeleton makes ETC_SKELETON: a copy of what of the host's /etc any
+ * host user may read, owned by node root, and the lab's hosts file. Every
+ * node's /etc overlay has it as its upper lower layer, over the host's
+ * /etc: a merged entry takes its owner from the uppermost layer that has
+ * it, so node root owns every directory and every public file of its /etc
+ * and may edit anything in it (copy-up into the node's own layer), never
+ * changing the host's; /etc/hosts is one file for the whole lab until a
+ * node edits its own. What the copy leaves out keeps its host owner: a
+ * secret such as /etc/shadow stays unreadable. A host directory that is
+ * not open to everyone (/etc/ssl/private, /etc/frr) is an empty, opaque
+ * one of the node's own instead. Built once per lab (~2 MB and a few ms
+ * for a Debian /etc); it costs a node nothing. */
+static int build_skeleton(int hosts, struct err *e)
+{
+	long budget = ETC_COPY_BUDGET;
+	char buf[65536];
+	int out;
+	if (mkdir(ETC_SKELETON, 0755) < 0 || chown(ETC_SKELETON, NODE_ROOT_ID, NODE_ROOT_ID) < 0)
+		return fail(e, "make the /etc skeleton");
+	if (skeleton_dir("/etc", ETC_SKELETON, &budget, e) < 0)
+		return -1;
+	unlink(ETC_SKELETON "/hosts");
+	out = open(ETC_SKELETON "/hosts", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (out < 0)
+		return fail(e, "write the lab's /etc/hosts");
+	for (;;) {
+		ssize_t n = hosts < 0 ? 0 : read(hosts, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (n > 0 && write_all(out, buf, (size_t)n) < 0)) {
+			close(out);
+			return fail(e, "write the lab's /etc/hosts");
+		}
+		if (n == 0)
+			break;
+	}
+	if (fchown(out, NODE_ROOT_ID, NODE_ROOT_ID) < 0 || fchmod(out, 0644) < 0) {
+		close(out);
+		return fail(e, "write the lab's /etc/hosts");
+	}
+	close(out);
+	return 0;
+}
+
+static int is_real_dir(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* setup_lab makes, in the supervisor's mount namespace that every node's
+ * starts as a copy of, what all nodes share: the host's tree read-only,
+ * the /etc skeleton on a tmpfs of the lab's, the hidden directories, and a
+ * sysfs of the supervisor's empty network namespace (what a node finds
+ * below the one its agent mounts). */
+static int setup_lab(struct setup_req *s, int hosts, struct err *e)
+{
+	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+	const unsigned long noexec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	/* Node root is an unprivileged host uid, but any host directory that
+	 * anyone may write (/var/crash, a scratch disk) would be a way out of
+	 * the node. Read-only here, and locked so in each agent's copy. */
+	if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof(ro)) < 0)
+		return fail(e, "make the host's tree read-only: mount_setattr");
+	if (mount("tmpfs", "/run", "tmpfs", noexec, "mode=0755") < 0)
+		return fail(e, "mount tmpfs for the /etc skeleton: mount");
+	if (build_skeleton(hosts, e) < 0)
+		return -1;
+	for (size_t i = 0; i < s->hide.n; i++) {
+		const char *dir = s->hide.v[i];
+		if (dir[0] != '/' || !is_real_dir(dir))
+			continue;
+		if (mount("tmpfs", dir, "tmpfs", noexec | MS_RDONLY, "mode=0755,size=4k") < 0)
+			return fail(e, "hide %s: mount", dir);
+	}
+	/* Not read-only: a node's agent may mount a sysfs of its own over it
+	 * only where the kernel sees one no more restricted than that. */
+	if (mount("sysfs", "/sys", "sysfs", noexec, NULL) < 0)
+		return fail(e, "mount sysfs on /sys: mount");
+	sv.ready = 1;
+	return 0;
+}
+
+static void add_pending(struct spawn_req *s, int sock, int pidfd)
+{
+	struct pending *p = realloc(sv.pending, (sv.npending + 1) * sizeof(*p));
+	if (p == NULL) {
+		/* Tell netlab, and let the init die with its socket. */
+		reply(s->id, "out of memory", NULL, 0);
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		close(sock);
+		close(pidfd);
+		return;
+	}
+	sv.pending = p;
+	p = &sv.pending[sv.npending++];
+	p->id = s->id;
+	p->sock = sock;
+	p->pidfd = pidfd;
+	p->node = s->node;
+	s->node = NULL;
+	p->deadline_ms = now_ms() + READY_TIMEOUT_MS;
+}
+
+/* spawn clones a node's init. fds are the packet's: the exec socket, then
+ * one detached mount per bind with Tree set. */
+static void spawn(struct spawn_req *s, int *fds, int nfds)
+{
+	char err[ERRLEN];
+	int pair[2], pidfd = -1, trees = 0, k = 1;
+	pid_t pid;
+	for (size_t i = 0; i < s->nbinds; i++)
+		trees += s->binds[i].tree;
+	if (!sv.ready) {
+		snprintf(err, sizeof(err), "node %s: the lab is not set up", s->node);
+		goto refuse;
+	}
+	if (nfds != 1 + trees) {
+		snprintf(err, sizeof(err), "node %s: spawn request carried %d files, want %d", s->node, nfds, 1 + trees);
+		goto refuse;
+	}
+	for (size_t i = 0; i < s->nbinds; i++)
+		if (s->binds[i].tree)
+			s->binds[i].fd = fds[k++];
+	s->listen_fd = fds[0];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+		snprintf(err, sizeof(err), "node %s: init control socket: %s", s->node, errtext(errno));
+		goto refuse;
+	}
+	pid = clone_pidfd(CLONE_NEWNS | CLONE_NEWPID, &pidfd);
+	if (pid < 0) {
+		snprintf(err, sizeof(err), "node %s: start init: clone: %s", s->node, errtext(errno));
+		close(pair[0]);
+		close(pair[1]);
+		goto refuse;
+	}
+	if (pid == 0) {
+		int keep[MAX_FILES + 2];
+		int n = 0;
+		keep[n++] = pair[1];
+		for (int i = 0; i < nfds; i++)
+			keep[n++] = fds[i];
+		close_except(keep, n);
+		init_main(s, pair[1]);
+	}
+	close(pair[1]);
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	add_pending(s, pair[0], pidfd);
+	return;
+refuse:
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	reply(s->id, err, NULL, 0);
+}
+
+/* finish ends pending node i: its ready report came, or it failed. */
+static void finish(size_t i, int timed_out)
+{
+	struct pending *p = &sv.pending[i];
+	struct err e = {{0}};
+	char msg[ERRLEN + 64];
+	int agent = -1;
+	if (timed_out)
+		failx(&e, "not ready after %d s", READY_TIMEOUT_MS / 1000);
+	if (!timed_out && recv_ready(p->sock, 0, &agent, &e) == 0 && agent >= 0) {
+		int fds[2] = {p->pidfd, agent};
+		reply(p->id, NULL, fds, 2);
+		close(agent);
+	} else {
+		if (agent >= 0) {
+			close(agent);
+			failx(&e, "ready report without the agent's pidfd");
+		}
+		snprintf(msg, sizeof(msg), "node %s: %s", p->node, e.msg);
+		syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
+		reply(p->id, msg, NULL, 0);
+	}
+	close(p->sock);
+	close(p->pidfd);
+	free(p->node);
+	sv.pending[i] = sv.pending[--sv.npending];
+}
+
+static void netlink(int64_t id)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		char err[ERRLEN];
+		snprintf(err, sizeof(err), "netlink socket: %s", errtext(errno));
+		if (fd >= 0)
+			close(fd);
+		reply(id, err, NULL, 0);
+		return;
+	}
+	reply(id, NULL, &fd, 1);
+	close(fd);
+}
+
+/* control_message handles one packet from netlab; it returns -1 when the
+ * connection is gone. */
+static int control_message(void)
+{
+	unsigned char *buf;
+	int fds[MAX_FILES], nfds;
+	ssize_t n = recv_msg(sv.control, &buf, fds, MAX_FILES, &nfds);
+	struct control c;
+	char err[ERRLEN];
+	if (n < 0 && (errno == EMSGSIZE || errno == EPROTO)) {
+		fprintf(stderr, "netlab supervisor %s: a bad packet from netlab: %s\n", sv.lab, errtext(errno));
+		return 0;
+	}
+	if (n < 0 || buf == NULL) {
+		fprintf(stderr, "netlab supervisor %s: control connection: %s; taking the lab down\n",
+			sv.lab, n < 0 ? errtext(errno) : "closed");
+		return -1;
+	}
+	if (decode_control(buf, (size_t)n, &c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "netlab supervisor %s: a bad request from netlab: %s\n", sv.lab, err);
+		free(buf);
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+		return 0;
+	}
+	free(buf);
+	if (c.setup != NULL) {
+		struct err e = {{0}};
+		if (sv.ready)
+			failx(&e, "the lab is set up already");
+		else if (nfds > 1)
+			failx(&e, "setup carried %d files, want the hosts file", nfds);
+		else
+			setup_lab(c.setup, nfds == 1 ? fds[0] : -1, &e);
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+		reply(c.setup->id, e.msg, NULL, 0);
+	} else if (c.spawn != NULL) {
+		spawn(c.spawn, fds, nfds);
+	} else {
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+		if (c.netlink != 0) {
+			netlink(c.netlink);
+		} else if (c.detach) {
+			struct msg_writer w = {0};
+			msg_put_int(&w, T_REPLY_DETACHED, 1);
+			send_msg(sv.control, &w, NULL, 0);
+			msg_free(&w);
+			close(sv.control);
+			sv.control = -1;
+			/* Nothing a node does may reach the host's log from now on. */
+			quiet_stdio();
+		}
+	}
+	free_control(&c);
+	return 0;
+}
+
+/* reap waits for every child that has ended: inits, and orphans of the
+ * lab's PID namespace, which come to its PID 1. */
+static void reap(void)
+{
+	struct signalfd_siginfo si;
+	while (read(sv.sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo != SIGCHLD)
+			exit(0); /* SIGTERM, SIGINT or SIGHUP: the lab goes */
+	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+int supervisor_main(char **argv)
+{
+	struct err e = {{0}};
+	struct pollfd *p = NULL;
+	size_t npoll = 0;
+	sigset_t mask;
+	/* Nothing without capabilities in the lab's user namespace may read
+	 * or write this process; no node has any there. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	sv.lab = argv[2] != NULL ? argv[2] : "?";
+	if (await_maps(argv, &e) < 0) {
+		fprintf(stderr, "netlab supervisor %s: %s\n", sv.lab, e.msg);
+		return 1;
+	}
+	prctl(PR_SET_NAME, "netlab-super", 0, 0, 0);
+	/* Host mount events have no business reaching the lab. */
+	if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		fail(&e, "make mounts private: mount");
+		fprintf(stderr, "netlab supervisor %s: %s\n", sv.lab, e.msg);
+		return 1;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sv.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sv.sigfd < 0) {
+		fprintf(stderr, "netlab supervisor %s: signalfd: %s\n", sv.lab, errtext(errno));
+		return 1;
+	}
+	for (;;) {
+		long long next = -1, now;
+		int timeout = -1, r;
+		size_t n = 0;
+		if (npoll < sv.npending + 2) {
+			struct pollfd *more = realloc(p, (sv.npending + 2) * sizeof(*p));
+			if (more == NULL) {
+				sleep(1);
+				continue;
+			}
+			p = more;
+			npoll = sv.npending + 2;
+		}
+		p[n++] = (struct pollfd){.fd = sv.sigfd, .events = POLLIN};
+		if (sv.control >= 0)
+			p[n++] = (struct pollfd){.fd = sv.control, .events = POLLIN};
+		for (size_t i = 0; i < sv.npending; i++) {
+			p[n++] = (struct pollfd){.fd = sv.pending[i].sock, .events = POLLIN};
+			if (next < 0 || sv.pending[i].deadline_ms < next)
+				next = sv.pending[i].deadline_ms;
+		}
+		if (next >= 0) {
+			now = now_ms();
+			timeout = next > now ? (int)(next - now) : 0;
+		}
+		r = poll(p, n, timeout);
+		if (r < 0 && errno != EINTR) {
+			fprintf(stderr, "netlab supervisor %s: poll: %s\n", sv.lab, errtext(errno));
+			break;
+		}
+		if (r > 0 && p[0].revents)
+			reap();
+		/* As PID 1, its exit ends every process of the lab. */
+		if (r > 0 && sv.control >= 0 && p[1].revents && control_message() < 0)
+			break;
+		/* Pending nodes that answered or ran out of time, from the end:
+		 * finish moves the last one into the place it frees. */
+		now = now_ms();
+		for (size_t i = sv.npending; i-- > 0;) {
+			int answered = 0;
+			for (size_t j = 0; j < n; j++)
+				if (p[j].fd == sv.pending[i].sock && p[j].revents)
+					answered = 1;
+			if (answered || sv.pending[i].deadline_ms <= now)
+				finish(i, !answered);
+		}
+	}
+	free(p);
+	while (sv.npending > 0)
+		finish(sv.npending - 1, 1);
+	free(sv.pending);
+	return 1;
+}

@@ -1,0 +1,223 @@
+#define _GNU_SOURCE
+#include "node.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "protocol.h"
+
+const char *errtext(int n)
+{
+	static char buf[128];
+	snprintf(buf, sizeof(buf), "%s", strerror(n));
+	/* "No such file" → "no such file", but not "EOF"-like acronyms. */
+	if (isupper((unsigned char)buf[0]) && !isupper((unsigned char)buf[1]))
+		buf[0] = (char)tolower((unsigned char)buf[0]);
+	return buf;
+}
+
+static int vfail(struct err *e, int errnum, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	if (errnum != 0 && n >= 0 && (size_t)n < sizeof(e->msg))
+		snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", errtext(errnum));
+	return -1;
+}
+
+int fail(struct err *e, const char *fmt, ...)
+{
+	int errnum = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(e, errnum, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int failx(struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(e, 0, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+pid_t clone_pidfd(unsigned long flags, int *pidfd)
+{
+	/* clone(2), not clone3: the raw call with no stack is a fork, which
+	 * valgrind follows; the pidfd comes back through parent_tid on
+	 * every architecture. */
+	return (pid_t)syscall(SYS_clone, flags | CLONE_PIDFD | SIGCHLD, NULL, pidfd, NULL, NULL);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+void close_except(const int *keep, int n)
+{
+	int k[MAX_FILES + 8], from = 3;
+	if (n > MAX_FILES + 8)
+		n = MAX_FILES + 8;
+	memcpy(k, keep, sizeof(int) * (size_t)n);
+	qsort(k, (size_t)n, sizeof(int), cmp_int);
+	for (int i = 0; i < n; i++) {
+		if (k[i] < from)
+			continue;
+		if (k[i] > from)
+			syscall(SYS_close_range, from, k[i] - 1, 0);
+		from = k[i] + 1;
+	}
+	syscall(SYS_close_range, from, ~0U, 0);
+}
+
+/* The supervisor's argument area (see titleRoom in supervisor_linux.go),
+ * which each clone overwrites with its own title. */
+static char *title_start, *title_end;
+
+void set_title_area(int argc, char **argv);
+void set_title_area(int argc, char **argv)
+{
+	if (argc < 1)
+		return;
+	title_start = argv[0];
+	title_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
+}
+
+void set_title(const char *role, const char *name)
+{
+	char comm[16];
+	snprintf(comm, sizeof(comm), "netlab-%s", role);
+	prctl(PR_SET_NAME, comm, 0, 0, 0);
+	if (title_start == NULL)
+		return;
+	/* "netlab\0__netlab_ROLE\0NAME\0", what ps and the tests read. */
+	size_t room = (size_t)(title_end - title_start);
+	memset(title_start, 0, room);
+	snprintf(title_start, room, "netlab%c__netlab_%s%c%s", 0, role, 0, name);
+}
+
+void quiet_stdio(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		return;
+	for (int fd = 0; fd <= 2; fd++)
+		dup2(null, fd);
+	close(null);
+}
+
+int have_cap_sys_admin(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d) < 0)
+		return 0;
+	return (d[0].effective & (1U << CAP_SYS_ADMIN)) != 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int write_file(const char *path, const char *s, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err;
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, s, len) < 0) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return close(fd);
+}
+
+int send_ready(int sock, const struct err *e, int fd)
+{
+	struct msg_writer w = {0};
+	int r;
+	if (e != NULL && e->msg[0] != 0)
+		msg_put_str(&w, T_READY_ERROR, e->msg);
+	r = send_msg(sock, &w, &fd, fd >= 0 ? 1 : 0);
+	msg_free(&w);
+	return r;
+}
+
+int recv_ready(int sock, int timeout_ms, int *fd, struct err *e)
+{
+	struct pollfd p = {.fd = sock, .events = POLLIN};
+	unsigned char *buf;
+	int fds[1], nfds, r;
+	ssize_t n;
+	struct msg_reader rd;
+	struct msg_field f;
+	do
+		r = poll(&p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return failx(e, "not ready after %d s", timeout_ms / 1000);
+	if (r < 0)
+		return fail(e, "wait for ready");
+	n = recv_msg(sock, &buf, fds, 1, &nfds);
+	if (n < 0)
+		return fail(e, "read ready report");
+	if (n == 0 && buf == NULL)
+		return failx(e, "exited before it was ready");
+	msg_reader_init(&rd, buf, (size_t)n);
+	e->msg[0] = 0;
+	while ((r = msg_next(&rd, &f)) > 0) {
+		if (f.tag == T_READY_ERROR) {
+			size_t k = f.len < sizeof(e->msg) - 1 ? f.len : sizeof(e->msg) - 1;
+			memcpy(e->msg, f.val, k);
+			e->msg[k] = 0;
+		}
+	}
+	free(buf);
+	if (e->msg[0] != 0 || r < 0) {
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+		if (e->msg[0] == 0)
+			failx(e, "a bad ready report");
+		return -1;
+	}
+	if (fd != NULL)
+		*fd = nfds == 1 ? fds[0] : -1;
+	else if (nfds == 1)
+		close(fds[0]);
+	return 0;
+}
+
+int wait_code(int status)
+{
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
