@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/netlab-dev/netlab/topology"
 )
@@ -47,7 +48,13 @@ func createLab(ctx context.Context, t *topology.Topology, sub *subIDs) (*State, 
 			return nil, nil, err
 		}
 	}
-	st := &State{Name: t.Name, File: t.File, Phase: PhaseStarting, IDs: ids, Topology: t}
+	// The file's absolute path: status shows where a lab came from
+	// whatever directory it is asked in.
+	file := t.File
+	if abs, err := filepath.Abs(file); err == nil && file != "" {
+		file = abs
+	}
+	st := &State{Name: t.Name, File: file, Phase: PhaseStarting, Started: time.Now(), IDs: ids, Topology: t}
 	for _, n := range t.Nodes {
 		st.Nodes = append(st.Nodes, NodeState{Name: n.Name})
 	}

@@ -147,11 +147,11 @@ func TestUpTwice(t *testing.T) {
 	mustNetlab(t, "exec", "triangle/r1", "--", "ping", "-c1", "-W2", "r3")
 }
 
-// TestDownIdempotent: down of a lab that is not up succeeds; a bad name is
-// a usage error.
-func TestDownIdempotent(t *testing.T) {
+// TestDownNotUp: down of a lab that is not up is an error, exit 1, that
+// says so in one line; a bad name is a usage error.
+func TestDownNotUp(t *testing.T) {
 	needRoot(t)
-	if r := netlab(t, "down", "no-such-lab"); r.code != 0 {
+	if r := netlab(t, "down", "no-such-lab"); r.code != 1 || !strings.HasPrefix(r.stderr, "netlab: no lab no-such-lab is up (") || strings.Count(r.stderr, "\n") != 1 {
 		t.Errorf("down of a lab that is not up: exit %d: %s", r.code, r.stderr)
 	}
 	if r := netlab(t, "down", "../etc"); r.code != 2 {

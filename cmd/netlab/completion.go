@@ -25,7 +25,7 @@ and topology files (*.yaml, *.yml) of up, validate and graph.
 
 Lab and node names come from the labs' state, which only root can read:
 they complete in a root shell, not for "sudo netlab ..." typed by a user.`,
-		Args:      cobra.ExactArgs(1),
+		Args:      wantArgs(1, 1),
 		ValidArgs: []string{"bash", "zsh", "fish"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			root, out := cmd.Root(), cmd.OutOrStdout()
@@ -244,7 +244,7 @@ func completeLinkSet(cmd *cobra.Command, args []string, toComplete string) ([]st
 		}
 		lab = labs[0]
 	}
-	ls, err := statusOf(lab)
+	ls, err := statusOf(ownLabs(lab)...)
 	if err != nil || len(ls) != 1 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
