@@ -251,7 +251,7 @@ func unknownNode(st *State, node string) error {
 	for _, n := range st.Nodes {
 		names = append(names, n.Name)
 	}
-	return fmt.Errorf("%w: lab %s has no node %q (nodes: %s)%s", ErrBadName, st.Name, node, strings.Join(names, ", "), DidYouMean(node, names))
+	return badName(fmt.Sprintf("lab %s has no node %q (nodes: %s)%s", st.Name, node, strings.Join(names, ", "), DidYouMean(node, names)))
 }
 
 // Labs lists the names of the caller's labs that have state, sorted.

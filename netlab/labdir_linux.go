@@ -102,18 +102,25 @@ func usedIDRanges() ([]IDRange, error) {
 	return used, nil
 }
 
-// existingLabError says what is in the way of bringing lab name up.
+// existingLabError says what is in the way of bringing lab name up. It
+// is ErrLabExists.
 func existingLabError(name string) error {
 	if busy(labDir(name)) {
-		return fmt.Errorf("lab %s is being brought up or down by another netlab: %w", name, ErrLabExists)
+		return labExists(fmt.Sprintf("lab %s is being brought up or down by another netlab", name))
 	}
 	st, err := readState(name)
 	if err == nil && st.Phase == PhaseUp && st.Supervisor.alive() {
 		// Up whatever its nodes do (status says which are not running).
-		return fmt.Errorf("lab %s is already up (from %s); take it down first: netlab down %s: %w", name, st.File, name, ErrLabExists)
+		return labExists(fmt.Sprintf("lab %s is already up (from %s); take it down first (netlab down %s), or bring it up anew with netlab up --replace", name, st.File, name))
 	}
-	return fmt.Errorf("lab %s has leftovers of a run that did not finish; remove them with: netlab down %s: %w", name, name, ErrLabExists)
+	return labExists(fmt.Sprintf("lab %s has leftovers of a run that did not finish; remove them with netlab down %s, or bring it up anew with netlab up --replace", name, name))
 }
+
+// labExists is an error about a lab in the way: it is ErrLabExists.
+type labExists string
+
+func (e labExists) Error() string        { return string(e) }
+func (e labExists) Is(target error) bool { return target == ErrLabExists }
 
 // writeHosts writes the lab's /etc/hosts and returns it open for reading:
 // every node's init copies it from that one descriptor.

@@ -106,7 +106,7 @@ exec tail ` + tailFlags + ` "$@"`
 			}
 		}
 		if path == "" {
-			return 0, fmt.Errorf("%w: node %s has no log %q (logs: %s)%s", ErrBadName, ref, service, strings.Join(names, ", "), DidYouMean(service, names))
+			return 0, badName(fmt.Sprintf("node %s has no log %q (logs: %s)%s", ref, service, strings.Join(names, ", "), DidYouMean(service, names)))
 		}
 		// A log not written yet: nothing to show, or, followed, what
 		// comes once it is.

@@ -105,6 +105,13 @@ func NotUpError(name, user string, up []string) error {
 	return notUp(fmt.Sprintf("no lab %s%s is up (%s%s)%s", name, whose, running, theirs, DidYouMean(name, up)))
 }
 
+// badName is an error about a name no lab or node has, said in full: it
+// is ErrBadName.
+type badName string
+
+func (e badName) Error() string        { return string(e) }
+func (e badName) Is(target error) bool { return target == ErrBadName }
+
 // notUp is an error about a lab that is not up: it is ErrNoLab.
 type notUp string
 
@@ -211,12 +218,17 @@ func ResolveNode(arg, lab string) (NodeRef, error) {
 	for _, l := range have {
 		names = append(names, l.String())
 	}
-	return NodeRef{}, fmt.Errorf("%w: node %s is in %d labs (%s); say which: %s/%s, or --lab %s",
-		ErrAmbiguous, node, len(have), strings.Join(names, ", "), names[0], node, names[0])
+	return NodeRef{}, ambiguous(fmt.Sprintf("node %s is in %d labs (%s); say which: %s/%s, or --lab %s",
+		node, len(have), strings.Join(names, ", "), names[0], node, names[0]))
 }
 
-// ErrAmbiguous is wrapped by the error about a name several labs answer to.
+// ErrAmbiguous is what the error about a name several labs answer to is.
 var ErrAmbiguous = errors.New("ambiguous")
+
+type ambiguous string
+
+func (e ambiguous) Error() string        { return string(e) }
+func (e ambiguous) Is(target error) bool { return target == ErrAmbiguous }
 
 // nodeIn is node of lab ref; a name no node can have is an error that
 // lists the nodes the lab has.
@@ -248,7 +260,7 @@ func noNodeInLabs(labs []LabRef, node string) error {
 	if i := closest(node, nodes); i >= 0 {
 		hint = "; did you mean " + full[i] + "?"
 	}
-	return fmt.Errorf("%w: no lab that is up has a node %q (labs: %s)%s", ErrBadName, node, strings.Join(names, ", "), hint)
+	return badName(fmt.Sprintf("no lab that is up has a node %q (labs: %s)%s", node, strings.Join(names, ", "), hint))
 }
 
 // DidYouMean is "; did you mean X?" for the one of among that name is

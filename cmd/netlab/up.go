@@ -60,9 +60,6 @@ must be readable by the user.`,
 					fmt.Fprintf(cmd.ErrOrStderr(), "netlab: warning: %s\n", termSafe(msg))
 				},
 			})
-			if errors.Is(err, netlab.ErrLabExists) {
-				return fmt.Errorf("%w (or bring it up again with: netlab up --replace %s)", err, termSafe(args[0]))
-			}
 			if err != nil {
 				if errors.As(err, new(*stopCause)) {
 					return err
