@@ -124,6 +124,36 @@ func UserStateDirs(name string) ([]*StateDir, error) {
 	return dirs, nil
 }
 
+// UserDefaultStateDir is where user name's netlab keeps its labs' state
+// when it has none yet, as Mode.StateRoot picks it: /run/user/UID/netlab
+// when the user has a runtime directory, else ~/.netlab in a home of the
+// user's own, else /tmp/netlab-UID. It is not there yet: only
+// RunAsOwner may use it, and the user's netlab makes and checks it.
+func UserDefaultStateDir(name string) (*StateDir, error) {
+	a, err := lookupAccount(name)
+	if err != nil {
+		return nil, err
+	}
+	if CurrentMode().Rootless {
+		return nil, fmt.Errorf("%w: the labs of user %s are theirs alone (run netlab as %s)", ErrNotRoot, a.name, a.name)
+	}
+	ownedDir := func(p string) bool {
+		fi, err := os.Lstat(p)
+		return err == nil && fi.IsDir() && int(fi.Sys().(*syscall.Stat_t).Uid) == a.uid
+	}
+	d := &StateDir{User: a.name, UID: a.uid, GID: a.gid, Home: a.home}
+	candidates := stateDirCandidates(a)
+	switch {
+	case ownedDir(filepath.Dir(candidates[0])):
+		d.Path = candidates[0]
+	case len(candidates) == 3 && ownedDir(a.home):
+		d.Path = candidates[1]
+	default:
+		d.Path = candidates[len(candidates)-1]
+	}
+	return d, nil
+}
+
 // lookupAccount finds user name (or uid) among the host's accounts.
 func lookupAccount(name string) (account, error) {
 	u, err := user.Lookup(name)

@@ -32,8 +32,11 @@ delay, jitter, duplicate and corrupt need sch_netem in the kernel.
 NODE may be LAB/NODE. Both show in netlab status.`,
 		Args: wantArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			nodeArg, ifname, ok := strings.Cut(args[0], ":")
-			if !ok || ifname == "" {
+			// NODE:IFNAME, the node maybe USER:LAB/NODE: no interface
+			// name holds a colon.
+			i := strings.LastIndex(args[0], ":")
+			nodeArg, ifname, ok := args[0][:max(i, 0)], args[0][i+1:], i >= 0
+			if !ok || ifname == "" || nodeArg == "" {
 				return usageError("link set: %q: write NODE:IFNAME, e.g. r1:eth1", args[0])
 			}
 			var im topology.Impairment

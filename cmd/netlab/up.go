@@ -102,16 +102,19 @@ must be readable by the user.`,
 func upAsUser(ctx context.Context, cmd *cobra.Command, user, lab, file string) error {
 	dirs, err := netlab.UserStateDirs(user)
 	if err != nil {
-		return usageError("up --user: %v", err)
+		return err
 	}
-	var ref netlab.LabRef
-	switch {
-	case len(dirs) == 1 && dirs[0].Own():
+	if len(dirs) == 1 && dirs[0].Own() {
 		return usageError("up --user %s: that is you; leave --user out", termSafe(user))
-	case len(dirs) == 0:
-		return usageError("up --user %s: the user has no state directory netlab reads yet; run netlab up once as the user", termSafe(user))
 	}
-	ref = netlab.LabRef{Dir: dirs[0], Name: lab}
+	if len(dirs) == 0 {
+		d, err := netlab.UserDefaultStateDir(user)
+		if err != nil {
+			return err
+		}
+		dirs = append(dirs, d)
+	}
+	ref := netlab.LabRef{Dir: dirs[0], Name: lab}
 	for _, d := range dirs {
 		if names, err := d.Labs(); err == nil && slices.Contains(names, lab) {
 			ref.Dir = d
