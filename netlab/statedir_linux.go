@@ -278,7 +278,7 @@ func openForeignStateDir(path string, a account) (*StateDir, error) {
 		return nil, refuse(fmt.Sprintf("its parent is owned by uid %d, mode %o: another user could have put it there", pst.Uid, pst.Mode&0o7777))
 	}
 	fd, err := unix.Openat2(int(parent.Fd()), filepath.Base(path), &unix.OpenHow{
-		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC,
+		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
 		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_BENEATH,
 	})
 	switch {

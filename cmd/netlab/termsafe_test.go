@@ -276,3 +276,23 @@ func TestProgressHostile(t *testing.T) {
 		}
 	}
 }
+
+// TestSafeWriter: a stream written in pieces comes out as termSafe would
+// make the whole, newlines and tabs kept, a rune split between writes
+// whole, and an incomplete one at the end escaped.
+func TestSafeWriter(t *testing.T) {
+	in := "log\tline 1\n\x1b]0;pwned\x07é\u009b2J\r\nend \xe2\x82"
+	var b bytes.Buffer
+	w := newSafeWriter(&b)
+	for i := 0; i < len(in); i += 3 { // é and € split across writes
+		if _, err := w.Write([]byte(in[i:min(i+3, len(in))])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Flush()
+	want := "log\tline 1\n\\x1b]0;pwned\\x07é\\u009b2J\\x0d\nend \\xe2\\x82"
+	if b.String() != want {
+		t.Errorf("got  %q\nwant %q", b.String(), want)
+	}
+	checkSafe(t, "safeWriter", b.String(), "\t\n")
+}
