@@ -107,21 +107,29 @@ func UserStateDirs(name string) ([]*StateDir, error) {
 	if CurrentMode().Rootless {
 		return nil, fmt.Errorf("%w: the labs of user %s are theirs alone (run netlab as %s)", ErrNotRoot, a.name, a.name)
 	}
-	var dirs []*StateDir
-	var errs []error
+	dirs, refused := openStateDirs(a, "")
+	if len(dirs) == 0 && len(refused) > 0 {
+		return nil, errors.Join(refused...)
+	}
+	return dirs, nil
+}
+
+// openStateDirs opens the state directories of user a that are there (but
+// skip), and says why of each it refuses.
+func openStateDirs(a account, skip string) (dirs []*StateDir, refused []error) {
 	for _, p := range stateDirCandidates(a) {
+		if p == skip {
+			continue
+		}
 		d, err := openForeignStateDir(p, a)
 		switch {
 		case err != nil:
-			errs = append(errs, err)
+			refused = append(refused, err)
 		case d != nil:
 			dirs = append(dirs, d)
 		}
 	}
-	if len(dirs) == 0 && len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return dirs, nil
+	return dirs, refused
 }
 
 // UserDefaultStateDir is where user name's netlab keeps its labs' state
@@ -182,18 +190,8 @@ func AllStateDirs() (dirs []*StateDir, refused []error, err error) {
 	own := OwnStateDir()
 	dirs = []*StateDir{own}
 	for _, a := range accounts() {
-		for _, p := range stateDirCandidates(a) {
-			if p == own.Path {
-				continue
-			}
-			d, err := openForeignStateDir(p, a)
-			switch {
-			case err != nil:
-				refused = append(refused, err)
-			case d != nil:
-				dirs = append(dirs, d)
-			}
-		}
+		d, r := openStateDirs(a, own.Path)
+		dirs, refused = append(dirs, d...), append(refused, r...)
 	}
 	return dirs, refused, nil
 }

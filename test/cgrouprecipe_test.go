@@ -13,21 +13,9 @@ import (
 // section that starts with heading, its lines unindented.
 func readmeCode(t *testing.T, heading string, n int) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(b)
-	i := strings.Index(text, "\n"+heading+"\n")
-	if i < 0 {
-		t.Fatalf("README.md has no section %q", heading)
-	}
 	var blocks [][]string
 	in := false
-	for _, l := range strings.Split(text[i+len(heading)+2:], "\n") {
-		if strings.HasPrefix(l, "#") {
-			break // the next section
-		}
+	for _, l := range strings.Split(readmeSection(t, heading), "\n") {
 		code, ok := strings.CutPrefix(l, "    ")
 		switch {
 		case ok && !in:

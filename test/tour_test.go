@@ -9,10 +9,10 @@ import (
 	"time"
 )
 
-// readmeBlock is the lines of README.md's section that starts with heading,
-// up to the next heading of that level, which are commands: indented code
-// lines that start with netlab or sudo.
-func readmeBlock(t *testing.T, heading string) []string {
+// readmeSection is the text of README.md's section that starts with
+// heading ("## A short tour"), up to the next heading of that level or
+// above.
+func readmeSection(t *testing.T, heading string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
 	if err != nil {
@@ -24,12 +24,21 @@ func readmeBlock(t *testing.T, heading string) []string {
 		t.Fatalf("README.md has no section %q", heading)
 	}
 	text = text[i+len(heading)+2:]
-	level := heading[:strings.IndexByte(heading, ' ')+1]
-	if j := strings.Index(text, "\n"+level); j >= 0 {
-		text = text[:j]
+	level := heading[:strings.IndexByte(heading, ' ')]
+	for j := 1; j <= len(level); j++ {
+		if k := strings.Index(text, "\n"+level[:j]+" "); k >= 0 {
+			text = text[:k]
+		}
 	}
+	return text
+}
+
+// readmeBlock is the lines of README.md's section heading that are
+// commands: indented code lines that start with netlab or sudo.
+func readmeBlock(t *testing.T, heading string) []string {
+	t.Helper()
 	var out []string
-	for _, l := range strings.Split(text, "\n") {
+	for _, l := range strings.Split(readmeSection(t, heading), "\n") {
 		if cmd, ok := strings.CutPrefix(l, "    "); ok && (strings.HasPrefix(cmd, "netlab ") || strings.HasPrefix(cmd, "sudo ")) {
 			out = append(out, cmd)
 		}

@@ -192,9 +192,13 @@ func runChecks(cmd *cobra.Command, refs []netlab.LabRef, f checkFlags) error {
 			count(len(rep.Labs), "lab"), p, fl, len(rep.Labs)-failedLabs, count(len(rep.Labs), "lab"))
 	}
 	if f.asJSON {
-		if err := rep.WriteJSON(out); err != nil {
+		// Messages hold what nodes printed: DEL and C1 controls, which
+		// encoding/json leaves as they are, are escaped too.
+		var buf bytes.Buffer
+		if err := rep.WriteJSON(&buf); err != nil {
 			return err
 		}
+		io.WriteString(out, jsonSafe(buf.String()))
 	}
 	if f.junit != "" {
 		var buf bytes.Buffer
