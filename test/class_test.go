@@ -131,6 +131,9 @@ func TestClass(t *testing.T) {
 	if r := root("status", "--all-users"); r.code != 0 || !strings.HasPrefix(r.stdout, "OWNER ") || !regexpMatch(`(?m)^netlabc2 +class +up +r1 `, r.stdout) {
 		t.Errorf("status --all-users: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	if r := root("status", "--brief", "netlabc3:class"); r.code != 0 || !regexpMatch(`^OWNER +NAME +NODES +LINKS +STATE +AGE\nnetlabc3 +class +3 +3 +up +\d+s\n$`, r.stdout) {
+		t.Errorf("status --brief netlabc3:class: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 
 	// Grading: one command for the class, by the teacher's checks.
 	junit := filepath.Join(t.TempDir(), "grades.xml")

@@ -214,3 +214,79 @@ links:
 		t.Errorf("logs f1 ospf: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// TestUpInterrupted: Ctrl-C during up says so and exits 130, leaving
+// nothing.
+func TestUpInterrupted(t *testing.T) {
+	needRoot(t)
+	env := privateState(t)
+	before := takeSnapshot(t, "vrb-int", nil)
+	file := writeTopology(t, "vrb-int", "name: vrb-int\nnodes:\n  h1:\n    exec: [\"sleep 30\"]\n")
+	cmd := exec.Command(netlabBin, "up", file)
+	cmd.Env = append(os.Environ(), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { netlabWith(t, nil, env, "down", "vrb-int") })
+	state := filepath.Join(strings.TrimPrefix(env[0], "NETLAB_STATE_DIR="), "vrb-int", "state.json")
+	waitFor(t, 20*time.Second, "up running the exec step", func() error {
+		if b, err := os.ReadFile(state); err != nil || !strings.Contains(string(b), `"agent"`) {
+			return fmt.Errorf("not yet")
+		}
+		return nil
+	})
+	time.Sleep(300 * time.Millisecond) // into the exec step
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !asExit(err, &ee) || ee.ExitCode() != 130 || stderr.String() != "netlab: up stopped: interrupted (Ctrl-C, SIGINT); what it made is removed\n" {
+		t.Errorf("up after Ctrl-C: %v, %q", err, stderr.String())
+	}
+	assertNoLeftovers(t, before, nil)
+}
+
+// TestServiceReady: up waits for services that say when they are ready,
+// and fails naming the one that is not, with what it found and what the
+// service printed, leaving nothing.
+func TestServiceReady(t *testing.T) {
+	needRoot(t)
+	env := privateState(t)
+	run := func(args ...string) result { t.Helper(); return netlabWith(t, nil, env, args...) }
+	// Ready after a second: up returns only then, and the port answers.
+	file := writeTopology(t, "vrb-ready", `name: vrb-ready
+nodes:
+  h1:
+    services:
+      late: {cmd: "sleep 1; exec python3 -m http.server 8080", ready: {port: 8080}}
+      made: {cmd: "sleep 0.5; touch /run/made; exec sleep 100", ready: {cmd: "test -e /run/made"}}
+`)
+	start := time.Now()
+	if r := run("up", "-q", file); r.code != 0 {
+		t.Fatalf("up: exit %d, %s", r.code, r.stderr)
+	}
+	t.Cleanup(func() { run("down", "vrb-ready") })
+	if took := time.Since(start); took < time.Second {
+		t.Errorf("up returned after %v, before the service listened (1s)", took)
+	}
+	if r := run("exec", "h1", "--", "curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:8080/"); r.code != 0 {
+		t.Errorf("the service up said was ready does not answer: exit %d, %s", r.code, r.stderr)
+	}
+	run("down", "vrb-ready")
+
+	for _, tt := range []struct{ service, want string }{
+		{`never: {cmd: "exec sleep 100", ready: {port: 9, wait: 1s}}`,
+			`: node h1: service never is not ready after 1s (`},
+		{`dies: {cmd: "echo cannot bind; exit 3", ready: {port: 9}}`,
+			`: node h1: service dies exited (code 3) before it was ready; it printed: cannot bind`},
+	} {
+		before := takeSnapshot(t, "vrb-notready", nil)
+		file := writeTopology(t, "vrb-notready", "name: vrb-notready\nnodes:\n  h1:\n    services:\n      "+tt.service+"\n")
+		r := run("up", file)
+		if r.code != 1 || !strings.Contains(r.stderr, "vrb-notready.yaml:5:") || !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("up with %s: exit %d, %q; want %q", tt.service, r.code, r.stderr, tt.want)
+		}
+		assertNoLeftovers(t, before, nil)
+	}
+}
