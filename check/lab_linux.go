@@ -15,11 +15,7 @@ type running struct{ lab *netlab.Lab }
 // Open returns the running lab ref names, or an error saying why it is
 // not up.
 func Open(ref netlab.LabRef) (Lab, error) {
-	dir := ref.Dir
-	if dir == nil {
-		dir = netlab.OwnStateDir()
-	}
-	l, err := dir.Open(ref.Name)
+	l, err := ref.Open()
 	if err != nil {
 		if errors.Is(err, netlab.ErrNoLab) {
 			return nil, errors.New("lab " + ref.String() + " is not up (no such lab)")

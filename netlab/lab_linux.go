@@ -17,7 +17,7 @@ import (
 // Lab is a lab that has state on this machine.
 type Lab struct {
 	state *State
-	dir   *StateDir
+	dir   *StateDir // nil: the caller's own (see LabRef.dir)
 }
 
 // Open returns the caller's lab called name from its state.
@@ -34,6 +34,9 @@ func (d *StateDir) Open(name string) (*Lab, error) {
 	}
 	return &Lab{state: st, dir: d}, nil
 }
+
+// Open returns the lab ref names from its state.
+func (r LabRef) Open() (*Lab, error) { return r.dir().Open(r.Name) }
 
 // Name is the lab's name.
 func (l *Lab) Name() string { return l.state.Name }
@@ -61,7 +64,7 @@ func (l *Lab) Exec(ctx context.Context, node string, cmd nsproc.Command) (int, e
 	if l.state.node(node) == nil {
 		return 0, unknownNode(l.state, node)
 	}
-	sock, release, err := l.dir.socket(l.state.Name, node)
+	sock, release, err := l.Ref().dir().socket(l.state.Name, node)
 	if err != nil {
 		return 0, err
 	}
@@ -79,7 +82,7 @@ func (l *Lab) Run(ctx context.Context, node string, argv []string) (int, []byte,
 	if l.state.node(node) == nil {
 		return 0, nil, unknownNode(l.state, node)
 	}
-	sock, release, err := l.dir.socket(l.state.Name, node)
+	sock, release, err := l.Ref().dir().socket(l.state.Name, node)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -129,14 +132,14 @@ func (l *Lab) Packet(ctx context.Context, node, ifname string) (*os.File, error)
 	if l.state.node(node) == nil {
 		return nil, unknownNode(l.state, node)
 	}
-	sock, release, err := l.dir.socket(l.state.Name, node)
+	sock, release, err := l.Ref().dir().socket(l.state.Name, node)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
 	f, err := nsproc.Packet(ctx, sock, ifname)
 	if errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, unix.EACCES) || errors.Is(err, os.ErrNotExist) {
-		return nil, unreachable(l.dir, l.state.Name, node, err)
+		return nil, unreachable(l.Ref().dir(), l.state.Name, node, err)
 	}
 	return f, err
 }

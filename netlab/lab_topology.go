@@ -16,7 +16,7 @@ func (l *Lab) Topology() *topology.Topology { return l.state.Topology }
 // reads no more than the state and /proc, so it is cheap to ask.
 func (l *Lab) Running() error {
 	st := l.state
-	switch state, problem := st.health(l.Ref(), l.dir.busy(st.Name), func(i int) bool { return st.Nodes[i].Init.alive() }); {
+	switch state, problem := st.health(l.Ref(), l.Ref().dir().busy(st.Name), func(i int) bool { return st.Nodes[i].Init.alive() }); {
 	case state == string(PhaseUp):
 		return nil
 	case problem == "":

@@ -62,7 +62,7 @@ func (l *Lab) Routes(ctx context.Context, node string) ([]Route, error) {
 	if ns == nil {
 		return nil, unknownNode(st, node)
 	}
-	sock, release, err := l.dir.socket(st.Name, node)
+	sock, release, err := l.Ref().dir().socket(st.Name, node)
 	if err != nil {
 		return nil, err
 	}

@@ -48,21 +48,7 @@ var (
 	}
 	labBusy  = netlab.Busy
 	downAll  = netlab.DownAll
-	statusOf = func(refs ...netlab.LabRef) ([]netlab.LabStatus, error) {
-		var out []netlab.LabStatus
-		for _, r := range refs {
-			d := r.Dir
-			if d == nil {
-				d = netlab.OwnStateDir()
-			}
-			ls, err := d.Status(r.Name)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, ls...)
-		}
-		return out, nil
-	}
+	statusOf = func(refs ...netlab.LabRef) ([]netlab.LabStatus, error) { return netlab.StatusOf(refs) }
 	labNodes = func(name string) ([]string, error) {
 		l, err := netlab.Open(name)
 		if err != nil {
