@@ -196,6 +196,32 @@ func AllStateDirs() (dirs []*StateDir, refused []error, err error) {
 	return dirs, refused, nil
 }
 
+// AllLabs are, for root, the labs of every state directory AllStateDirs
+// finds, and as refused what it would not read. A user's lab of a name
+// that one of the user's earlier directories has is left out: USER:LAB
+// names the first (in the order a user's netlab picks its directory).
+func AllLabs() (refs []LabRef, refused []error, err error) {
+	dirs, refused, err := AllStateDirs()
+	if err != nil {
+		return nil, nil, err
+	}
+	seen := map[string]bool{}
+	for _, d := range dirs {
+		names, err := d.Labs()
+		if err != nil {
+			refused = append(refused, err)
+			continue
+		}
+		for _, n := range names {
+			if ref := (LabRef{Dir: d, Name: n}); !seen[ref.String()] {
+				seen[ref.String()] = true
+				refs = append(refs, ref)
+			}
+		}
+	}
+	return refs, refused, nil
+}
+
 // accounts are the users whose state directories root looks for, by
 // name: every account of /etc/passwd but root, and every uid that has a
 // directory where netlab would keep a user's state, with or without an

@@ -22,25 +22,8 @@ import (
 var (
 	listLabs = netlab.Labs
 	findLab  = netlab.FindLab
-	allLabs  = func() ([]netlab.LabRef, []error, error) {
-		dirs, refused, err := netlab.AllStateDirs()
-		if err != nil {
-			return nil, nil, err
-		}
-		var refs []netlab.LabRef
-		for _, d := range dirs {
-			names, err := d.Labs()
-			if err != nil {
-				refused = append(refused, err)
-				continue
-			}
-			for _, n := range names {
-				refs = append(refs, netlab.LabRef{Dir: d, Name: n})
-			}
-		}
-		return refs, refused, nil
-	}
-	downLab = netlab.Down
+	allLabs  = netlab.AllLabs
+	downLab  = netlab.Down
 	// runAsOwner runs netlab with args as the owner of ref's lab, on its
 	// state directory: how root changes another user's lab.
 	runAsOwner = func(ctx context.Context, ref netlab.LabRef, args []string, stdout, stderr io.Writer) (int, error) {
