@@ -150,9 +150,14 @@ func (l *Lab) NodeAlive(node string) bool {
 	return ns != nil && ns.Agent.alive()
 }
 
-// ErrBadCommand is wrapped by errors about a command that no node could
-// run as given.
+// ErrBadCommand is what errors about a command no node could run as given
+// are.
 var ErrBadCommand = errors.New("bad command")
+
+type badCommand string
+
+func (e badCommand) Error() string        { return string(e) }
+func (e badCommand) Is(target error) bool { return target == ErrBadCommand }
 
 // checkCommand refuses, before anything is sent, a command with a NUL
 // byte in an argument, a variable or its directory: no program can
@@ -161,17 +166,17 @@ var ErrBadCommand = errors.New("bad command")
 func checkCommand(cmd nsproc.Command) error {
 	for i, a := range cmd.Argv {
 		if strings.IndexByte(a, 0) >= 0 {
-			return fmt.Errorf("%w: argument %d of the command holds a NUL byte, which no program can receive; pass such data on stdin or in a file", ErrBadCommand, i+1)
+			return badCommand(fmt.Sprintf("argument %d of the command holds a NUL byte, which no program can receive; pass such data on stdin or in a file", i+1))
 		}
 	}
 	for _, kv := range cmd.Env {
 		if strings.IndexByte(kv, 0) >= 0 {
 			k, _, _ := strings.Cut(kv, "=")
-			return fmt.Errorf("%w: environment variable %q holds a NUL byte, which no program can receive", ErrBadCommand, k)
+			return badCommand(fmt.Sprintf("environment variable %q holds a NUL byte, which no program can receive", k))
 		}
 	}
 	if strings.IndexByte(cmd.Dir, 0) >= 0 {
-		return fmt.Errorf("%w: the working directory holds a NUL byte", ErrBadCommand)
+		return badCommand("the working directory holds a NUL byte, which no program can be given")
 	}
 	return nil
 }
