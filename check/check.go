@@ -28,6 +28,7 @@ type Lab interface {
 // Suite is one lab's checks to run.
 type Suite struct {
 	Name   string // the lab's name
+	Owner  string // the user whose lab it is
 	Lab    Lab    // nil when the lab is not up; Err says why
 	Err    error
 	Checks []*topology.Check // to run: the topology's own, or others asked for
@@ -46,8 +47,10 @@ const (
 
 // Options tune Run.
 type Options struct {
-	// Wait is the retry window of checks whose topology sets none; 0 for
-	// DefaultWait, negative for a single try.
+	// Wait, when positive, is the retry window of checks whose topology
+	// sets none, and caps the window of those that set one (a grader's
+	// bound on the whole run); 0 leaves each check its own wait: or
+	// DefaultWait; negative is a single try of every check.
 	Wait time.Duration
 	// Parallel bounds the tries running at once, across all labs; 0 for
 	// DefaultParallel.
@@ -80,6 +83,7 @@ type Result struct {
 // them.
 type LabResult struct {
 	Name     string        `json:"name"`
+	Owner    string        `json:"owner"` // the user whose lab it is
 	Passed   int           `json:"passed"`
 	Failed   int           `json:"failed"`
 	Checks   []Result      `json:"checks"`
@@ -144,7 +148,7 @@ func Run(ctx context.Context, suites []Suite, opts Options) *Report {
 }
 
 func runSuite(ctx context.Context, s Suite, opts Options, slots chan struct{}) LabResult {
-	lr := LabResult{Name: s.Name, Started: time.Now(), Checks: []Result{}}
+	lr := LabResult{Name: s.Name, Owner: s.Owner, Started: time.Now(), Checks: []Result{}}
 	if s.Lab == nil {
 		msg := fmt.Sprintf("lab %s is not up", s.Name)
 		if s.Err != nil {
@@ -179,13 +183,15 @@ func runSuite(ctx context.Context, s Suite, opts Options, slots chan struct{}) L
 	return lr
 }
 
-// windowOf is a check's retry window.
+// windowOf is a check's retry window: see Options.Wait.
 func windowOf(c *topology.Check, def time.Duration) time.Duration {
 	switch {
-	case c.Wait != nil:
-		return *c.Wait
 	case def < 0:
 		return 0
+	case c.Wait != nil && def > 0:
+		return min(*c.Wait, def)
+	case c.Wait != nil:
+		return *c.Wait
 	case def == 0:
 		return DefaultWait
 	}

@@ -5,8 +5,9 @@
 // The contract:
 //
 //   - A check is tried until it holds or its retry window (its wait:, else
-//     Options.Wait, else DefaultWait) has passed, and returns the moment it
-//     holds: a wait is an upper bound, never a sleep. Between tries it
+//     DefaultWait; Options.Wait, when set, instead of either, and never
+//     longer than the check's own wait:) has passed, and returns the moment
+//     it holds: a wait is an upper bound, never a sleep. Between tries it
 //     sleeps 50 ms, growing to 500 ms; a last try comes at the end of the
 //     window. A single try is given up after TryTimeout.
 //   - expect: fail turns a check round: it holds the moment what it tests
@@ -48,7 +49,7 @@
 //     channels' "Routes: N imported". It holds when the session is
 //     Established and at least prefixes routes came from the peer.
 //
-// Run takes Suites (a lab and its checks); Open makes one of a running
-// lab. The Lab interface is what a check needs of a lab, so the runner is
+// Run takes Suites (a lab, its owner and its checks); Open makes one of a
+// running lab, the caller's or, for root, another user's (netlab.LabRef). The Lab interface is what a check needs of a lab, so the runner is
 // tested without root against a fake.
 package check

@@ -3,28 +3,22 @@ package check
 import (
 	"context"
 	"errors"
-	"os"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/netlab-dev/netlab/netlab"
 	"github.com/netlab-dev/netlab/nsproc"
 	"github.com/netlab-dev/netlab/topology"
 )
 
-// maxOutput is how much of a command's output a check keeps: its end.
-const maxOutput = 64 << 10
-
 // running is a Lab that runs on this machine.
 type running struct{ lab *netlab.Lab }
 
-// Open returns the running lab called name, or an error saying why it is
+// Open returns the running lab ref names, or an error saying why it is
 // not up.
-func Open(name string) (Lab, error) {
-	l, err := netlab.Open(name)
+func Open(ref netlab.LabRef) (Lab, error) {
+	l, err := ref.Open()
 	if err != nil {
 		if errors.Is(err, netlab.ErrNoLab) {
-			return nil, errors.New("lab " + name + " is not up (no such lab)")
+			return nil, errors.New("lab " + ref.String() + " is not up (no such lab)")
 		}
 		return nil, err
 	}
@@ -37,11 +31,11 @@ func Open(name string) (Lab, error) {
 // Suites are the suites of the labs named, each with the topology's own
 // checks, or with checks(topology) when checks is not nil; a lab that is
 // not up gets a suite that says why.
-func Suites(names []string, checks func(*topology.Topology) []*topology.Check) []Suite {
-	out := make([]Suite, len(names))
-	for i, name := range names {
-		lab, err := Open(name)
-		out[i] = Suite{Name: name, Lab: lab, Err: err}
+func Suites(refs []netlab.LabRef, checks func(*topology.Topology) []*topology.Check) []Suite {
+	out := make([]Suite, len(refs))
+	for i, ref := range refs {
+		lab, err := Open(ref)
+		out[i] = Suite{Name: ref.Name, Owner: ref.Owner(), Lab: lab, Err: err}
 		switch {
 		case lab == nil:
 		case checks != nil:
@@ -60,40 +54,13 @@ func (r running) Routes(ctx context.Context, node string) ([]netlab.Route, error
 	return r.lab.Routes(ctx, node)
 }
 
-// Run runs argv in node with its output in a memory file, read back once
-// it exits: no pipe to drain, and nothing to wait for if the command
-// leaves a process behind that holds its output open.
+// Run runs argv in node (see netlab.Lab.Run); a command that could not
+// start is its exit code with the reason as its output.
 func (r running) Run(ctx context.Context, node string, argv []string) (int, []byte, error) {
-	fd, err := unix.MemfdCreate("netlab-check", unix.MFD_CLOEXEC)
-	if err != nil {
-		return 0, nil, os.NewSyscallError("memfd_create", err)
-	}
-	out := os.NewFile(uintptr(fd), "output")
-	defer out.Close()
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer null.Close()
-	code, err := r.lab.Exec(ctx, node, nsproc.Command{Argv: argv, Env: netlab.Env(nil), Dir: "/", Stdin: null, Stdout: out, Stderr: out})
+	code, out, err := r.lab.Run(ctx, node, argv)
 	var ee *nsproc.ExitError
 	if errors.As(err, &ee) {
 		return ee.Code, []byte(ee.Reason), nil
 	}
-	if err != nil {
-		return code, nil, err
-	}
-	return code, readTail(out), nil
-}
-
-// readTail reads the last maxOutput bytes of f.
-func readTail(f *os.File) []byte {
-	st, err := f.Stat()
-	if err != nil {
-		return nil
-	}
-	off := max(st.Size()-maxOutput, 0)
-	b := make([]byte, st.Size()-off)
-	n, _ := f.ReadAt(b, off) // what could be read is what there is
-	return b[:n]
+	return code, out, err
 }

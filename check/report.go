@@ -12,7 +12,7 @@ import (
 
 // WriteJSON writes the report as indented JSON:
 //
-//	{"labs": [{"name", "passed", "failed",
+//	{"labs": [{"name", "owner", "passed", "failed",
 //	  "checks": [{"name", "kind", "node", "passed", "message", "duration_ms", "tries", "line"}]}]}
 func (r *Report) WriteJSON(w io.Writer) error {
 	labs := r.Labs
@@ -27,7 +27,8 @@ func (r *Report) WriteJSON(w io.Writer) error {
 }
 
 // JUnit XML, as Jenkins, GitLab and GitHub's test reporters read it: one
-// testsuite per lab, one testcase per check, classname the lab.
+// testsuite per lab, named OWNER/LAB, one testcase per check, classname
+// the suite's name.
 
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
@@ -67,8 +68,9 @@ type junitFailure struct {
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 
-// WriteJUnit writes the report as JUnit XML: a testsuite per lab (tests,
-// failures, time), a testcase per check (classname the lab) whose
+// WriteJUnit writes the report as JUnit XML: a testsuite per lab, named
+// OWNER/LAB (tests, failures, time), a testcase per check (classname the
+// suite's name) whose
 // <failure message="..."> says what was found instead; a passed check
 // keeps what was found in <system-out>.
 func (r *Report) WriteJUnit(w io.Writer) error {
@@ -76,12 +78,16 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	host, _ := os.Hostname()
 	var total time.Duration
 	for _, l := range r.Labs {
-		s := junitSuite{Name: l.Name, Tests: len(l.Checks), Failures: l.Failed, Time: seconds(l.Duration), Hostname: host}
+		name := l.Name
+		if l.Owner != "" {
+			name = l.Owner + "/" + l.Name
+		}
+		s := junitSuite{Name: name, Tests: len(l.Checks), Failures: l.Failed, Time: seconds(l.Duration), Hostname: host}
 		if !l.Started.IsZero() {
 			s.Timestamp = l.Started.UTC().Format("2006-01-02T15:04:05")
 		}
 		for _, c := range l.Checks {
-			tc := junitCase{Name: c.Name, Classname: l.Name, Time: seconds(c.Duration)}
+			tc := junitCase{Name: c.Name, Classname: name, Time: seconds(c.Duration)}
 			if c.Passed {
 				tc.SystemOut = c.Message
 			} else {

@@ -21,6 +21,14 @@
 // created or its uid range chosen; a lab's directory is flocked for the
 // whole of an up or a down, so two of them on one lab never interleave.
 //
+// Whose labs: every function without a StateDir works on the caller's own
+// state root (Mode.StateRoot). Root reaches an ordinary user's labs through
+// a StateDir of that user's (UserStateDirs, AllStateDirs), which it reads
+// as hostile input, beneath one checked descriptor, and changes only by
+// running netlab as that user (StateDir.RunAsOwner). LabRef and NodeRef
+// name a lab or node with its state directory (USER:LAB/NODE on the
+// command line; see ResolveNode and FindLab).
+//
 // Up is all-or-nothing: on any error, or when its context is cancelled, it
 // removes what it made before returning. If up is killed outright, the lab
 // supervisor notices its control connection close and takes every node

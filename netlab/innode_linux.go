@@ -10,6 +10,7 @@ import (
 
 	"github.com/netlab-dev/netlab/netlab/parallel"
 	"github.com/netlab-dev/netlab/nsproc"
+	"github.com/netlab-dev/netlab/topology"
 )
 
 // putFiles writes each node's `files:` through its init, as the node's
@@ -87,7 +88,8 @@ func (u *bringup) runExecSteps(ctx context.Context, step *stepTimer) error {
 }
 
 // startServices starts each node's services, in the order of their names,
-// nodes in parallel. Their output goes to the node's log of each name.
+// nodes in parallel, and waits until those that say when they are ready
+// (ready:) are. Their output goes to the node's log of each name.
 func (u *bringup) startServices(ctx context.Context, step *stepTimer) error {
 	t := u.st.Topology
 	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
@@ -99,9 +101,80 @@ func (u *bringup) startServices(ctx context.Context, step *stepTimer) error {
 				return fmt.Errorf("%s: node %s: start service %s: %w", sv.Pos.In(t.File), n.Name, sv.Key, err)
 			}
 		}
+		for _, r := range n.Ready {
+			if err := awaitReady(ctx, socketPath(t.Name, n.Name), r); err != nil {
+				return fmt.Errorf("%s: node %s: %w", r.Pos.In(t.File), n.Name, err)
+			}
+		}
 		step.add(1)
 		return nil
 	})
+}
+
+// readyTryTimeout bounds one try of a service's ready: command.
+const readyTryTimeout = 5 * time.Second
+
+// awaitReady waits until the service r names, of the node whose agent
+// serves socket, is ready: a socket of the node listens on r.Port, or
+// r.Cmd exits 0. It tries again and again, for at most r's wait, and
+// gives up at once when the service has exited. Its error names the
+// service and says what was found.
+func awaitReady(ctx context.Context, socket string, r topology.Ready) error {
+	wait := topology.DefaultReadyWait
+	if r.Wait != nil {
+		wait = *r.Wait
+	}
+	argv := []string{"/bin/sh", "-c", r.Cmd}
+	if r.Port != 0 {
+		// The node's own /proc/net: a listening socket (state 0A) on
+		// the port, any address, IPv4 or IPv6; no tool needed in the
+		// node but grep.
+		argv = []string{"grep", "-qE", fmt.Sprintf(`^ *[0-9]+: [0-9A-F]+:%04X [0-9A-F]+:[0-9A-F]+ 0A `, r.Port), "/proc/net/tcp", "/proc/net/tcp6"}
+	}
+	start := time.Now()
+	pause := 20 * time.Millisecond
+	for tries := 1; ; tries++ {
+		tctx, cancel := context.WithTimeout(ctx, readyTryTimeout)
+		code, out, err := runCaptured(tctx, socket, argv)
+		cancel()
+		if err == nil && code == 0 {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		sctx, cancel := context.WithTimeout(ctx, serviceAskTimeout)
+		svcs, serr := nsproc.Services(sctx, socket)
+		cancel()
+		if serr == nil {
+			for _, sv := range svcs {
+				if sv.Name == r.Service && !sv.Running {
+					return fmt.Errorf("service %s exited (code %d) before it was ready%s", r.Service, sv.Exit, serviceOutput(ctx, socket, r.Service))
+				}
+			}
+		}
+		if time.Since(start) >= wait {
+			found := fmt.Sprintf("no socket of the node listens on TCP port %d", r.Port)
+			if r.Port == 0 {
+				found = fmt.Sprintf("its ready command %q still fails", r.Cmd)
+				switch {
+				case err != nil:
+					found += ": " + err.Error()
+				case len(bytes.TrimSpace(out)) > 0:
+					found += fmt.Sprintf(" (exit %d: %s)", code, oneLine(strings.TrimSpace(string(out))))
+				default:
+					found += fmt.Sprintf(" (exit %d)", code)
+				}
+			}
+			return fmt.Errorf("service %s is not ready after %v (%d tries): %s%s; fix the service, or give its ready: a longer wait:", r.Service, wait.Round(time.Millisecond), tries, found, serviceOutput(ctx, socket, r.Service))
+		}
+		select {
+		case <-time.After(min(pause, wait-time.Since(start))):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		pause = min(2*pause, 250*time.Millisecond)
+	}
 }
 
 // defaultStepTimeout bounds one exec step when UpOptions has no timeout.
@@ -125,6 +198,19 @@ func (u *bringup) runStep(ctx context.Context, node, log, line, service string) 
 	defer cancel()
 	code, out, err := nsproc.RunLogged(ctx, socketPath(u.st.Name, node), []string{"/bin/sh", "-c", line}, Env(nil), log, service)
 	return out, code, err
+}
+
+// serviceOutput is "; it printed: ..." with the last lines a service of the
+// node whose agent serves socket wrote to its log, or "" if none: up
+// removes the lab, and the log with it, once it fails.
+func serviceOutput(ctx context.Context, socket, service string) string {
+	ctx, cancel := context.WithTimeout(ctx, readyTryTimeout)
+	defer cancel()
+	code, out, err := runCaptured(ctx, socket, []string{"tail", "-n", "5", nsproc.LogDir + "/" + service + ".log"})
+	if err != nil || code != 0 || len(bytes.TrimSpace(out)) == 0 {
+		return ""
+	}
+	return "; it printed: " + oneLine(strings.TrimSpace(string(out)))
 }
 
 // oneLine folds output into one line for an error message, keeping the end,

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -18,22 +17,32 @@ import (
 // Lab is a lab that has state on this machine.
 type Lab struct {
 	state *State
+	dir   *StateDir // nil: the caller's own (see LabRef.dir)
 }
 
-// Open returns the lab called name from its state.
-func Open(name string) (*Lab, error) {
+// Open returns the caller's lab called name from its state.
+func Open(name string) (*Lab, error) { return OwnStateDir().Open(name) }
+
+// Open returns d's lab called name from its state.
+func (d *StateDir) Open(name string) (*Lab, error) {
 	if err := checkLabName(name); err != nil {
 		return nil, err
 	}
-	st, err := readState(name)
+	st, err := d.readState(name)
 	if err != nil {
 		return nil, err
 	}
-	return &Lab{state: st}, nil
+	return &Lab{state: st, dir: d}, nil
 }
+
+// Open returns the lab ref names from its state.
+func (r LabRef) Open() (*Lab, error) { return r.dir().Open(r.Name) }
 
 // Name is the lab's name.
 func (l *Lab) Name() string { return l.state.Name }
+
+// Ref names the lab and its state directory.
+func (l *Lab) Ref() LabRef { return LabRef{Dir: l.dir, Name: l.state.Name} }
 
 // Nodes lists the lab's node names in topology order.
 func (l *Lab) Nodes() []string {
@@ -49,10 +58,71 @@ func (l *Lab) Down(ctx context.Context) error { return Down(ctx, l.state.Name) }
 
 // Exec runs cmd in node and returns its exit code; see nsproc.Run.
 func (l *Lab) Exec(ctx context.Context, node string, cmd nsproc.Command) (int, error) {
+	if err := checkCommand(cmd); err != nil {
+		return 0, err
+	}
 	if l.state.node(node) == nil {
 		return 0, unknownNode(l.state, node)
 	}
-	return nsproc.Run(ctx, socketPath(l.state.Name, node), cmd, nil)
+	sock, release, err := l.Ref().dir().socket(l.state.Name, node)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	return nsproc.Run(ctx, sock, cmd, nil)
+}
+
+// Run runs argv in node with an empty stdin and returns its exit code and
+// the end of its output (at most maxOutput bytes), stdout and stderr
+// together, kept in a memory file that is read once the command exits: no
+// pipe to drain, and nothing to wait for when the command leaves a
+// process behind that holds its output open. A command that could not
+// start is its *nsproc.ExitError.
+func (l *Lab) Run(ctx context.Context, node string, argv []string) (int, []byte, error) {
+	if l.state.node(node) == nil {
+		return 0, nil, unknownNode(l.state, node)
+	}
+	sock, release, err := l.Ref().dir().socket(l.state.Name, node)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer release()
+	return runCaptured(ctx, sock, argv)
+}
+
+// maxOutput is how much of a command's output Lab.Run keeps: its end.
+const maxOutput = 64 << 10
+
+// runCaptured is Lab.Run on the node whose agent serves socket.
+func runCaptured(ctx context.Context, socket string, argv []string) (int, []byte, error) {
+	fd, err := unix.MemfdCreate("netlab-run", unix.MFD_CLOEXEC)
+	if err != nil {
+		return 0, nil, os.NewSyscallError("memfd_create", err)
+	}
+	out := os.NewFile(uintptr(fd), "output")
+	defer out.Close()
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer null.Close()
+	code, err := nsproc.Run(ctx, socket, nsproc.Command{Argv: argv, Env: Env(nil), Dir: "/", Stdin: null, Stdout: out, Stderr: out}, nil)
+	if err != nil {
+		return code, nil, err
+	}
+	return code, readTail(out, maxOutput), nil
+}
+
+// readTail reads the last limit bytes of f.
+func readTail(f *os.File, limit int64) []byte {
+	st, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	off := max(st.Size()-limit, 0)
+	b := make([]byte, st.Size()-off)
+	n, _ := f.ReadAt(b, off) // what could be read is what there is
+	return b[:n]
 }
 
 // Packet returns an AF_PACKET socket bound to interface ifname of node,
@@ -62,9 +132,14 @@ func (l *Lab) Packet(ctx context.Context, node, ifname string) (*os.File, error)
 	if l.state.node(node) == nil {
 		return nil, unknownNode(l.state, node)
 	}
-	f, err := nsproc.Packet(ctx, socketPath(l.state.Name, node), ifname)
+	sock, release, err := l.Ref().dir().socket(l.state.Name, node)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	f, err := nsproc.Packet(ctx, sock, ifname)
 	if errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, unix.EACCES) || errors.Is(err, os.ErrNotExist) {
-		return nil, unreachable(l.state.Name, node, err)
+		return nil, unreachable(l.Ref().dir(), l.state.Name, node, err)
 	}
 	return f, err
 }
@@ -75,37 +150,79 @@ func (l *Lab) NodeAlive(node string) bool {
 	return ns != nil && ns.Agent.alive()
 }
 
-// Exec runs cmd in node of lab, relaying signals to it; see nsproc.Run. It
-// reads the lab's state only when the node cannot be reached, to say why.
-func Exec(ctx context.Context, lab, node string, cmd nsproc.Command, signals <-chan os.Signal) (int, error) {
+// ErrBadCommand is what errors about a command no node could run as given
+// are.
+var ErrBadCommand = errors.New("bad command")
+
+type badCommand string
+
+func (e badCommand) Error() string        { return string(e) }
+func (e badCommand) Is(target error) bool { return target == ErrBadCommand }
+
+// checkCommand refuses, before anything is sent, a command with a NUL
+// byte in an argument, a variable or its directory: no program can
+// receive one (the kernel ends each string at the first), so the node
+// would run something other than what was asked.
+func checkCommand(cmd nsproc.Command) error {
+	for i, a := range cmd.Argv {
+		if strings.IndexByte(a, 0) >= 0 {
+			return badCommand(fmt.Sprintf("argument %d of the command holds a NUL byte, which no program can receive; pass such data on stdin or in a file", i+1))
+		}
+	}
+	for _, kv := range cmd.Env {
+		if strings.IndexByte(kv, 0) >= 0 {
+			k, _, _ := strings.Cut(kv, "=")
+			return badCommand(fmt.Sprintf("environment variable %q holds a NUL byte, which no program can receive", k))
+		}
+	}
+	if strings.IndexByte(cmd.Dir, 0) >= 0 {
+		return badCommand("the working directory holds a NUL byte, which no program can be given")
+	}
+	return nil
+}
+
+// Exec runs cmd in the node ref names, relaying signals to it; see
+// nsproc.Run. It reads the lab's state only when the node cannot be
+// reached, to say why.
+func Exec(ctx context.Context, ref NodeRef, cmd nsproc.Command, signals <-chan os.Signal) (int, error) {
+	d, lab, node := ref.dir(), ref.Name, ref.Node
+	if err := checkCommand(cmd); err != nil {
+		return 0, err
+	}
 	if err := checkLabName(lab); err != nil {
 		return 0, err
 	}
 	if !topology.ValidName(node) {
 		return 0, fmt.Errorf("%w: node %q", ErrBadName, node)
 	}
-	if err := checkStateRoot(); err != nil {
-		return 0, err
+	if d.Own() {
+		if err := checkStateRoot(); err != nil {
+			return 0, err
+		}
+		if _, err := os.Stat(socketPath(lab, node)); err != nil {
+			return 0, unreachable(d, lab, node, err)
+		}
 	}
-	sock := socketPath(lab, node)
-	if _, err := os.Stat(sock); err != nil {
-		return 0, unreachable(lab, node, err)
+	sock, release, err := d.socket(lab, node)
+	if err != nil {
+		return 0, unreachable(d, lab, node, err)
 	}
+	defer release()
 	code, err := nsproc.Run(ctx, sock, cmd, signals)
 	if err != nil && !errors.As(err, new(*nsproc.ExitError)) && ctx.Err() == nil {
 		if errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, unix.EACCES) || errors.Is(err, os.ErrNotExist) {
-			return code, unreachable(lab, node, err)
+			return code, unreachable(d, lab, node, err)
 		}
-		return code, fmt.Errorf("node %s/%s: %w", lab, node, err)
+		return code, fmt.Errorf("node %s: %w", ref, err)
 	}
 	return code, err
 }
 
-// unreachable says why a node's exec socket could not be reached (err):
-// the lab is another user's, it has no such node, or the node is not
-// running, with what to do about it.
-func unreachable(lab, node string, err error) error {
-	if errors.Is(err, unix.EACCES) {
+// unreachable says why a node's exec socket of lab in d could not be
+// reached (err): the lab is another user's, it has no such node, or the
+// node is not running, with what to do about it.
+func unreachable(d *StateDir, lab, node string, err error) error {
+	if errors.Is(err, unix.EACCES) && d.Own() {
 		owner := "another user"
 		if fi, serr := os.Stat(StateRoot()); serr == nil {
 			if u := fi.Sys().(*syscall.Stat_t).Uid; u == 0 {
@@ -116,7 +233,7 @@ func unreachable(lab, node string, err error) error {
 		}
 		return fmt.Errorf("lab %s is %s's: only its owner may enter its nodes (run netlab as that user)", lab, owner)
 	}
-	st, serr := readState(lab)
+	st, serr := d.readState(lab)
 	if serr != nil {
 		return serr
 	}
@@ -124,22 +241,28 @@ func unreachable(lab, node string, err error) error {
 	if ns == nil {
 		return unknownNode(st, node)
 	}
+	if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ECONNREFUSED) && !d.Own() {
+		return fmt.Errorf("node %s of lab %s of user %s: %w", node, lab, d.User, err)
+	}
 	why := "its init is gone"
 	if ns.Init.alive() {
 		why = "its agent is gone, and with it every process of the node"
 	}
-	return fmt.Errorf("node %s of lab %s is not running (%s%s); take the lab down with: netlab down %s", node, lab, why, oomNote(st), lab)
+	ref := LabRef{Dir: d, Name: lab}
+	return fmt.Errorf("node %s of lab %s is not running (%s%s); take the lab down with: netlab down %s", node, ref, why, oomNote(st), ref)
 }
 
+// unknownNode says that st's lab has no node called node, which it has,
+// and which of them node may be a misspelling of.
 func unknownNode(st *State, node string) error {
 	var names []string
 	for _, n := range st.Nodes {
 		names = append(names, n.Name)
 	}
-	return fmt.Errorf("%w: lab %s has no node %q (nodes: %s)", ErrBadName, st.Name, node, strings.Join(names, ", "))
+	return badName(fmt.Sprintf("lab %s has no node %q (nodes: %s)%s", st.Name, node, strings.Join(names, ", "), DidYouMean(node, names)))
 }
 
-// Labs lists the names of labs that have state, sorted.
+// Labs lists the names of the caller's labs that have state, sorted.
 func Labs() ([]string, error) {
 	if err := checkStateRoot(); err != nil {
 		return nil, err
@@ -159,43 +282,6 @@ func Labs() ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-// ResolveNode turns a node argument into lab and node: "LAB/NODE", or NODE
-// of the lab given, or of the only lab that is up. Names that no lab or
-// node could have are refused: they become paths.
-func ResolveNode(arg, lab string) (string, string, error) {
-	l, n, err := resolveNode(arg, lab)
-	if err == nil && !topology.ValidName(n) {
-		err = fmt.Errorf("%w: node %q", ErrBadName, n)
-	}
-	if err == nil {
-		err = checkLabName(l)
-	}
-	return l, n, err
-}
-
-func resolveNode(arg, lab string) (string, string, error) {
-	if l, n, ok := strings.Cut(arg, "/"); ok {
-		if lab != "" && lab != l {
-			return "", "", fmt.Errorf("node %s names lab %s but --lab says %s", arg, l, lab)
-		}
-		return l, n, nil
-	}
-	if lab != "" {
-		return lab, arg, nil
-	}
-	labs, err := Labs()
-	if err != nil {
-		return "", "", err
-	}
-	switch len(labs) {
-	case 0:
-		return "", "", errors.New("no lab is up; start one with: netlab up FILE")
-	case 1:
-		return labs[0], arg, nil
-	}
-	return "", "", fmt.Errorf("several labs are up (%s); say which with --lab LAB or LAB/%s", strings.Join(labs, ", "), arg)
 }
 
 // DefaultPath is PATH in a node unless the caller sets another.
@@ -218,46 +304,4 @@ func Env(extra []string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// Logs shows a node's logs (see nsproc.LogDir) on stdout: the log of one
-// service, or with service empty every log of the node (its exec steps,
-// daemons and services), from the start, and with follow set as they grow
-// until ctx ends. It runs the node's own tail(1).
-func Logs(ctx context.Context, lab, node, service string, follow bool, stdout, stderr *os.File) (int, error) {
-	if service != "" && !topology.ValidServiceName(service) {
-		return 0, fmt.Errorf("%w: service %q", ErrBadName, service)
-	}
-	st, err := readState(lab)
-	if err != nil {
-		return 0, err
-	}
-	n := st.Topology.Node(node)
-	if n == nil {
-		return 0, unknownNode(st, node)
-	}
-	if service != "" && service != "exec" && service != "daemons" {
-		var names []string
-		for _, sv := range n.Services {
-			names = append(names, sv.Key)
-		}
-		if !slices.Contains(names, service) {
-			return 0, fmt.Errorf("%w: node %s/%s has no service %q (services: %s; logs exec and daemons hold its exec steps and daemons)",
-				ErrBadName, lab, node, service, strings.Join(append(names, "none")[:max(len(names), 1)], ", "))
-		}
-	}
-	script := `cd ` + nsproc.LogDir + ` 2>/dev/null || exit 0; set -- *.log; [ -e "$1" ] || exit 0; exec tail -n +1 ` + map[bool]string{true: "-F ", false: ""}[follow] + `"$@"`
-	if service != "" {
-		script = `f=` + nsproc.LogDir + `/` + service + `.log; [ -e "$f" ] || [ -n "$FOLLOW" ] || exit 0; exec tail -n +1 ` + map[bool]string{true: "-F ", false: ""}[follow] + `"$f"`
-	}
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		return 0, err
-	}
-	defer null.Close()
-	env := Env(nil)
-	if follow {
-		env = Env([]string{"FOLLOW=1"})
-	}
-	return Exec(ctx, lab, node, nsproc.Command{Argv: []string{"/bin/sh", "-c", script}, Env: env, Stdin: null, Stdout: stdout, Stderr: stderr}, nil)
 }

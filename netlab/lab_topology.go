@@ -16,12 +16,12 @@ func (l *Lab) Topology() *topology.Topology { return l.state.Topology }
 // reads no more than the state and /proc, so it is cheap to ask.
 func (l *Lab) Running() error {
 	st := l.state
-	switch state, problem := st.health(func(i int) bool { return st.Nodes[i].Init.alive() }); {
+	switch state, problem := st.health(l.Ref(), l.Ref().dir().busy(st.Name), func(i int) bool { return st.Nodes[i].Init.alive() }); {
 	case state == string(PhaseUp):
 		return nil
 	case problem == "":
-		return fmt.Errorf("lab %s is %s; check it once that is done", st.Name, state)
+		return fmt.Errorf("lab %s is %s; check it once that is done", l.Ref(), state)
 	default:
-		return fmt.Errorf("lab %s is %s: %s", st.Name, state, problem)
+		return fmt.Errorf("lab %s is %s: %s", l.Ref(), state, problem)
 	}
 }

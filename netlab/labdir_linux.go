@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/netlab-dev/netlab/topology"
 )
@@ -47,7 +48,13 @@ func createLab(ctx context.Context, t *topology.Topology, sub *subIDs) (*State, 
 			return nil, nil, err
 		}
 	}
-	st := &State{Name: t.Name, File: t.File, Phase: PhaseStarting, IDs: ids, Topology: t}
+	// The file's absolute path: status shows where a lab came from
+	// whatever directory it is asked in.
+	file := t.File
+	if abs, err := filepath.Abs(file); err == nil && file != "" {
+		file = abs
+	}
+	st := &State{Name: t.Name, File: file, Phase: PhaseStarting, Started: time.Now(), IDs: ids, Topology: t}
 	for _, n := range t.Nodes {
 		st.Nodes = append(st.Nodes, NodeState{Name: n.Name})
 	}
@@ -95,18 +102,25 @@ func usedIDRanges() ([]IDRange, error) {
 	return used, nil
 }
 
-// existingLabError says what is in the way of bringing lab name up.
+// existingLabError says what is in the way of bringing lab name up. It
+// is ErrLabExists.
 func existingLabError(name string) error {
 	if busy(labDir(name)) {
-		return fmt.Errorf("lab %s is being brought up or down by another netlab: %w", name, ErrLabExists)
+		return labExists(fmt.Sprintf("lab %s is being brought up or down by another netlab", name))
 	}
 	st, err := readState(name)
 	if err == nil && st.Phase == PhaseUp && st.Supervisor.alive() {
 		// Up whatever its nodes do (status says which are not running).
-		return fmt.Errorf("lab %s is already up (from %s); take it down first: netlab down %s: %w", name, st.File, name, ErrLabExists)
+		return labExists(fmt.Sprintf("lab %s is already up (from %s); take it down first (netlab down %s), or bring it up anew with netlab up --replace", name, st.File, name))
 	}
-	return fmt.Errorf("lab %s has leftovers of a run that did not finish; remove them with: netlab down %s: %w", name, name, ErrLabExists)
+	return labExists(fmt.Sprintf("lab %s has leftovers of a run that did not finish; remove them with netlab down %s, or bring it up anew with netlab up --replace", name, name))
 }
+
+// labExists is an error about a lab in the way: it is ErrLabExists.
+type labExists string
+
+func (e labExists) Error() string        { return string(e) }
+func (e labExists) Is(target error) bool { return target == ErrLabExists }
 
 // writeHosts writes the lab's /etc/hosts and returns it open for reading:
 // every node's init copies it from that one descriptor.

@@ -64,7 +64,7 @@ func openLinkEnds(ctx context.Context, st *State, link *topology.Link) ([2]*wire
 		if ns == nil {
 			err = fmt.Errorf("node %s is not running", e.Node)
 		} else {
-			socks[i], err = nodeNetlink(ctx, st.Name, ns)
+			socks[i], err = nodeNetlink(ctx, socketPath(st.Name, ns.Name), ns)
 		}
 		if err != nil {
 			closeLinkEnds(socks)

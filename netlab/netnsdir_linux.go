@@ -110,13 +110,13 @@ func openNetNS(pid int, pidfd *os.File) (*os.File, uint64, error) {
 // nodeNetlink returns a netlink socket of a running node's network
 // namespace, opened by the node's agent, which has serviceAskTimeout (or
 // less, by ctx) to answer.
-func nodeNetlink(ctx context.Context, lab string, ns *NodeState) (*wire.Socket, error) {
+func nodeNetlink(ctx context.Context, socket string, ns *NodeState) (*wire.Socket, error) {
 	if !ns.Agent.alive() {
 		return nil, fmt.Errorf("node %s is not running", ns.Name)
 	}
 	ctx, cancel := context.WithTimeout(ctx, serviceAskTimeout)
 	defer cancel()
-	f, err := nsproc.Netlink(ctx, socketPath(lab, ns.Name))
+	f, err := nsproc.Netlink(ctx, socket)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", ns.Name, err)
 	}

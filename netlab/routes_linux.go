@@ -62,7 +62,12 @@ func (l *Lab) Routes(ctx context.Context, node string) ([]Route, error) {
 	if ns == nil {
 		return nil, unknownNode(st, node)
 	}
-	h, err := nodeNetlink(ctx, st.Name, ns)
+	sock, release, err := l.Ref().dir().socket(st.Name, node)
+	if err != nil {
+		return nil, err
+	}
+	h, err := nodeNetlink(ctx, sock, ns)
+	release()
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/netlab-dev/netlab/topology"
 )
@@ -21,9 +22,11 @@ const (
 // State is what state.json holds: the lab as resolved plus what its
 // processes and namespaces are. Down needs nothing else.
 type State struct {
-	Name       string             `json:"name"`
-	File       string             `json:"file"`
-	Phase      Phase              `json:"phase"`
+	Name  string `json:"name"`
+	File  string `json:"file"` // absolute
+	Phase Phase  `json:"phase"`
+	// Started is when up began.
+	Started    time.Time          `json:"started"`
 	IDs        IDRange            `json:"ids"`
 	Supervisor *Proc              `json:"supervisor,omitempty"`
 	Cgroup     []string           `json:"cgroup,omitempty"` // the lab's cgroup directories, one per controller (v1) or one (v2)
@@ -91,11 +94,11 @@ func readState(name string) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read state of lab %s: %w", name, err)
 	}
-	var s State
-	if err := json.Unmarshal(b, &s); err != nil {
+	s, err := decodeState(name, b)
+	if err != nil {
 		return nil, fmt.Errorf("state of lab %s is corrupt (%s: %v): %w", name, statePath(name), err, ErrCorruptState)
 	}
-	return &s, nil
+	return s, nil
 }
 
 // ErrCorruptState is wrapped by errors about a state.json that cannot be

@@ -3,7 +3,6 @@ package netlab
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"time"
 
@@ -15,12 +14,17 @@ import (
 // LabStatus is what status reports of one lab.
 type LabStatus struct {
 	Name  string `json:"name"`
-	File  string `json:"file"`
-	State string `json:"state"` // up, starting, stopping, broken
+	Owner string `json:"owner"` // the user whose lab it is
+	File  string `json:"file"`  // the topology file, absolute
+	// Started is when up began; zero when the state does not say.
+	Started time.Time `json:"started,omitzero"`
+	State   string    `json:"state"` // up, starting, stopping, broken
 	// Problem says what is wrong with a broken lab and what to do.
 	Problem    string       `json:"problem,omitempty"`
 	Supervisor int          `json:"supervisor_pid,omitempty"`
 	Nodes      []NodeStatus `json:"nodes"`
+	// Ref names the lab for commands (USER:LAB for another user's).
+	Ref LabRef `json:"-"`
 }
 
 // NodeStatus is one node as it is now.
@@ -47,11 +51,37 @@ type InterfaceStatus struct {
 	Impairment string `json:"impairment,omitempty"`
 }
 
-// Status reports the labs named, or every lab when none is.
-func Status(names ...string) ([]LabStatus, error) {
+// Status reports the caller's labs named, or every one when none is.
+func Status(names ...string) ([]LabStatus, error) { return OwnStateDir().Status(names...) }
+
+// statusLabs is how many labs StatusOf asks at once: a class of students'
+// labs is asked in about the time of its slowest lab.
+const statusLabs = 8
+
+// StatusOf reports the labs refs name, of any state directories, in that
+// order, several at a time.
+func StatusOf(refs []LabRef) ([]LabStatus, error) {
+	each := make([][]LabStatus, len(refs))
+	err := parallel.Each(context.Background(), len(refs), statusLabs, func(i int) error {
+		var err error
+		each[i], err = refs[i].dir().Status(refs[i].Name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []LabStatus
+	for _, ls := range each {
+		out = append(out, ls...)
+	}
+	return out, nil
+}
+
+// Status reports the labs of d named, or every one when none is.
+func (d *StateDir) Status(names ...string) ([]LabStatus, error) {
 	if len(names) == 0 {
 		var err error
-		if names, err = Labs(); err != nil {
+		if names, err = d.Labs(); err != nil {
 			return nil, err
 		}
 	}
@@ -60,22 +90,24 @@ func Status(names ...string) ([]LabStatus, error) {
 		if err := checkLabName(name); err != nil {
 			return nil, err
 		}
-		st, err := readState(name)
+		ref := LabRef{Dir: d, Name: name}
+		st, err := d.readState(name)
 		if err != nil {
-			if _, serr := os.Stat(labDir(name)); serr == nil {
-				out = append(out, LabStatus{Name: name, State: "broken", Nodes: []NodeStatus{},
-					Problem: fmt.Sprintf("%v; remove it with: netlab down %s", err, name)})
+			if d.hasLab(name) {
+				out = append(out, LabStatus{Name: name, Owner: d.User, State: "broken", Nodes: []NodeStatus{}, Ref: ref,
+					Problem: fmt.Sprintf("%v; remove it with: netlab down %s", err, ref)})
 				continue
 			}
 			return nil, err
 		}
-		out = append(out, labStatus(st))
+		out = append(out, labStatus(d, st))
 	}
 	return out, nil
 }
 
-func labStatus(st *State) LabStatus {
-	ls := LabStatus{Name: st.Name, File: st.File, Nodes: []NodeStatus{}}
+func labStatus(d *StateDir, st *State) LabStatus {
+	ref := LabRef{Dir: d, Name: st.Name}
+	ls := LabStatus{Name: st.Name, Owner: d.User, File: st.File, Started: st.Started, Nodes: []NodeStatus{}, Ref: ref}
 	if st.Supervisor != nil {
 		ls.Supervisor = st.Supervisor.Pid
 	}
@@ -89,12 +121,12 @@ func labStatus(st *State) LabStatus {
 	}
 	// Nodes are asked at once, a few at a time: a wedged one costs its
 	// timeout once, not once per node after it.
-	nodes := st.Topology.Nodes[:min(len(st.Topology.Nodes), len(st.Nodes))] // more: state from another netlab
+	nodes := st.Topology.Nodes[:len(st.Nodes)]
 	ls.Nodes = make([]NodeStatus, len(nodes))
 	parallel.Each(context.Background(), len(nodes), statusAsks, func(i int) error {
 		n, rt := nodes[i], &st.Nodes[i]
 		ns := NodeStatus{Name: n.Name, Kind: string(n.Kind), Interfaces: []InterfaceStatus{}, Services: []nsproc.Service{}}
-		if CurrentMode().RegisterNetns {
+		if d.Own() && CurrentMode().RegisterNetns {
 			ns.NetNS = netnsName(st.Name, n.Name)
 		}
 		if rt.Init != nil {
@@ -102,38 +134,44 @@ func labStatus(st *State) LabStatus {
 			ns.Running = rt.Init.alive()
 		}
 		if ns.Running {
-			if live := liveInterfaces(st.Name, rt, n, peers, impairs); live != nil {
-				ns.Interfaces = live
-			}
-			if len(n.Services) > 0 {
-				ns.Services = liveServices(st.Name, n.Name)
+			sock, release, err := d.socket(st.Name, n.Name)
+			if err == nil {
+				if live := liveInterfaces(sock, rt, n, peers, impairs); live != nil {
+					ns.Interfaces = live
+				}
+				if len(n.Services) > 0 {
+					ns.Services = liveServices(sock)
+				}
+				release()
 			}
 		}
 		ls.Nodes[i] = ns
 		return nil
 	})
-	ls.State, ls.Problem = st.health(func(i int) bool { return i >= len(ls.Nodes) || ls.Nodes[i].Running })
+	ls.State, ls.Problem = st.health(ref, d.busy(st.Name), func(i int) bool { return i >= len(ls.Nodes) || ls.Nodes[i].Running })
 	return ls
 }
 
 // health is the state of st's lab as status shows it (up, starting,
 // stopping, broken) and, for a broken one, what is wrong and what to do.
 // nodeRuns tells whether node i of st.Nodes runs.
-func (st *State) health(nodeRuns func(i int) bool) (state, problem string) {
+// ref names the lab in what to do; held tells whether a netlab holds its
+// lock now.
+func (st *State) health(ref LabRef, held bool, nodeRuns func(i int) bool) (state, problem string) {
 	switch {
-	case busy(labDir(st.Name)):
+	case held:
 		if st.Phase == PhaseUp {
 			return "stopping", ""
 		}
 		return string(st.Phase), ""
 	case st.Phase != PhaseUp:
-		return "broken", "up did not finish (killed?); remove what it made with: netlab down " + st.Name
+		return "broken", "up did not finish (killed?); remove what it made with: netlab down " + ref.String()
 	case !st.Supervisor.alive():
-		return "broken", "the lab's processes are gone; remove the rest with: netlab down " + st.Name
+		return "broken", "the lab's processes are gone; remove the rest with: netlab down " + ref.String()
 	}
 	for i, n := range st.Nodes {
 		if !nodeRuns(i) {
-			return "broken", fmt.Sprintf("node %s is not running%s; remove the lab with: netlab down %s", n.Name, oomNote(st), st.Name)
+			return "broken", fmt.Sprintf("node %s is not running%s; remove the lab with: netlab down %s", n.Name, oomNote(st), ref)
 		}
 	}
 	return string(PhaseUp), ""
@@ -142,8 +180,8 @@ func (st *State) health(nodeRuns func(i int) bool) (state, problem string) {
 // liveInterfaces asks the node's kernel for its interfaces and addresses.
 // A node that cannot be asked shows none: status reports, it does not fail.
 // They come in the topology's order, lo first, others after.
-func liveInterfaces(lab string, rt *NodeState, node *topology.Node, peers, impairs map[string]string) []InterfaceStatus {
-	h, err := nodeNetlink(context.Background(), lab, rt)
+func liveInterfaces(socket string, rt *NodeState, node *topology.Node, peers, impairs map[string]string) []InterfaceStatus {
+	h, err := nodeNetlink(context.Background(), socket, rt)
 	if err != nil {
 		return nil
 	}
@@ -206,10 +244,10 @@ const serviceAskTimeout = 2 * time.Second
 
 // liveServices asks the node's agent for its services; none when it
 // cannot be asked.
-func liveServices(lab, node string) []nsproc.Service {
+func liveServices(socket string) []nsproc.Service {
 	ctx, cancel := context.WithTimeout(context.Background(), serviceAskTimeout)
 	defer cancel()
-	svc, err := nsproc.Services(ctx, socketPath(lab, node))
+	svc, err := nsproc.Services(ctx, socket)
 	if err != nil || svc == nil {
 		return []nsproc.Service{}
 	}

@@ -83,8 +83,9 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 	u := &bringup{st: st, opts: opts, users: users, impair: impair, hide: hiddenDirs(), sub: sub}
 	if err := u.run(ctx); err != nil {
 		if ctx.Err() != nil {
-			// What failed then is only the messenger.
-			err = fmt.Errorf("up stopped (%w) while it ran: %v; what it made is removed", ctx.Err(), err)
+			// What failed then is only the messenger; the cause (a
+			// signal, a timeout, in the caller's words) is the news.
+			err = fmt.Errorf("up stopped: %w; what it made is removed", context.Cause(ctx))
 		}
 		if u.sup != nil {
 			u.sup.Kill()

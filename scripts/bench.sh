@@ -10,7 +10,9 @@
 # BASELINE=REV also times a 1000-node chain with netlab built from REV, in
 # the same run, for a before/after of a change. Rootless rows (200 and
 # 1000 nodes, and the exec round trip) run as the user netlab-bench, made
-# here with a subordinate range if missing (removed at the end).
+# here with a subordinate range if missing (removed at the end). A class
+# row grades 25 labs of five users (netlab-class1..5, made and removed
+# here) from root with one netlab check --all-users.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=
@@ -163,6 +165,65 @@ if command -v newuidmap >/dev/null && command -v useradd >/dev/null; then
 	extra+=("- exec round trip through setpriv: rootless ${userexec} ms, root ${viaroot} ms: $(awk -v a="$userexec" -v b="$viaroot" 'BEGIN { printf "%.2f", a / b }')x")
 	rm -rf "$rt"
 	if [ -n "$made" ]; then userdel netlab-bench; sed -i '/^netlab-bench:/d' /etc/subuid /etc/subgid; fi
+fi
+
+# A class graded from root: 5 ordinary users (made here, removed at the end)
+# with 5 triangle labs each, the same names for every user, the first of
+# each missing a route; one netlab check --all-users by the teacher's 10
+# checks (the triangle's nine and a route lookup), failing ones capped by
+# --wait 2s. Root's own labs stay out (a state directory of its own).
+if command -v newuidmap >/dev/null && command -v useradd >/dev/null; then
+	chmod 755 "$tmp" # the users run netlab from it
+	exercise="$tmp/exercise.yaml"
+	sed 's/^name: triangle/name: ex/' labs/triangle.yaml > "$exercise"
+	echo '  - route: {node: r3, to: 10.255.0.1, via: 10.0.13.1}' >> "$exercise"
+	chmod 644 "$exercise"
+	class_users=()
+	for i in 1 2 3 4 5; do
+		u=netlab-class$i
+		id "$u" >/dev/null 2>&1 && { echo "bench: user $u exists already" >&2; exit 1; }
+		useradd --no-create-home --shell /bin/sh "$u"
+		class_users+=("$u")
+		sed -i "/^$u:/d" /etc/subuid /etc/subgid
+		echo "$u:$((3000000000 + i * 65536)):65536" | tee -a /etc/subuid >> /etc/subgid
+		uid=$(id -u "$u")
+		mkdir -p /run/user && install -d -o "$u" -g "$(id -g "$u")" -m 700 "/run/user/$uid"
+	done
+	class_cleanup() {
+		for u in "${class_users[@]}"; do
+			uid=$(id -u "$u")
+			for j in 1 2 3 4 5; do setpriv --reuid "$uid" --regid "$(id -g "$u")" --clear-groups env "XDG_RUNTIME_DIR=/run/user/$uid" HOME=/tmp "$tmp/netlab" down -q "ex$j" 2>/dev/null || true; done
+			rm -rf "/run/user/$uid"
+			userdel "$u"
+			sed -i "/^$u:/d" /etc/subuid /etc/subgid
+		done
+	}
+	trap 'class_cleanup; rm -rf "$tmp"' EXIT
+	for u in "${class_users[@]}"; do
+		uid=$(id -u "$u")
+		for j in 1 2 3 4 5; do
+			f="$tmp/$u-ex$j.yaml"
+			sed "s/^name: ex/name: ex$j/" "$exercise" > "$f"
+			[ "$j" = 1 ] && sed -i '/{to: 10.255.0.3\/32, via: 10.0.13.3}/d' "$f"
+			chmod 644 "$f"
+			setpriv --reuid "$uid" --regid "$(id -g "$u")" --clear-groups env "XDG_RUNTIME_DIR=/run/user/$uid" HOME=/tmp "$tmp/netlab" up -q "$f" 2>/dev/null
+		done
+	done
+	settle
+	t0=$(now)
+	code=0
+	NETLAB_STATE_DIR="$tmp/root-state" "$tmp/netlab" check --all-users --checks "$exercise" --wait 2s --junit "$tmp/grades.xml" --json > "$tmp/grades.json" || code=$?
+	t1=$(now)
+	read -r labs failedlabs checks failed < <(python3 - "$tmp/grades.json" <<'PY'
+import json, sys
+labs = [l for l in json.load(open(sys.argv[1]))['labs'] if l['owner'].startswith('netlab-class')]
+print(len(labs), sum(1 for l in labs if l['failed']), sum(l['passed'] + l['failed'] for l in labs), sum(l['failed'] for l in labs))
+PY
+)
+	extra+=("- a class graded from root: \`netlab check --all-users --checks exercise.yaml --wait 2s --junit\` of $labs labs of 10 checks across 5 users, $failedlabs labs failing ($failed of $checks checks, exit $code): $(secs "$t0" "$t1") s")
+	class_cleanup
+	class_users=()
+	trap 'rm -rf "$tmp"' EXIT
 fi
 
 # The cost of impairments: a 201-node chain (200 links), plain and with a

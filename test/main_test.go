@@ -94,6 +94,15 @@ func reapWhileRunning() int {
 // stateRoot is where this process's netlab keeps its labs' state.
 func stateRoot() string { return nlab.StateRoot() }
 
+// ownLabRefs name labs of this process's own, for the Go API.
+func ownLabRefs(names ...string) []nlab.LabRef {
+	refs := make([]nlab.LabRef, len(names))
+	for i, n := range names {
+		refs[i] = nlab.LabRef{Name: n}
+	}
+	return refs
+}
+
 // netnsDir is where root's netlab registers nodes' netns for iproute2.
 func netnsDir() string { return nlab.CurrentMode().NetnsDir }
 

@@ -169,7 +169,7 @@ func TestKillDuringUp(t *testing.T) {
 				mustNetlab(t, "down", lab)
 				t.Skipf("up finished before SIGINT landed (exit %d)", r.code)
 			}
-			if r.code != 1 || !strings.Contains(r.stderr, "context canceled") {
+			if r.code != 130 || !strings.Contains(r.stderr, "up stopped: interrupted (Ctrl-C, SIGINT); what it made is removed") || strings.Contains(r.stderr, "context canceled") {
 				t.Errorf("up after SIGINT: exit %d, stderr %q", r.code, r.stderr)
 			}
 			assertNoLeftovers(t, before, ids)

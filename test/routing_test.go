@@ -207,7 +207,7 @@ links:
 func mustHold(t *testing.T, lab string, wait time.Duration, checks ...*topology.Check) time.Duration {
 	t.Helper()
 	start := time.Now()
-	suites := check.Suites([]string{lab}, func(*topology.Topology) []*topology.Check { return checks })
+	suites := check.Suites(ownLabRefs(lab), func(*topology.Topology) []*topology.Check { return checks })
 	rep := check.Run(context.Background(), suites, check.Options{Wait: wait})
 	for _, l := range rep.Labs {
 		for _, r := range l.Checks {

@@ -85,7 +85,7 @@ func TestSecurity(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err == nil {
 		t.Errorf("uid 65534 could exec in a node: %s", out)
-	} else if got := strings.TrimSpace(string(out)); got != "netlab: lab other: no such lab of user nobody (labs of other users, and root's, are theirs alone)" {
+	} else if got := strings.TrimSpace(string(out)); got != "netlab: no lab other of user nobody is up (no lab is up; labs of other users, and root's, are theirs alone)" {
 		t.Errorf("uid 65534: want a one-line refusal naming the owner, got %q", got)
 	}
 }

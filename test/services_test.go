@@ -75,7 +75,7 @@ func TestServicesLab(t *testing.T) {
 	if got := mustNetlab(t, "logs", "services/dns"); !strings.Contains(got, "query[A] printer.lab") {
 		t.Errorf("dns's logs: %q", got)
 	}
-	if r := netlab(t, "logs", "services/dns", "nosuch"); r.code != 2 || !strings.Contains(r.stderr, "no service") {
+	if r := netlab(t, "logs", "services/dns", "nosuch"); r.code != 2 || !strings.Contains(r.stderr, `node services/dns has no log "nosuch" (logs: exec, daemons, dns)`) {
 		t.Errorf("logs of an unknown service: exit %d, %q", r.code, r.stderr)
 	}
 	// logs -f (with --lab) shows what is written after it started, and

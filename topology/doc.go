@@ -23,12 +23,18 @@
 //	services:
 //	  web: "python3 -m http.server 8080"
 //	  syslog: "busybox syslogd -n"
+//	  dns: {cmd: "dnsmasq -k", ready: {port: 53}}
+//	  app: {cmd: "app --serve", ready: {cmd: "test -S /run/app.sock", wait: 1m}}
 //
 // A service's name is lowercase letters, digits, ".", "_" and "-",
 // starting with a letter or digit, at most 32 bytes: it names the
 // service's log file. Node.Services holds them sorted by name. Like
 // sysctls and files, services merge with defaults key by key, a node's
-// own entry of a name winning over that of defaults.
+// own entry of a name winning over that of defaults. The long form's
+// ready: says when the service is ready (a TCP port it listens on, or a
+// command that exits 0), which up waits for, at most wait: (else
+// DefaultReadyWait); Node.Ready holds them, each going with its
+// service's command.
 //
 // checks: lists assertions about the running lab, which netlab check and
 // netlab up --check run (package check). Each item is one check of a

@@ -163,6 +163,8 @@ func syntaxError(file string, data []byte, err error) *Error {
 		if i := badByte(data); i >= 0 {
 			pos = offsetPos(data, i)
 		}
+	default:
+		pos.Col = syntaxColumn(msg, lines[pos.Line-1])
 	}
 	hint := "fix the YAML syntax here"
 	for _, h := range syntaxHints {
@@ -172,6 +174,65 @@ func syntaxError(file string, data []byte, err error) *Error {
 		}
 	}
 	return &Error{File: file, Pos: pos, Msg: "syntax error: " + msg + "; " + hint}
+}
+
+// syntaxColumn is where on line the problem yaml.v3 names (msg) is, in
+// characters from 1, since yaml.v3 says only the line: the bracket or
+// quote left open, the colon too many, the character no token starts
+// with; else the line's first character that is not a blank.
+func syntaxColumn(msg, line string) int {
+	col := func(i int) int { return utf8.RuneCountInString(line[:i]) + 1 }
+	first := len(line) - len(strings.TrimLeft(line, " \t"))
+	// Brackets and quotes outside quotes, and colons that end a key.
+	var open []int
+	quote, quoteAt := byte(0), -1
+	var colons []int
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote, quoteAt = c, i
+		case c == '#' && (i == 0 || line[i-1] == ' '):
+			i = len(line) // a comment
+		case c == '{' || c == '[':
+			open = append(open, i)
+		case (c == '}' || c == ']') && len(open) > 0:
+			open = open[:len(open)-1]
+		case c == ':' && (i+1 == len(line) || line[i+1] == ' '):
+			colons = append(colons, i)
+		}
+	}
+	switch {
+	case strings.HasPrefix(msg, "did not find expected ','"):
+		if len(open) > 0 {
+			return col(open[0])
+		}
+	case strings.Contains(msg, "unexpected end of stream"):
+		if quote != 0 {
+			return col(quoteAt)
+		}
+		if len(open) > 0 {
+			return col(open[0])
+		}
+	case strings.HasPrefix(msg, "mapping values are not allowed"):
+		// The colon after a value: the second of the line, or the
+		// first of a line yaml.v3 read as a value.
+		if len(colons) > 1 {
+			return col(colons[1])
+		}
+		if len(colons) == 1 {
+			return col(colons[0])
+		}
+	case strings.Contains(msg, "cannot start any token"):
+		if i := strings.IndexAny(line[first:], "@`%"); i >= 0 {
+			return col(first + i)
+		}
+	}
+	return col(first)
 }
 
 // badByte returns the offset of the first byte that is not valid UTF-8 or

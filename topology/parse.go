@@ -67,6 +67,7 @@ type rawNode struct {
 	exec      []string
 	execPos   []Pos
 	services  []KeyValue
+	ready     map[string]Ready // by service
 	daemons   []string
 	config    string
 }
@@ -378,7 +379,7 @@ func (d *decoder) node(v *yaml.Node, label, example string, valid []string) *raw
 		case "exec":
 			n.exec, n.execPos = d.exec(p.val, label)
 		case "services":
-			n.services = d.services(p.val, label)
+			n.services, n.ready = d.services(p.val, label)
 		case "daemons":
 			n.daemons = d.daemons(p.val, label)
 		case "config":
@@ -753,11 +754,16 @@ const serviceNameHint = `use lowercase letters, digits, ".", "_" and "-", starti
 
 const serviceExample = `web: "python3 -m http.server 8080"`
 
-func (d *decoder) services(v *yaml.Node, label string) []KeyValue {
+const readyExample = `web: {cmd: "python3 -m http.server 80", ready: {port: 80}}`
+
+// services reads a node's services: NAME: COMMAND, or NAME: {cmd: COMMAND,
+// ready: {port: N | cmd: COMMAND, wait: D}}.
+func (d *decoder) services(v *yaml.Node, label string) ([]KeyValue, map[string]Ready) {
 	if !d.shape(v, yaml.MappingNode, "services of "+label, "services: {"+serviceExample+"}") {
-		return nil
+		return nil, nil
 	}
 	var all []KeyValue
+	ready := map[string]Ready{}
 	for _, p := range d.pairs(v, "service", "in "+label, "rename or remove one of them") {
 		name := p.key.Value
 		nameOK := true
@@ -765,16 +771,79 @@ func (d *decoder) services(v *yaml.Node, label string) []KeyValue {
 			d.errorf(pos(p.key), "service name %q of %s %s; %s", name, label, why, serviceNameHint)
 			nameOK = false
 		}
-		if isNull(p.val) || p.val.Kind == yaml.ScalarNode && strings.TrimSpace(p.val.Value) == "" {
-			d.errorf(pos(p.val), "empty command of service %s of %s; write the command line to run, e.g. %s, or remove it", show(name), label, serviceExample)
+		what := "service " + show(name) + " of " + label
+		cmdNode := p.val
+		if p.val.Kind == yaml.MappingNode {
+			f := d.fields(p.val, "in "+what, []string{"cmd", "ready"})
+			c, ok := f["cmd"]
+			if !ok {
+				d.errorf(pos(p.val), "%s has no cmd:; write the command line to run, e.g. %s", what, readyExample)
+				continue
+			}
+			cmdNode = c.val
+			if r, ok := f["ready"]; ok {
+				if rd, ok := d.ready(r.val, name, what); ok {
+					ready[name] = rd
+				}
+			}
+		}
+		if isNull(cmdNode) || cmdNode.Kind == yaml.ScalarNode && strings.TrimSpace(cmdNode.Value) == "" {
+			d.errorf(pos(cmdNode), "empty command of %s; write the command line to run, e.g. %s, or remove it", what, serviceExample)
 			continue
 		}
-		cmd, ok := d.scalar(p.val, "the command of service "+show(name)+" of "+label, `one command line, e.g. `+serviceExample+`, in quotes if it holds ": "`)
+		cmd, ok := d.scalar(cmdNode, "the command of "+what, `one command line, e.g. `+serviceExample+`, in quotes if it holds ": "`)
 		if ok && nameOK {
 			all = append(all, KeyValue{Key: name, Value: cmd, Pos: pos(p.key)})
 		}
 	}
-	return all
+	return all, ready
+}
+
+// ready reads when service name is ready: {port: N} or {cmd: COMMAND},
+// and wait: D.
+func (d *decoder) ready(v *yaml.Node, name, what string) (Ready, bool) {
+	what = "ready of " + what
+	if !d.shape(v, yaml.MappingNode, what, readyExample) {
+		if isNull(v) {
+			d.errorf(pos(v), "empty %s; write when it is ready, e.g. %s", what, readyExample)
+		}
+		return Ready{}, false
+	}
+	f := d.fields(v, "in "+what, []string{"port", "cmd", "wait"})
+	r := Ready{Service: name, Pos: pos(v)}
+	port, hasPort := f["port"]
+	cmd, hasCmd := f["cmd"]
+	ok := true
+	switch {
+	case hasPort && hasCmd:
+		d.errorf(pos(cmd.key), "%s gives both port: and cmd:; keep one", what)
+		ok = false
+	case hasPort:
+		s, good := d.scalar(port.val, "port of "+what, "port: 80")
+		n, why := wholeNumber(s, 1, 65535)
+		if good && why != "" {
+			d.errorf(pos(port.val), "port %s of %s %s; write a TCP port from 1 to 65535, e.g. port: 80", show(s), what, why)
+		}
+		r.Port, ok = n, good && why == ""
+	case hasCmd:
+		s, good := d.scalar(cmd.val, "cmd of "+what, `cmd: "test -S /run/app.sock"`)
+		if good && strings.TrimSpace(s) == "" {
+			d.errorf(pos(cmd.val), "empty cmd of %s; write a command that exits 0 once the service is ready, or use port:", what)
+			good = false
+		}
+		r.Cmd, ok = s, good
+	default:
+		d.errorf(pos(v), "%s says nothing; write port: N (a TCP port it listens on) or cmd: COMMAND (exits 0 once it is ready)", what)
+		ok = false
+	}
+	if w, has := f["wait"]; has {
+		if dur, good := d.wait(w.val, what); good {
+			r.Wait = &dur
+		} else {
+			ok = false
+		}
+	}
+	return r, ok
 }
 
 func (d *decoder) daemons(v *yaml.Node, label string) []string {

@@ -68,6 +68,15 @@ func (n *rawNode) merge(def *rawNode) {
 	if !own("exec") {
 		n.exec, n.execPos = def.exec, def.execPos
 	}
+	// A service's ready: goes with its command, from defaults or the node.
+	ready := map[string]Ready{}
+	for name, r := range def.ready {
+		if !slices.ContainsFunc(n.services, func(kv KeyValue) bool { return kv.Key == name }) {
+			ready[name] = r
+		}
+	}
+	maps.Copy(ready, n.ready)
+	n.ready = ready
 	n.services = mergeKeys(def.services, n.services)
 	if !own("daemons") {
 		n.daemons = def.daemons
@@ -231,6 +240,11 @@ func build(file string, raw *rawTopology) *Topology {
 	t := &Topology{File: file, Name: raw.name, Limits: raw.limits}
 	for _, rn := range raw.nodes {
 		n := &Node{Name: rn.name, Kind: rn.kind, Pos: rn.pos, Sysctls: rn.sysctls, Files: rn.files, Exec: slices.Clone(rn.exec), ExecPos: slices.Clone(rn.execPos), Services: rn.services}
+		for _, sv := range rn.services {
+			if r, ok := rn.ready[sv.Key]; ok {
+				n.Ready = append(n.Ready, r)
+			}
+		}
 		for _, i := range rn.ifaces {
 			iface := &Interface{Name: i.name, Pos: i.pos}
 			for _, a := range i.addrs {

@@ -1,6 +1,9 @@
 package topology
 
-import "net/netip"
+import (
+	"net/netip"
+	"time"
+)
 
 // Kind is what a node is for. It decides what netlab sets up in it.
 type Kind string
@@ -71,10 +74,26 @@ type Node struct {
 	Exec       []string   // shell command lines, in order
 	ExecPos    []Pos      // where each of Exec is (none for a Topology built in Go)
 	Services   []KeyValue // name → command line, sorted by name
+	Ready      []Ready    `json:",omitempty"` // when services that say so are ready, sorted by service
 	Daemons    []string   // FRR daemons beyond the always-on ones (kind frr only)
 	Config     string     // frr.conf or bird.conf, verbatim (kind frr/bird only)
 	Pos        Pos        // where the node's key is
 }
+
+// Ready is when a service counts as ready: a TCP port some socket in the
+// node listens on, or a command that exits 0 in the node. Up returns only
+// once every service that says is ready, and fails naming the service
+// when one is not within Wait.
+type Ready struct {
+	Service string
+	Port    int            // a TCP port to listen on, IPv4 or IPv6; or
+	Cmd     string         // /bin/sh -c Cmd exits 0
+	Wait    *time.Duration `json:",omitempty"` // how long up waits; nil: DefaultReadyWait
+	Pos     Pos
+}
+
+// DefaultReadyWait is how long up waits for a service that sets no wait:.
+const DefaultReadyWait = 30 * time.Second
 
 // Interface is one interface of a node.
 type Interface struct {

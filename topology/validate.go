@@ -88,6 +88,18 @@ func Validate(t *Topology) error {
 				bad(sv.Pos, "service %s of node %s has an empty command", show(sv.Key), name)
 			}
 		}
+		for _, r := range n.Ready {
+			switch {
+			case !services[r.Service]:
+				bad(r.Pos, "ready of node %s names service %s, which the node does not have", name, show(r.Service))
+			case (r.Port != 0) == (r.Cmd != ""):
+				bad(r.Pos, "ready of service %s of node %s must give a port or a cmd, one of them", show(r.Service), name)
+			case r.Port < 0 || r.Port > 65535:
+				bad(r.Pos, "ready of service %s of node %s has port %d; a TCP port is from 1 to 65535", show(r.Service), name, r.Port)
+			case r.Wait != nil && (*r.Wait < 0 || *r.Wait > MaxCheckWait):
+				bad(r.Pos, "ready of service %s of node %s waits %v; wait from 0s to an hour", show(r.Service), name, *r.Wait)
+			}
+		}
 	}
 	linked := map[Endpoint]bool{}
 	for _, l := range t.Links {

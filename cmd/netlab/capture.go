@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/netlab-dev/netlab/netlab"
 	"github.com/netlab-dev/netlab/netlab/capture"
 )
 
@@ -36,7 +37,7 @@ summary goes to stderr. NODE may be LAB/NODE.
   netlab capture r1:eth1 -w r1.pcapng -c 100
   netlab capture r1:eth1 r2:eth1 r3:eth2 -w - | wireshark -k -i -
   netlab capture r1:eth1 --duration 10s | tcpdump -nr -`,
-		Args: cobra.MinimumNArgs(1),
+		Args: wantArgs(1, -1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if count < 0 {
 				return usageError("capture: -c %d: write a count of packets, or 0 for no limit", count)
@@ -47,6 +48,9 @@ summary goes to stderr. NODE may be LAB/NODE.
 			var points []capture.Point
 			for _, a := range args {
 				p, err := capture.ParsePoint(a, lab)
+				if errors.Is(err, netlab.ErrNoLabUp) || errors.Is(err, netlab.ErrNoLab) {
+					return err // the machine's state, not the command line
+				}
 				if err != nil {
 					return usageError("capture: %v", err)
 				}

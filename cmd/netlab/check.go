@@ -2,39 +2,44 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/netlab-dev/netlab/check"
+	"github.com/netlab-dev/netlab/netlab"
 	"github.com/netlab-dev/netlab/topology"
 )
 
 // checkFlags are the options of netlab check that up --check shares.
 type checkFlags struct {
-	all, asJSON, pingAll, verbose bool
-	junit, checksFile             string
-	wait                          time.Duration
-	waitSet                       bool
+	all, allUsers, asJSON, pingAll, verbose bool
+	junit, checksFile                       string
+	wait                                    time.Duration
+	waitSet                                 bool
 }
 
 func newCheckCommand() *cobra.Command {
 	var f checkFlags
 	cmd := &cobra.Command{
-		Use:   "check [LAB...] [--all] [--json] [--junit FILE] [--wait D] [--ping-all]",
+		Use:   "check [LAB...] [--all | --all-users] [--json] [--junit FILE] [--wait D] [--ping-all]",
 		Short: "Run the checks of running labs: PASS or FAIL per check, JSON and JUnit for graders",
 		Long: `Run the checks: of the labs named (their topology's, as up read it), of the
-only lab that is up when none is named, or of every lab with --all. A check
-is retried until it holds or its wait: (else --wait, else 10s) runs out, and
-passes the moment it holds; checks run in parallel, within and across labs.
-Prints a PASS or FAIL line per check, with what was found for a failure, and
-a summary line per lab.
+only lab that is up when none is named, or of every lab of yours with --all.
+A check is retried until it holds or its window runs out, and passes the
+moment it holds: its window is its wait: (else 10s), or --wait when that is
+given, which also caps every check's own wait:. Checks run in parallel,
+within and across labs. Prints a PASS or FAIL line per check, with what was
+found for a failure, and a summary line per lab.
+
+Root grades ordinary users' labs: --all-users checks every lab of every
+user (and root's), USER:LAB one of them; each report names the owner
+(USER:LAB in lines, "owner" in JSON, testsuites named USER/LAB in JUnit).
 
 --ping-all runs, instead of the topology's checks, a ping from every node to
 every address of every other node (Mininet's pingall). --checks FILE runs
@@ -48,33 +53,42 @@ Exit status: 0 every check passed; 1 a check failed or a lab is not up; 2 bad
 usage.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.waitSet = cmd.Flags().Changed("wait")
-			names, err := checkTargets(args, f.all)
+			refs, err := checkTargets(cmd, args, f)
 			if err != nil {
 				return err
 			}
-			return runChecks(cmd, names, f)
+			return runChecks(cmd, refs, f)
 		},
 	}
-	cmd.Flags().BoolVar(&f.all, "all", false, "check every lab on this machine")
+	cmd.Flags().BoolVar(&f.all, "all", false, "check every lab of yours")
+	cmd.Flags().BoolVar(&f.allUsers, "all-users", false, "check every lab of every user, root's too (root only)")
 	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print the results as JSON instead of lines")
 	cmd.Flags().StringVar(&f.junit, "junit", "", "also write the results as JUnit XML to `FILE` (- for stdout)")
-	cmd.Flags().DurationVar(&f.wait, "wait", 0, "retry window of checks that set no wait: (default 10s; 0: one try each)")
+	cmd.Flags().DurationVar(&f.wait, "wait", 0, "retry window of every check, at most its own wait: (default: its wait:, else 10s; 0: one try each)")
 	cmd.Flags().BoolVar(&f.pingAll, "ping-all", false, "instead of the topology's checks, ping every address of every other node from every node")
 	cmd.Flags().StringVar(&f.checksFile, "checks", "", "instead of each lab's own checks, run those of the topology `FILE` (e.g. the one handed out)")
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "say what was found for passed checks too")
 	return cmd
 }
 
-// checkTargets are the labs netlab check runs: those named, every lab
-// with --all, else the only one that is up.
-func checkTargets(args []string, all bool) ([]string, error) {
-	if all && len(args) > 0 {
-		return nil, usageError("check: give LAB names or --all, not both")
+// checkTargets are the labs netlab check runs: those named, every lab of
+// the caller's with --all (of every user's with --all-users), else the
+// only one that is up.
+func checkTargets(cmd *cobra.Command, args []string, f checkFlags) ([]netlab.LabRef, error) {
+	if (f.all || f.allUsers) && len(args) > 0 {
+		return nil, usageError("check: give LAB names or --all (--all-users), not both")
 	}
-	for _, name := range args {
-		if !topology.ValidName(name) {
-			return nil, usageError("check: bad lab name %q: use lower-case letters, digits and '-', at most 32", termSafe(name))
+	for _, arg := range args {
+		if _, name := cutUser(arg); !topology.ValidName(name) {
+			return nil, usageError("check: bad lab name %q: use lower-case letters, digits and '-', at most 32", termSafe(arg))
 		}
+	}
+	if f.allUsers {
+		refs, err := everyLab(cmd, true)
+		if err == nil && len(refs) == 0 {
+			return nil, errNoLabUp
+		}
+		return refs, err
 	}
 	// A state directory that cannot be used is the caller's setup to fix,
 	// not a lab that is down: an error, even for labs named.
@@ -83,21 +97,44 @@ func checkTargets(args []string, all bool) ([]string, error) {
 		return nil, err
 	}
 	if len(args) > 0 {
-		return args, nil
+		// A lab named that is not up is graded as such (a failed "lab is
+		// up" check), not refused: a student who took theirs down fails.
+		refs := make([]netlab.LabRef, 0, len(args))
+		for _, arg := range args {
+			ref, err := findLab(arg)
+			if user, name := cutUser(arg); errors.Is(err, netlab.ErrNoLab) {
+				if dirs, _ := netlab.UserStateDirs(user); len(dirs) > 0 {
+					ref, err = netlab.LabRef{Dir: dirs[0], Name: name}, nil
+				}
+			}
+			if err != nil {
+				return nil, err
+			}
+			refs = append(refs, ref)
+		}
+		return refs, nil
 	}
 	switch {
 	case len(labs) == 0:
-		return nil, &exitError{code: exitFailure, msg: "no lab is up; start one with: netlab up FILE"}
-	case all || len(labs) == 1:
-		return labs, nil
+		return nil, errNoLabUp
+	case f.all || len(labs) == 1:
+		return ownLabs(labs...), nil
 	}
 	return nil, usageError("check: several labs are up (%s); name them or use --all", termSafe(strings.Join(labs, ", ")))
+}
+
+// cutUser splits USER:LAB; user is "" for LAB alone.
+func cutUser(arg string) (user, lab string) {
+	if u, l, ok := strings.Cut(arg, ":"); ok {
+		return u, l
+	}
+	return "", arg
 }
 
 // runChecks runs the checks of the labs named and reports them as f asks.
 // It returns an exitError of code 1, with nothing more to print, when a
 // check failed or a lab is not up.
-func runChecks(cmd *cobra.Command, names []string, f checkFlags) error {
+func runChecks(cmd *cobra.Command, refs []netlab.LabRef, f checkFlags) error {
 	if f.asJSON && f.junit == "-" {
 		return usageError("check: --json and --junit - both print to stdout; write the JUnit to a file, e.g. --junit grades.xml")
 	}
@@ -110,7 +147,7 @@ func runChecks(cmd *cobra.Command, names []string, f checkFlags) error {
 			return usageError("check: --junit %s is a directory; give a file name, e.g. --junit grades.xml", termSafe(f.junit))
 		}
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stoppable(cmd.Context(), 0)
 	defer stop()
 	var only func(*topology.Topology) []*topology.Check
 	switch {
@@ -128,7 +165,7 @@ func runChecks(cmd *cobra.Command, names []string, f checkFlags) error {
 		}
 		only = func(*topology.Topology) []*topology.Check { return ref.Checks }
 	}
-	suites := check.Suites(names, only)
+	suites := checkSuites(refs, only)
 	opts := check.Options{Wait: f.wait}
 	if f.waitSet && f.wait == 0 {
 		opts.Wait = -1 // one try
@@ -136,11 +173,14 @@ func runChecks(cmd *cobra.Command, names []string, f checkFlags) error {
 	out := cmd.OutOrStdout()
 	var printer *labPrinter
 	if !f.asJSON && f.junit != "-" {
-		printer = &labPrinter{w: out, verbose: f.verbose, order: names, done: map[string]check.LabResult{}}
+		printer = &labPrinter{w: out, verbose: f.verbose, owners: f.allUsers || classMode(refs), done: map[labKey]check.LabResult{}}
+		for _, s := range suites {
+			printer.order = append(printer.order, labKey{s.Owner, s.Name})
+		}
 		opts.LabDone = printer.add
 	}
 	rep := check.Run(ctx, suites, opts)
-	if printer != nil && len(names) > 1 {
+	if printer != nil && len(refs) > 1 {
 		p, fl := rep.Counts()
 		failedLabs := 0
 		for _, l := range rep.Labs {
@@ -152,9 +192,13 @@ func runChecks(cmd *cobra.Command, names []string, f checkFlags) error {
 			count(len(rep.Labs), "lab"), p, fl, len(rep.Labs)-failedLabs, count(len(rep.Labs), "lab"))
 	}
 	if f.asJSON {
-		if err := rep.WriteJSON(out); err != nil {
+		// Messages hold what nodes printed: DEL and C1 controls, which
+		// encoding/json leaves as they are, are escaped too.
+		var buf bytes.Buffer
+		if err := rep.WriteJSON(&buf); err != nil {
 			return err
 		}
+		io.WriteString(out, jsonSafe(buf.String()))
 	}
 	if f.junit != "" {
 		var buf bytes.Buffer
@@ -168,7 +212,7 @@ func runChecks(cmd *cobra.Command, names []string, f checkFlags) error {
 		}
 	}
 	if ctx.Err() != nil {
-		return &exitError{code: exitFailure, msg: "check: interrupted"}
+		return stopped(ctx, "check", "the checks not finished are reported as failed", nil)
 	}
 	if !rep.OK() {
 		return &exitError{code: exitFailure}
@@ -176,32 +220,41 @@ func runChecks(cmd *cobra.Command, names []string, f checkFlags) error {
 	return nil
 }
 
+// labKey tells labs of several owners apart.
+type labKey struct{ owner, name string }
+
 // labPrinter prints each lab's results once it and every lab before it
 // are done, so that output comes as soon as it can, in the order asked.
 type labPrinter struct {
 	w       io.Writer
 	verbose bool
-	order   []string
+	owners  bool // name labs USER:LAB
+	order   []labKey
 	next    int
-	done    map[string]check.LabResult
+	done    map[labKey]check.LabResult
 }
 
 func (p *labPrinter) add(l check.LabResult) {
-	p.done[l.Name] = l
+	p.done[labKey{l.Owner, l.Name}] = l
 	for p.next < len(p.order) {
 		r, ok := p.done[p.order[p.next]]
 		if !ok {
 			return
 		}
-		writeLabResult(p.w, r, p.verbose)
+		writeLabResult(p.w, r, p.verbose, p.owners)
 		p.next++
 	}
 }
 
 // writeLabResult prints a PASS or FAIL line per check, what was found
 // under a failure (and under a pass with verbose), and the lab's summary.
-func writeLabResult(w io.Writer, l check.LabResult, verbose bool) {
-	lab := termSafe(l.Name)
+// With owners, the lab is named USER:LAB.
+func writeLabResult(w io.Writer, l check.LabResult, verbose, owners bool) {
+	name := l.Name
+	if owners {
+		name = l.Owner + ":" + l.Name
+	}
+	lab := termSafe(name)
 	for _, c := range l.Checks {
 		status := "PASS"
 		if !c.Passed {
@@ -238,7 +291,7 @@ func shortDuration(d time.Duration) string {
 // checkAfterUp runs the checks of a lab up just brought up (up --check):
 // the lab stays up whatever they find, and up says so when one fails.
 func checkAfterUp(cmd *cobra.Command, lab string) error {
-	err := runChecks(cmd, []string{lab}, checkFlags{})
+	err := runChecks(cmd, ownLabs(lab), checkFlags{})
 	if err != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "netlab: a check of lab %s failed; the lab stays up: look with netlab status %s, check again with netlab check %s, take it down with netlab down %s\n",
 			termSafe(lab), termSafe(lab), termSafe(lab), termSafe(lab))

@@ -23,9 +23,11 @@ and topology files (*.yaml, *.yml) of up, validate and graph.
   zsh:   netlab completion zsh > "${fpath[1]}/_netlab"   (with compinit)
   fish:  netlab completion fish > ~/.config/fish/completions/netlab.fish
 
-Lab and node names come from the labs' state, which only root can read:
-they complete in a root shell, not for "sudo netlab ..." typed by a user.`,
-		Args:      cobra.ExactArgs(1),
+Lab and node names are those of the labs of whoever the shell runs as: an
+ordinary user's own labs in the user's shell, root's in a root shell. The
+shell asks netlab itself, without sudo, so "sudo netlab exec <TAB>" typed by
+a user completes the user's labs, not root's.`,
+		Args:      wantArgs(1, 1),
 		ValidArgs: []string{"bash", "zsh", "fish"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			root, out := cmd.Root(), cmd.OutOrStdout()
@@ -244,7 +246,7 @@ func completeLinkSet(cmd *cobra.Command, args []string, toComplete string) ([]st
 		}
 		lab = labs[0]
 	}
-	ls, err := statusOf(lab)
+	ls, err := statusOf(ownLabs(lab)...)
 	if err != nil || len(ls) != 1 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}

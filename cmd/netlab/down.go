@@ -3,33 +3,40 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/netlab-dev/netlab/netlab"
 )
 
 func newDownCommand() *cobra.Command {
-	var all bool
+	var all, allUsers, quiet bool
 	cmd := &cobra.Command{
-		Use:   "down [LAB...]",
+		Use:   "down [LAB...] [--all] [-q]",
 		Short: "Take labs down and remove everything they made",
 		Long: `Take labs down from their recorded state: processes, network namespaces,
-mounts and state files. Works after a crashed or killed up, and is
-idempotent: a lab that is not up is not an error (exit 0), though down says
-so on stderr, with the labs that are up. With no LAB, takes down the only
-lab that is up; --all takes down every lab, and says nothing if none is.`,
+mounts, cgroup and state files. Works after a crashed or killed up. With no
+LAB, takes down the only lab that is up; --all takes down every lab of
+yours, and says nothing if none is. A LAB that is not up is an error
+(exit 1) that says which labs are; the others named still go down.
+
+Root takes an ordinary user's lab down as USER:LAB: netlab then runs as
+that user to do it, as the user would. Other users' labs go down only by
+name, one by one, never with --all.`,
+		Args: anyArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := stoppable(cmd.Context(), 0)
 			defer stop()
+			if allUsers {
+				return usageError("down: other users' labs go down one by one: name each as USER:LAB (see netlab status --all-users)")
+			}
 			if all {
 				if len(args) > 0 {
 					return usageError("down: give LAB names or --all, not both")
 				}
-				return downAll(ctx)
+				return stopped(ctx, "down", "", downAll(ctx))
 			}
 			labs, listErr := listLabs()
 			if len(args) == 0 {
@@ -38,8 +45,7 @@ lab that is up; --all takes down every lab, and says nothing if none is.`,
 				}
 				switch len(labs) {
 				case 0:
-					fmt.Fprintln(cmd.ErrOrStderr(), "no lab is up")
-					return nil
+					return errNoLabUp
 				case 1:
 					args = labs
 				default:
@@ -47,35 +53,45 @@ lab that is up; --all takes down every lab, and says nothing if none is.`,
 				}
 			}
 			// Like --all, go on after a failure: every lab named gets its
-			// down, and every failure is reported. A lab that is not up
-			// is no failure (scripts run down to be sure), but is said, as
-			// it may be a typo: its down still runs, to refuse a bad name.
+			// down, and every failure is reported.
 			var errs []error
-			for _, name := range args {
-				if labBusy(name) {
-					fmt.Fprintln(cmd.ErrOrStderr(), termSafe(fmt.Sprintf("netlab: lab %s is being brought up or changed by another netlab; waiting for it (Ctrl-C to stop)", name)))
-				}
-				if err := downLab(ctx, name); err != nil {
+			for _, arg := range args {
+				ref, err := findLab(arg)
+				if err != nil {
 					errs = append(errs, err)
 					continue
 				}
-				if listErr == nil && !slices.Contains(labs, name) {
-					fmt.Fprintln(cmd.ErrOrStderr(), notUpMessage(name, labs))
+				if !ref.Dir.Own() {
+					args := []string{"down", ref.Name}
+					if quiet {
+						args = append(args, "-q")
+					}
+					if err := runOwnersNetlab(ctx, cmd, ref, args); err != nil {
+						errs = append(errs, err)
+					}
+					continue
+				}
+				if listErr == nil && !slices.Contains(labs, ref.Name) {
+					errs = append(errs, netlab.NotUpError(ref.Name, "", labs))
+					continue
+				}
+				if labBusy(ref.Name) && !quiet {
+					fmt.Fprintln(cmd.ErrOrStderr(), termSafe(fmt.Sprintf("netlab: lab %s is being brought up or changed by another netlab; waiting for it (Ctrl-C to stop)", ref.Name)))
+				}
+				if err := downLab(ctx, ref.Name); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				if !quiet {
+					fmt.Fprintf(cmd.OutOrStdout(), "lab %s is down\n", termSafe(ref.Name))
 				}
 			}
-			return errors.Join(errs...)
+			return stopped(ctx, "down", "", errors.Join(errs...))
 		},
 	}
-	cmd.Flags().BoolVar(&all, "all", false, "take down every lab on this machine")
+	cmd.Flags().BoolVar(&all, "all", false, "take down every lab of yours")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors")
+	cmd.Flags().BoolVar(&allUsers, "all-users", false, "refused: name other users' labs one by one")
+	cmd.Flags().MarkHidden("all-users")
 	return cmd
-}
-
-// notUpMessage is what down says of a lab that is not up, with the labs
-// that are.
-func notUpMessage(name string, up []string) string {
-	running := "no lab is up"
-	if len(up) > 0 {
-		running = "running: " + strings.Join(up, ", ")
-	}
-	return termSafe(fmt.Sprintf("netlab: no lab %s is up (%s)", name, running))
 }

@@ -24,13 +24,15 @@ func newExecCommand() *cobra.Command {
 		Long: `Run COMMAND inside NODE with this process's stdin, stdout and stderr. The exit
 code is the command's own: 126 not executable, 127 not found, 128+N killed by
 signal N. The environment is clean (PATH, HOME=/root, TERM) plus --env.
-NODE may be LAB/NODE; --lab may be left out while exactly one lab is up.
-Flags may also stand between NODE and "--".
+NODE may be LAB/NODE; --lab may be left out while exactly one lab is up, or
+while only one lab has a node of that name. Root enters an ordinary user's
+lab as USER:LAB/NODE (or --lab USER:LAB). Flags may also stand between
+NODE and "--".
 
 Your terminal is never handed to the node: when stdin is a terminal (or with
 -t) the command runs on a pty of the node's own that netlab relays; a terminal
 as stdout or stderr alone is relayed through a pipe.`,
-		Args: cobra.MinimumNArgs(2),
+		Args: wantArgs(2, -1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Flags stop at NODE, so a "--" after it reaches us as is,
 			// with any flags written between NODE and it.
@@ -51,27 +53,27 @@ as stdout or stderr alone is relayed through a pipe.`,
 					return usageError("exec: --env %q: write KEY=VALUE", kv)
 				}
 			}
-			labName, node, err := netlab.ResolveNode(args[0], lab)
+			ref, err := netlab.ResolveNode(args[0], lab)
 			if err != nil {
-				return usageError("%v", err)
+				return err
 			}
 			if tty || term.IsTerminal(int(os.Stdin.Fd())) {
-				return runOnPTY(cmd, labName, node, args[1:], netlab.Env(env), dir)
+				return runOnPTY(cmd, ref, args[1:], netlab.Env(env), dir)
 			}
 			// Signals meant for the command reach this process when it
 			// runs in the foreground; they are passed on, not obeyed.
 			sigs := make(chan os.Signal, 4)
 			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 			defer signal.Stop(sigs)
-			code, err := netlab.Exec(cmd.Context(), labName, node, nsproc.Command{
+			code, err := netlab.Exec(cmd.Context(), ref, nsproc.Command{
 				Argv: args[1:], Env: netlab.Env(env), Dir: dir,
 				Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 			}, sigs)
-			return commandExit(node, code, err)
+			return commandExit(ref, code, err)
 		},
 	}
 	cmd.Flags().SetInterspersed(false)
-	cmd.Flags().StringVar(&lab, "lab", "", "the lab of NODE (default: the only lab that is up)")
+	cmd.Flags().StringVar(&lab, "lab", "", "the lab of NODE, LAB or USER:LAB (default: the only lab that is up, or that has NODE)")
 	cmd.Flags().StringArrayVarP(&env, "env", "e", nil, "set KEY=VALUE in the command's environment (repeatable)")
 	cmd.Flags().StringVarP(&dir, "workdir", "w", "/", "working directory in the node")
 	cmd.Flags().BoolVarP(&tty, "tty", "t", false, "run the command on a pty (the default when stdin is a terminal)")

@@ -32,7 +32,7 @@ Mermaid, and has "state": "down" in JSON ("up" for the others).
 
 The Graphviz graph names its layout: circo for rings, meshes and chains, dot
 for LANs; dot -Kneato (or any engine) draws it otherwise.`,
-		Args: cobra.ExactArgs(1),
+		Args: wantArgs(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !slices.ContainsFunc(graphFormats, func(f string) bool { return strings.HasPrefix(f, format+"\t") }) {
 				return usageError("graph: unknown --format %q; use dot, mermaid or json", format)
@@ -62,7 +62,7 @@ for LANs; dot -Kneato (or any engine) draws it otherwise.`,
 func drawingOf(arg string) (topology.Drawing, error) {
 	if _, err := os.Stat(arg); errors.Is(err, os.ErrNotExist) && topology.ValidName(arg) {
 		if labs, err := listLabs(); err == nil && slices.Contains(labs, arg) {
-			ls, err := statusOf(arg)
+			ls, err := statusOf(ownLabs(arg)...)
 			if err != nil {
 				return topology.Drawing{}, err
 			}

@@ -30,10 +30,13 @@ them. So a round trip sees them twice. Rate is bits per second as tc spells it
 (10mbit, 500kbit); delay and jitter Go durations (20ms); the rest percentages.
 delay, jitter, duplicate and corrupt need sch_netem in the kernel.
 NODE may be LAB/NODE. Both show in netlab status.`,
-		Args: cobra.RangeArgs(1, 2),
+		Args: wantArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			nodeArg, ifname, ok := strings.Cut(args[0], ":")
-			if !ok || ifname == "" {
+			// NODE:IFNAME, the node maybe USER:LAB/NODE: no interface
+			// name holds a colon.
+			i := strings.LastIndex(args[0], ":")
+			nodeArg, ifname, ok := args[0][:max(i, 0)], args[0][i+1:], i >= 0
+			if !ok || ifname == "" || nodeArg == "" {
 				return usageError("link set: %q: write NODE:IFNAME, e.g. r1:eth1", args[0])
 			}
 			var im topology.Impairment
@@ -58,10 +61,14 @@ NODE may be LAB/NODE. Both show in netlab status.`,
 			if len(args) == 1 && !impair {
 				return usageError("link set: say down, up, or an impairment such as --rate 10mbit")
 			}
-			labName, node, err := netlab.ResolveNode(nodeArg, lab)
+			ref, err := netlab.ResolveNode(nodeArg, lab)
 			if err != nil {
-				return usageError("%v", err)
+				return err
 			}
+			if !ref.Dir.Own() {
+				return usageError("link set: %s is user %s's lab: root only reads other users' labs (and takes them down); changing them is theirs", termSafe(ref.LabRef.String()), termSafe(ref.Dir.User))
+			}
+			labName, node := ref.Name, ref.Node
 			if len(args) == 2 {
 				var up bool
 				switch args[1] {

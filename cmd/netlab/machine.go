@@ -1,25 +1,37 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"net/netip"
-	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/netlab-dev/netlab/check"
 	"github.com/netlab-dev/netlab/netlab"
 	"github.com/netlab-dev/netlab/topology"
 )
 
-// What down, status, graph and completion ask of netlab about the labs on
-// this machine. Variables, so that tests can stand in for a machine with
-// labs up: netlab's state root is fixed, and root's.
+// What the verbs ask of netlab about the labs on this machine. Variables,
+// so that tests can stand in for a machine with labs up: netlab's state
+// root is fixed, and root's.
 var (
 	listLabs = netlab.Labs
+	findLab  = netlab.FindLab
+	allLabs  = netlab.AllLabs
 	downLab  = netlab.Down
+	// runAsOwner runs netlab with args as the owner of ref's lab, on its
+	// state directory: how root changes another user's lab.
+	runAsOwner = func(ctx context.Context, ref netlab.LabRef, args []string, stdout, stderr io.Writer) (int, error) {
+		return ref.Dir.RunAsOwner(ctx, args, stdout, stderr)
+	}
 	labBusy  = netlab.Busy
 	downAll  = netlab.DownAll
-	statusOf = netlab.Status
+	statusOf = func(refs ...netlab.LabRef) ([]netlab.LabStatus, error) { return netlab.StatusOf(refs) }
 	labNodes = func(name string) ([]string, error) {
 		l, err := netlab.Open(name)
 		if err != nil {
@@ -27,17 +39,91 @@ var (
 		}
 		return l.Nodes(), nil
 	}
-	// labSince is when a lab's state was last written: when up finished,
-	// for a lab that is up.
-	labSince = func(name string) (time.Time, error) {
-		fi, err := os.Stat(filepath.Join(netlab.StateRoot(), name, "state.json"))
-		if err != nil {
-			return time.Time{}, err
-		}
-		return fi.ModTime(), nil
-	}
-	now = time.Now
+	checkSuites = check.Suites
+	now         = time.Now
 )
+
+// ownLabs are the caller's labs named.
+func ownLabs(names ...string) []netlab.LabRef {
+	out := make([]netlab.LabRef, len(names))
+	for i, n := range names {
+		out[i] = netlab.LabRef{Dir: netlab.OwnStateDir(), Name: n}
+	}
+	return out
+}
+
+// namedLabs are the labs LAB arguments name: LAB, a lab of the caller's,
+// or USER:LAB, another user's (root only). Each must be up, or at least
+// have state; the error of one that has not says which are.
+func namedLabs(verb string, args []string) ([]netlab.LabRef, error) {
+	var own []string
+	var ownListed bool
+	var refs []netlab.LabRef
+	for _, a := range args {
+		ref, err := findLab(a)
+		if err != nil {
+			return nil, err
+		}
+		if ref.Dir.Own() {
+			if !ownListed {
+				if own, err = listLabs(); err != nil {
+					return nil, err
+				}
+				ownListed = true
+			}
+			if !slices.Contains(own, ref.Name) {
+				return nil, netlab.NotUpError(ref.Name, "", own)
+			}
+		}
+		refs = append(refs, ref)
+	}
+	return refs, nil
+}
+
+// everyLab is every lab of the caller's or, with allUsers (root only),
+// every lab of every user, root's among them. A user's state directory
+// that root will not read (see netlab.StateDir) is said on stderr, once.
+func everyLab(cmd *cobra.Command, allUsers bool) ([]netlab.LabRef, error) {
+	if !allUsers {
+		names, err := listLabs()
+		return ownLabs(names...), err
+	}
+	refs, refused, err := allLabs()
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	for _, r := range refused {
+		fmt.Fprintln(cmd.ErrOrStderr(), "netlab: warning: "+termSafe(r.Error()))
+	}
+	return refs, nil
+}
+
+// classMode reports whether refs reach beyond the caller's own labs:
+// reports then name every lab with its owner.
+func classMode(refs []netlab.LabRef) bool {
+	return slices.ContainsFunc(refs, func(r netlab.LabRef) bool { return r.Dir != nil && !r.Dir.Own() })
+}
+
+// runOwnersNetlab runs netlab with args as the owner of ref's lab, on its
+// state directory (see netlab.StateDir.RunAsOwner): how root changes
+// another user's lab. What that process prints is escaped here, newlines
+// aside: the user could write anything in its place.
+func runOwnersNetlab(ctx context.Context, cmd *cobra.Command, ref netlab.LabRef, args []string) error {
+	stdout, stderr := newSafeWriter(cmd.OutOrStdout()), newSafeWriter(cmd.ErrOrStderr())
+	code, err := runAsOwner(ctx, ref, args, stdout, stderr)
+	stdout.Flush()
+	stderr.Flush()
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+// errNoLabUp is the error of every verb that needs a lab when none is up.
+var errNoLabUp = &exitError{code: exitFailure, msg: "no lab is up; start one with: netlab up FILE"}
 
 // liveTopology is a running lab as status sees it, as a topology to draw
 // and count: its nodes with their kinds, the interfaces that are link ends

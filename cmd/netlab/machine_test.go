@@ -4,42 +4,77 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/netlab-dev/netlab/check"
 	"github.com/netlab-dev/netlab/netlab"
 	"github.com/netlab-dev/netlab/test/golden"
 	"github.com/netlab-dev/netlab/topology"
 )
 
 // fakeMachine stands in for a machine where labs are up, as status reports
-// them, each brought up at up[name] (none: its state cannot be read); the
-// time is testNow. It returns the labs that down took down, in order.
+// them, each brought up at up[name] (none: its state does not say); the
+// time is testNow. A lab with an Owner is that user's (USER:LAB), the
+// others the caller's. It returns the labs that down took down, in order:
+// LAB, or USER:LAB with the arguments netlab ran as USER.
 func fakeMachine(t *testing.T, labs []netlab.LabStatus, up map[string]time.Time) *[]string {
 	t.Helper()
-	saved := []any{listLabs, downLab, downAll, statusOf, labNodes, labSince, now, labBusy}
+	saved := []any{listLabs, findLab, allLabs, downLab, runAsOwner, labBusy, downAll, statusOf, labNodes, checkSuites, now}
 	t.Cleanup(func() {
-		labBusy = saved[7].(func(string) bool)
 		listLabs = saved[0].(func() ([]string, error))
-		downLab = saved[1].(func(context.Context, string) error)
-		downAll = saved[2].(func(context.Context) error)
-		statusOf = saved[3].(func(...string) ([]netlab.LabStatus, error))
-		labNodes = saved[4].(func(string) ([]string, error))
-		labSince = saved[5].(func(string) (time.Time, error))
-		now = saved[6].(func() time.Time)
+		findLab = saved[1].(func(string) (netlab.LabRef, error))
+		allLabs = saved[2].(func() ([]netlab.LabRef, []error, error))
+		downLab = saved[3].(func(context.Context, string) error)
+		runAsOwner = saved[4].(func(context.Context, netlab.LabRef, []string, io.Writer, io.Writer) (int, error))
+		labBusy = saved[5].(func(string) bool)
+		downAll = saved[6].(func(context.Context) error)
+		statusOf = saved[7].(func(...netlab.LabRef) ([]netlab.LabStatus, error))
+		labNodes = saved[8].(func(string) ([]string, error))
+		checkSuites = saved[9].(func([]netlab.LabRef, func(*topology.Topology) []*topology.Check) []check.Suite)
+		now = saved[10].(func() time.Time)
 	})
-	byName := map[string]netlab.LabStatus{}
+	byRef := map[string]netlab.LabStatus{}
+	dirs := map[string]*netlab.StateDir{"": netlab.OwnStateDir()}
 	var names []string
-	for _, l := range labs {
-		byName[l.Name] = l
-		names = append(names, l.Name)
+	var refs []netlab.LabRef
+	for i, l := range labs {
+		if at, ok := up[l.Name]; ok {
+			labs[i].Started = at
+			l.Started = at
+		}
+		if dirs[l.Owner] == nil {
+			dirs[l.Owner] = &netlab.StateDir{User: l.Owner}
+		}
+		ref := netlab.LabRef{Dir: dirs[l.Owner], Name: l.Name}
+		labs[i].Ref, l.Ref = ref, ref
+		byRef[ref.String()] = l
+		refs = append(refs, ref)
+		if l.Owner == "" {
+			names = append(names, l.Name)
+		}
 	}
 	slices.Sort(names)
 	var downed []string
 	listLabs = func() ([]string, error) { return slices.Clone(names), nil }
+	findLab = func(arg string) (netlab.LabRef, error) {
+		user, name := cutUser(arg)
+		if !topology.ValidName(name) {
+			return netlab.LabRef{}, fmt.Errorf("%w: lab %q", netlab.ErrBadName, name)
+		}
+		if user == "" {
+			return netlab.LabRef{Dir: dirs[""], Name: name}, nil
+		}
+		if l, ok := byRef[arg]; ok {
+			return l.Ref, nil
+		}
+		return netlab.LabRef{}, netlab.NotUpError(name, user, nil)
+	}
+	allLabs = func() ([]netlab.LabRef, []error, error) { return slices.Clone(refs), nil, nil }
 	labBusy = func(string) bool { return false }
 	downLab = func(_ context.Context, name string) error {
 		if !topology.ValidName(name) {
@@ -48,28 +83,30 @@ func fakeMachine(t *testing.T, labs []netlab.LabStatus, up map[string]time.Time)
 		downed = append(downed, name)
 		return nil
 	}
+	runAsOwner = func(_ context.Context, ref netlab.LabRef, args []string, stdout, _ io.Writer) (int, error) {
+		downed = append(downed, ref.String()+" as "+ref.Dir.User+": "+strings.Join(args, " "))
+		fmt.Fprintf(stdout, "lab %s is down\x1b[2J\n", ref.Name)
+		return 0, nil
+	}
 	downAll = func(ctx context.Context) error {
 		for _, n := range names {
 			downLab(ctx, n)
 		}
 		return nil
 	}
-	statusOf = func(which ...string) ([]netlab.LabStatus, error) {
-		if len(which) == 0 {
-			return labs, nil
-		}
+	statusOf = func(which ...netlab.LabRef) ([]netlab.LabStatus, error) {
 		var out []netlab.LabStatus
-		for _, n := range which {
-			l, ok := byName[n]
+		for _, r := range which {
+			l, ok := byRef[r.String()]
 			if !ok {
-				return nil, fmt.Errorf("lab %s: %w", n, netlab.ErrNoLab)
+				return nil, fmt.Errorf("lab %s: %w", r, netlab.ErrNoLab)
 			}
 			out = append(out, l)
 		}
 		return out, nil
 	}
 	labNodes = func(name string) ([]string, error) {
-		l, ok := byName[name]
+		l, ok := byRef[name]
 		if !ok {
 			return nil, fmt.Errorf("lab %s: %w", name, netlab.ErrNoLab)
 		}
@@ -78,12 +115,6 @@ func fakeMachine(t *testing.T, labs []netlab.LabStatus, up map[string]time.Time)
 			out = append(out, n.Name)
 		}
 		return out, nil
-	}
-	labSince = func(name string) (time.Time, error) {
-		if at, ok := up[name]; ok {
-			return at, nil
-		}
-		return time.Time{}, fmt.Errorf("lab %s: %w", name, netlab.ErrNoLab)
 	}
 	now = func() time.Time { return testNow }
 	return &downed
@@ -99,56 +130,55 @@ func runCmd(args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
-func TestDownNotUp(t *testing.T) {
+// TestDown: down takes labs that are up down, saying so (not with -q); a
+// lab named that is not up is an error of exit 1 that says which are and
+// what it may be a misspelling of, as is no lab up at all; another user's
+// lab goes down by netlab run as that user, its words escaped.
+func TestDown(t *testing.T) {
 	tests := []struct {
-		labs       []string
-		args       []string
-		code       int
-		stderr     string
-		downed     []string
-		stdoutNone bool
+		labs           []string
+		args           []string
+		code           int
+		stdout, stderr string
+		downed         []string
 	}{
-		// A lab that is not up: exit 0, one line saying so and what is.
-		{[]string{"triangle", "lan"}, []string{"down", "triangel"}, 0,
-			"netlab: no lab triangel is up (running: lan, triangle)\n", []string{"triangel"}, true},
-		{nil, []string{"down", "triangel"}, 0, "netlab: no lab triangel is up (no lab is up)\n", []string{"triangel"}, true},
-		// Labs that are up go down without a word; a line per one that is not.
-		{[]string{"triangle", "lan"}, []string{"down", "triangle", "x", "lan"}, 0,
-			"netlab: no lab x is up (running: lan, triangle)\n", []string{"triangle", "x", "lan"}, true},
-		{[]string{"triangle"}, []string{"down", "triangle"}, 0, "", []string{"triangle"}, true},
+		{[]string{"triangle", "lan"}, []string{"down", "triangel"}, 1,
+			"", "netlab: no lab triangel is up (running: lan, triangle); did you mean triangle?\n", nil},
+		{nil, []string{"down", "triangel"}, 1, "", "netlab: no lab triangel is up (no lab is up)\n", nil},
+		// The others named still go down.
+		{[]string{"triangle", "lan"}, []string{"down", "triangle", "x", "lan"}, 1,
+			"lab triangle is down\nlab lan is down\n", "netlab: no lab x is up (running: lan, triangle)\n", []string{"triangle", "lan"}},
+		{[]string{"triangle"}, []string{"down", "triangle"}, 0, "lab triangle is down\n", "", []string{"triangle"}},
+		{[]string{"triangle"}, []string{"down", "-q", "triangle"}, 0, "", "", []string{"triangle"}},
 		// --all with no lab up says nothing.
-		{nil, []string{"down", "--all"}, 0, "", nil, true},
-		{[]string{"a", "b"}, []string{"down", "--all"}, 0, "", []string{"a", "b"}, true},
-		// No LAB: the only lab, or a word that none is up.
-		{[]string{"triangle"}, []string{"down"}, 0, "", []string{"triangle"}, true},
-		{nil, []string{"down"}, 0, "no lab is up\n", nil, true},
+		{nil, []string{"down", "--all"}, 0, "", "", nil},
+		{[]string{"a", "b"}, []string{"down", "--all"}, 0, "", "", []string{"a", "b"}},
+		// No LAB: the only lab, or the error every verb gives.
+		{[]string{"triangle"}, []string{"down"}, 0, "lab triangle is down\n", "", []string{"triangle"}},
+		{nil, []string{"down"}, 1, "", "netlab: no lab is up; start one with: netlab up FILE\n", nil},
+		{[]string{"a", "b"}, []string{"down"}, 2, "", "netlab: down: several labs are up (a, b); name them or use --all\n", nil},
 		// A name no lab can have is bad usage, not a lab that is not up.
-		{[]string{"triangle"}, []string{"down", "Tri/../x"}, 2, "netlab: bad name: lab \"Tri/../x\"\n", nil, true},
+		{[]string{"triangle"}, []string{"down", "Tri/../x"}, 2, "", "netlab: bad name: lab \"Tri/../x\"\n", nil},
+		// Another user's lab: by name only.
+		{[]string{"alice:ospf"}, []string{"down", "alice:ospf"}, 0, "lab ospf is down\\x1b[2J\n", "", []string{"alice:ospf as alice: down ospf"}},
+		{[]string{"alice:ospf"}, []string{"down", "-q", "alice:ospf"}, 0, "lab ospf is down\\x1b[2J\n", "", []string{"alice:ospf as alice: down ospf -q"}},
+		{[]string{"alice:ospf"}, []string{"down", "--all-users"}, 2, "", "netlab: down: other users' labs go down one by one: name each as USER:LAB (see netlab status --all-users)\n", nil},
 	}
 	for _, tt := range tests {
 		var labs []netlab.LabStatus
 		for _, n := range tt.labs {
-			labs = append(labs, netlab.LabStatus{Name: n, State: "up"})
+			owner, name := cutUser(n)
+			labs = append(labs, netlab.LabStatus{Name: name, Owner: owner, State: "up"})
 		}
 		downed := fakeMachine(t, labs, nil)
 		code, stdout, stderr := runCmd(tt.args...)
 		name := strings.Join(tt.args, " ")
-		if code != tt.code || stderr != tt.stderr {
-			t.Errorf("netlab %s with %q up: exit %d, stderr %q; want %d, %q", name, tt.labs, code, stderr, tt.code, tt.stderr)
-		}
-		if stdout != "" {
-			t.Errorf("netlab %s: stdout %q", name, stdout)
+		if code != tt.code || stdout != tt.stdout || stderr != tt.stderr {
+			t.Errorf("netlab %s with %q up: exit %d, stdout %q, stderr %q; want %d, %q, %q", name, tt.labs, code, stdout, stderr, tt.code, tt.stdout, tt.stderr)
 		}
 		if !slices.Equal(*downed, tt.downed) {
 			t.Errorf("netlab %s with %q up took down %q, want %q", name, tt.labs, *downed, tt.downed)
 		}
-	}
-}
-
-func TestNotUpMessageSafe(t *testing.T) {
-	got := notUpMessage("x", []string{"a\x1b]0;t\a"})
-	if want := `netlab: no lab x is up (running: a\x1b]0;t\x07)`; got != want {
-		t.Errorf("notUpMessage = %q, want %q", got, want)
 	}
 }
 
@@ -253,8 +283,10 @@ func TestStatusBrief(t *testing.T) {
 	if got := strings.Fields(lines[0]); !slices.Equal(got, []string{"NAME", "NODES", "LINKS", "STATE", "AGE"}) {
 		t.Errorf("header %q", lines[0])
 	}
-	if got := strings.Fields(lines[len(lines)-1]); !slices.Equal(got, []string{"ring", "4", "4", "broken", "2d2h"}) {
-		t.Errorf("ring's line = %q", got)
+	if !slices.ContainsFunc(lines, func(l string) bool {
+		return slices.Equal(strings.Fields(l), []string{"ring", "4", "4", "broken", "2d2h"})
+	}) {
+		t.Errorf("no line for ring, 2 days old:\n%s", stdout)
 	}
 	// --brief --json is the JSON of status.
 	_, brief, _ := runCmd("status", "--brief", "--json")
@@ -262,16 +294,24 @@ func TestStatusBrief(t *testing.T) {
 	if brief != full || !strings.HasPrefix(full, "{\n  \"labs\": [") {
 		t.Errorf("status --brief --json:\n%s\nwant status --json:\n%s", brief, full)
 	}
-	// No lab: the same word as status.
+	// --all-users adds each lab's owner, first.
+	_, stdout, _ = runCmd("status", "--brief", "--all-users")
+	if got := strings.Fields(strings.SplitN(stdout, "\n", 2)[0]); !slices.Equal(got, []string{"OWNER", "NAME", "NODES", "LINKS", "STATE", "AGE"}) {
+		t.Errorf("status --brief --all-users header %q", got)
+	}
+	// No lab: the error of every verb that needs one.
 	fakeMachine(t, nil, nil)
-	if _, stdout, _ := runCmd("status", "--brief"); stdout != "no lab is up\n" {
-		t.Errorf("status --brief with no lab: %q", stdout)
+	if code, stdout, stderr := runCmd("status", "--brief"); code != 1 || stdout != "" || stderr != "netlab: no lab is up; start one with: netlab up FILE\n" {
+		t.Errorf("status --brief with no lab: exit %d, %q, %q", code, stdout, stderr)
+	}
+	if code, stdout, _ := runCmd("status", "--json"); code != 1 || stdout != "{\n  \"labs\": []\n}\n" {
+		t.Errorf("status --json with no lab: exit %d, %q", code, stdout)
 	}
 }
 
 func TestBriefSafe(t *testing.T) {
 	var b bytes.Buffer
-	writeBriefTable(&b, []netlab.LabStatus{{Name: "x\x1b[2J", State: "up\x9b"}}, testNow)
+	writeBriefTable(&b, []netlab.LabStatus{{Name: "x\x1b[2J", Owner: "u\x1b[2J", State: "up\x9b"}}, true, testNow)
 	checkSafe(t, "brief table", b.String(), "\n")
 }
 

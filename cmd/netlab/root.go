@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -47,7 +48,9 @@ Shell completion (verbs, flags, labs, nodes, topology files): see
 netlab completion --help.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionLine(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
 	root.AddCommand(newUpCommand(), newDownCommand(), newStatusCommand(), newExecCommand(),
 		newShellCommand(), newLogsCommand(), newLinkCommand(), newCaptureCommand(), newCheckCommand(), newValidateCommand(), newGraphCommand(), newVersionCommand())
@@ -74,8 +77,9 @@ func runIO(args []string, stdout, stderr io.Writer) int {
 // exit code it calls for. Joined errors (every problem of a topology file,
 // every lab down failed to remove) are printed one after another: topology
 // errors as they are, since each names FILE:LINE:COL, others after the
-// usual prefix. The code is that of bad input when any of them is, else
-// that of the first.
+// usual prefix. Each is one line: a newline in it (a node's answer may
+// carry any) is escaped like any control character. The code is that of
+// bad input when any of them is, else that of the first.
 func reportError(w io.Writer, err error) int {
 	if err == nil {
 		return exitOK
@@ -84,7 +88,7 @@ func reportError(w io.Writer, err error) int {
 	for i, e := range leaves(err) {
 		c, msg := classify(e)
 		if msg != "" {
-			fmt.Fprintln(w, termSafeLines(msg))
+			fmt.Fprintln(w, termSafe(msg))
 		}
 		if i == 0 || c == exitUsage {
 			code = c
@@ -97,6 +101,7 @@ func reportError(w io.Writer, err error) int {
 func classify(err error) (code int, msg string) {
 	var ee *exitError
 	var te *topology.Error
+	var sc *stopCause
 	switch {
 	case errors.As(err, &ee):
 		if ee.msg == "" {
@@ -105,7 +110,9 @@ func classify(err error) (code int, msg string) {
 		return ee.code, "netlab: " + ee.msg
 	case errors.As(err, &te):
 		return exitUsage, err.Error()
-	case isCobraUsage(err) || errors.Is(err, netlab.ErrBadName):
+	case errors.As(err, &sc):
+		return sc.code, "netlab: " + err.Error()
+	case isCobraUsage(err) || slices.ContainsFunc(usageErrors, func(u error) bool { return errors.Is(err, u) }):
 		return exitUsage, "netlab: " + err.Error()
 	}
 	return exitFailure, "netlab: " + err.Error()
@@ -123,11 +130,58 @@ func leaves(err error) []error {
 	return []error{err}
 }
 
-// isCobraUsage recognises cobra's own argument errors, which it returns as
-// plain errors.
+// usageErrors are netlab's errors that are the caller's mistake: a name
+// no lab or node has or could have, a name several labs answer to, a
+// command no program could receive, another user's labs asked for by
+// one who is not root.
+var usageErrors = []error{netlab.ErrBadName, netlab.ErrAmbiguous, netlab.ErrBadCommand, netlab.ErrNotRoot}
+
+// isCobraUsage recognises cobra's own errors, which it returns as plain
+// errors: an unknown verb or flag (argument counts are netlab's own, see
+// wantArgs).
 func isCobraUsage(err error) bool {
 	msg := err.Error()
-	return strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "accepts ") ||
-		strings.HasPrefix(msg, "requires at least") || strings.HasPrefix(msg, "unknown flag") ||
+	return strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") ||
 		strings.HasPrefix(msg, "unknown shorthand flag")
+}
+
+// wantArgs accepts from min to max arguments (max -1: no limit), and says
+// in netlab's words what is wrong with a count that is not, with the
+// verb's usage line.
+func wantArgs(min, max int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		n := len(args)
+		var problem string
+		switch {
+		case n < min && n == 0:
+			problem = "nothing given"
+		case n < min:
+			problem = fmt.Sprintf("%s given, %s wanted", count(n, "argument"), atLeast(min, max))
+		case max >= 0 && n > max && max == 0:
+			problem = fmt.Sprintf("takes no arguments, %s given (%s)", count(n, "argument"), strings.Join(args, " "))
+		case max >= 0 && n > max:
+			problem = fmt.Sprintf("%s given, %s wanted", count(n, "argument"), atLeast(min, max))
+		default:
+			return nil
+		}
+		verb := strings.TrimPrefix(cmd.CommandPath(), "netlab ")
+		use := strings.TrimPrefix(cmd.Parent().CommandPath()+" "+cmd.Use, "netlab ")
+		return usageError("%s: %s; write: netlab %s", verb, problem, use)
+	}
+}
+
+// anyArgs accepts any arguments.
+var anyArgs = wantArgs(0, -1)
+
+// atLeast says how many arguments a verb takes: "1", "2 or more", "1 or 2".
+func atLeast(min, max int) string {
+	switch {
+	case max < 0:
+		return fmt.Sprintf("%d or more", min)
+	case min == max:
+		return fmt.Sprint(min)
+	case max == min+1:
+		return fmt.Sprintf("%d or %d", min, max)
+	}
+	return fmt.Sprintf("%d to %d", min, max)
 }

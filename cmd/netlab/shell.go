@@ -20,46 +20,46 @@ func newShellCommand() *cobra.Command {
 		Short: "Open an interactive shell on a pty inside a node",
 		Long: `Open an interactive shell (bash, else sh) on a pty of the node's own, or run
 COMMAND on one: an interactive program such as vtysh or birdc.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: wantArgs(1, -1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			labName, node, err := netlab.ResolveNode(args[0], lab)
+			ref, err := netlab.ResolveNode(args[0], lab)
 			if err != nil {
-				return usageError("%v", err)
+				return err
 			}
 			if len(args) > 1 {
 				if args[1] == "--" {
 					args = append(args[:1], args[2:]...)
 				}
 				if len(args) > 1 {
-					return runOnPTY(cmd, labName, node, args[1:], netlab.Env(nil), "/root")
+					return runOnPTY(cmd, ref, args[1:], netlab.Env(nil), "/root")
 				}
 			}
-			return runShell(cmd, labName, node)
+			return runShell(cmd, ref)
 		},
 	}
 	cmd.Flags().SetInterspersed(false)
-	cmd.Flags().StringVar(&lab, "lab", "", "the lab of NODE (default: the only lab that is up)")
+	cmd.Flags().StringVar(&lab, "lab", "", "the lab of NODE, LAB or USER:LAB (default: the only lab that is up, or that has NODE)")
 	return cmd
 }
 
 // runShell runs the node's shell on a pty of the node's own, relayed to
 // this terminal (in raw mode while it runs), with size changes passed on.
-func runShell(cmd *cobra.Command, lab, node string) error {
+func runShell(cmd *cobra.Command, ref netlab.NodeRef) error {
 	shell := "/bin/sh"
 	if _, err := os.Stat("/bin/bash"); err == nil {
 		shell = "/bin/bash"
 	}
-	env := []string{"PS1=" + node + ":\\w\\$ "}
+	env := []string{"PS1=" + ref.Node + ":\\w\\$ "}
 	if os.Getenv("TERM") == "" {
 		env = append(env, "TERM=xterm")
 	}
-	return runOnPTY(cmd, lab, node, []string{shell, "-i"}, netlab.Env(env), "/root")
+	return runOnPTY(cmd, ref, []string{shell, "-i"}, netlab.Env(env), "/root")
 }
 
 // runOnPTY runs argv in the node on a pty of the node's own, relayed to
 // this process's stdin and stdout; a terminal there is put in raw mode
 // while the command runs.
-func runOnPTY(cmd *cobra.Command, lab, node string, argv, env []string, dir string) error {
+func runOnPTY(cmd *cobra.Command, ref netlab.NodeRef, argv, env []string, dir string) error {
 	c := nsproc.Command{Argv: argv, Env: env, Dir: dir, Stdin: os.Stdin, Stdout: os.Stdout, PTY: true}
 	if term.IsTerminal(int(os.Stdin.Fd())) {
 		winch := make(chan os.Signal, 1)
@@ -72,16 +72,17 @@ func runOnPTY(cmd *cobra.Command, lab, node string, argv, env []string, dir stri
 		}
 		defer term.Restore(int(os.Stdin.Fd()), old)
 	}
-	code, err := netlab.Exec(cmd.Context(), lab, node, c, nil)
-	return commandExit(node, code, err)
+	code, err := netlab.Exec(cmd.Context(), ref, c, nil)
+	return commandExit(ref, code, err)
 }
 
 // commandExit is how exec and shell end: with the command's exit code, or
-// why it could not start in node, or netlab's own error.
-func commandExit(node string, code int, err error) error {
+// why it could not start in the node (the node's words, escaped), or
+// netlab's own error.
+func commandExit(ref netlab.NodeRef, code int, err error) error {
 	var ee *nsproc.ExitError
 	if errors.As(err, &ee) {
-		return &exitError{code: ee.Code, msg: node + ": " + ee.Reason}
+		return &exitError{code: ee.Code, msg: ref.Node + ": " + termSafe(ee.Reason)}
 	}
 	if err != nil {
 		return err

@@ -15,42 +15,70 @@ import (
 )
 
 func newStatusCommand() *cobra.Command {
-	var asJSON, brief bool
+	var asJSON, brief, allUsers bool
 	cmd := &cobra.Command{
-		Use:   "status [LAB...] [--brief] [--json]",
+		Use:   "status [LAB...] [--all-users] [--brief] [--json]",
 		Short: "Show labs, their nodes, pids, interfaces and addresses",
-		Long: `Show the labs named, or every lab on this machine: one row per interface of
-every node, with its state, addresses and the other end of its link; what is
-wrong with a broken lab follows the table. --brief shows one line per lab:
-its nodes, links, state and how long ago it came up. --json prints all of it
-as JSON (with or without --brief).`,
+		Long: `Show the labs named, or every lab of yours: one row per interface of every
+node, with its state, addresses and the other end of its link; what is wrong
+with a broken lab follows the table. --brief shows one line per lab: its
+nodes, links, state and how long ago it was brought up. --json prints all of
+it as JSON (with or without --brief), each lab with its owner, start time and
+absolute topology file.
+
+Root sees other users' labs when it asks: --all-users shows every lab of
+every user (and root's), USER:LAB one of them; the tables then start with
+the labs' owners. What root reads there it only reads.
+
+Exits 1 when no lab is up (the JSON then lists none).`,
+		Args: anyArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			labs, err := statusOf(args...)
+			if allUsers && len(args) > 0 {
+				return usageError("status: give LAB names or --all-users, not both")
+			}
+			var refs []netlab.LabRef
+			var err error
+			if len(args) > 0 {
+				refs, err = namedLabs("status", args)
+			} else {
+				refs, err = everyLab(cmd, allUsers)
+			}
 			if err != nil {
 				return err
 			}
-			if asJSON {
+			labs, err := statusOf(refs...)
+			if err != nil {
+				return err
+			}
+			owners := allUsers || classMode(refs)
+			out := cmd.OutOrStdout()
+			switch {
+			case asJSON:
 				if labs == nil {
 					labs = []netlab.LabStatus{}
 				}
-				enc := json.NewEncoder(cmd.OutOrStdout())
+				var b bytes.Buffer
+				enc := json.NewEncoder(&b)
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"labs": labs})
+				if err := enc.Encode(map[string]any{"labs": labs}); err != nil {
+					return err
+				}
+				io.WriteString(out, jsonSafe(b.String()))
+			case len(labs) == 0:
+			case brief:
+				writeBriefTable(out, labs, owners, now())
+			default:
+				writeStatusTable(out, labs, owners)
 			}
 			if len(labs) == 0 {
-				fmt.Fprintln(cmd.OutOrStdout(), "no lab is up")
-				return nil
+				return errNoLabUp
 			}
-			if brief {
-				writeBriefTable(cmd.OutOrStdout(), labs, now())
-				return nil
-			}
-			writeStatusTable(cmd.OutOrStdout(), labs)
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table (all of it, also with --brief)")
 	cmd.Flags().BoolVar(&brief, "brief", false, "one line per lab: NAME NODES LINKS STATE AGE")
+	cmd.Flags().BoolVar(&allUsers, "all-users", false, "every user's labs, root's too (root only)")
 	return cmd
 }
 
@@ -59,16 +87,26 @@ as JSON (with or without --brief).`,
 // What is wrong with broken labs follows the table. Every cell goes through
 // termSafe: interface names are read back from the node, which may have
 // renamed them to anything, and a tab or newline in one would also break
-// the table.
-func writeStatusTable(out io.Writer, labs []netlab.LabStatus) {
+// the table. With owners, the first column is each lab's owner.
+func writeStatusTable(out io.Writer, labs []netlab.LabStatus, owners bool) {
 	var buf bytes.Buffer
 	defer trimmedCopy(out, &buf)
 	w := newTable(&buf)
-	fmt.Fprintln(w, "LAB\tSTATE\tNODE\tKIND\tPID\tIFACE\tLINK\tADDRESSES\tPEER\tIMPAIRMENT")
+	owner := func(l netlab.LabStatus) []string {
+		if owners {
+			return []string{l.Owner}
+		}
+		return nil
+	}
+	head := "LAB\tSTATE\tNODE\tKIND\tPID\tIFACE\tLINK\tADDRESSES\tPEER\tIMPAIRMENT"
+	if owners {
+		head = "OWNER\t" + head
+	}
+	fmt.Fprintln(w, head)
 	for _, l := range labs {
-		lab, state := l.Name, l.State
+		who, lab, state := owner(l), l.Name, l.State
 		if len(l.Nodes) == 0 {
-			row(w, lab, state, "", "", "", "", "", "", "", "")
+			row(w, append(who, lab, state, "", "", "", "", "", "", "", "")...)
 		}
 		for _, n := range l.Nodes {
 			node, kind, pid := n.Name, n.Kind, fmt.Sprint(n.Pid)
@@ -80,8 +118,11 @@ func writeStatusTable(out io.Writer, labs []netlab.LabStatus) {
 				ifaces = []netlab.InterfaceStatus{{}}
 			}
 			for _, i := range ifaces {
-				row(w, lab, state, node, kind, pid, i.Name, i.State, strings.Join(i.Addresses, ","), i.Peer, i.Impairment)
+				row(w, append(who, lab, state, node, kind, pid, i.Name, i.State, strings.Join(i.Addresses, ","), i.Peer, i.Impairment)...)
 				lab, state, node, kind, pid = "", "", "", "", ""
+				if owners {
+					who = []string{""}
+				}
 			}
 		}
 	}
@@ -89,9 +130,18 @@ func writeStatusTable(out io.Writer, labs []netlab.LabStatus) {
 	writeServices(&buf, labs)
 	for _, l := range labs {
 		if l.Problem != "" {
-			fmt.Fprintf(&buf, "%s: %s\n", termSafe(l.Name), termSafe(l.Problem))
+			fmt.Fprintf(&buf, "%s: %s\n", termSafe(labName(l)), termSafe(l.Problem))
 		}
 	}
+}
+
+// labName is a lab as commands name it: LAB, or USER:LAB for another
+// user's.
+func labName(l netlab.LabStatus) string {
+	if l.Ref.Dir != nil {
+		return l.Ref.String()
+	}
+	return l.Name
 }
 
 // writeServices adds, under the table, a table of the nodes' services, if
@@ -106,7 +156,7 @@ func writeServices(buf *bytes.Buffer, labs []netlab.LabStatus) {
 				if !sv.Running {
 					state = fmt.Sprintf("exited %d", sv.Exit)
 				}
-				rows = append(rows, []string{l.Name, n.Name, sv.Name, state})
+				rows = append(rows, []string{labName(l), n.Name, sv.Name, state})
 			}
 		}
 	}
@@ -130,22 +180,30 @@ func row(w io.Writer, cells ...string) {
 	io.WriteString(w, strings.Join(cells, "\t")+"\n")
 }
 
-// writeBriefTable prints one line per lab: its name, how many nodes and
-// links it has, its state and how long ago its state was last written
-// (when up finished, for a lab that is up). Links are counted as status
-// sees them, through the interfaces of its running nodes.
-func writeBriefTable(out io.Writer, labs []netlab.LabStatus, at time.Time) {
+// writeBriefTable prints one line per lab (after its owner, with
+// owners): its name, how many nodes and links it has, its state and how
+// long ago it was brought up. Links are counted as status sees them,
+// through the interfaces of its running nodes.
+func writeBriefTable(out io.Writer, labs []netlab.LabStatus, owners bool, at time.Time) {
 	var buf bytes.Buffer
 	defer trimmedCopy(out, &buf)
 	w := newTable(&buf)
-	fmt.Fprintln(w, "NAME\tNODES\tLINKS\tSTATE\tAGE")
+	head := "NAME\tNODES\tLINKS\tSTATE\tAGE"
+	if owners {
+		head = "OWNER\t" + head
+	}
+	fmt.Fprintln(w, head)
 	for _, l := range labs {
 		t, _ := liveTopology(l)
 		age := "-"
-		if since, err := labSince(l.Name); err == nil {
-			age = shortAge(at.Sub(since))
+		if !l.Started.IsZero() {
+			age = shortAge(at.Sub(l.Started))
 		}
-		row(w, l.Name, fmt.Sprint(len(l.Nodes)), fmt.Sprint(len(t.Links)), l.State, age)
+		cells := []string{l.Name, fmt.Sprint(len(l.Nodes)), fmt.Sprint(len(t.Links)), l.State, age}
+		if owners {
+			cells = append([]string{l.Owner}, cells...)
+		}
+		row(w, cells...)
 	}
 	w.Flush()
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netlab-dev/netlab/netlab"
 	"github.com/netlab-dev/netlab/nsproc"
@@ -51,7 +52,7 @@ func statusLabs() []netlab.LabStatus {
 
 func TestStatusTable(t *testing.T) {
 	var b bytes.Buffer
-	writeStatusTable(&b, statusLabs())
+	writeStatusTable(&b, statusLabs(), false)
 	golden.Check(t, filepath.Join("testdata", "status.golden"), b.Bytes())
 
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
@@ -77,22 +78,26 @@ func TestStatusTable(t *testing.T) {
 
 func TestStatusTableEmpty(t *testing.T) {
 	var b bytes.Buffer
-	writeStatusTable(&b, nil)
+	writeStatusTable(&b, nil, false)
 	if got := strings.Fields(b.String()); !slices.Equal(got, []string{"LAB", "STATE", "NODE", "KIND", "PID", "IFACE", "LINK", "ADDRESSES", "PEER", "IMPAIRMENT"}) {
 		t.Errorf("table of no labs = %q", b.String())
 	}
 }
 
-// TestStatusJSON pins the shape of `netlab status --json`. The command
-// encodes map[string]any{"labs": labs} with a two-space indent; this
-// repeats that encoding, since it is not a function of its own.
+// TestStatusJSON pins the shape of `netlab status --json`: every lab with
+// its owner, its start time and its absolute file.
 func TestStatusJSON(t *testing.T) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(map[string]any{"labs": statusLabs()}); err != nil {
-		t.Fatal(err)
+	labs := statusLabs()
+	for i := range labs {
+		labs[i].Owner = "alice"
 	}
+	labs[0].Started = testNow.Add(-42 * time.Second)
+	fakeMachine(t, labs, nil)
+	code, stdout, stderr := runCmd("status", "--all-users", "--json")
+	if code != 0 || stderr != "" {
+		t.Fatalf("status --all-users --json: exit %d, stderr %q", code, stderr)
+	}
+	b := bytes.NewBufferString(stdout)
 	golden.Check(t, filepath.Join("testdata", "status.json.golden"), b.Bytes())
 
 	// The shape, as a consumer without netlab's types sees it.
@@ -112,8 +117,17 @@ func TestStatusJSON(t *testing.T) {
 		return k
 	}
 	lab := doc["labs"][0]
-	if got, want := keys(lab), []string{"file", "name", "nodes", "state", "supervisor_pid"}; !slices.Equal(got, want) {
+	if got, want := keys(lab), []string{"file", "name", "nodes", "owner", "started", "state", "supervisor_pid"}; !slices.Equal(got, want) {
 		t.Errorf("keys of an up lab = %q, want %q", got, want)
+	}
+	if lab["owner"] != "alice" || lab["started"] != "2026-03-01T11:59:18Z" {
+		t.Errorf("owner and start of a lab: %v, %v", lab["owner"], lab["started"])
+	}
+	if _, ok := doc["labs"][2]["started"]; ok {
+		t.Errorf("a lab whose state says no start time has one: %v", doc["labs"][1])
+	}
+	if got := doc["labs"][0]["problem"]; got != nil {
+		t.Errorf("problem of an up lab = %v", got)
 	}
 	if got := doc["labs"][1]["problem"]; got != "node h2 is not running; remove the lab with: netlab down lan" {
 		t.Errorf("problem of the broken lab = %v", got)

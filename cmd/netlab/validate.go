@@ -13,7 +13,7 @@ func newValidateCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Check topology files without root; every error as FILE:LINE:COL",
-		Args:  cobra.MinimumNArgs(1),
+		Args:  wantArgs(1, -1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var errs []error
 			for _, f := range args {

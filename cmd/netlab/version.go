@@ -15,17 +15,23 @@ var version = ""
 func newVersionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print netlab's version",
-		Args:  cobra.NoArgs,
+		Short: "Print netlab's version (also: netlab --version)",
+		Args:  wantArgs(0, 0),
 		Run: func(cmd *cobra.Command, _ []string) {
-			v := version
-			if v == "" {
-				v = "devel"
-				if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-					v = bi.Main.Version
-				}
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "netlab %s %s/%s %s\n", v, runtime.GOOS, runtime.GOARCH, runtime.Version())
+			fmt.Fprintln(cmd.OutOrStdout(), versionLine())
 		},
 	}
+}
+
+// versionLine is what version and --version print: netlab's version, the
+// platform and the Go it was built with.
+func versionLine() string {
+	v := version
+	if v == "" {
+		v = "devel"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+	}
+	return fmt.Sprintf("netlab %s %s/%s %s", v, runtime.GOOS, runtime.GOARCH, runtime.Version())
 }

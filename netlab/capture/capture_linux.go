@@ -49,11 +49,14 @@ func ParsePoint(arg, lab string) (Point, error) {
 	if len(ifname) > unix.IFNAMSIZ-1 || strings.ContainsAny(ifname, "/: \t\n") {
 		return Point{}, fmt.Errorf("%w: %q: no interface is called %q", netlab.ErrBadName, arg, ifname)
 	}
-	l, n, err := netlab.ResolveNode(nodeArg, lab)
+	ref, err := netlab.ResolveNode(nodeArg, lab)
 	if err != nil {
 		return Point{}, err
 	}
-	return Point{Lab: l, Node: n, Interface: ifname}, nil
+	if !ref.Dir.Own() {
+		return Point{}, fmt.Errorf("%s is another user's lab: capture reaches the caller's own labs only", ref.LabRef)
+	}
+	return Point{Lab: ref.Name, Node: ref.Node, Interface: ifname}, nil
 }
 
 // Options says when a capture ends and how it keeps packets.
