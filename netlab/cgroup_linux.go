@@ -79,14 +79,14 @@ type cgroupHier struct {
 
 // defaultPids is the default pids limit for a lab of n nodes.
 //
-// pids counts tasks, that is threads, not processes. A node runs two Go
-// processes, its init and the exec helper, about 12 threads together; an FRR
-// node adds watchfrr, zebra, mgmtd, staticd and a routing daemon or two, each
-// with a few pthreads, so some 30 to 45 tasks in all, and a `netlab exec` or
-// a shell with a pipeline a few more for a while. 96 per node is twice that,
-// room for a busy node without letting one run away. The base of 256 is for
-// the lab supervisor (a Go process whose threads grow while it spawns nodes
-// in parallel) and short-lived commands, and keeps small labs usable. The
+// pids counts tasks, that is threads, not processes. A node runs two
+// single-threaded processes, its init and its agent; an FRR node adds
+// watchfrr, zebra, mgmtd, staticd and a routing daemon or two, each with a
+// few pthreads, so some 30 to 45 tasks in all, and a `netlab exec` or a
+// shell with a pipeline a few more for a while. 96 per node is twice that,
+// room for a busy node without letting one run away. The base of 256 is
+// for the lab supervisor and short-lived commands, and keeps small labs
+// usable. The
 // ceiling of 3/4 of pid_max means that however large the lab, the host keeps
 // a quarter of its pid space to log in and take the lab down; the floor of 256
 // wins over it on machines with a tiny pid_max.
@@ -546,6 +546,9 @@ func cgroupHierarchies() ([]cgroupHier, error) {
 				key = strings.Join(hs[i].ctrls, ",")
 			}
 			hs[i].base = filepath.Join(hs[i].mount, own[key])
+			if hs[i].v2 {
+				hs[i].base = delegatedV2Base(hs[i].mount, hs[i].base, CurrentMode().UID)
+			}
 		}
 		if hs[i].v2 {
 			// A v2 root whose controllers cannot be read has none for us.
@@ -553,6 +556,23 @@ func cgroupHierarchies() ([]cgroupHier, error) {
 		}
 	}
 	return hs, nil
+}
+
+// delegatedV2Base is where a rootless lab's cgroups go in a v2 tree: v2
+// lets no cgroup that holds processes (own, where netlab runs) have
+// children with controllers, so when own's parent is the user's too (the
+// README's recipe: a cgroup of the user's with a leaf for their shells),
+// the labs go beside own, under that parent; else under own, as before.
+func delegatedV2Base(mount, own string, uid int) string {
+	parent := filepath.Dir(own)
+	if parent == mount || !strings.HasPrefix(parent, mount+"/") {
+		return own
+	}
+	var st unix.Stat_t
+	if unix.Stat(parent, &st) != nil || int(st.Uid) != uid {
+		return own
+	}
+	return parent
 }
 
 // ownCgroups maps each hierarchy of /proc/self/cgroup ("pids", "cpu,cpuacct",

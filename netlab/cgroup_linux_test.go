@@ -581,3 +581,27 @@ func TestOOMKills(t *testing.T) {
 		t.Errorf("two OOM kills: note %q", got)
 	}
 }
+
+// TestDelegatedV2Base: a rootless lab's v2 cgroups go beside netlab's own
+// leaf when the leaf's parent is the user's (the README's recipe), under
+// the leaf otherwise.
+func TestDelegatedV2Base(t *testing.T) {
+	mount := t.TempDir()
+	uid := os.Getuid()
+	user := filepath.Join(mount, "netlab-users", "alice")
+	login := filepath.Join(user, "login")
+	if err := os.MkdirAll(login, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := delegatedV2Base(mount, login, uid); got != user {
+		t.Errorf("a leaf whose parent is the user's: %s, want %s", got, user)
+	}
+	if got := delegatedV2Base(mount, login, uid+1); got != login {
+		t.Errorf("a leaf whose parent is another's: %s, want the leaf %s", got, login)
+	}
+	top := filepath.Join(mount, "top")
+	os.Mkdir(top, 0o755)
+	if got := delegatedV2Base(mount, top, uid); got != top {
+		t.Errorf("a cgroup right under the mount: %s, want itself", got)
+	}
+}

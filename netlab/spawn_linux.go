@@ -24,7 +24,7 @@ func (u *bringup) startNode(ctx context.Context, n *topology.Node) (nsproc.Node,
 	defer sock.Close()
 	cfg := nsproc.NodeConfig{
 		Name: lab + "/" + n.Name, Hostname: n.Name, Socket: sock,
-		Sysctls: earlySysctls(n.Kind), Layer: daemonLayer(n, u.users),
+		Sysctls: earlySysctls(n.Kind), Layer: daemonLayer(n, u.users), TmpfsSize: defaultTmpfsSize,
 	}
 	return u.sup.Spawn(ctx, cfg)
 }

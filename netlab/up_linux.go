@@ -103,6 +103,7 @@ type bringup struct {
 	st     *State
 	opts   UpOptions
 	cgroup *labCgroup
+	pids   int // the lab's pids budget: its cgroup's, and its RLIMIT_NPROC
 	sup    *nsproc.Supervisor
 	netns  []*os.File // each node's network namespace, by node index, once started
 	users  daemonUsers
@@ -175,13 +176,22 @@ func withSupervisorLog(lab string, err error) error {
 // nothing of the lab ever runs outside it.
 func (u *bringup) makeCgroup(ctx context.Context, _ *stepTimer) error {
 	t := u.st.Topology
+	memory := t.Limits.Memory
+	if memory == 0 {
+		memory = defaultMemory(len(t.Nodes))
+	}
 	cg, warnings, err := createLabCgroup(t.Name, cgroupLimits{
-		Pids: t.Limits.Pids, MemoryBytes: t.Limits.Memory, CPUs: t.Limits.CPUs, Nodes: len(t.Nodes),
+		Pids: t.Limits.Pids, MemoryBytes: memory, CPUs: t.Limits.CPUs, Nodes: len(t.Nodes),
 	})
+	u.pids = t.Limits.Pids
+	if u.pids == 0 {
+		u.pids = defaultPids(len(t.Nodes))
+	}
 	if m := CurrentMode(); m.Rootless && (err != nil || len(cg.Paths) == 0) {
 		// Said once, and up goes on: an ordinary user has cgroups only
-		// under one delegated to it.
-		warnings = []string{fmt.Sprintf("the lab's limits are not applied: user %s's own cgroup is not delegated to it (systemd's Delegate=yes, or an admin's chown, would do)", m.User)}
+		// under one delegated to it. The lab's processes stay bounded by
+		// its RLIMIT_NPROC (see startSupervisor).
+		warnings = []string{fmt.Sprintf("the lab's memory and CPU limits are not applied (its processes are bounded, to %d): user %s's own cgroup is not delegated to it (README: \"Limits for ordinary users, without systemd\")", u.pids, m.User)}
 		cg, err = &labCgroup{}, nil
 	}
 	if err != nil {
@@ -213,7 +223,8 @@ func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
 		return err
 	}
 	defer hosts.Close()
-	cfg := nsproc.SupervisorConfig{Lab: t.Name, Log: log, Hosts: hosts, Hide: u.hide}
+	cfg := nsproc.SupervisorConfig{Lab: t.Name, Log: log, Hosts: hosts, Hide: u.hide,
+		Caps: labCaps(), NProc: u.pids, Enter: u.cgroup.Add}
 	ids := u.st.IDs
 	if m := CurrentMode(); u.sub != nil {
 		// Lab root is the user; lab ids 1.. (node root among them) the
@@ -224,8 +235,12 @@ func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
 		cfg.GIDMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: m.GID, Size: 1}, {ContainerID: 1, HostID: int(gids.First), Size: idRangeSize - 1}}
 		cfg.MapHelpers = true
 	} else {
-		cfg.UIDMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(ids.First), Size: int(ids.Count)}}
+		// The last id of the lab's range owns its user namespace and is
+		// mapped to nothing in it (see nsproc.SupervisorConfig).
+		cfg.UIDMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(ids.First), Size: int(ids.Count) - 1}}
 		cfg.GIDMap = cfg.UIDMap
+		cfg.OwnerUID = int(ids.First + ids.Count - 1)
+		cfg.OwnerGID = cfg.OwnerUID
 	}
 	u.sup, err = nsproc.StartSupervisor(ctx, cfg)
 	if err != nil {
@@ -233,9 +248,6 @@ func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
 	}
 	if u.st.Supervisor, err = procOf(u.sup.Pid()); err != nil {
 		return fmt.Errorf("lab supervisor: %w", err)
-	}
-	if err := u.cgroup.Add(u.sup.Pid()); err != nil {
-		return fmt.Errorf("put the lab supervisor in the lab's cgroup: %w", err)
 	}
 	return u.st.write()
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
@@ -337,11 +338,55 @@ func Netlink(ctx context.Context, socket string) (*os.File, error) {
 		closeAll(files)
 		return nil, fmt.Errorf("netlink socket from node: answer carried %d files", len(files))
 	}
-	if err := checkSocket(files[0], unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_ROUTE); err != nil {
+	err = checkSocket(files[0], unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_ROUTE)
+	if err == nil {
+		err = checkQuietNetlink(files[0])
+	}
+	if err != nil {
 		files[0].Close()
 		return nil, fmt.Errorf("netlink socket from node: %w", err)
 	}
 	return files[0], nil
+}
+
+// checkQuietNetlink makes sure a netlink socket from a node hears nothing
+// but the answers to what netlab asks: bound to no multicast group (whose
+// messages would keep coming), with no filter attached (which could drop
+// the answers).
+func checkQuietNetlink(f *os.File) error {
+	fd := int(f.Fd())
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return os.NewSyscallError("getsockname", err)
+	}
+	if nl, ok := sa.(*unix.SockaddrNetlink); !ok || nl.Groups != 0 {
+		return fmt.Errorf("node sent a netlink socket bound to multicast groups (%+v)", sa)
+	}
+	groups := make([]byte, 64)
+	n, err := getsockoptBytes(fd, unix.SOL_NETLINK, unix.NETLINK_LIST_MEMBERSHIPS, groups)
+	if err != nil {
+		return os.NewSyscallError("getsockopt NETLINK_LIST_MEMBERSHIPS", err)
+	}
+	for _, b := range groups[:min(n, len(groups))] {
+		if b != 0 {
+			return errors.New("node sent a netlink socket that joined multicast groups")
+		}
+	}
+	// SO_GET_FILTER answers the length of an attached classic filter.
+	if l, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_GET_FILTER); err == nil && l != 0 {
+		return errors.New("node sent a netlink socket with a filter attached")
+	}
+	return nil
+}
+
+// getsockoptBytes reads a socket option into b and returns its length.
+func getsockoptBytes(fd, level, opt int, b []byte) (int, error) {
+	l := uint32(len(b))
+	_, _, errno := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt), uintptr(unsafe.Pointer(&b[0])), uintptr(unsafe.Pointer(&l)), 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(l), nil
 }
 
 // ErrNoInterface is wrapped by Packet's error for an interface the node
@@ -417,10 +462,20 @@ func SetSysctls(ctx context.Context, socket string, kvs []string) error {
 	return err
 }
 
+// nodeRequestTimeout bounds a request to a node's agent whose caller set
+// no deadline: a node must never hang netlab.
+const nodeRequestTimeout = 30 * time.Second
+
 // exchange sends req, which carries no files, to the node's agent and
 // reads its one answer into reply, returning the files that came with it.
-// The connection closes when ctx ends, and the error is then ctx's.
+// The connection closes when ctx ends (nodeRequestTimeout at the latest),
+// and the error is then ctx's.
 func exchange(ctx context.Context, socket string, req nodeRequest, reply any) ([]*os.File, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, nodeRequestTimeout)
+		defer cancel()
+	}
 	c, err := dialNode(ctx, socket)
 	if err != nil {
 		return nil, err

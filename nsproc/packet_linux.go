@@ -96,6 +96,10 @@ func parseRights(oob []byte) ([]*os.File, error) {
 		}
 		for _, fd := range fds {
 			unix.CloseOnExec(fd)
+			// A socket that came from a node may have been set to
+			// linger, which would block its close(): closing it here
+			// resets it at once instead.
+			unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 			files = append(files, os.NewFile(uintptr(fd), fmt.Sprintf("fd%d", fd)))
 		}
 	}

@@ -13,7 +13,8 @@ import "os"
 // that started it, and a newer one must say so rather than misread it.
 //
 //	from → to             message                     files attached
-//	netlab → supervisor   control{Mapped}             - (rootless: first, raw on fd 3)
+//	netlab → supervisor   control{Begin}              -, answered by spawnReply once it unshared its user namespace
+//	netlab → supervisor   control{Mapped}             -, answered by spawnReply{Pid} of the supervisor proper
 //	netlab → supervisor   control{Setup}              the lab's hosts file
 //	netlab → supervisor   control{Spawn}              exec socket, then one O_PATH file per bind
 //	supervisor → init     (nothing: the init is a clone of the supervisor, its configuration already in memory)
@@ -46,9 +47,12 @@ import "os"
 
 // control is a message from netlab to the supervisor: one field is set.
 type control struct {
-	// Mapped tells a supervisor started unmapped that the setuid helpers
-	// wrote its user namespace's maps.
-	Mapped bool          `tlv:"1"`
+	// Mapped tells the supervisor that its user namespace's maps are
+	// written and it is in the lab's cgroup: it makes the lab's other
+	// namespaces and answers, with this ID, the pid of the supervisor
+	// proper (PID 1 of the lab, netlab's child), then exits.
+	Mapped int           `tlv:"1"`
+	Begin  *labBegin     `tlv:"6"`
 	Setup  *labSetup     `tlv:"2"`
 	Spawn  *spawnRequest `tlv:"3"`
 	// Netlink asks for a NETLINK_ROUTE socket of the supervisor's own
@@ -56,6 +60,19 @@ type control struct {
 	// the spawnReply with this ID carries it.
 	Netlink int  `tlv:"4"`
 	Detach  bool `tlv:"5"` // outlive the control connection from now on
+}
+
+// labBegin is the first request to a supervisor, which netlab started in
+// the host's namespaces: become UID and GID on the host (root's netlab:
+// the lab's own ids; none when 0, rootless), then make the lab's user
+// namespace, owned so by the lab's ids and not by root, so that what the
+// lab's processes make (inotify instances, namespaces, message queues) is
+// counted against the lab's ids, not root's. The answer, with ID, says it
+// waits for its maps.
+type labBegin struct {
+	ID  int `tlv:"12"`
+	UID int `tlv:"13"`
+	GID int `tlv:"14"`
 }
 
 // labSetup is the first request to a supervisor: what every node of the
@@ -67,6 +84,14 @@ type labSetup struct {
 	// Hide are host directories every node sees as empty and read-only
 	// (see SupervisorConfig.Hide).
 	Hide []string `tlv:"11"`
+	// Caps are KEY=VALUE of /proc/sys/user (max_inotify_instances=...),
+	// the lab user namespace's bounds on what all its nodes make,
+	// written before any node runs.
+	Caps []string `tlv:"15"`
+	// NProc, when set, is the lab's RLIMIT_NPROC: every process of the
+	// lab's nodes is counted against the lab's root for it, which bounds
+	// a lab without a pids cgroup (rootless without a delegated cgroup).
+	NProc int `tlv:"16"`
 }
 
 // spawnRequest asks the supervisor for one node. Its packet carries the
@@ -79,6 +104,13 @@ type spawnRequest struct {
 	Sysctls []string    `tlv:"23"`
 	Layer   []LayerFile `tlv:"24"` // the node's /etc layer
 	Binds   []bindSpec  `tlv:"25"`
+	// TmpfsSize bounds each of the node's tmpfs (/run, /tmp, /var/tmp,
+	// /root, /dev, its /etc layer), in bytes.
+	TmpfsSize int `tlv:"26"`
+	// Cgroups is how many cgroup.procs files of the node's own cgroup
+	// come last in the packet (one per controller hierarchy): the init
+	// enters them before it does anything else.
+	Cgroups int `tlv:"27"`
 }
 
 // LayerFile is a file or directory a node's /etc starts with, over the
@@ -112,6 +144,7 @@ type spawnReply struct {
 	ID       int    `tlv:"40"`
 	Error    string `tlv:"41"`
 	Detached bool   `tlv:"42"`
+	Pid      int    `tlv:"43"` // the supervisor proper's, answering Mapped
 
 	files []*os.File // what the packet carried, on the host side (no tag: not sent)
 }
@@ -217,6 +250,7 @@ var protocol = []struct {
 	msg  any
 }{
 	{"CONTROL", control{}},
+	{"BEGIN", labBegin{}},
 	{"SETUP", labSetup{}},
 	{"SPAWN", spawnRequest{}},
 	{"LAYER", LayerFile{}},
@@ -245,7 +279,7 @@ const (
 	maxFiles = 64
 	// protocolVersion is the version of this table, in packetMagic.
 	// Change it with any change to a message.
-	protocolVersion = 5
+	protocolVersion = 6
 )
 
 // packetMagic starts every packet: "nl" and the protocol version.

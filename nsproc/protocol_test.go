@@ -16,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite node/protocol.h from protocol.g
 func protocolHeader() string {
 	var b strings.Builder
 	b.WriteString("/* Generated from nsproc/protocol.go by\n" +
-		" *   go test ./nsproc -run TestProtocolHeader -update\n" +
+		" *   go test -tags netlab_protogen ./nsproc -run 'TestProtocolHeader|TestFuzzSeeds' -update\n" +
 		" * Do not edit: the tags are protocol.go's. */\n" +
 		"#ifndef NETLAB_PROTOCOL_H\n#define NETLAB_PROTOCOL_H\n\n")
 	fmt.Fprintf(&b, "#define CONTROL_FD %d\n#define MAX_PACKET %d\n#define MAX_FILES %d\n#define CODE_NO_INTERFACE %d\n",
@@ -47,7 +47,7 @@ func TestProtocolHeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(got) != want {
-		t.Errorf("node/protocol.h is not protocol.go's: run go test ./nsproc -run TestProtocolHeader -update")
+		t.Errorf("node/protocol.h is not protocol.go's: run go test -tags netlab_protogen ./nsproc -run 'TestProtocolHeader|TestFuzzSeeds' -update")
 	}
 }
 
@@ -85,8 +85,9 @@ func fuzzSeeds() map[string][]byte {
 		}
 		seeds[name] = append([]byte{decoder}, b...)
 	}
-	add("mapped", 0, control{Mapped: true})
-	add("setup", 0, control{Setup: &labSetup{ID: 1, Hide: []string{"/home/u", "/run/user/1000/netlab"}}})
+	add("mapped", 0, control{Mapped: 2})
+	add("begin", 0, control{Begin: &labBegin{ID: 1, UID: 100000, GID: 100000}})
+	add("setup", 0, control{Setup: &labSetup{ID: 1, Hide: []string{"/home/u"}, Caps: []string{"max_inotify_instances=256"}, NProc: 2000}})
 	add("spawn", 0, control{Spawn: &spawnRequest{ID: 2, Node: "lab/r1", Hostname: "r1", Sysctls: []string{"net.ipv4.ip_forward=1"},
 		Layer: []LayerFile{{Path: "frr", Dir: true, Mode: 0o750, UID: 100, GID: 101}, {Path: "frr/frr.conf", Data: []byte("router ospf\n"), Mode: 0o640}},
 		Binds: []bindSpec{{Source: "/srv/x", Target: "/data", ReadOnly: true, Tree: true}}}})
@@ -115,7 +116,7 @@ func TestFuzzSeeds(t *testing.T) {
 			}
 		}
 		if got, err := os.ReadFile(p); err != nil || string(got) != string(want) {
-			t.Errorf("%s is not protocol.go's message (%v): run go test ./nsproc -run TestFuzzSeeds -update", p, err)
+			t.Errorf("%s is not protocol.go's message (%v): run go test -tags netlab_protogen ./nsproc -run 'TestProtocolHeader|TestFuzzSeeds' -update", p, err)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -30,8 +31,14 @@ type SupervisorConfig struct {
 	UIDMap, GIDMap []syscall.SysProcIDMap
 	// MapHelpers has the setuid helpers newuidmap and newgidmap write the
 	// maps, as an ordinary user's process cannot write maps of more than
-	// its own id.
+	// its own id. The lab's user namespace is then the user's.
 	MapHelpers bool
+	// OwnerUID and OwnerGID, without MapHelpers (root's netlab), own the
+	// lab's user namespace: host ids that the maps leave out, so that no
+	// process ever holds them, and that no other lab uses. What the lab's
+	// processes make is counted against them, and root's counts are
+	// never touched.
+	OwnerUID, OwnerGID int
 	// Log receives what the supervisor and the node inits print on stderr.
 	Log *os.File
 	// Hosts is the lab's /etc/hosts, which every node sees (one copy for
@@ -41,6 +48,14 @@ type SupervisorConfig struct {
 	// read-only tmpfs: a rootless lab hides the user's home and the state
 	// root.
 	Hide []string
+	// Caps are the lab user namespace's bounds (KEY=VALUE of
+	// /proc/sys/user, such as max_inotify_instances=256) on what all its
+	// nodes make, and NProc its RLIMIT_NPROC: see labSetup.
+	Caps  []string
+	NProc int
+	// Enter, when set, puts pid in the lab's cgroup: the process that
+	// will clone the supervisor proper, before it does.
+	Enter func(pid int) error
 }
 
 // NodeBinaryEnv names an environment variable that, when set, is the
@@ -80,6 +95,10 @@ type NodeConfig struct {
 	Layer []LayerFile
 	// Binds are host files and directories mounted in the node.
 	Binds []Bind
+	// TmpfsSize bounds each of the node's tmpfs (/run, /tmp, /var/tmp,
+	// /root, /dev and its /etc layer), in bytes; 0 is the kernel's
+	// default, half the machine's memory each.
+	TmpfsSize int64
 }
 
 // Bind is a host file or directory the node sees at Target, read-only or
@@ -95,7 +114,7 @@ type Bind struct {
 
 // Supervisor is the host side of a running lab supervisor.
 type Supervisor struct {
-	cmd  *exec.Cmd
+	proc *os.Process // the supervisor proper, this process's child
 	conn *net.UnixConn
 
 	mu       sync.Mutex // guards writes to conn, nextID and pending
@@ -107,19 +126,18 @@ type Supervisor struct {
 }
 
 // StartSupervisor starts a lab supervisor in a new user namespace mapped
-// by cfg.UIDMap and cfg.GIDMap, and in a new PID namespace of which it is
-// PID 1, and has it set up what the lab's nodes share. It dies, with every
-// node it started, when the returned Supervisor's connection closes, unless
-// Detach was called.
+// by cfg.UIDMap and cfg.GIDMap, owned by cfg.OwnerUID (root's netlab) or
+// the user (rootless), never root, and in a new PID namespace
+// of which it is PID 1, and has it set up what the lab's nodes share. It
+// dies, with every node it started, when the returned Supervisor's
+// connection closes, unless Detach was called.
 func StartSupervisor(ctx context.Context, cfg SupervisorConfig) (*Supervisor, error) {
 	conn, theirs, err := socketPair("supervisor-control")
 	if err != nil {
 		return nil, fmt.Errorf("supervisor control socket: %w", err)
 	}
 	defer theirs.Close()
-
-	// This very program: it links the node side (see node/). The lab's
-	// root, unprivileged, need not be able to reach it by path.
+	// This very program: it links the node side (see node/).
 	bin := "/proc/self/exe"
 	if b := os.Getenv(NodeBinaryEnv); b != "" {
 		bin = b
@@ -131,58 +149,144 @@ func StartSupervisor(ctx context.Context, cfg SupervisorConfig) (*Supervisor, er
 	cmd.Dir = "/" // hold no host directory busy for the lab's life
 	cmd.Stdout, cmd.Stderr = cfg.Log, cfg.Log
 	cmd.ExtraFiles = []*os.File{theirs}
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		// Namespaces of its own, all of them: the supervisor holds every
-		// capability over the lab, so nothing of the host's may be in
-		// reach of it either (its network has only a loopback that is down).
-		Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWNET |
-			unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWCGROUP,
-		Setsid: true,
-	}
-	if !cfg.MapHelpers {
-		cmd.SysProcAttr.UidMappings, cmd.SysProcAttr.GidMappings = cfg.UIDMap, cfg.GIDMap
-		// Daemons that drop privileges call setgroups; the whole range
-		// is mapped, so allowing it gives away nothing.
-		cmd.SysProcAttr.GidMappingsEnableSetgroups = true
-		// Without this the supervisor would keep host uid 0 as its
-		// fsuid: unmapped, shown as nobody, yet owner of the host's root
-		// files.
-		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
-	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("start lab supervisor: %w", err)
 	}
-	if cfg.MapHelpers {
-		// It waits, unmapped and without capabilities, for its maps,
-		// then starts again with them (see supervisorMain).
-		err := runMapHelper("newuidmap", cmd.Process.Pid, cfg.UIDMap)
-		if err == nil {
-			err = runMapHelper("newgidmap", cmd.Process.Pid, cfg.GIDMap)
+	theirs.Close()
+	s := &Supervisor{conn: conn, pending: map[int]chan spawnReply{}, closed: make(chan struct{})}
+	if err := s.begin(ctx, cmd, cfg); err != nil {
+		conn.Close()
+		cmd.Process.Kill()
+		cmd.Wait()
+		if s.proc != nil {
+			s.proc.Kill()
+			s.proc.Wait()
 		}
-		if err == nil {
-			err = sendPacket(conn, control{Mapped: true})
-		}
-		if err != nil {
-			conn.Close()
-			cmd.Process.Kill()
-			cmd.Wait()
-			return nil, fmt.Errorf("map the lab's user namespace: %w", err)
-		}
+		return nil, fmt.Errorf("start lab supervisor: %w", err)
 	}
-	s := &Supervisor{cmd: cmd, conn: conn, pending: map[int]chan spawnReply{}, closed: make(chan struct{})}
 	go s.readReplies()
 	var hosts []*os.File
 	if cfg.Hosts != nil {
 		hosts = append(hosts, cfg.Hosts)
 	}
-	files, err := s.ask(ctx, func(id int) control { return control{Setup: &labSetup{ID: id, Hide: cfg.Hide}} }, hosts)
+	setup := &labSetup{Hide: cfg.Hide, Caps: cfg.Caps, NProc: cfg.NProc}
+	files, err := s.ask(ctx, func(id int) control { setup.ID = id; return control{Setup: setup} }, hosts)
 	closeAll(files)
 	if err != nil {
 		s.Kill()
 		return nil, fmt.Errorf("lab supervisor: %w", err)
 	}
 	return s, nil
+}
+
+// begin takes the supervisor netlab just started (cmd, in the host's
+// namespaces) through its start (see node/supervisor.c, begin_lab): it
+// becomes the lab's ids and unshares the lab's user namespace; netlab maps
+// it and puts it in the lab's cgroup (cfg.Enter); it clones the
+// supervisor proper, this process's child, and exits.
+func (s *Supervisor) begin(ctx context.Context, cmd *exec.Cmd, cfg SupervisorConfig) error {
+	deadline, ok := ctx.Deadline()
+	if !ok || time.Until(deadline) > startTimeout {
+		deadline = time.Now().Add(startTimeout)
+	}
+	s.conn.SetDeadline(deadline)
+	defer s.conn.SetDeadline(time.Time{})
+	b := &labBegin{ID: 1}
+	if !cfg.MapHelpers {
+		if cfg.OwnerUID <= 0 || cfg.OwnerGID <= 0 {
+			return errors.New("no owner of the lab's user namespace")
+		}
+		b.UID, b.GID = cfg.OwnerUID, cfg.OwnerGID
+	}
+	if err := s.exchange(control{Begin: b}, 1, nil); err != nil {
+		return err
+	}
+	pid := cmd.Process.Pid
+	var err error
+	if cfg.MapHelpers {
+		// An ordinary user may map only its own id itself.
+		err = runMapHelper("newuidmap", pid, cfg.UIDMap)
+		if err == nil {
+			err = runMapHelper("newgidmap", pid, cfg.GIDMap)
+		}
+	} else {
+		err = writeMaps(pid, cfg.UIDMap, cfg.GIDMap)
+	}
+	if err != nil {
+		return fmt.Errorf("map the lab's user namespace: %w", err)
+	}
+	if cfg.Enter != nil {
+		// Before the supervisor proper exists: it and every node are
+		// started straight into the lab's cgroup.
+		if err := cfg.Enter(pid); err != nil {
+			return err
+		}
+	}
+	var r spawnReply
+	if err := s.exchange(control{Mapped: 2}, 2, &r); err != nil {
+		return err
+	}
+	if r.Pid <= 0 {
+		return fmt.Errorf("the supervisor answered pid %d", r.Pid)
+	}
+	// Its parent is this process (CLONE_PARENT): found by pidfd, it is
+	// this process's to wait for and to kill.
+	if s.proc, err = os.FindProcess(r.Pid); err != nil {
+		return err
+	}
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("the supervisor's start ended with %v", err)
+	}
+	return nil
+}
+
+// startTimeout bounds the supervisor's start.
+const startTimeout = 30 * time.Second
+
+// exchange sends c and reads the answer of id (into r when not nil),
+// before readReplies runs: during begin.
+func (s *Supervisor) exchange(c control, id int, r *spawnReply) error {
+	if err := sendPacket(s.conn, c); err != nil {
+		return err
+	}
+	var got spawnReply
+	files, err := recvPacket(s.conn, &got)
+	closeAll(files)
+	switch {
+	case err != nil:
+		return fmt.Errorf("no answer: %w", s.connReason(err))
+	case got.Error != "":
+		return errors.New(got.Error)
+	case got.ID != id:
+		return fmt.Errorf("an answer to request %d, want %d", got.ID, id)
+	}
+	if r != nil {
+		*r = got
+	}
+	return nil
+}
+
+// writeMaps writes the maps of pid's user namespace, as root may: lab ids
+// from 0 to host ids. Daemons that drop privileges call setgroups; the
+// whole range is mapped, so allowing it gives away nothing.
+func writeMaps(pid int, uids, gids []syscall.SysProcIDMap) error {
+	format := func(m []syscall.SysProcIDMap) string {
+		var b strings.Builder
+		for _, e := range m {
+			fmt.Fprintf(&b, "%d %d %d\n", e.ContainerID, e.HostID, e.Size)
+		}
+		return b.String()
+	}
+	for _, w := range []struct{ file, data string }{
+		{"uid_map", format(uids)}, {"setgroups", "allow"}, {"gid_map", format(gids)},
+	} {
+		if err := os.WriteFile(fmt.Sprintf("/proc/%d/%s", pid, w.file), []byte(w.data), 0); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // runMapHelper runs newuidmap or newgidmap for pid with m.
@@ -199,7 +303,7 @@ func runMapHelper(helper string, pid int, m []syscall.SysProcIDMap) error {
 }
 
 // Pid is the host pid of the supervisor.
-func (s *Supervisor) Pid() int { return s.cmd.Process.Pid }
+func (s *Supervisor) Pid() int { return s.proc.Pid }
 
 func (s *Supervisor) readReplies() {
 	for {
@@ -328,7 +432,7 @@ func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (Node, error) {
 		binds = append(binds, spec)
 	}
 	got, err := s.ask(ctx, func(id int) control {
-		return control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls, Layer: n.Layer, Binds: binds}}
+		return control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls, Layer: n.Layer, Binds: binds, TmpfsSize: int(n.TmpfsSize)}}
 	}, files)
 	if err != nil {
 		return Node{}, err
@@ -408,17 +512,17 @@ func (s *Supervisor) Detach(ctx context.Context) error {
 	}
 	// Reap it if it ends while this process still runs (a long-lived
 	// user of the Go API); otherwise whoever inherits it does.
-	go s.cmd.Wait()
+	go s.proc.Wait()
 	return nil
 }
 
 // Kill ends the supervisor, and with it every node, and waits for it.
 func (s *Supervisor) Kill() error {
 	s.conn.Close()
-	err := s.cmd.Process.Kill()
+	err := s.proc.Kill()
 	if err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return fmt.Errorf("kill lab supervisor: %w", err)
 	}
-	s.cmd.Wait()
+	s.proc.Wait()
 	return nil
 }

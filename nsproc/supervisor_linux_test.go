@@ -2,9 +2,9 @@ package nsproc
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -42,10 +42,11 @@ func testLab(t *testing.T) (*Supervisor, *os.File) {
 	}
 	hosts.WriteString("10.0.0.1 r1\n10.0.0.2 r2\n")
 	hosts.Seek(0, 0)
-	m := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0x7ffe0000, Size: 65536}}
+	m := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0x7ffe0000, Size: 65535}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := StartSupervisor(ctx, SupervisorConfig{Lab: "nsproc-test", UIDMap: m, GIDMap: m, Log: log, Hosts: hosts, Hide: []string{testHidden}})
+	s, err := StartSupervisor(ctx, SupervisorConfig{Lab: "nsproc-test", UIDMap: m, GIDMap: m, Log: log, Hosts: hosts, Hide: []string{testHidden},
+		OwnerUID: 0x7ffe0000 + 65535, OwnerGID: 0x7ffe0000 + 65535})
 	hosts.Close()
 	if err != nil {
 		b, _ := os.ReadFile(log.Name())
@@ -169,10 +170,16 @@ func TestSupervisorDies(t *testing.T) {
 	inNode(t, sock, "true")
 	s.conn.Close()
 	done := make(chan error)
-	go func() { done <- s.cmd.Wait() }()
+	go func() {
+		st, err := s.proc.Wait()
+		if err == nil && st.ExitCode() != 1 {
+			err = fmt.Errorf("%v", st)
+		}
+		done <- err
+	}()
 	select {
 	case err := <-done:
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		if err != nil {
 			t.Errorf("the supervisor ended with %v, want exit status 1", err)
 		}
 	case <-time.After(10 * time.Second):

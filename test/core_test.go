@@ -120,9 +120,10 @@ func TestIsolation(t *testing.T) {
 	}
 	// Node root is root of the node's own user namespace, which maps node
 	// ids to the lab's from 1: node root is never the lab's root, which the
-	// init (holding the lab's capabilities) runs as.
+	// init (holding the lab's capabilities) runs as. The lab maps 65535 of
+	// its range's 65536 host ids: the last owns its user namespace.
 	f := strings.Fields(inNode("r1", "cat /proc/self/uid_map"))
-	if len(f) != 3 || f[0] != "0" || f[1] != "1" || f[2] != "65535" {
+	if len(f) != 3 || f[0] != "0" || f[1] != "1" || f[2] != "65534" {
 		t.Errorf("uid_map in r1 %q: want node ids mapped to the lab's from 1", f)
 	}
 	ids := labIDs(t, "triangle")

@@ -30,16 +30,14 @@ type Socket struct {
 }
 
 // NewSocket takes f, a NETLINK_ROUTE socket, for requests. It is used
-// blocking: each request waits for its answer, at most answerTimeout (a
-// socket a node handed over is node root's to tamper with: it must not
-// hang netlab).
+// blocking: each request waits for its whole answer at most answerTimeout,
+// however much else arrives meanwhile (a socket a node handed over is not
+// to be trusted: it must not hang netlab).
 func NewSocket(f *os.File) *Socket {
-	tv := unix.NsecToTimeval(answerTimeout.Nanoseconds())
-	unix.SetsockoptTimeval(int(f.Fd()), unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 	return &Socket{f: f, buf: make([]byte, 1<<16)}
 }
 
-// answerTimeout bounds the wait for one netlink answer.
+// answerTimeout bounds the wait for one request's whole answer.
 const answerTimeout = 10 * time.Second
 
 // Close closes the socket.
@@ -54,10 +52,18 @@ func (s *Socket) do(req *nl.NetlinkRequest, dump bool, each func([]byte)) error 
 		req.Flags |= unix.NLM_F_ACK
 	}
 	fd := int(s.f.Fd())
+	deadline := time.Now().Add(answerTimeout)
 	if err := unix.Sendto(fd, req.Serialize(), 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return os.NewSyscallError("netlink send", err)
 	}
 	for {
+		// What is left of the request's time, for this receive.
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("netlink: no answer within %v", answerTimeout)
+		}
+		tv := unix.NsecToTimeval(left.Nanoseconds())
+		unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 		n, from, err := unix.Recvfrom(fd, s.buf, 0)
 		if errors.Is(err, unix.EINTR) {
 			continue

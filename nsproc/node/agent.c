@@ -1,3 +1,5 @@
+//go:build !netlab_protogen
+
 /* A node's agent: root of the node's own user namespace, which owns the
  * node's network, UTS and IPC namespaces, so node root can configure them
  * (and run FRR) while holding nothing over the rest of the lab. It runs

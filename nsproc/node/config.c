@@ -1,3 +1,5 @@
+//go:build !netlab_protogen
+
 #define _GNU_SOURCE
 #include "config.h"
 
@@ -242,6 +244,14 @@ static int dec_spawn(struct dec *d, const struct msg_field *in, struct spawn_req
 			if (e == NULL || dec_bind(d, &f, e) < 0)
 				return -1;
 			break;
+		case T_SPAWN_TMPFSSIZE:
+			if (once(d, &seen, &f) < 0 || get_int(d, &f, &s->tmpfs_size) < 0)
+				return -1;
+			break;
+		case T_SPAWN_CGROUPS:
+			if (once(d, &seen, &f) < 0 || get_int(d, &f, &s->cgroups) < 0)
+				return -1;
+			break;
 		default:
 			return unknown(d, &f, "spawnRequest");
 		}
@@ -251,6 +261,42 @@ static int dec_spawn(struct dec *d, const struct msg_field *in, struct spawn_req
 	s->listen_fd = -1;
 	if (s->id <= 0 || s->node == NULL || s->hostname == NULL)
 		return bad(d, "spawnRequest without an id, a node or a hostname");
+	if (s->tmpfs_size < 0 || s->cgroups < 0 || s->cgroups > 8)
+		return bad(d, "spawnRequest: tmpfs size %lld, %lld cgroups", (long long)s->tmpfs_size, (long long)s->cgroups);
+	return 0;
+}
+
+static int dec_begin(struct dec *d, const struct msg_field *in, struct begin_req *b)
+{
+	struct msg_reader r;
+	struct msg_field f;
+	uint64_t seen = 0;
+	int k;
+	msg_reader_init(&r, in->val, in->len);
+	while ((k = msg_next(&r, &f)) > 0) {
+		int64_t *v;
+		if (once(d, &seen, &f) < 0)
+			return -1;
+		switch (f.tag) {
+		case T_BEGIN_ID:
+			v = &b->id;
+			break;
+		case T_BEGIN_UID:
+			v = &b->uid;
+			break;
+		case T_BEGIN_GID:
+			v = &b->gid;
+			break;
+		default:
+			return unknown(d, &f, "labBegin");
+		}
+		if (get_int(d, &f, v) < 0)
+			return -1;
+	}
+	if (k < 0)
+		return bad(d, "labBegin: a field cut short");
+	if (b->id <= 0 || b->uid < 0 || b->uid > 0xfffffffe || b->gid < 0 || b->gid > 0xfffffffe)
+		return bad(d, "labBegin: id %lld, ids %lld:%lld", (long long)b->id, (long long)b->uid, (long long)b->gid);
 	return 0;
 }
 
@@ -270,6 +316,16 @@ static int dec_setup(struct dec *d, const struct msg_field *in, struct setup_req
 		case T_SETUP_HIDE:
 			if (push_str(d, &f, &s->hide) < 0)
 				return -1;
+			break;
+		case T_SETUP_CAPS:
+			if (push_str(d, &f, &s->caps) < 0)
+				return -1;
+			break;
+		case T_SETUP_NPROC:
+			if (once(d, &seen, &f) < 0 || get_int(d, &f, &s->nproc) < 0)
+				return -1;
+			if (s->nproc < 0)
+				return bad(d, "labSetup: RLIMIT_NPROC %lld", (long long)s->nproc);
 			break;
 		default:
 			return unknown(d, &f, "labSetup");
@@ -298,7 +354,16 @@ int decode_control(const void *buf, size_t len, struct control *c, char *err, si
 		set++;
 		switch (f.tag) {
 		case T_CONTROL_MAPPED:
-			if (get_bool(&d, &f, &c->mapped) < 0)
+			if (get_int(&d, &f, &c->mapped) < 0)
+				goto fail;
+			if (c->mapped <= 0) {
+				bad(&d, "a Mapped message without an id");
+				goto fail;
+			}
+			break;
+		case T_CONTROL_BEGIN:
+			c->begin = calloc(1, sizeof(*c->begin));
+			if (c->begin == NULL || dec_begin(&d, &f, c->begin) < 0)
 				goto fail;
 			break;
 		case T_CONTROL_DETACH:
@@ -556,14 +621,18 @@ void free_spawn(struct spawn_req *s)
 		free(s->binds[i].target);
 	}
 	free(s->binds);
+	free(s->cgroup_fds);
 	free(s);
 }
 
 void free_control(struct control *c)
 {
-	if (c->setup != NULL)
+	if (c->setup != NULL) {
 		free_strv(&c->setup->hide);
+		free_strv(&c->setup->caps);
+	}
 	free(c->setup);
+	free(c->begin);
 	free_spawn(c->spawn);
 	memset(c, 0, sizeof(*c));
 }

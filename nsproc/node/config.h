@@ -37,17 +37,26 @@ struct spawn_req {
 	size_t nlayer;
 	struct bind_spec *binds;
 	size_t nbinds;
-	int listen_fd; /* the exec socket, from the packet */
+	int64_t tmpfs_size; /* bytes; 0: the kernel's default */
+	int64_t cgroups;    /* cgroup.procs files at the packet's end */
+	int listen_fd;      /* the exec socket, from the packet */
+	int *cgroup_fds;    /* those files, once the packet is read */
 };
 
 struct setup_req {
 	int64_t id;
-	struct strv hide;
+	struct strv hide, caps;
+	int64_t nproc;
+};
+
+struct begin_req {
+	int64_t id, uid, gid;
 };
 
 struct control {
-	int mapped, detach;
-	int64_t netlink;
+	int detach;
+	int64_t mapped, netlink;
+	struct begin_req *begin;
 	struct setup_req *setup;
 	struct spawn_req *spawn;
 };

@@ -1,3 +1,5 @@
+//go:build !netlab_protogen
+
 /* A node's init: PID 1 of the node's PID and mount namespaces, in the
  * lab's user namespace, cloned by the supervisor with its request in
  * memory. It builds the node's view of the filesystem, then clones the
@@ -60,12 +62,21 @@ struct mnt {
 	int optional; /* skipped unless the target is a real directory here */
 };
 
+/* tmpfs_size is the size= option of every tmpfs of the node: a node that
+ * fills one gets ENOSPC, rather than the lab's memory limit killing its
+ * processes. Empty for the kernel's default. */
+static char tmpfs_size[32];
+
 static int do_mounts(const struct mnt *m, size_t n, struct err *e)
 {
 	for (size_t i = 0; i < n; i++) {
+		char data[128];
 		if (m[i].optional && !is_real_dir(m[i].target))
 			continue;
-		if (mount(m[i].fstype, m[i].target, m[i].fstype, m[i].flags, m[i].data) < 0)
+		snprintf(data, sizeof(data), "%s%s%s", m[i].data ? m[i].data : "",
+			 strcmp(m[i].fstype, "tmpfs") == 0 && tmpfs_size[0] ? "," : "",
+			 strcmp(m[i].fstype, "tmpfs") == 0 ? tmpfs_size : "");
+		if (mount(m[i].fstype, m[i].target, m[i].fstype, m[i].flags, data[0] ? data : NULL) < 0)
 			return fail(e, "mount %s on %s: mount", m[i].fstype, m[i].target);
 	}
 	return 0;
@@ -164,7 +175,8 @@ static int mount_dev(struct err *e)
 	char p[256];
 	if (mkdir(dev, 0755) < 0)
 		return fail(e, "make /dev");
-	if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755," NODE_ROOT_OWNS) < 0)
+	snprintf(p, sizeof(p), "mode=0755," NODE_ROOT_OWNS "%s%s", tmpfs_size[0] ? "," : "", tmpfs_size);
+	if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, p) < 0)
 		return fail(e, "mount tmpfs for /dev: mount");
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(p, sizeof(p), "%s/%s", dev, dirs[i].name);
@@ -285,6 +297,8 @@ static int build_view(const struct spawn_req *s, struct err *e)
 	int skel = open(ETC_SKELETON, O_PATH | O_DIRECTORY | O_CLOEXEC), r;
 	if (skel < 0)
 		return fail(e, "open the /etc skeleton");
+	if (s->tmpfs_size > 0)
+		snprintf(tmpfs_size, sizeof(tmpfs_size), "size=%lld", (long long)s->tmpfs_size);
 	r = do_mounts(first, 2, e) < 0 || mount_etc(s, skel, e) < 0 || mount_dev(e) < 0 ||
 	    do_mounts(last, sizeof(last) / sizeof(last[0]), e) < 0 || mount_binds(s, e) < 0;
 	close(skel);

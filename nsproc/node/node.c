@@ -1,3 +1,5 @@
+//go:build !netlab_protogen
+
 /* The entry of the node side: a program that links it (every one that
  * imports nsproc) runs netlab_node_main before anything else, from an ELF
  * constructor (node.go), so that a supervisor never starts the Go runtime:

@@ -1,3 +1,9 @@
+//go:build !netlab_protogen
+
+// The tag netlab_protogen leaves the C side out of the build, so that
+// protocol.h can be made anew from protocol.go when the C side needs tags
+// it does not have yet (see nsproc/protocol_test.go).
+
 package node
 
 /*

@@ -1,5 +1,5 @@
 /* Generated from nsproc/protocol.go by
- *   go test ./nsproc -run TestProtocolHeader -update
+ *   go test -tags netlab_protogen ./nsproc -run 'TestProtocolHeader|TestFuzzSeeds' -update
  * Do not edit: the tags are protocol.go's. */
 #ifndef NETLAB_PROTOCOL_H
 #define NETLAB_PROTOCOL_H
@@ -8,8 +8,8 @@
 #define MAX_PACKET 1048576
 #define MAX_FILES 64
 #define CODE_NO_INTERFACE 3
-#define PROTOCOL_VERSION 5
-#define PACKET_MAGIC "nl\005\000"
+#define PROTOCOL_VERSION 6
+#define PACKET_MAGIC "nl\006\000"
 #define ARG_SUPERVISOR "__netlab_supervisor"
 #define ARG_AGENT "__netlab_agent"
 #define TITLE_ROOM 80
@@ -17,14 +17,22 @@
 
 /* control */
 #define T_CONTROL_MAPPED 1
+#define T_CONTROL_BEGIN 6
 #define T_CONTROL_SETUP 2
 #define T_CONTROL_SPAWN 3
 #define T_CONTROL_NETLINK 4
 #define T_CONTROL_DETACH 5
 
+/* labBegin */
+#define T_BEGIN_ID 12
+#define T_BEGIN_UID 13
+#define T_BEGIN_GID 14
+
 /* labSetup */
 #define T_SETUP_ID 10
 #define T_SETUP_HIDE 11
+#define T_SETUP_CAPS 15
+#define T_SETUP_NPROC 16
 
 /* spawnRequest */
 #define T_SPAWN_ID 20
@@ -33,6 +41,8 @@
 #define T_SPAWN_SYSCTLS 23
 #define T_SPAWN_LAYER 24
 #define T_SPAWN_BINDS 25
+#define T_SPAWN_TMPFSSIZE 26
+#define T_SPAWN_CGROUPS 27
 
 /* LayerFile */
 #define T_LAYER_PATH 30
@@ -52,6 +62,7 @@
 #define T_REPLY_ID 40
 #define T_REPLY_ERROR 41
 #define T_REPLY_DETACHED 42
+#define T_REPLY_PID 43
 
 /* readyReport */
 #define T_READY_ERROR 50

@@ -1,3 +1,5 @@
+//go:build !netlab_protogen
+
 /* The lab supervisor: PID 1 of the lab's PID namespace, root of its user
  * namespace, one thread. netlab execs it once per lab (the only exec of a
  * lab); it makes what every node shares, then clones each node's init on
@@ -14,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <grp.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -75,32 +79,109 @@ static void reply(int64_t id, const char *err, const int *fds, int nfds)
 	msg_free(&w);
 }
 
-/* await_maps returns at once when this user namespace is mapped. An
- * ordinary user's netlab has the setuid helpers map it after the start, so
- * this process began unmapped, and so without capabilities: it waits for
- * netlab's word that the maps are written and starts again, as root of the
- * namespace with every capability in it. */
-static int await_maps(char **argv, struct err *e)
+/* next_control reads netlab's next control message into c: -1 with why
+ * in e when there is none, or a bad one. */
+static int next_control(struct control *c, struct err *e)
 {
 	unsigned char *buf;
 	int fds[1], nfds;
-	ssize_t n;
-	struct control c;
 	char why[ERRLEN];
-	if (have_cap_sys_admin())
-		return 0;
-	n = recv_msg(CONTROL_FD, &buf, fds, 0, &nfds);
-	if (n < 0 || buf == NULL)
-		return fail(e, "wait for the user namespace's maps");
-	if (decode_control(buf, (size_t)n, &c, why, sizeof(why)) < 0 || !c.mapped) {
+	ssize_t n = recv_msg(sv.control, &buf, fds, 0, &nfds);
+	if (n < 0)
+		return fail(e, "read netlab's request");
+	if (buf == NULL)
+		return failx(e, "netlab went away");
+	if (decode_control(buf, (size_t)n, c, why, sizeof(why)) < 0) {
 		free(buf);
-		return failx(e, "wait for the user namespace's maps: not a Mapped message");
+		return failx(e, "a bad request from netlab: %s", why);
 	}
 	free(buf);
-	free_control(&c);
-	char *env[] = {NULL};
-	execve("/proc/self/exe", argv, env);
-	return fail(e, "start again with the maps");
+	return 0;
+}
+
+/* MAPPED_ENV marks the supervisor's second start: in the lab's user
+ * namespace, mapped, and holding the id of netlab's Mapped request. */
+#define MAPPED_ENV "NETLAB_MAPPED="
+
+/* begin_lab is the supervisor's start, in the host's namespaces. It
+ * becomes the ids netlab gives it (root's netlab: an id of the lab's own
+ * range that the lab does not map, so that no process can ever hold it)
+ * and makes the lab's user namespace, so owned by them rather than by
+ * root: what the lab's processes make (inotify instances, namespaces,
+ * message queues) is counted against the lab's own id, never root's.
+ * Once netlab has written its maps and put it in the lab's cgroup, it
+ * becomes the lab's root and starts again (exec, once per lab) so that its
+ * memory belongs to the lab's user namespace: then only a holder of
+ * capabilities there may read or trace it and every node it clones, and
+ * the inits may map their agents. That second start makes the
+ * lab's other namespaces and clones the supervisor proper into them, as
+ * netlab's own child (CLONE_PARENT) and PID 1 of the new PID namespace,
+ * tells netlab its pid and exits. Only the clone returns. */
+static int begin_lab(char **argv, struct err *e)
+{
+	const char *mapped = getenv("NETLAB_MAPPED");
+	struct control c;
+	int64_t id;
+	pid_t pid;
+	if (mapped == NULL) {
+		char env[64];
+		char *envp[] = {env, NULL};
+		int become;
+		if (next_control(&c, e) < 0)
+			return -1;
+		if (c.begin == NULL) {
+			free_control(&c);
+			return failx(e, "netlab's first request is not to begin");
+		}
+		id = c.begin->id;
+		become = c.begin->uid != 0;
+		if (become &&
+		    (setgroups(0, NULL) < 0 || setresgid((gid_t)c.begin->gid, (gid_t)c.begin->gid, (gid_t)c.begin->gid) < 0 ||
+		     setresuid((uid_t)c.begin->uid, (uid_t)c.begin->uid, (uid_t)c.begin->uid) < 0)) {
+			free_control(&c);
+			return fail(e, "become the lab's ids");
+		}
+		free_control(&c);
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		if (unshare(CLONE_NEWUSER) < 0)
+			return fail(e, "make the lab's user namespace: unshare");
+		reply(id, NULL, NULL, 0);
+		if (next_control(&c, e) < 0)
+			return -1;
+		id = c.mapped;
+		free_control(&c);
+		if (id == 0)
+			return failx(e, "netlab's second request is not Mapped");
+		/* Root of the lab's namespace, which the exec keeps: root there,
+		 * it starts again with every capability in it. */
+		if (become && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+			return fail(e, "become the lab's root");
+		snprintf(env, sizeof(env), MAPPED_ENV "%lld", (long long)id);
+		execve("/proc/self/exe", argv, envp);
+		return fail(e, "start again in the lab's user namespace: execve");
+	}
+	id = atoll(mapped);
+	/* Nothing without capabilities in the lab's user namespace may read
+	 * or write this process; no node has any there. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* Namespaces of its own, all of them: the supervisor holds every
+	 * capability over the lab, so nothing of the host's may be in reach
+	 * of it either (its network has only a loopback that is down). */
+	if (unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP) < 0)
+		return fail(e, "make the lab's namespaces: unshare");
+	pid = (pid_t)syscall(SYS_clone, CLONE_PARENT, NULL, NULL, NULL, NULL);
+	if (pid < 0)
+		return fail(e, "start the supervisor: clone");
+	if (pid == 0) {
+		unsetenv("NETLAB_MAPPED");
+		return 0;
+	}
+	struct msg_writer w = {0};
+	msg_put_int(&w, T_REPLY_ID, id);
+	msg_put_int(&w, T_REPLY_PID, pid);
+	send_msg(sv.control, &w, NULL, 0);
+	msg_free(&w);
+	_exit(0);
 }
 
 /* copy_etc_file copies the host's world-readable src to dst in the
@@ -248,6 +329,23 @@ static int setup_lab(struct setup_req *s, int hosts, struct err *e)
 	/* Node root is an unprivileged host uid, but any host directory that
 	 * anyone may write (/var/crash, a scratch disk) would be a way out of
 	 * the node. Read-only here, and locked so in each agent's copy. */
+	struct strv caps = s->caps;
+	/* The lab's bounds, before any node runs: what its nodes make is
+	 * counted, at this user namespace's level, against the lab's root. */
+	for (size_t i = 0; i < caps.n; i++) {
+		const char *kv = caps.v[i], *eq = strchr(kv, '=');
+		char path[128];
+		if (eq == NULL || eq == kv || eq - kv > 64 || strchr(kv, '/') != NULL || strstr(kv, "..") != NULL)
+			return failx(e, "lab cap %s: bad key", kv);
+		snprintf(path, sizeof(path), "/proc/sys/user/%.*s", (int)(eq - kv), kv);
+		if (write_file(path, eq + 1, strlen(eq + 1)) < 0)
+			return fail(e, "lab cap %s", kv);
+	}
+	if (s->nproc > 0) {
+		struct rlimit rl = {.rlim_cur = (rlim_t)s->nproc, .rlim_max = (rlim_t)s->nproc};
+		if (setrlimit(RLIMIT_NPROC, &rl) < 0)
+			return fail(e, "set the lab's RLIMIT_NPROC to %lld: setrlimit", (long long)s->nproc);
+	}
 	if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof(ro)) < 0)
 		return fail(e, "make the host's tree read-only: mount_setattr");
 	if (mount("tmpfs", "/run", "tmpfs", noexec, "mode=0755") < 0)
@@ -464,12 +562,11 @@ int supervisor_main(char **argv)
 	struct pollfd *p = NULL;
 	size_t npoll = 0;
 	sigset_t mask;
-	/* Nothing without capabilities in the lab's user namespace may read
-	 * or write this process; no node has any there. */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	sv.lab = argv[2] != NULL ? argv[2] : "?";
-	if (await_maps(argv, &e) < 0) {
+	if (begin_lab(argv, &e) < 0) {
 		fprintf(stderr, "netlab supervisor %s: %s\n", sv.lab, e.msg);
+		/* netlab waits for an answer to its last request: this is it. */
+		reply(0, e.msg, NULL, 0);
 		return 1;
 	}
 	prctl(PR_SET_NAME, "netlab-super", 0, 0, 0);

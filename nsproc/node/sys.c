@@ -1,3 +1,5 @@
+//go:build !netlab_protogen
+
 #define _GNU_SOURCE
 #include "node.h"
 
