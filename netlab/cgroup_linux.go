@@ -39,6 +39,9 @@ type cgroupLimits struct {
 	Pids int
 	// MemoryBytes bounds the lab's memory, swap included. Zero: none.
 	MemoryBytes int64
+	// MemoryDefault says MemoryBytes is netlab's default, not the
+	// topology's: where it cannot be applied, nothing is said.
+	MemoryDefault bool
 	// CPUs bounds the lab's CPU time, in CPUs (0.5: half of one). Zero: none.
 	CPUs float64
 	// Nodes is the lab's number of nodes, for the default pids limit. Zero
@@ -143,7 +146,7 @@ func createLabCgroupIn(hs []cgroupHier, lab string, lim cgroupLimits, detectErr 
 	if lim.Pids < 0 || lim.MemoryBytes < 0 || lim.CPUs < 0 || math.IsNaN(lim.CPUs) || math.IsInf(lim.CPUs, 0) {
 		return nil, nil, fmt.Errorf("cgroup limits of lab %s: pids %d, memory %d bytes, cpus %g: none may be negative", lab, lim.Pids, lim.MemoryBytes, lim.CPUs)
 	}
-	asked := map[string]bool{"pids": true, "memory": lim.MemoryBytes > 0, "cpu": lim.CPUs > 0}
+	asked := map[string]bool{"pids": true, "memory": lim.MemoryBytes > 0 && !lim.MemoryDefault, "cpu": lim.CPUs > 0}
 
 	var warns []string
 	warn := func(ctrl string, format string, args ...any) {

@@ -176,13 +176,11 @@ func withSupervisorLog(lab string, err error) error {
 // nothing of the lab ever runs outside it.
 func (u *bringup) makeCgroup(ctx context.Context, _ *stepTimer) error {
 	t := u.st.Topology
-	memory := t.Limits.Memory
-	if memory == 0 {
-		memory = defaultMemory(len(t.Nodes))
+	lim := cgroupLimits{Pids: t.Limits.Pids, MemoryBytes: t.Limits.Memory, CPUs: t.Limits.CPUs, Nodes: len(t.Nodes)}
+	if lim.MemoryBytes == 0 {
+		lim.MemoryBytes, lim.MemoryDefault = defaultMemory(len(t.Nodes)), true
 	}
-	cg, warnings, err := createLabCgroup(t.Name, cgroupLimits{
-		Pids: t.Limits.Pids, MemoryBytes: memory, CPUs: t.Limits.CPUs, Nodes: len(t.Nodes),
-	})
+	cg, warnings, err := createLabCgroup(t.Name, lim)
 	u.pids = t.Limits.Pids
 	if u.pids == 0 {
 		u.pids = defaultPids(len(t.Nodes))

@@ -1,0 +1,104 @@
+package test
+
+import (
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestInotifyNotRoots: what a node makes is counted against its lab, not
+// against host root: a node that takes every inotify instance it can
+// leaves host root's inotify_init, and another lab's, working, and it gets
+// no more than its lab's cap (half the host's per-user limit).
+func TestInotifyNotRoots(t *testing.T) {
+	needRoot(t)
+	needCommand(t, "python3")
+	upLab(t, "labs/triangle.yaml", "triangle")
+	upLab(t, renamedTriangle(t, "other"), "other")
+	b, err := os.ReadFile("/proc/sys/user/max_inotify_instances")
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(netlabBin, "exec", "triangle/r1", "--", "python3", "-c", `
+import ctypes, sys, time
+libc = ctypes.CDLL(None)
+n = sum(1 for _ in range(1000) if libc.inotify_init() >= 0)
+print(n, flush=True)
+sys.stdout.close()
+time.sleep(120)
+`)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	buf := make([]byte, 64)
+	k, _ := out.Read(buf)
+	took, err := strconv.Atoi(strings.TrimSpace(string(buf[:k])))
+	if err != nil {
+		t.Fatalf("r1's inotify instances: %q", buf[:k])
+	}
+	if took <= 0 || took > limit/2 {
+		t.Errorf("r1 took %d inotify instances; want some, and at most the lab's cap %d", took, limit/2)
+	}
+	if got, err := exec.Command("python3", "-c", `import ctypes; print(ctypes.CDLL(None).inotify_init() >= 0)`).Output(); err != nil || strings.TrimSpace(string(got)) != "True" {
+		t.Errorf("host root's inotify_init after r1 took %d: %q %v", took, got, err)
+	}
+	if got := mustNetlab(t, "exec", "other/r1", "--", "python3", "-c", `import ctypes; print(ctypes.CDLL(None).inotify_init() >= 0)`); strings.TrimSpace(got) != "True" {
+		t.Errorf("another lab's inotify_init after r1 took %d: %q", took, got)
+	}
+}
+
+// TestTmpfsBounded: a node writing 2 GiB into its /tmp, /dev/shm and /etc
+// fills each at its size (ENOSPC), not the machine's memory, and another
+// lab goes on.
+func TestTmpfsBounded(t *testing.T) {
+	needRoot(t)
+	upLab(t, "labs/triangle.yaml", "triangle")
+	upLab(t, renamedTriangle(t, "other"), "other")
+	for _, dir := range []string{"/tmp", "/dev/shm", "/etc", "/root", "/run"} {
+		r := netlab(t, "exec", "triangle/r1", "--", "sh", "-c", "dd if=/dev/zero of="+dir+"/fill bs=1M count=2048 2>&1; rm -f "+dir+"/fill")
+		if r.code == 0 && !strings.Contains(r.stdout, "No space left") {
+			t.Errorf("2 GiB into r1's %s: %q", dir, r.stdout)
+		}
+		if !strings.Contains(r.stdout, "No space left") {
+			t.Errorf("2 GiB into r1's %s did not stop at the tmpfs's size: exit %d, %q %q", dir, r.code, r.stdout, r.stderr)
+		}
+	}
+	if got := mustNetlab(t, "exec", "other/r1", "--", "ping", "-c1", "-W2", "r3"); !strings.Contains(got, "1 received") {
+		t.Errorf("another lab after the writes: %s", got)
+	}
+}
+
+// TestRootlessForkStormNoCgroup: an ordinary user's lab with no delegated
+// cgroup still bounds its processes (RLIMIT_NPROC, counted against the
+// lab), and another user's lab goes on.
+func TestRootlessForkStormNoCgroup(t *testing.T) {
+	a := newRootlessUser(t, "netlabt8", 1<<20+8<<16)
+	b := newRootlessUser(t, "netlabt9", 1<<20+9<<16)
+	file := writeTopology(t, "storm", "name: storm\nlimits: {pids: 150}\nnodes:\n  h1: {}\n")
+	a.up(t, file, "storm")
+	b.up(t, "labs/triangle.yaml", "triangle")
+	r := a.run(t, nil, "exec", "h1", "--", "sh", "-c", `for i in $(seq 400); do sleep 60 </dev/null >/dev/null 2>&1 & done`)
+	if r.code == 0 || !strings.Contains(r.stderr, "fork") {
+		t.Errorf("400 forks in a rootless lab bounded to 150: exit %d, %q; want a fork failure", r.code, r.stderr)
+	}
+	if n := strings.TrimSpace(a.must(t, "exec", "h1", "--", "sh", "-c", "ls /proc | grep -c '^[0-9]' || true")); n == "" {
+		t.Errorf("h1 after the storm: %q", n)
+	}
+	if got := b.must(t, "exec", "r1", "--", "ping", "-c1", "-W2", "r3"); !strings.Contains(got, "1 received") {
+		t.Errorf("another user's lab during the storm: %s", got)
+	}
+	if out, err := exec.Command("true").CombinedOutput(); err != nil {
+		t.Errorf("the host cannot fork during the storm: %v %s", err, out)
+	}
+}
