@@ -81,7 +81,7 @@ func Exec(ctx context.Context, lab, node string, cmd nsproc.Command, signals <-c
 	if err := checkLabName(lab); err != nil {
 		return 0, err
 	}
-	if !topology.ValidName(node) {
+	if !topology.ValidNodeName(node) {
 		return 0, fmt.Errorf("%w: node %q", ErrBadName, node)
 	}
 	if err := checkStateRoot(); err != nil {
@@ -166,7 +166,7 @@ func Labs() ([]string, error) {
 // node could have are refused: they become paths.
 func ResolveNode(arg, lab string) (string, string, error) {
 	l, n, err := resolveNode(arg, lab)
-	if err == nil && !topology.ValidName(n) {
+	if err == nil && !topology.ValidNodeName(n) {
 		err = fmt.Errorf("%w: node %q", ErrBadName, n)
 	}
 	if err == nil {

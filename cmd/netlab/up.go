@@ -35,13 +35,15 @@ timeout, everything made so far is removed first.`,
 				ctx, cancel = context.WithTimeout(ctx, timeout)
 				defer cancel()
 			}
+			warn := func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "netlab: warning: %s\n", termSafe(msg)) }
+			for _, w := range netlab.Unapplied(topo) {
+				warn(w)
+			}
 			start := time.Now()
 			lab, err := netlab.Up(ctx, topo, netlab.UpOptions{
 				Progress:    newProgressPrinter(quiet, verbose),
 				StepTimeout: stepTimeout,
-				Warn: func(msg string) {
-					fmt.Fprintf(cmd.ErrOrStderr(), "netlab: warning: %s\n", termSafe(msg))
-				},
+				Warn:        warn,
 			})
 			if err != nil {
 				return err
