@@ -119,7 +119,7 @@ func runChecks(cmd *cobra.Command, names []string, f checkFlags) error {
 	case f.pingAll:
 		only = check.PingAll
 	case f.checksFile != "":
-		ref, err := loadTopology(f.checksFile)
+		ref, err := loadTopology(f.checksFile, nil)
 		if err != nil {
 			return err
 		}

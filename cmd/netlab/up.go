@@ -21,10 +21,14 @@ func newUpCommand() *cobra.Command {
 		Short: "Bring a lab up from a topology file",
 		Long: `Bring a lab up: start every node, wire links, addresses and routes, run the
 exec steps. Exits 0 only when all of it is done; on any failure, Ctrl-C or
-timeout, everything made so far is removed first.`,
+timeout, everything made so far is removed first.
+
+FILE is a netlab topology, or a containerlab one (*.clab.yml, *.clab.yaml,
+or any file with a top-level topology:), read as netlab import reads it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			topo, err := loadTopology(args[0])
+			warn := func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "netlab: warning: %s\n", termSafe(msg)) }
+			topo, err := loadTopology(args[0], warn)
 			if err != nil {
 				return err
 			}
@@ -35,7 +39,6 @@ timeout, everything made so far is removed first.`,
 				ctx, cancel = context.WithTimeout(ctx, timeout)
 				defer cancel()
 			}
-			warn := func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "netlab: warning: %s\n", termSafe(msg)) }
 			for _, w := range netlab.Unapplied(topo) {
 				warn(w)
 			}
