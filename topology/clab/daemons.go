@@ -92,17 +92,17 @@ func (rd *reader) daemonsFile(n *topology.Node, path string, data []byte, at top
 				rd.note(n.Name, "%s=%s is left out: netlab runs zebra and staticd on every FRR node", daemon, value)
 			}
 		case suffix == "instances" && known:
-			rd.Add(readError(path, pos, "%s runs instances %s of %s; netlab runs one of each daemon: remove the line, and the instance numbers from router statements of frr.conf", key, value, daemon))
+			rd.Add(rd.fileError(path, pos, "%s runs instances %s of %s; netlab runs one of each daemon: remove the line, and the instance numbers from router statements of frr.conf", key, value, daemon))
 		case suffix == "options" && known:
 			if kept := frrOptions(value); kept != "" {
 				if why := topology.DaemonOptionsProblem(kept); why != "" {
-					rd.Add(readError(path, pos, "options %q of %s %s", kept, daemon, why))
+					rd.Add(rd.fileError(path, pos, "options %q of %s %s", kept, daemon, why))
 					continue
 				}
 				opts[daemon] = kept
 			}
 		case !known && suffix == "" && value == "yes" && !strings.Contains(key, "_"):
-			rd.Add(readError(path, pos, "%s=yes names no FRR daemon netlab knows; use one of %s, or remove it", key, strings.Join(topology.FRRDaemons, ", ")))
+			rd.Add(rd.fileError(path, pos, "%s=yes names no FRR daemon netlab knows; use one of %s, or remove it", key, strings.Join(topology.FRRDaemons, ", ")))
 		default:
 			dropped = append(dropped, key)
 		}

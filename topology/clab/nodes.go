@@ -325,7 +325,7 @@ func (rd *reader) env(chain []*def, node string) []topology.KeyValue {
 			name, value, found := strings.Cut(strings.TrimPrefix(line, "export "), "=")
 			name = strings.TrimSpace(name)
 			if !found || name == "" {
-				rd.Add(readError(path, topology.Pos{Line: k + 1, Col: 1}, "line %q is not NAME=value; write e.g. LANG=C.UTF-8, or # before a comment", line))
+				rd.Add(rd.fileError(path, topology.Pos{Line: k + 1, Col: 1}, "line %q is not NAME=value; write e.g. LANG=C.UTF-8, or # before a comment", line))
 				continue
 			}
 			value = strings.TrimSpace(value)
@@ -361,11 +361,17 @@ func (rd *reader) execs(chain []*def, node string) ([]string, []topology.Pos) {
 	var outAt []topology.Pos
 	for i, c := range cmds {
 		if line, ok := rd.command(rd.magic.replace(c, node), at[i], "exec command of node "+node); ok {
-			out = append(out, line)
+			out = append(out, goesOn(line))
 			outAt = append(outAt, at[i])
 		}
 	}
 	return out, outAt
+}
+
+// goesOn is an exec line whose failure, as in containerlab, is said in
+// the node's exec log (netlab logs NODE exec) and does not fail up.
+func goesOn(line string) string {
+	return line + ` || echo "exit $?; containerlab goes on after a failed exec, and so does netlab" >&2`
 }
 
 // command is a command containerlab runs without a shell as the shell

@@ -153,7 +153,6 @@ func (rd *reader) file(root *yaml.Node) *topology.Topology {
 		name = s
 		t.Name, t.NamePos = labName(s), topology.PosOf(p.Val)
 		if t.Name != s {
-			rd.note("", "containerlab's lab name %q is %q in netlab: lowercase letters, digits and dashes", s, t.Name)
 			rd.lab.Warnings = append(rd.lab.Warnings, fmt.Sprintf("%s: lab %q is netlab's %s (its names are lowercase letters, digits and dashes)",
 				t.NamePos.In(rd.File), s, t.Name))
 		}
@@ -235,10 +234,14 @@ func labName(s string) string {
 	return s
 }
 
-// ReadError is a problem in a file a topology names (an env-file, a bound
-// FRR daemons file), at its own place.
-func readError(file string, at topology.Pos, format string, a ...any) *topology.Error {
-	return &topology.Error{File: file, Pos: at, Msg: fmt.Sprintf(format, a...)}
+// fileError is a problem in a file the topology names (an env-file, a
+// bound FRR daemons file), at its own place; the file is named as the
+// topology file is, from the same directory.
+func (rd *reader) fileError(path string, at topology.Pos, format string, a ...any) *topology.Error {
+	if rel, err := filepath.Rel(rd.dir, path); err == nil && !strings.HasPrefix(rel, "..") {
+		path = filepath.Join(filepath.Dir(rd.File), rel)
+	}
+	return &topology.Error{File: path, Pos: at, Msg: fmt.Sprintf(format, a...)}
 }
 
 // lines splits a file a topology names into its lines, for readers that

@@ -149,7 +149,7 @@ func (rd *reader) stageExecs(s *yaml.Node, stage, phase string, d *def, node str
 			continue
 		}
 		if line, ok := rd.command(rd.magic.replace(c, node), topology.PosOf(cp.Val), "command of "+stage+" of "+d.label); ok {
-			cmds = append(cmds, line)
+			cmds = append(cmds, goesOn(line))
 			at = append(at, topology.PosOf(cp.Val))
 		}
 	}
