@@ -21,6 +21,12 @@
 // created or its uid range chosen; a lab's directory is flocked for the
 // whole of an up or a down, so two of them on one lab never interleave.
 //
+// After wiring, each node's exec steps run with its env, a node's after
+// those of the nodes it waits for (wait-for); then its services. Binds and
+// per-node limits are the node side's to apply: until it does, Check refuses
+// binds at their line and Unapplied names the per-node limits up goes on
+// without (nodeside.go).
+//
 // Up is all-or-nothing: on any error, or when its context is cancelled, it
 // removes what it made before returning. If up is killed outright, the lab
 // supervisor notices its control connection close and takes every node
