@@ -34,6 +34,9 @@ func Parse(file string, data []byte) (*Topology, error) {
 // private view along with them (see viewError), joined in file order.
 // Readers of other formats (topology/clab) end with it.
 func Judge(t *Topology, decoded []*Error) (*Topology, error) {
+	if t.Name == "" && len(decoded) > 0 {
+		t.lost.name = true // a reader that found no name said so
+	}
 	errs := append(slices.Clone(decoded), rules(t)...)
 	if len(errs) == 0 {
 		return t, nil

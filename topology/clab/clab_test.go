@@ -229,3 +229,27 @@ func TestIs(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse: whatever the file, Parse returns a lab or errors with places,
+// never both, never a panic.
+func FuzzParse(f *testing.F) {
+	for _, file := range []string{"testdata/netlab/merge.clab.yml", "testdata/netlab/unsupported.clab.yml", "testdata/netlab/software.clab.yml",
+		"testdata/containerlab/lab-examples/frr01/frr01.clab.yml", "testdata/containerlab/tests/01-smoke/stages.clab.yml"} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lab, err := Parse("testdata/netlab/fuzz.clab.yml", data, testOptions())
+		if (lab == nil) == (err == nil) {
+			t.Fatalf("got lab %v and error %v, want exactly one", lab, err)
+		}
+		for _, e := range topology.Errors(err) {
+			if e.Pos.Line < 1 || e.Pos.Col < 1 {
+				t.Fatalf("error without a place: %#v", e)
+			}
+		}
+	})
+}

@@ -152,7 +152,9 @@ func (rd *reader) file(root *yaml.Node) *topology.Topology {
 	} else if s, ok := rd.Scalar(p.Val, "name", "name: frr01"); ok {
 		name = s
 		t.Name, t.NamePos = labName(s), topology.PosOf(p.Val)
-		if t.Name != s {
+		if t.Name == "" {
+			rd.Refuse(t.NamePos, "lab name %q has nothing netlab can name a lab by; use letters, digits and dashes, e.g. name: frr01", s)
+		} else if t.Name != s {
 			rd.lab.Warnings = append(rd.lab.Warnings, fmt.Sprintf("%s: lab %q is netlab's %s (its names are lowercase letters, digits and dashes)",
 				t.NamePos.In(rd.File), s, t.Name))
 		}
