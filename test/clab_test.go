@@ -140,3 +140,17 @@ func TestClabPublicLabs(t *testing.T) {
 		t.Errorf("r2's BGP summary lacks its two peers:\n%s", out)
 	}
 }
+
+// TestClabBridge: a containerlab LAN, a bridge node and hosts whose
+// addresses the links give (brief and veth forms, a declared MAC), comes
+// up with netlab's own bridge: the hosts reach each other over IPv4 and
+// IPv6, and the declared MAC is the interface's.
+func TestClabBridge(t *testing.T) {
+	needRoot(t)
+	upLab(t, clabCopy(t, "netlab/bridge", "bridge.clab.yml", "clabt-lan"), "clabt-lan")
+	mustHold(t, "clabt-lan", 10*time.Second, pingEach(map[string][]string{
+		"h1": {"10.0.0.2", "10.0.0.3"}, "h2": {"10.0.0.1", "2001:db8::3"}, "h3": {"2001:db8::2", "10.0.0.1"}}, nil)...)
+	if out := mustNetlab(t, "exec", "clabt-lan/h3", "--", "cat", "/sys/class/net/eth1/address"); strings.TrimSpace(out) != "02:00:00:00:00:03" {
+		t.Errorf("h3's eth1 has MAC %q, want the declared 02:00:00:00:00:03", out)
+	}
+}
