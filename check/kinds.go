@@ -278,9 +278,10 @@ func askDaemon(ctx context.Context, lab Lab, node string, argv []string, pkg str
 	return out, nil
 }
 
-func nodeKind(lab Lab, node string) topology.Kind {
+// suite is the routing suite node runs (topology.KindFacts.Suite), or "".
+func suite(lab Lab, node string) string {
 	if n := lab.Topology().Node(node); n != nil {
-		return n.Kind
+		return n.Kind.Facts().Suite
 	}
 	return ""
 }
@@ -300,7 +301,7 @@ func tryOSPF(ctx context.Context, lab Lab, c *topology.Check) outcome {
 // returns what the reader of that daemon makes of the answer, or the
 // outcome to report when there is none.
 func askRouter[T any](ctx context.Context, lab Lab, node string, birdArgs []string, readBIRD func([]byte) []T, vtyshCmd string, readFRR func([]byte) ([]T, error)) ([]T, *outcome) {
-	if nodeKind(lab, node) == topology.KindBIRD {
+	if suite(lab, node) == topology.SuiteBIRD {
 		out, o := askDaemon(ctx, lab, node, append([]string{"birdc", "-s", birdSocket, "-r"}, birdArgs...), "bird2")
 		if o != nil {
 			return nil, o

@@ -13,11 +13,11 @@ import (
 func PingAll(t *topology.Topology) []*topology.Check {
 	var out []*topology.Check
 	for _, from := range t.Nodes {
-		if from.Kind == topology.KindBridge {
+		if from.Kind.Facts().Bridge {
 			continue
 		}
 		for _, to := range t.Nodes {
-			if to == from || to.Kind == topology.KindBridge {
+			if to == from || to.Kind.Facts().Bridge {
 				continue
 			}
 			for _, ifc := range to.Interfaces {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,8 +44,19 @@ func lookupDaemonUser(name, pkg string) (daemonUser, error) {
 // this host does not have.
 var ErrMissingSoftware = errors.New("missing software")
 
-// daemonUsers maps a node kind to the user its daemons run as.
-type daemonUsers map[topology.Kind]daemonUser
+// suiteSoftware is what each routing suite (topology.KindFacts.Suite)
+// needs of the host: its programs, the Debian package that has them, and
+// the system user its daemons run as.
+var suiteSoftware = map[string]struct {
+	programs  []string
+	pkg, user string
+}{
+	topology.SuiteFRR:  {[]string{filepath.Join(frrLibDir, "zebra"), "/usr/bin/vtysh"}, "frr", "frr"},
+	topology.SuiteBIRD: {[]string{"/usr/sbin/bird", "/usr/sbin/birdc"}, "bird2", "bird"},
+}
+
+// daemonUsers maps a routing suite to the user its daemons run as.
+type daemonUsers map[string]daemonUser
 
 // checkDaemonSoftware reports, before anything is made, any FRR or BIRD
 // program or user that t's nodes need and the host lacks. It returns the
@@ -62,16 +74,18 @@ func checkDaemonSoftware(t *topology.Topology) (daemonUsers, error) {
 		}
 	}
 	for _, n := range t.Nodes {
-		switch n.Kind {
-		case topology.KindFRR:
-			need(filepath.Join(frrLibDir, "zebra"), "frr", "kind frr")
-			need("/usr/bin/vtysh", "frr", "kind frr")
+		suite := n.Kind.Facts().Suite
+		sw, ok := suiteSoftware[suite]
+		if !ok {
+			continue
+		}
+		for _, p := range sw.programs {
+			need(p, sw.pkg, "kind "+string(n.Kind))
+		}
+		if suite == topology.SuiteFRR {
 			for _, d := range n.Daemons {
 				need(filepath.Join(frrLibDir, d), "frr", "daemons: "+d+" of node "+n.Name)
 			}
-		case topology.KindBIRD:
-			need("/usr/sbin/bird", "bird2", "kind bird")
-			need("/usr/sbin/birdc", "bird2", "kind bird")
 		}
 	}
 	if len(errs) > 0 {
@@ -79,45 +93,43 @@ func checkDaemonSoftware(t *topology.Topology) (daemonUsers, error) {
 	}
 	users := daemonUsers{}
 	for _, n := range t.Nodes {
-		name, pkg := "frr", "frr"
-		switch {
-		case n.Kind == topology.KindBIRD:
-			name, pkg = "bird", "bird2"
-		case n.Kind != topology.KindFRR:
+		suite := n.Kind.Facts().Suite
+		sw, ok := suiteSoftware[suite]
+		if _, done := users[suite]; !ok || done {
 			continue
 		}
-		if _, ok := users[n.Kind]; ok {
-			continue
-		}
-		u, err := lookupDaemonUser(name, pkg)
+		u, err := lookupDaemonUser(sw.user, sw.pkg)
 		if err != nil {
 			return nil, err
 		}
-		users[n.Kind] = u
+		users[suite] = u
 	}
 	return users, nil
 }
 
 // daemonLayer is what a node's kind puts in its /etc layer: FRR's or BIRD's
-// configuration, owned by the daemon's user (from users), whose ids are
-// the same in the node as on the host.
+// configuration (config: at the kind's place), owned by the daemon's user
+// (from users), whose ids are the same in the node as on the host.
 func daemonLayer(n *topology.Node, users daemonUsers) []nsproc.LayerFile {
-	u := users[n.Kind]
+	facts := n.Kind.Facts()
+	u := users[facts.Suite]
 	f := func(path string, dir bool, data []byte, mode uint32) nsproc.LayerFile {
 		return nsproc.LayerFile{Path: path, Dir: dir, Data: data, Mode: mode, UID: u.uid, GID: u.gid}
 	}
-	switch n.Kind {
-	case topology.KindFRR:
+	// The layer's paths are relative to /etc.
+	config := strings.TrimPrefix(facts.Config, "/etc/")
+	switch facts.Suite {
+	case topology.SuiteFRR:
 		return []nsproc.LayerFile{
 			f("frr", true, nil, 0o750),
 			f("frr/daemons", false, frrDaemonsFile(n), 0o640),
-			f("frr/frr.conf", false, []byte(n.Config), 0o640),
+			f(config, false, []byte(n.Config), 0o640),
 			f("frr/vtysh.conf", false, []byte("service integrated-vtysh-config\n"), 0o640),
 		}
-	case topology.KindBIRD:
+	case topology.SuiteBIRD:
 		return []nsproc.LayerFile{
 			f("bird", true, nil, 0o750),
-			f("bird/bird.conf", false, []byte(n.Config), 0o640),
+			f(config, false, []byte(n.Config), 0o640),
 		}
 	}
 	return nil
@@ -132,8 +144,24 @@ func frrDaemonsFile(n *topology.Node) []byte {
 	for _, d := range n.Daemons {
 		fmt.Fprintf(&b, "%s=yes\n", d)
 	}
-	b.WriteString("vtysh_enable=yes\nzebra_options=\"-A 127.0.0.1 -s 90000000\"\n")
+	b.WriteString("vtysh_enable=yes\n")
+	for _, d := range append(slices.Clone(frrAlways), n.Daemons...) {
+		if opts := daemonOptions(n, d); len(opts) > 0 {
+			fmt.Fprintf(&b, "%s_options=\"-A 127.0.0.1 %s\"\n", d, strings.Join(opts, " "))
+		}
+	}
 	return []byte(b.String())
+}
+
+// daemonOptions are the options of FRR daemon d beyond netlab's own, from
+// daemon-options: (plain words, by the rules).
+func daemonOptions(n *topology.Node, d string) []string {
+	for _, kv := range n.DaemonOptions {
+		if kv.Key == d {
+			return strings.Fields(kv.Value)
+		}
+	}
+	return nil
 }
 
 // daemonStartScript is the shell script that starts a node's daemons, run
@@ -141,20 +169,24 @@ func frrDaemonsFile(n *topology.Node) []byte {
 // addresses and routes in place. It fails, printing the daemons' own
 // complaints, when a daemon does not start or rejects its configuration.
 func daemonStartScript(n *topology.Node) string {
-	switch n.Kind {
-	case topology.KindFRR:
+	switch n.Kind.Facts().Suite {
+	case topology.SuiteFRR:
 		var b strings.Builder
 		b.WriteString("set -e\ninstall -d -o frr -g frr -m 0755 /run/frr\n")
 		var started []string
 		for _, d := range append(append([]string{}, frrAlways...), n.Daemons...) {
 			bin := filepath.Join(frrLibDir, d)
+			opts := ""
+			for _, o := range daemonOptions(n, d) {
+				opts += " '" + o + "'" // plain words (see topology.DaemonOptionsProblem), quoted all the same
+			}
 			if d == "mgmtd" {
 				// Only FRR 9 and later have it; where it exists, the
 				// other daemons need it.
-				fmt.Fprintf(&b, "if [ -x %[1]s ]; then %[1]s -d -A 127.0.0.1 -P 0 --log file:/run/frr/%[2]s.log </dev/null >/dev/null 2>&1; fi\n", bin, d)
+				fmt.Fprintf(&b, "if [ -x %[1]s ]; then %[1]s -d -A 127.0.0.1 -P 0%[3]s --log file:/run/frr/%[2]s.log </dev/null >/dev/null 2>&1; fi\n", bin, d, opts)
 				continue
 			}
-			fmt.Fprintf(&b, "%s -d -A 127.0.0.1 -P 0 --log file:/run/frr/%s.log </dev/null >/dev/null 2>&1 || { tail -n 5 /run/frr/%[2]s.log >&2; exit 1; }\n", bin, d)
+			fmt.Fprintf(&b, "%s -d -A 127.0.0.1 -P 0%s --log file:/run/frr/%s.log </dev/null >/dev/null 2>&1 || { tail -n 5 /run/frr/%[3]s.log >&2; exit 1; }\n", bin, opts, d)
 			started = append(started, d)
 		}
 		// The daemons do not read frr.conf themselves when it is the
@@ -164,7 +196,7 @@ func daemonStartScript(n *topology.Node) string {
 			fmt.Fprintf(&b, "kill -0 $(cat /run/frr/%[1]s.pid) 2>/dev/null || { echo '%[1]s exited:' >&2; tail -n 5 /run/frr/%[1]s.log >&2; exit 1; }\n", d)
 		}
 		return b.String()
-	case topology.KindBIRD:
+	case topology.SuiteBIRD:
 		return `set -e
 install -d -o bird -g bird -m 0775 /run/bird
 bird -p -c /etc/bird/bird.conf

@@ -29,6 +29,14 @@
 // name a lab or node with its state directory (USER:LAB/NODE on the
 // command line; see ResolveNode and FindLab).
 //
+// A node's binds are mounted by the node side as the node starts
+// (nsproc.NodeConfig.Binds), before any of its processes run. After
+// wiring, each node's exec steps run with its env, a node's after those of
+// the nodes it waits for (wait-for); then its services, with its env too,
+// and up waits until those that say when they are ready (ready:) are.
+// Per-node limits are the node side's to apply: until it does, Unapplied
+// names those up goes on without (nodeside.go).
+//
 // Up is all-or-nothing: on any error, or when its context is cancelled, it
 // removes what it made before returning. If up is killed outright, the lab
 // supervisor notices its control connection close and takes every node

@@ -16,7 +16,10 @@ func Check(t *topology.Topology) error {
 	if err := topology.Validate(t); err != nil {
 		return err
 	}
-	return topology.ViewErrors(t)
+	if err := topology.ViewErrors(t); err != nil {
+		return err
+	}
+	return bindProblems(t)
 }
 
 // fileMode is 0755 for a script (content starting with #!), else 0644.

@@ -97,8 +97,8 @@ nodes:
       /etc/motd: "hi\n"
       /usr/local/bin/x: "x"
 `, []string{"test.yaml:7:7: file /usr/local/bin/x of node a is outside the node's private view"}},
-		// Errors come node by node, each node's files sorted by path
-		// (not by line), a file from defaults once per node.
+		// Errors come in file order, a file from defaults once, as
+		// defaults'.
 		{"every error, every node", `
 name: t
 defaults:
@@ -113,9 +113,8 @@ nodes:
     files:
       /var/lib/b: "x"
 `, []string{
+			"test.yaml:5:5: file /opt/d of defaults is outside",
 			"test.yaml:10:7: file /home/a of node a is outside",
-			"test.yaml:5:5: file /opt/d of node a is outside",
-			"test.yaml:5:5: file /opt/d of node b is outside",
 			"test.yaml:13:7: file /var/lib/b of node b is outside",
 		}},
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/netlab-dev/netlab/netlab/parallel"
@@ -43,7 +44,7 @@ func (u *bringup) startDaemons(ctx context.Context, step *stepTimer) error {
 		if script == "" {
 			return nil
 		}
-		out, code, err := u.runStep(ctx, n.Name, "daemons", script, "")
+		out, code, err := u.runStep(ctx, n.Name, "daemons", script, "", nil)
 		if err != nil {
 			return fmt.Errorf("%s: node %s: start %s daemons: %w", n.Pos.In(t.File), n.Name, n.Kind, err)
 		}
@@ -54,20 +55,46 @@ func (u *bringup) startDaemons(ctx context.Context, step *stepTimer) error {
 	})
 }
 
-// runExecSteps runs each node's exec steps in order, nodes in parallel. A
-// failing step fails up with its output; one that runs longer than the
-// step timeout fails it saying what to do instead.
+// runExecSteps runs each node's exec steps in order, with its env, nodes
+// in parallel, a node's after those of the nodes it waits for (wait-for)
+// have ended. A failing step fails up with its output; one that runs
+// longer than the step timeout fails it saying what to do instead.
 func (u *bringup) runExecSteps(ctx context.Context, step *stepTimer) error {
 	t := u.st.Topology
-	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
-		n := t.Nodes[i]
+	order := execOrder(t)
+	done := map[string]chan struct{}{}
+	for _, n := range t.Nodes {
+		done[n.Name] = make(chan struct{})
+	}
+	var failed sync.Map // node name → true once its steps failed
+	return parallel.Each(ctx, len(order), u.opts.Parallel, func(i int) error {
+		n := order[i]
+		defer close(done[n.Name])
+		for _, w := range n.WaitFor {
+			if done[w] == nil {
+				continue // no such node: the rules refuse it
+			}
+			select {
+			case <-done[w]:
+			case <-ctx.Done():
+				failed.Store(n.Name, true)
+				return ctx.Err()
+			}
+			if _, bad := failed.Load(w); bad {
+				failed.Store(n.Name, true)
+				return fmt.Errorf("node %s: exec steps not run: node %s, which it waits for, failed", n.Name, w)
+			}
+		}
 		for k, line := range n.Exec {
-			out, code, err := u.runStep(ctx, n.Name, "exec", line, "")
+			out, code, err := u.runStep(ctx, n.Name, "exec", line, "", n.Env)
 			at := n.Pos
 			if k < len(n.ExecPos) {
 				at = n.ExecPos[k]
 			}
 			where := fmt.Sprintf("%s: node %s: exec step %d %q", at.In(t.File), n.Name, k+1, line)
+			if err != nil || code != 0 {
+				failed.Store(n.Name, true)
+			}
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 				return fmt.Errorf("%s still runs after %v; end it with & to leave it running, or declare it under services:", where, u.stepTimeout())
 			}
@@ -97,12 +124,12 @@ func (u *bringup) startServices(ctx context.Context, step *stepTimer) error {
 		for _, sv := range n.Services {
 			// Node code has run by now: a tampered agent must not hang
 			// up, so the step timeout bounds the start too.
-			if _, _, err := u.runStep(ctx, n.Name, sv.Key, sv.Value, sv.Key); err != nil {
+			if _, _, err := u.runStep(ctx, n.Name, sv.Key, sv.Value, sv.Key, n.Env); err != nil {
 				return fmt.Errorf("%s: node %s: start service %s: %w", sv.Pos.In(t.File), n.Name, sv.Key, err)
 			}
 		}
 		for _, r := range n.Ready {
-			if err := awaitReady(ctx, socketPath(t.Name, n.Name), r); err != nil {
+			if err := awaitReady(ctx, socketPath(t.Name, n.Name), r, n.Env); err != nil {
 				return fmt.Errorf("%s: node %s: %w", r.Pos.In(t.File), n.Name, err)
 			}
 		}
@@ -116,10 +143,10 @@ const readyTryTimeout = 5 * time.Second
 
 // awaitReady waits until the service r names, of the node whose agent
 // serves socket, is ready: a socket of the node listens on r.Port, or
-// r.Cmd exits 0. It tries again and again, for at most r's wait, and
-// gives up at once when the service has exited. Its error names the
-// service and says what was found.
-func awaitReady(ctx context.Context, socket string, r topology.Ready) error {
+// r.Cmd exits 0, run with the node's env as its service is. It tries again
+// and again, for at most r's wait, and gives up at once when the service
+// has exited. Its error names the service and says what was found.
+func awaitReady(ctx context.Context, socket string, r topology.Ready, env []topology.KeyValue) error {
 	wait := topology.DefaultReadyWait
 	if r.Wait != nil {
 		wait = *r.Wait
@@ -135,7 +162,7 @@ func awaitReady(ctx context.Context, socket string, r topology.Ready) error {
 	pause := 20 * time.Millisecond
 	for tries := 1; ; tries++ {
 		tctx, cancel := context.WithTimeout(ctx, readyTryTimeout)
-		code, out, err := runCaptured(tctx, socket, argv)
+		code, out, err := runCaptured(tctx, socket, argv, envPairs(env))
 		cancel()
 		if err == nil && code == 0 {
 			return nil
@@ -187,16 +214,17 @@ func (u *bringup) stepTimeout() time.Duration {
 	return defaultStepTimeout
 }
 
-// runStep runs one shell command line in node, its output appended to the
-// node's log of that name (see netlab logs), and returns the end of that
-// output and its exit code. Processes it leaves running keep writing to
-// the log. A step that outlives the step timeout is killed, with all it
-// started in its session. With service set, the line is started as the
-// node's service of that name, and runStep returns once it runs.
-func (u *bringup) runStep(ctx context.Context, node, log, line, service string) ([]byte, int, error) {
+// runStep runs one shell command line in node, with netlab's environment
+// and env (the node's env:) over it, its output appended to the node's log
+// of that name (see netlab logs), and returns the end of that output and
+// its exit code. Processes it leaves running keep writing to the log. A
+// step that outlives the step timeout is killed, with all it started in
+// its session. With service set, the line is started as the node's service
+// of that name, and runStep returns once it runs.
+func (u *bringup) runStep(ctx context.Context, node, log, line, service string, env []topology.KeyValue) ([]byte, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, u.stepTimeout())
 	defer cancel()
-	code, out, err := nsproc.RunLogged(ctx, socketPath(u.st.Name, node), []string{"/bin/sh", "-c", line}, Env(nil), log, service)
+	code, out, err := nsproc.RunLogged(ctx, socketPath(u.st.Name, node), []string{"/bin/sh", "-c", line}, Env(envPairs(env)), log, service)
 	return out, code, err
 }
 
@@ -206,11 +234,50 @@ func (u *bringup) runStep(ctx context.Context, node, log, line, service string) 
 func serviceOutput(ctx context.Context, socket, service string) string {
 	ctx, cancel := context.WithTimeout(ctx, readyTryTimeout)
 	defer cancel()
-	code, out, err := runCaptured(ctx, socket, []string{"tail", "-n", "5", nsproc.LogDir + "/" + service + ".log"})
+	code, out, err := runCaptured(ctx, socket, []string{"tail", "-n", "5", nsproc.LogDir + "/" + service + ".log"}, nil)
 	if err != nil || code != 0 || len(bytes.TrimSpace(out)) == 0 {
 		return ""
 	}
 	return "; it printed: " + oneLine(strings.TrimSpace(string(out)))
+}
+
+// envPairs is a node's env: as KEY=VALUE pairs.
+func envPairs(env []topology.KeyValue) []string {
+	out := make([]string, len(env))
+	for i, kv := range env {
+		out[i] = kv.Key + "=" + kv.Value
+	}
+	return out
+}
+
+// execOrder is the order in which nodes' exec steps are started: every
+// node after those it waits for (the rules refuse cycles), else in file
+// order. Started in this order by a bounded pool, a node only ever waits
+// for nodes already started, so the pool cannot fill with waiters.
+func execOrder(t *topology.Topology) []*topology.Node {
+	byName := make(map[string]*topology.Node, len(t.Nodes))
+	for _, n := range t.Nodes {
+		byName[n.Name] = n
+	}
+	placed := map[*topology.Node]bool{}
+	order := make([]*topology.Node, 0, len(t.Nodes))
+	var place func(n *topology.Node)
+	place = func(n *topology.Node) {
+		if placed[n] {
+			return
+		}
+		placed[n] = true
+		for _, w := range n.WaitFor {
+			if m := byName[w]; m != nil {
+				place(m)
+			}
+		}
+		order = append(order, n)
+	}
+	for _, n := range t.Nodes {
+		place(n)
+	}
+	return order
 }
 
 // oneLine folds output into one line for an error message, keeping the end,

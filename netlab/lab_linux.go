@@ -87,14 +87,15 @@ func (l *Lab) Run(ctx context.Context, node string, argv []string) (int, []byte,
 		return 0, nil, err
 	}
 	defer release()
-	return runCaptured(ctx, sock, argv)
+	return runCaptured(ctx, sock, argv, nil)
 }
 
 // maxOutput is how much of a command's output Lab.Run keeps: its end.
 const maxOutput = 64 << 10
 
-// runCaptured is Lab.Run on the node whose agent serves socket.
-func runCaptured(ctx context.Context, socket string, argv []string) (int, []byte, error) {
+// runCaptured is Lab.Run on the node whose agent serves socket, with env
+// (KEY=VALUE) over netlab's environment.
+func runCaptured(ctx context.Context, socket string, argv, env []string) (int, []byte, error) {
 	fd, err := unix.MemfdCreate("netlab-run", unix.MFD_CLOEXEC)
 	if err != nil {
 		return 0, nil, os.NewSyscallError("memfd_create", err)
@@ -106,7 +107,7 @@ func runCaptured(ctx context.Context, socket string, argv []string) (int, []byte
 		return 0, nil, err
 	}
 	defer null.Close()
-	code, err := nsproc.Run(ctx, socket, nsproc.Command{Argv: argv, Env: Env(nil), Dir: "/", Stdin: null, Stdout: out, Stderr: out}, nil)
+	code, err := nsproc.Run(ctx, socket, nsproc.Command{Argv: argv, Env: Env(env), Dir: "/", Stdin: null, Stdout: out, Stderr: out}, nil)
 	if err != nil {
 		return code, nil, err
 	}
@@ -192,7 +193,7 @@ func Exec(ctx context.Context, ref NodeRef, cmd nsproc.Command, signals <-chan o
 	if err := checkLabName(lab); err != nil {
 		return 0, err
 	}
-	if !topology.ValidName(node) {
+	if !topology.ValidNodeName(node) {
 		return 0, fmt.Errorf("%w: node %q", ErrBadName, node)
 	}
 	if d.Own() {

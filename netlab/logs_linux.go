@@ -29,8 +29,8 @@ func nodeLogs(n *topology.Node) []nodeLog {
 			out = append(out, nodeLog{name, path})
 		}
 	}
-	switch n.Kind {
-	case topology.KindFRR:
+	switch n.Kind.Facts().Suite {
+	case topology.SuiteFRR:
 		for _, d := range append(slices.Clone(frrAlways), n.Daemons...) {
 			add(d, "/run/frr/"+d+".log")
 		}
@@ -38,7 +38,7 @@ func nodeLogs(n *topology.Node) []nodeLog {
 		for _, m := range frrLogFile.FindAllStringSubmatch(n.Config, -1) {
 			add(logName(m[1]), m[1])
 		}
-	case topology.KindBIRD:
+	case topology.SuiteBIRD:
 		for _, m := range birdLogFile.FindAllStringSubmatch(n.Config, -1) {
 			add(logName(m[1]), m[1])
 		}

@@ -39,6 +39,16 @@ func macAddress(lab, node, ifname string) net.HardwareAddr {
 	return mac
 }
 
+// endMAC is the MAC address of end k of link l: the one the topology
+// declares, else macAddress's.
+func endMAC(lab string, l *topology.Link, k int) net.HardwareAddr {
+	if hw, err := net.ParseMAC(l.MACs[k]); err == nil {
+		return hw
+	}
+	e := l.Endpoints[k]
+	return macAddress(lab, e.Node, e.Interface)
+}
+
 // earlySysctls are written by a node's init before any of its interfaces
 // exist, so every interface inherits the .default. values.
 //

@@ -34,7 +34,7 @@ func probeKernel(t *topology.Topology) (impairSupport, error) {
 		kinds = append(kinds, "veth")
 	}
 	for _, n := range t.Nodes {
-		if n.Kind == topology.KindBridge {
+		if n.Kind.Facts().Bridge {
 			kinds = append(kinds, "bridge")
 			break
 		}

@@ -134,7 +134,7 @@ func (d *StateDir) hasLab(name string) bool {
 // hasNode reports whether lab of d has an exec socket for node: a node of
 // the lab that was started.
 func (d *StateDir) hasNode(lab, node string) bool {
-	if !topology.ValidName(node) {
+	if !topology.ValidNodeName(node) {
 		return false
 	}
 	if d.Own() {
@@ -233,7 +233,7 @@ func (e ambiguous) Is(target error) bool { return target == ErrAmbiguous }
 // nodeIn is node of lab ref; a name no node can have is an error that
 // lists the nodes the lab has.
 func nodeIn(ref LabRef, node string) (NodeRef, error) {
-	if !topology.ValidName(node) {
+	if !topology.ValidNodeName(node) {
 		st, err := ref.dir().readState(ref.Name)
 		if err != nil {
 			return NodeRef{}, fmt.Errorf("%w: node %q", ErrBadName, node)

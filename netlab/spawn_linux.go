@@ -25,8 +25,14 @@ func (u *bringup) startNode(ctx context.Context, n *topology.Node) (nsproc.Node,
 	cfg := nsproc.NodeConfig{
 		Name: lab + "/" + n.Name, Hostname: n.Name, Socket: sock,
 		Sysctls: earlySysctls(n.Kind), Layer: daemonLayer(n, u.users), TmpfsSize: defaultTmpfsSize,
+		Binds: nodeBinds(n),
 	}
-	return u.sup.Spawn(ctx, cfg)
+	node, err := u.sup.Spawn(ctx, cfg)
+	if err != nil && len(n.Binds) > 0 {
+		t := u.st.Topology
+		return node, fmt.Errorf("%s: %w", bindPlace(t, n, err).In(t.File), err)
+	}
+	return node, err
 }
 
 // hiddenDirs are the host directories a node sees empty: in a rootless lab

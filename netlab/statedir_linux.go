@@ -439,7 +439,7 @@ func decodeState(name string, b []byte) (*State, error) {
 		return nil, fmt.Errorf("%d nodes run, %d are in its topology", len(s.Nodes), len(s.Topology.Nodes))
 	}
 	for i, n := range s.Nodes {
-		if s.Topology.Nodes[i] == nil || n.Name != s.Topology.Nodes[i].Name || !topology.ValidName(n.Name) {
+		if s.Topology.Nodes[i] == nil || n.Name != s.Topology.Nodes[i].Name || !topology.ValidNodeName(n.Name) {
 			return nil, fmt.Errorf("node %d is %q, not a node of its topology", i+1, n.Name)
 		}
 	}

@@ -37,7 +37,7 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 		if err != nil {
 			return fmt.Errorf("node %s: %w", n.Name, err)
 		}
-		wn := &wire.Node{Name: n.Name, NetNS: u.netns[i], Netlink: wire.NewSocket(f), Bridge: n.Kind == topology.KindBridge}
+		wn := &wire.Node{Name: n.Name, NetNS: u.netns[i], Netlink: wire.NewSocket(f), Bridge: n.Kind.Facts().Bridge}
 		for _, ifc := range n.Interfaces {
 			idx := wire.LoopbackIndex
 			if ifc.Name != "lo" {
@@ -59,10 +59,11 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 	}
 	var links []*wire.Link
 	for _, l := range t.Links {
-		end := func(e topology.Endpoint) wire.End {
-			return wire.End{Node: byName[e.Node], Name: e.Interface, MAC: macAddress(t.Name, e.Node, e.Interface), Index: index[e]}
+		end := func(k int) wire.End {
+			e := l.Endpoints[k]
+			return wire.End{Node: byName[e.Node], Name: e.Interface, MAC: endMAC(t.Name, l, k), Index: index[e]}
 		}
-		links = append(links, &wire.Link{A: end(l.Endpoints[0]), B: end(l.Endpoints[1]), MTU: l.MTU})
+		links = append(links, &wire.Link{A: end(0), B: end(1), MTU: l.MTU})
 	}
 	if err := wire.Wire(ctx, nodes, links, linkSocket, u.opts.Parallel); err != nil {
 		return err

@@ -254,13 +254,15 @@ func TestServiceReady(t *testing.T) {
 	needRoot(t)
 	env := privateState(t)
 	run := func(args ...string) result { t.Helper(); return netlabWith(t, nil, env, args...) }
-	// Ready after a second: up returns only then, and the port answers.
+	// Ready after a second: up returns only then, and the port answers. A
+	// ready: command has the node's env, as its service has.
 	file := writeTopology(t, "vrb-ready", `name: vrb-ready
 nodes:
   h1:
+    env: {MADE: /run/made}
     services:
       late: {cmd: "sleep 1; exec python3 -m http.server 8080", ready: {port: 8080}}
-      made: {cmd: "sleep 0.5; touch /run/made; exec sleep 100", ready: {cmd: "test -e /run/made"}}
+      made: {cmd: "sleep 0.5; touch $MADE; exec sleep 100", ready: {cmd: 'test -e "$MADE"', wait: 10s}}
 `)
 	start := time.Now()
 	if r := run("up", "-q", file); r.code != 0 {

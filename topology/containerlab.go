@@ -6,15 +6,13 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// What a containerlab user writes out of habit gets a message of its own,
-// saying what netlab does instead, rather than a list of valid keys.
-// netlab does not read containerlab files yet (see topology/clab, planned).
-
-const clabNotRead = "containerlab files are not read yet"
+// What a containerlab user writes out of habit in a netlab file gets a
+// message of its own, saying what netlab does instead, rather than a list
+// of valid keys. containerlab's own files are read by topology/clab.
 
 // clabTopKeys are containerlab's top-level keys netlab has no use for.
 var clabTopKeys = map[string]string{
-	"topology": "netlab has no topology: level and " + clabNotRead + "; move nodes: and links: out of it to the top level",
+	"topology": "it makes this a containerlab file, which netlab reads as one (netlab up, validate, graph and import do, by a top-level topology:), not mixed with netlab's keys; move nodes: and links: out of it to the top level, or the rest into it",
 	"mgmt":     "netlab nodes have no management network; leave it out",
 	"prefix":   "netlab names namespaces and state after name: alone; leave it out",
 }
@@ -25,11 +23,9 @@ const kindChoice = "choose a kind: host, router, bridge, frr or bird"
 // kinds) that netlab has no use for.
 var clabNodeKeys = map[string]string{
 	"image":          "netlab runs the host's own software, no images; " + kindChoice + ", and remove image:",
-	"binds":          `binds are not supported yet; write the file's content under files:, e.g. files: {/etc/motd: "hello\n"}, or an frr.conf or bird.conf under config:`,
 	"cmd":            "netlab nodes run no container command; use exec: for commands run once at up, or services: for long-running ones",
 	"entrypoint":     "netlab nodes run no container entrypoint; use exec: for commands run once at up, or services: for long-running ones",
 	"ports":          "netlab publishes no ports; reach a node's services with netlab exec or netlab shell, and leave ports: out",
-	"env":            `nodes take no environment variables yet; set them on the command line, e.g. exec: ["FOO=bar cmd"] or services: {web: "FOO=bar cmd"}`,
 	"startup-config": "netlab reads no startup-config file; write an frr.conf or bird.conf under config: (kind frr or bird), or other files under files:",
 	"mgmt-ipv4":      "netlab nodes have no management network; leave it out, or put the address under interfaces:",
 	"mgmt-ipv6":      "netlab nodes have no management network; leave it out, or put the address under interfaces:",
@@ -38,7 +34,7 @@ var clabNodeKeys = map[string]string{
 // clabLinkKeys are containerlab's link keys netlab has no use for; the
 // message for type: depends on its value.
 func clabLinkKeys(link *yaml.Node) map[string]string {
-	if t := mappingValue(link, "type"); t != nil && t.Kind == yaml.ScalarNode && t.Value == "veth" {
+	if t := MappingValue(link, "type"); t != nil && t.Kind == yaml.ScalarNode && t.Value == "veth" {
 		return clabVethLinkKeys
 	}
 	return clabOtherLinkKeys
@@ -61,9 +57,9 @@ var clabSpecialNodes = map[string]string{
 // clabEndpoint is what to write for a containerlab endpoint mapping such
 // as {node: r1, interface: eth1}.
 func clabEndpoint(e *yaml.Node) string {
-	node, iface := mappingValue(e, "node"), mappingValue(e, "interface")
+	node, iface := MappingValue(e, "node"), MappingValue(e, "interface")
 	if node != nil && iface != nil && node.Kind == yaml.ScalarNode && iface.Kind == yaml.ScalarNode &&
-		validName(node.Value) && ifnameProblem(iface.Value) == "" {
+		ValidNodeName(node.Value) && ifnameProblem(iface.Value) == "" {
 		return node.Value + ":" + iface.Value
 	}
 	return "r1:eth1"
@@ -91,21 +87,4 @@ var clabImageKinds = []string{
 	"nokia_", "srl", "vr-", "cisco_", "juniper_", "crpd", "arista_", "ceos", "sonic", "cvx",
 	"ext-container", "k8s-kind", "generic_vm", "fortinet_", "huawei_", "dell_", "mikrotik_",
 	"ipinfusion_", "keysight_", "checkpoint_", "6wind_", "aruba_", "paloalto_", "openbsd", "freebsd", "rare",
-}
-
-// hasKey reports whether the mapping m has the key.
-func hasKey(m *yaml.Node, key string) bool { return mappingValue(m, key) != nil }
-
-// mappingValue returns the value of key in the mapping m, aliases
-// followed, or nil.
-func mappingValue(m *yaml.Node, key string) *yaml.Node {
-	if m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if k := deref(m.Content[i]); k.Kind == yaml.ScalarNode && k.Value == key {
-			return deref(m.Content[i+1])
-		}
-	}
-	return nil
 }

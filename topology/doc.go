@@ -1,6 +1,18 @@
 // Package topology is netlab's file format: the types a topology file decodes
 // into, strict decoding (unknown keys, duplicate keys and tabs are errors),
-// the merge of `defaults` into every node, and validation.
+// the merge of `defaults` into every node, and the rules that judge a lab.
+//
+// Parse is decode + build + rules: Reader (walk.go) walks the YAML,
+// refusing what has the wrong shape; the decoders (decode.go, checks.go,
+// limits.go, impair.go) read it into a Topology, keeping where each value
+// is; build (build.go) merges defaults, adds the interfaces only links name
+// and resolves what checks name; the rules (rules.go, one method per thing
+// judged) judge the result. Validate is the same rules, for a Topology built
+// in Go, which thus fails what a file fails, with the same words. What a
+// kind says about a node (forwarding, bridge, routing suite, daemons,
+// config path, protocols) is one table, KindFacts (kinds.go), read by
+// netlab, check and graph too. Readers of other formats (topology/clab)
+// walk their files with Reader and end with Judge.
 //
 // The top-level keys are name, defaults, nodes, links, limits and
 // checks. limits bounds the lab as a whole (one cgroup per lab) and every
@@ -15,7 +27,19 @@
 // MB, GB and TB are powers of 1000.
 //
 // A node's keys are kind, interfaces, routes, sysctls, files, exec,
-// services, daemons and config; defaults takes them all but interfaces.
+// services, daemons, daemon-options, config, env, binds, limits and
+// wait-for; defaults takes them all but interfaces and wait-for.
+//
+//	env: {LANG: C.UTF-8}                # for exec steps, services, ready:, over PATH, HOME, TERM
+//	binds: [configs/r1:/etc/myapp:ro]    # HOST-PATH:NODE-PATH[:ro], relative to the file
+//	limits: {memory: 256MiB}             # the node's own, within the lab's
+//	wait-for: [r1]                       # exec steps after r1's have ended
+//	daemon-options: {bgpd: "-M rpki"}    # kind frr: options beyond netlab's own
+//
+// A long-form link may give each end's MAC address, mac: [A, B] ("" for
+// the one netlab derives). Node names may hold letters of either case,
+// digits, dashes and underscores (containerlab's PC1, leaf-01); lab names
+// only lowercase letters, digits and dashes.
 // services maps a name to a command line, run with /bin/sh -c: the node's
 // init starts each after the exec steps, keeps it running and stops it at
 // down.
@@ -66,16 +90,16 @@
 // netlab.Check refuses the others; Parse and Validate report them too
 // whenever the file has other errors, so that all come at once.
 //
-// netlab does not read containerlab files yet. The keys and kinds a
-// containerlab user writes out of habit (topology:, mgmt:, image:, binds:,
-// cmd:, ports:, env:, kind: linux, type: in a link, endpoints as
+// containerlab files are read by topology/clab. In a netlab file, the keys
+// and kinds a containerlab user writes out of habit (topology:, mgmt:,
+// image:, cmd:, ports:, kind: linux, type: in a link, endpoints as
 // {node:, interface:} mappings) are errors that say what netlab does
 // instead, at their line.
 //
-// It is pure Go with no root, so it builds and tests anywhere. Its one look
-// at the machine is a stat of /proc/sys/KEY for each sysctl key, to refuse
-// keys that exist here but cannot be written; where there is no such file
-// the key is left for up to try. Every error names FILE:LINE:COL and says
+// It is pure Go with no root, so it builds and tests anywhere. Its looks
+// at the machine are a stat of /proc/sys/KEY for each sysctl key, to refuse
+// keys that exist here but cannot be written (where there is no such file
+// the key is left for up to try), and a stat of each bind's host path. Every error names FILE:LINE:COL and says
 // what to write instead; all errors of a file are returned together
 // (errors.Join of *Error), never just the first one. Names an error echoes
 // are quoted, with escapes, when they hold characters that do not print. A

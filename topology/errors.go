@@ -84,6 +84,10 @@ func Errors(err error) []*Error {
 	return nil
 }
 
+// Join returns errs, each an *Error, in file order and each once, joined
+// with errors.Join; nil when there are none.
+func Join(errs []*Error) error { return joined(errs) }
+
 // joined returns the collected errors in file order, each once: a value
 // reached through several YAML aliases is reported a single time.
 func joined(errs []*Error) error {

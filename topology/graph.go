@@ -61,7 +61,7 @@ func (d Drawing) Dot() string {
 	b.WriteString("\tedge [fontname=\"Helvetica\", fontsize=9, labelfontsize=9, labelfontcolor=\"#444444\", labeldistance=1.6, labelangle=30];\n")
 	for _, n := range t.Nodes {
 		switch {
-		case n.Kind == KindBridge:
+		case n.Kind.Facts().Bridge:
 			fmt.Fprintf(&b, "\t%s [shape=box3d, style=filled, fillcolor=%s, label=%s];\n", dotQuote(n.Name), dotBridgeFill, dotLabel(n.label()))
 		case n.Kind.Forwards():
 			fmt.Fprintf(&b, "\t%s [style=\"rounded,filled\", fillcolor=%s, label=%s];\n", dotQuote(n.Name), dotRouterFill, n.dotTable())
@@ -116,7 +116,7 @@ func addrLines(i *Interface, br string) string {
 
 // hasBridge reports whether the topology has a LAN.
 func (t *Topology) hasBridge() bool {
-	return slices.ContainsFunc(t.Nodes, func(n *Node) bool { return n.Kind == KindBridge })
+	return slices.ContainsFunc(t.Nodes, func(n *Node) bool { return n.Kind.Facts().Bridge })
 }
 
 // hasCycle reports whether the links make a cycle (two links between the
@@ -158,10 +158,10 @@ func (d Drawing) Mermaid() string {
 	for i, n := range t.Nodes {
 		ids[n.Name] = fmt.Sprintf("n%d", i+1)
 		open, close := "[", "]"
-		switch n.Kind {
-		case KindRouter, KindFRR, KindBIRD:
+		switch f := n.Kind.Facts(); {
+		case f.Forwards:
 			open, close = "((", "))"
-		case KindBridge:
+		case f.Bridge:
 			open, close = "{{", "}}"
 		}
 		fmt.Fprintf(&b, "    %s%s\"%s\"%s\n", ids[n.Name], open, mermaidEscape.Replace(strings.Join(n.label(), "\n")), close)

@@ -55,23 +55,20 @@ func (i Impairment) String() string {
 var impairmentKeys = []string{"rate", "delay", "jitter", "loss", "duplicate", "corrupt"}
 
 // impairment reads the impairment keys of a long-form link.
-func (d *decoder) impairment(f map[string]pair, what string) Impairment {
+func (d *decoder) impairment(f map[string]Pair, what string) Impairment {
 	var im Impairment
 	for _, key := range impairmentKeys {
 		p, ok := f[key]
 		if !ok {
 			continue
 		}
-		s, ok := d.scalar(p.val, key+" of "+what, impairmentExample[key])
+		s, ok := d.Scalar(p.Val, key+" of "+what, impairmentExample[key])
 		if !ok {
 			continue
 		}
 		if err := im.Set(key, s); err != nil {
-			d.errorf(pos(p.val), "bad %s %s of %s: %v; write e.g. %s", key, quoteIfOdd(s), what, err, impairmentExample[key])
+			d.Refuse(PosOf(p.Val), "bad %s %s of %s: %v; write e.g. %s", key, quoteIfOdd(s), what, err, impairmentExample[key])
 		}
-	}
-	if _, hasDelay := f["delay"]; im.Jitter > 0 && !hasDelay {
-		d.errorf(pos(f["jitter"].key), "jitter of %s without delay; write both, e.g. delay: 20ms and jitter: 5ms", what)
 	}
 	return im
 }

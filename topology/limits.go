@@ -13,21 +13,27 @@ import (
 
 const limitsExample = "limits: {pids: 1024, memory: 2GiB, cpus: 1.5}"
 
-// limits reads the top-level limits: mapping. Keys left out stay zero.
-func (d *decoder) limits(p pair) Limits {
-	l := Limits{Pos: pos(p.key)}
-	if !d.shape(p.val, yaml.MappingNode, "limits", limitsExample) {
+// limits reads a limits: mapping, the lab's (what is "limits") or a
+// node's ("limits of node r1"). Keys left out stay zero. Values are checked
+// against their bounds as they are read, so that a message shows them as
+// written; Validate checks the same bounds on a Topology built in Go.
+func (d *decoder) limits(p Pair, what string) Limits {
+	l := Limits{Pos: PosOf(p.Key), At: At{}}
+	if !d.Shape(p.Val, yaml.MappingNode, what, limitsExample) {
 		return l
 	}
-	f := d.fields(p.val, "in limits", []string{"pids", "memory", "cpus"})
+	f := d.Fields(p.Val, "in "+what, []string{"pids", "memory", "cpus"}, nil)
+	for k, q := range f {
+		l.At[k] = PosOf(q.Val)
+	}
 	if q, ok := f["pids"]; ok {
-		l.Pids = d.pids(q.val)
+		l.Pids = d.pids(q.Val, what)
 	}
 	if q, ok := f["memory"]; ok {
-		l.Memory = d.memory(q.val)
+		l.Memory = d.memory(q.Val, what)
 	}
 	if q, ok := f["cpus"]; ok {
-		l.CPUs = d.cpus(q.val)
+		l.CPUs = d.cpus(q.Val, what)
 	}
 	return l
 }
@@ -50,23 +56,23 @@ var sizeUnits = map[string]int64{
 	"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
 }
 
-func (d *decoder) pids(v *yaml.Node) int {
-	s, ok := d.scalar(v, "pids of limits", "pids: 1024")
+func (d *decoder) pids(v *yaml.Node, what string) int {
+	s, ok := d.Scalar(v, "pids of "+what, "pids: 1024")
 	if !ok {
 		return 0
 	}
 	switch {
 	case strings.HasPrefix(s, "-"):
-		d.errorf(pos(v), "pids %s of limits %s", show(s), pidsProblem(-1))
+		d.Errorf(PosOf(v), "pids %s of %s %s", show(s), what, pidsProblem(-1))
 	case !wholeRE.MatchString(s):
-		d.errorf(pos(v), "pids %q of limits is not a whole number; write a number of processes, e.g. pids: 1024", s)
+		d.Errorf(PosOf(v), "pids %q of %s is not a whole number; write a number of processes, e.g. pids: 1024", s, what)
 	default:
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			n = math.MaxInt64
 		}
 		if why := pidsProblem(n); why != "" {
-			d.errorf(pos(v), "pids %s of limits %s", s, why)
+			d.Errorf(PosOf(v), "pids %s of %s %s", s, what, why)
 			return 0
 		}
 		return int(n)
@@ -88,8 +94,8 @@ func pidsProblem(n int64) string {
 	return ""
 }
 
-func (d *decoder) memory(v *yaml.Node) int64 {
-	s, ok := d.scalar(v, "memory of limits", "memory: 512MiB")
+func (d *decoder) memory(v *yaml.Node, what string) int64 {
+	s, ok := d.Scalar(v, "memory of "+what, "memory: 512MiB")
 	if !ok {
 		return 0
 	}
@@ -98,7 +104,7 @@ func (d *decoder) memory(v *yaml.Node) int64 {
 		why = memoryProblem(n)
 	}
 	if why != "" {
-		d.errorf(pos(v), "memory %s of limits %s", show(s), why)
+		d.Errorf(PosOf(v), "memory %s of %s %s", show(s), what, why)
 		return 0
 	}
 	return n
@@ -142,20 +148,24 @@ func memoryProblem(n int64) string {
 	return ""
 }
 
-func (d *decoder) cpus(v *yaml.Node) float64 {
-	s, ok := d.scalar(v, "cpus of limits", "cpus: 1.5")
+func (d *decoder) cpus(v *yaml.Node, what string) float64 {
+	s, ok := d.Scalar(v, "cpus of "+what, "cpus: 1.5")
 	if !ok {
 		return 0
 	}
 	switch {
 	case strings.HasPrefix(s, "-"):
-		d.errorf(pos(v), "cpus %s of limits %s", show(s), cpusProblem(-1))
+		d.Errorf(PosOf(v), "cpus %s of %s %s", show(s), what, cpusProblem(-1))
 	case !numberRE.MatchString(s):
-		d.errorf(pos(v), "cpus %q of limits is not a number; write how many CPUs' worth of time the lab may use, e.g. cpus: 1.5", s)
+		whose := "the lab"
+		if what != "limits" {
+			whose = "the node"
+		}
+		d.Errorf(PosOf(v), "cpus %q of %s is not a number; write how many CPUs' worth of time %s may use, e.g. cpus: 1.5", s, what, whose)
 	default:
 		f, _ := strconv.ParseFloat(s, 64) // digits and a point always parse, if need be to +Inf
 		if why := cpusProblem(f); why != "" {
-			d.errorf(pos(v), "cpus %s of limits %s", s, why)
+			d.Errorf(PosOf(v), "cpus %s of %s %s", s, what, why)
 			return 0
 		}
 		return f

@@ -86,7 +86,7 @@ func TestLimits(t *testing.T) {
 			continue
 		}
 		tt.want.Pos = Pos{2, 1}
-		if top.Limits != tt.want {
+		if got := top.Limits; got.Pids != tt.want.Pids || got.Memory != tt.want.Memory || got.CPUs != tt.want.CPUs || got.Pos != tt.want.Pos {
 			t.Errorf("%s: got %+v, want %+v", tt.line, top.Limits, tt.want)
 		}
 		if err := Validate(top); err != nil {

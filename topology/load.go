@@ -39,6 +39,10 @@ func Load(path string) (*Topology, error) {
 	return Parse(path, data)
 }
 
+// ReadFile reads a topology file as Load does, for readers of other
+// formats (topology/clab): the same refusals, as a *FileError.
+func ReadFile(path string) ([]byte, error) { return readFile(path) }
+
 func readFile(path string) ([]byte, error) {
 	// O_NONBLOCK: opening a FIFO with no writer returns at once instead of
 	// waiting for one; it changes nothing for a regular file.

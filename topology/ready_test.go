@@ -26,22 +26,7 @@ nodes:
 	if err != nil {
 		t.Fatal(err)
 	}
-	show := func(n string) string {
-		var out []string
-		for _, r := range top.Node(n).Ready {
-			s := r.Service + " "
-			if r.Port != 0 {
-				s += "port " + strconv.Itoa(r.Port)
-			} else {
-				s += "cmd " + r.Cmd
-			}
-			if r.Wait != nil {
-				s += " wait " + r.Wait.String()
-			}
-			out = append(out, s)
-		}
-		return strings.Join(out, "; ")
-	}
+	show := func(n string) string { return readyText(top.Node(n).Ready) }
 	if got, want := show("a"), "dns cmd test -e /run/dnsmasq.pid wait 5s; web port 80"; got != want {
 		t.Errorf("a: %q, want %q", got, want)
 	}
@@ -74,4 +59,83 @@ func TestReadyErrors(t *testing.T) {
 			t.Errorf("%s:\n got %v\nwant lab.yaml:%s", tt.services, err, tt.want)
 		}
 	}
+}
+
+// TestReadyBuiltInGo: a Ready built in Go is judged by the rules with the
+// words a file's gets, and one that names no service of its node is
+// refused.
+func TestReadyBuiltInGo(t *testing.T) {
+	twoHours := 2 * time.Hour
+	node := func(rs ...Ready) *Topology {
+		return &Topology{Name: "lab", Nodes: []*Node{{Name: "a", Kind: KindHost,
+			Services: []KeyValue{{Key: "web", Value: "httpd"}}, Ready: rs}}}
+	}
+	if err := Validate(node(Ready{Service: "web", Port: 80})); err != nil {
+		t.Fatalf("a sound ready: %v", err)
+	}
+	for _, tt := range []struct {
+		ready Ready
+		want  string
+	}{
+		{Ready{Service: "db", Port: 5432}, `ready of node a names service db, which it does not have; add the service, or remove its ready`},
+		{Ready{Service: "web", Port: 80, Cmd: "true"}, `ready of service web of node a gives both port: and cmd:; keep one`},
+		{Ready{Service: "web"}, `ready of service web of node a says nothing; write port: N`},
+		{Ready{Service: "web", Port: 70000}, `port 70000 of ready of service web of node a is over 65535; write a TCP port from 1 to 65535, e.g. port: 80`},
+		{Ready{Service: "web", Port: -1}, `port -1 of ready of service web of node a is negative; write a TCP port`},
+		{Ready{Service: "web", Cmd: " "}, `empty cmd of ready of service web of node a; write a command that exits 0 once the service is ready, or use port:`},
+		{Ready{Service: "web", Port: 80, Wait: &twoHours}, `wait 2h0m0s of ready of service web of node a is over an hour`},
+	} {
+		err := Validate(node(tt.ready))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v:\n got %v\nwant %s", tt.ready, err, tt.want)
+		}
+	}
+}
+
+// TestReadyEncoded: Encode writes a service with a ready: in the long
+// form, which Parse reads back as it was.
+func TestReadyEncoded(t *testing.T) {
+	top, err := Parse("lab.yaml", []byte(`name: lab
+nodes:
+  a:
+    services:
+      dns: {cmd: "dnsmasq -k", ready: {cmd: "test -e /run/dnsmasq.pid", wait: 5s}}
+      sshd: "/usr/sbin/sshd -D"
+      web: {cmd: "httpd -f -p 80", ready: {port: 80}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := Encode(top, EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse("again.yaml", text)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	if got, want := readyText(back.Node("a").Ready), readyText(top.Node("a").Ready); got != want || want == "" {
+		t.Errorf("ready read back: %q, want %q\n%s", got, want, text)
+	}
+	if svc := back.Node("a").Services; len(svc) != 3 || svc[2].Value != "httpd -f -p 80" || svc[1].Value != "/usr/sbin/sshd -D" {
+		t.Errorf("services read back: %+v\n%s", svc, text)
+	}
+}
+
+// readyText is a node's ready: entries as one line, for comparing.
+func readyText(rs []Ready) string {
+	var out []string
+	for _, r := range rs {
+		s := r.Service + " "
+		if r.Port != 0 {
+			s += "port " + strconv.Itoa(r.Port)
+		} else {
+			s += "cmd " + r.Cmd
+		}
+		if r.Wait != nil {
+			s += " wait " + r.Wait.String()
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, "; ")
 }

@@ -26,7 +26,7 @@ func TestValidateBuiltInGo(t *testing.T) {
 		t.Fatal("Validate accepted a topology with path names")
 	}
 	for _, want := range []string{`bad lab name "../lab"`, `bad node name "../../tmp/x"`, `unknown kind "vm"`,
-		`bad interface name "eth1/x"`, "sysctl net/../../../etc/shadow", "sysctl kernel.panic", `file path "etc/x"`, "link end ghost:eth1"} {
+		`bad interface name "eth1/x"`, `sysctl "net/../../../etc/shadow"`, `sysctl "kernel.panic"`, `file path "etc/x"`, `link end ghost:eth1 names unknown node "ghost"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate's errors lack %q:\n%v", want, err)
 		}
@@ -58,12 +58,12 @@ func TestValidateHostileNames(t *testing.T) {
 		`address ::1/128 of node "a\x1b[2J" "e\x1b]0;x\a" is a loopback address`,
 		`bad interface name "e\x1b]0;x\a" of node "a\x1b[2J": it contains the control character '\x1b'`,
 		`bad interface name "eth\xff" of node "a\x1b[2J": it is not valid UTF-8`,
-		`sysctl net.ipv4.tcp_available_congestion_control of node "a\x1b[2J" is a read-only sysctl; it cannot be set`,
+		`sysctl "net.ipv4.tcp_available_congestion_control" of node "a\x1b[2J" is a read-only sysctl; it cannot be set`,
 		`sysctl "net.\x1b[31m" of node "a\x1b[2J" is malformed`,
 		`file path "/etc/\x00x" of node "a\x1b[2J" cannot be created: it contains the control character '\x00'`,
 		`file path "/etc/\xffx" of node "a\x1b[2J" cannot be created: it is not valid UTF-8`,
 		`file path "/etc/\u0085" of node "a\x1b[2J" cannot be created: it contains the control character '\u0085'`,
-		`link end "g\x1bhost:eth1" is not an interface of a node`,
+		`link end "g\x1bhost:eth1" names unknown node "g\x1bhost"`,
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Validate's errors lack %s", want)
@@ -74,5 +74,38 @@ func TestValidateHostileNames(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("errors:\n%s", msg)
+	}
+}
+
+// TestValidateRulesOfAFile: a Topology built in Go is judged by the rules
+// a file is, with the same words: gateways on connected subnets, what
+// bridges and each kind take, duplicate addresses, interfaces on no link,
+// checks against the nodes, wait-for.
+func TestValidateRulesOfAFile(t *testing.T) {
+	pfx := netip.MustParsePrefix
+	top := &Topology{Name: "lab", Nodes: []*Node{
+		{Name: "r1", Kind: KindRouter, Daemons: []string{"ospfd"}, Config: "router ospf\n",
+			Interfaces: []*Interface{{Name: "eth1", Addrs: []netip.Prefix{pfx("10.0.0.1/24")}}, {Name: "eth9"}},
+			Routes:     []Route{{To: pfx("10.9.0.0/16"), Via: netip.MustParseAddr("10.1.0.1")}}, WaitFor: []string{"sw"}},
+		{Name: "sw", Kind: KindBridge, Interfaces: []*Interface{{Name: "p1", Addrs: []netip.Prefix{pfx("10.0.0.1/24")}}},
+			WaitFor: []string{"r1"}},
+	}, Links: []*Link{{Endpoints: [2]Endpoint{{"r1", "eth1"}, {"sw", "p1"}}}},
+		Checks: []*Check{{Kind: CheckOSPF, Node: "r1", OSPF: &OSPFCheck{Neighbor: "sw", Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.9")}}}}}
+	err := Validate(top)
+	if err == nil {
+		t.Fatal("Validate accepted it")
+	}
+	for _, want := range []string{
+		"daemons on node r1 of kind router; daemons are for kind frr",
+		"config on node r1 of kind router; config is for kind frr or bird",
+		"gateway 10.1.0.1 of r1's route to 10.9.0.0/16 is on no connected subnet of r1 (10.0.0.0/24)",
+		"address 10.0.0.1/24 on bridge sw; a bridge's ports carry no addresses",
+		"interface eth9 of r1 is on no link",
+		"ospf check 1 runs on r1, a node of kind router, which runs no OSPF daemon",
+		"wait-for goes round in a cycle (r1 waits for sw waits for r1)",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate's errors lack %q:\n%v", want, err)
+		}
 	}
 }

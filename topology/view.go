@@ -1,7 +1,6 @@
 package topology
 
 import (
-	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -23,20 +22,6 @@ func InPrivateView(p string) bool {
 		}
 	}
 	return false
-}
-
-// ViewErrors reports every `files:` path of t, well formed, that is outside
-// its node's private view: what netlab.Check refuses.
-func ViewErrors(t *Topology) error {
-	var errs []error
-	for _, n := range t.Nodes {
-		for _, f := range n.Files {
-			if filePathProblem(f.Key) == "" && !InPrivateView(f.Key) {
-				errs = append(errs, viewError(t.File, f.Pos, f.Key, "node "+show(n.Name)))
-			}
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // viewError is the error for a file outside the private view, worded as

@@ -156,7 +156,7 @@ func runChecks(cmd *cobra.Command, refs []netlab.LabRef, f checkFlags) error {
 	case f.pingAll:
 		only = check.PingAll
 	case f.checksFile != "":
-		ref, err := loadTopology(f.checksFile)
+		ref, err := loadTopology(f.checksFile, nil)
 		if err != nil {
 			return err
 		}

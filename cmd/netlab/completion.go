@@ -16,7 +16,7 @@ func newCompletionCommand() *cobra.Command {
 		Long: `Print the completion script of a shell. It completes verbs and flags, lab
 names (down, status, graph, --lab), nodes (exec, shell, logs: NODE, or
 LAB/NODE while several labs are up), NODE:IFNAME of link set, graph --format,
-and topology files (*.yaml, *.yml) of up, validate and graph.
+and topology files (*.yaml, *.yml) of up, validate, graph and import.
 
   bash:  netlab completion bash > /etc/bash_completion.d/netlab   (bash-completion)
          or, for this shell only: source <(netlab completion bash)
@@ -52,6 +52,7 @@ func addCompletions(root *cobra.Command) {
 	args := map[string]cobra.CompletionFunc{
 		"up":       completeFiles,
 		"validate": completeFiles,
+		"import":   completeFiles,
 		"graph":    completeGraphArg,
 		"down":     completeLabArgs,
 		"status":   completeLabArgs,

@@ -73,7 +73,7 @@ func drawingOf(arg string) (topology.Drawing, error) {
 		}
 		return topology.Drawing{}, usageError("graph: %s is no file, nor a lab that is up", arg)
 	}
-	t, err := loadTopology(arg)
+	t, err := loadTopology(arg, nil)
 	if err != nil {
 		return topology.Drawing{}, err
 	}

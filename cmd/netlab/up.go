@@ -26,6 +26,9 @@ exec steps, start the services and wait until they are ready. Exits 0 only
 when all of it is done; on any failure, Ctrl-C (exit 130) or --timeout
 (exit 124), everything made so far is removed first.
 
+FILE is a netlab topology, or a containerlab one (*.clab.yml, *.clab.yaml,
+or any file with a top-level topology:), read as netlab import reads it.
+
 --replace takes down a lab of the same name first, if one is up. Root may
 bring a lab up for an ordinary user (--user USER): netlab then runs as
 that user, as the user would run it, and the lab is the user's (a
@@ -33,7 +36,12 @@ student's lab reset with up --replace --user alice exercise.yaml). FILE
 must be readable by the user.`,
 		Args: wantArgs(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			topo, err := loadTopology(args[0])
+			warn := func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "netlab: warning: %s\n", termSafe(msg)) }
+			readWarn := warn
+			if asUser != "" {
+				readWarn = nil // the user's netlab reads the file again, and warns
+			}
+			topo, err := loadTopology(args[0], readWarn)
 			if err != nil {
 				return err
 			}
@@ -52,13 +60,14 @@ must be readable by the user.`,
 					}
 				}
 			}
+			for _, w := range netlab.Unapplied(topo) {
+				warn(w)
+			}
 			start := time.Now()
 			lab, err := netlab.Up(ctx, topo, netlab.UpOptions{
 				Progress:    newProgressPrinter(quiet, verbose),
 				StepTimeout: stepTimeout,
-				Warn: func(msg string) {
-					fmt.Fprintf(cmd.ErrOrStderr(), "netlab: warning: %s\n", termSafe(msg))
-				},
+				Warn:        warn,
 			})
 			if err != nil {
 				if errors.As(err, new(*stopCause)) {

@@ -17,7 +17,9 @@ func newValidateCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var errs []error
 			for _, f := range args {
-				t, err := loadTopology(f)
+				t, err := loadTopology(f, func(msg string) {
+					fmt.Fprintf(cmd.ErrOrStderr(), "netlab: warning: %s\n", termSafe(msg))
+				})
 				if err == nil {
 					err = netlab.Check(t)
 				}
