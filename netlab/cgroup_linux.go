@@ -738,3 +738,75 @@ func oomKills(dirs []string) uint64 {
 	}
 	return n
 }
+
+// nodeCgroupPrefix starts the name of a node's cgroup under its lab's: no
+// cgroup control file starts so, whatever the node is called.
+const nodeCgroupPrefix = "node."
+
+// nodeCgroup makes node's cgroup under the lab's in each of the lab's
+// hierarchies, with the node's limits (those left at zero are the lab's
+// alone), and returns each one's cgroup.procs opened for writing: the
+// node's init enters them before it does anything else, so nothing of the
+// node ever runs outside them. Down removes them with the lab's.
+func (c *labCgroup) nodeCgroup(node string, lim cgroupLimits) ([]*os.File, error) {
+	if c == nil || len(c.Paths) == 0 {
+		return nil, fmt.Errorf("limits of node %s cannot be applied: the lab has no cgroup", node)
+	}
+	var files []*os.File
+	fail := func(err error) ([]*os.File, error) {
+		closeFiles(files)
+		return nil, fmt.Errorf("cgroup of node %s: %w", node, err)
+	}
+	for _, lab := range c.Paths {
+		var st unix.Statfs_t
+		if err := unix.Statfs(lab, &st); err != nil {
+			return fail(os.NewSyscallError("statfs", err))
+		}
+		v2 := st.Type == unix.CGROUP2_SUPER_MAGIC
+		if v2 {
+			// A v2 cgroup's children get only the controllers its
+			// subtree_control enables.
+			have, _ := readFields(filepath.Join(lab, "cgroup.controllers"))
+			for _, ctrl := range have {
+				if slices.Contains(labControllers, ctrl) {
+					writeCgroupFile(filepath.Join(lab, "cgroup.subtree_control"), "+"+ctrl)
+				}
+			}
+		}
+		dir := filepath.Join(lab, nodeCgroupPrefix+node)
+		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return fail(err)
+		}
+		for _, ctrl := range labControllers {
+			if !cgroupHas(dir, v2, ctrl) {
+				continue
+			}
+			if err := writeLimit(dir, v2, ctrl, lim); err != nil {
+				return fail(err)
+			}
+		}
+		f, err := os.OpenFile(filepath.Join(dir, "cgroup.procs"), os.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fail(err)
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+// cgroupHas reports whether the cgroup dir has controller ctrl.
+func cgroupHas(dir string, v2 bool, ctrl string) bool {
+	if v2 {
+		have, _ := readFields(filepath.Join(dir, "cgroup.controllers"))
+		return slices.Contains(have, ctrl)
+	}
+	file := map[string]string{"pids": "pids.max", "memory": "memory.limit_in_bytes", "cpu": "cpu.cfs_quota_us"}[ctrl]
+	_, err := os.Stat(filepath.Join(dir, file))
+	return err == nil
+}
+
+func closeFiles(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
+}

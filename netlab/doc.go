@@ -34,8 +34,8 @@
 // wiring, each node's exec steps run with its env, a node's after those of
 // the nodes it waits for (wait-for); then its services, with its env too,
 // and up waits until those that say when they are ready (ready:) are.
-// Per-node limits are the node side's to apply: until it does, Unapplied
-// names those up goes on without (nodeside.go).
+// A node with limits: gets a cgroup of its own under the lab's, which its
+// init enters before anything else (nsproc.NodeConfig.Cgroups).
 //
 // Up is all-or-nothing: on any error, or when its context is cancelled, it
 // removes what it made before returning. If up is killed outright, the lab

@@ -95,9 +95,6 @@ nodes:
 	if got := nodeBinds(top.Node("a")); !slices.Equal(got, want) {
 		t.Errorf("nodeBinds = %+v, want %+v", got, want)
 	}
-	if w := Unapplied(top); len(w) != 1 || !strings.HasPrefix(w[0], "test.yaml:6:5: limits of node a are not applied") {
-		t.Errorf("Unapplied = %q", w)
-	}
 }
 
 // TestEnvPairs: a node's env as the exec request takes it, over netlab's.

@@ -27,6 +27,17 @@ func (u *bringup) startNode(ctx context.Context, n *topology.Node) (nsproc.Node,
 		Sysctls: earlySysctls(n.Kind), Layer: daemonLayer(n, u.users), TmpfsSize: defaultTmpfsSize,
 		Binds: nodeBinds(n),
 	}
+	if t := u.st.Topology; !n.Limits.Zero() && len(u.cgroup.Paths) == 0 {
+		// As for the lab's own limits: said, and up goes on.
+		if u.opts.Warn != nil {
+			u.opts.Warn(fmt.Sprintf("%s: limits of node %s are not applied: the lab has no cgroup", n.Limits.Pos.In(t.File), n.Name))
+		}
+	} else if !n.Limits.Zero() {
+		if cfg.Cgroups, err = u.cgroup.nodeCgroup(n.Name, cgroupLimits{Pids: n.Limits.Pids, MemoryBytes: n.Limits.Memory, CPUs: n.Limits.CPUs}); err != nil {
+			return nsproc.Node{}, fmt.Errorf("%s: %w", n.Limits.Pos.In(t.File), err)
+		}
+		defer closeFiles(cfg.Cgroups)
+	}
 	node, err := u.sup.Spawn(ctx, cfg)
 	if err != nil && len(n.Binds) > 0 {
 		t := u.st.Topology

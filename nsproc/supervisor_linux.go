@@ -99,6 +99,10 @@ type NodeConfig struct {
 	// /root, /dev and its /etc layer), in bytes; 0 is the kernel's
 	// default, half the machine's memory each.
 	TmpfsSize int64
+	// Cgroups are the cgroup.procs files of the node's own cgroup, one
+	// per hierarchy, opened for writing by netlab: the node's init enters
+	// them first thing.
+	Cgroups []*os.File
 }
 
 // Bind is a host file or directory the node sees at Target, read-only or
@@ -418,7 +422,8 @@ func pidOfPidfd(f *os.File) (int, error) {
 func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (Node, error) {
 	files := []*os.File{n.Socket}
 	var binds []bindSpec
-	defer func() { closeAll(files[1:]) }()
+	trees := 1
+	defer func() { closeAll(files[1:trees]) }()
 	for _, b := range n.Binds {
 		spec := bindSpec{Source: b.Source, Target: b.Target, ReadOnly: b.ReadOnly}
 		if os.Geteuid() == 0 {
@@ -427,12 +432,14 @@ func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (Node, error) {
 				return Node{}, fmt.Errorf("bind %s: %w", b.Source, os.NewSyscallError("open_tree", err))
 			}
 			files = append(files, os.NewFile(uintptr(fd), b.Source))
+			trees++
 			spec.Tree = true
 		}
 		binds = append(binds, spec)
 	}
+	files = append(files, n.Cgroups...)
 	got, err := s.ask(ctx, func(id int) control {
-		return control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls, Layer: n.Layer, Binds: binds, TmpfsSize: int(n.TmpfsSize)}}
+		return control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls, Layer: n.Layer, Binds: binds, TmpfsSize: int(n.TmpfsSize), Cgroups: len(n.Cgroups)}}
 	}, files)
 	if err != nil {
 		return Node{}, err

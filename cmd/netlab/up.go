@@ -60,9 +60,6 @@ must be readable by the user.`,
 					}
 				}
 			}
-			for _, w := range netlab.Unapplied(topo) {
-				warn(w)
-			}
 			start := time.Now()
 			lab, err := netlab.Up(ctx, topo, netlab.UpOptions{
 				Progress:    newProgressPrinter(quiet, verbose),

@@ -621,7 +621,6 @@ void free_spawn(struct spawn_req *s)
 		free(s->binds[i].target);
 	}
 	free(s->binds);
-	free(s->cgroup_fds);
 	free(s);
 }
 

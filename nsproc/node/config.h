@@ -40,7 +40,7 @@ struct spawn_req {
 	int64_t tmpfs_size; /* bytes; 0: the kernel's default */
 	int64_t cgroups;    /* cgroup.procs files at the packet's end */
 	int listen_fd;      /* the exec socket, from the packet */
-	int *cgroup_fds;    /* those files, once the packet is read */
+	int *cgroup_fds;    /* those files, once the packet is read (not owned) */
 };
 
 struct setup_req {

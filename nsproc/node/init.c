@@ -421,6 +421,16 @@ void init_main(struct spawn_req *s, int sock)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	set_title("init", s->node);
+	/* The node's own cgroup, before anything else: everything the node
+	 * runs starts in it ("0" is the writer). */
+	for (int64_t i = 0; i < s->cgroups; i++) {
+		if (write_all(s->cgroup_fds[i], "0", 1) < 0) {
+			fail(&e, "enter the node's cgroup");
+			send_ready(sock, &e, -1);
+			_exit(1);
+		}
+		close(s->cgroup_fds[i]);
+	}
 	if (build_view(s, &e) < 0 || start_agent(s, &agent, &agent_pidfd, &e) < 0) {
 		send_ready(sock, &e, -1);
 		_exit(1);

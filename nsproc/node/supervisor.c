@@ -389,7 +389,8 @@ static void add_pending(struct spawn_req *s, int sock, int pidfd)
 }
 
 /* spawn clones a node's init. fds are the packet's: the exec socket, then
- * one detached mount per bind with Tree set. */
+ * one detached mount per bind with Tree set, then the cgroup.procs files
+ * of the node's cgroup. */
 static void spawn(struct spawn_req *s, int *fds, int nfds)
 {
 	char err[ERRLEN];
@@ -401,14 +402,15 @@ static void spawn(struct spawn_req *s, int *fds, int nfds)
 		snprintf(err, sizeof(err), "node %s: the lab is not set up", s->node);
 		goto refuse;
 	}
-	if (nfds != 1 + trees) {
-		snprintf(err, sizeof(err), "node %s: spawn request carried %d files, want %d", s->node, nfds, 1 + trees);
+	if (nfds != 1 + trees + s->cgroups) {
+		snprintf(err, sizeof(err), "node %s: spawn request carried %d files, want %lld", s->node, nfds, 1 + trees + (long long)s->cgroups);
 		goto refuse;
 	}
 	for (size_t i = 0; i < s->nbinds; i++)
 		if (s->binds[i].tree)
 			s->binds[i].fd = fds[k++];
 	s->listen_fd = fds[0];
+	s->cgroup_fds = fds + k; /* the last s->cgroups; fds outlives the clone */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
 		snprintf(err, sizeof(err), "node %s: init control socket: %s", s->node, errtext(errno));
 		goto refuse;
