@@ -82,14 +82,14 @@ type cgroupHier struct {
 
 // defaultPids is the default pids limit for a lab of n nodes.
 //
-// pids counts tasks, that is threads, not processes. A node runs two
-// single-threaded processes, its init and its agent; an FRR node adds
-// watchfrr, zebra, mgmtd, staticd and a routing daemon or two, each with a
-// few pthreads, so some 30 to 45 tasks in all, and a `netlab exec` or a
-// shell with a pipeline a few more for a while. 96 per node is twice that,
-// room for a busy node without letting one run away. The base of 256 is
-// for the lab supervisor and short-lived commands, and keeps small labs
-// usable. The
+// pids counts tasks, that is threads, not processes. A node runs one
+// single-threaded process, its init, which serves as its agent; an FRR
+// node adds watchfrr, zebra, mgmtd, staticd and a routing daemon or two,
+// each with a few pthreads, so some 30 to 45 tasks in all, and a `netlab
+// exec` or a shell with a pipeline a few more for a while. 96 per node is
+// twice that, room for a busy node without letting one run away. The base
+// of 256 is for the lab supervisor and short-lived commands, and keeps
+// small labs usable. The
 // ceiling of 3/4 of pid_max means that however large the lab, the host keeps
 // a quarter of its pid space to log in and take the lab down; the floor of 256
 // wins over it on machines with a tiny pid_max.

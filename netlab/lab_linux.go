@@ -148,7 +148,7 @@ func (l *Lab) Packet(ctx context.Context, node, ifname string) (*os.File, error)
 // NodeAlive reports whether node's agent, and with it the node, still runs.
 func (l *Lab) NodeAlive(node string) bool {
 	ns := l.state.node(node)
-	return ns != nil && ns.Agent.alive()
+	return ns != nil && ns.Init.alive()
 }
 
 // ErrBadCommand is what errors about a command no node could run as given
@@ -247,7 +247,7 @@ func unreachable(d *StateDir, lab, node string, err error) error {
 	}
 	why := "its init is gone"
 	if ns.Init.alive() {
-		why = "its agent is gone, and with it every process of the node"
+		why = "its init does not answer on its exec socket"
 	}
 	ref := LabRef{Dir: d, Name: lab}
 	return fmt.Errorf("node %s of lab %s is not running (%s%s); take the lab down with: netlab down %s", node, ref, why, oomNote(st), ref)

@@ -111,7 +111,7 @@ func openNetNS(pid int, pidfd *os.File) (*os.File, uint64, error) {
 // namespace, opened by the node's agent, which has serviceAskTimeout (or
 // less, by ctx) to answer.
 func nodeNetlink(ctx context.Context, socket string, ns *NodeState) (*wire.Socket, error) {
-	if !ns.Agent.alive() {
+	if !ns.Init.alive() {
 		return nil, fmt.Errorf("node %s is not running", ns.Name)
 	}
 	ctx, cancel := context.WithTimeout(ctx, serviceAskTimeout)

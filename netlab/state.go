@@ -36,9 +36,11 @@ type State struct {
 
 // NodeState is a node's runtime facts, known once its init reported ready.
 type NodeState struct {
-	Name       string `json:"name"`
-	Init       *Proc  `json:"init,omitempty"`        // PID 1 of the node: the node lives as long as it does
-	Agent      *Proc  `json:"agent,omitempty"`       // root of the node's user namespace: owns its netns, serves exec
+	Name string `json:"name"`
+	// Init is the node's one process: PID 1 of the node, root of its user
+	// namespace (which owns its netns), its agent, serving exec. The node
+	// lives as long as it does.
+	Init       *Proc  `json:"init,omitempty"`
 	NetNSInode uint64 `json:"netns_inode,omitempty"` // to never unregister a netns that is not ours
 }
 

@@ -280,19 +280,16 @@ func (u *bringup) startNodes(ctx context.Context, step *stepTimer) error {
 	u.netns = make([]*os.File, len(t.Nodes))
 	for i := range u.st.Nodes {
 		ns, n := &u.st.Nodes[i], nodes[i]
-		if ns.Init, err = procOf(n.InitPid); err == nil {
-			ns.Agent, err = procOf(n.AgentPid)
-		}
-		if err != nil {
+		if ns.Init, err = procOf(n.Pid); err != nil {
 			return fmt.Errorf("node %s: %w", ns.Name, err)
 		}
 		// It must be the node's, never the host's, even if the agent
 		// died and its pid was reused meanwhile.
-		if u.netns[i], ns.NetNSInode, err = openNetNS(n.AgentPid, n.Agent); err != nil {
+		if u.netns[i], ns.NetNSInode, err = openNetNS(n.Pid, n.Pidfd); err != nil {
 			return fmt.Errorf("node %s: %w", ns.Name, err)
 		}
 		if ns.NetNSInode == hostNetNS {
-			return fmt.Errorf("node %s: process %d is in the host's network namespace; refusing to wire it", ns.Name, n.AgentPid)
+			return fmt.Errorf("node %s: process %d is in the host's network namespace; refusing to wire it", ns.Name, n.Pid)
 		}
 	}
 	// Recorded before any name is registered: down unregisters only

@@ -4,23 +4,23 @@
 // in the node (Run, Put, RunLogged, Services, Netlink, Packet).
 //
 // The processes themselves are C, in node/: a lab supervisor that owns the
-// lab's user namespace, and per node an init (PID 1 of the node's mount
-// and PID namespaces, in the lab's user namespace) and an agent (root of a
-// user namespace of the node's own, which owns the node's network, UTS,
-// IPC and cgroup namespaces) that runs commands inside the node on
-// request. The supervisor is the only exec of a lab: it is this program,
-// started with a hidden first argument that the node side's ELF
-// constructor catches before the Go runtime starts; inits and agents are
-// its clones. Each is one thread.
+// lab's user namespace, and per node one process: PID 1 of the node's
+// mount and PID namespaces, which builds the node's view as the lab's root
+// and then becomes root of a user namespace of the node's own (which owns
+// the node's network, UTS, IPC and cgroup namespaces), where it serves as
+// the node's agent, running commands inside the node on request. The
+// supervisor is the only exec of a lab: it is this program, started with a
+// hidden first argument that the node side's ELF constructor catches
+// before the Go runtime starts; nodes are its clones. Each is one thread.
 //
 //	netlab up (host root, or a user: rootless)
 //	  └─ supervisor: new user, PID, mount, net, IPC, UTS and cgroup namespaces;
 //	     lab root is an unprivileged host id (rootless: the user), not dumpable
-//	       ├─ init of node r1: new mount + PID namespaces, builds the node's
-//	       │  view (locked mounts), not dumpable
-//	       │    └─ agent of r1: new user (node ids from lab id 1), net, UTS,
-//	       │       IPC and cgroup namespaces; serves the node's exec socket
-//	       └─ init of node r2 ...
+//	       ├─ r1: PID 1 of new mount + PID namespaces; builds the node's view,
+//	       │  then new user (node ids from lab id 1), net, UTS, IPC and cgroup
+//	       │  namespaces and a locked copy of its mounts; serves the node's
+//	       │  exec socket; not dumpable
+//	       └─ r2 ...
 //
 // The supervisor is PID 1 of a PID namespace that holds every node's PID
 // namespace, so killing it kills every process of the lab, daemons that

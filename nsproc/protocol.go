@@ -16,11 +16,12 @@ import "os"
 //	netlab → supervisor   control{Begin}              -, answered by spawnReply once it unshared its user namespace
 //	netlab → supervisor   control{Mapped}             -, answered by spawnReply{Pid} of the supervisor proper
 //	netlab → supervisor   control{Setup}              the lab's hosts file
-//	netlab → supervisor   control{Spawn}              exec socket, then one O_PATH file per bind
-//	supervisor → init     (nothing: the init is a clone of the supervisor, its configuration already in memory)
-//	init → supervisor     readyReport                 pidfd of the agent (when ready)
-//	agent → init          readyReport                 -
-//	supervisor → netlab   spawnReply                  pidfd of the init, pidfd of the agent (Spawn)
+//	netlab → supervisor   control{Spawn}              exec socket, then a detached mount per bind with Tree, then cgroup.procs files
+//	supervisor → node     (nothing: the node is a clone of the supervisor, its configuration already in memory)
+//	node → supervisor     "u", one raw byte           -: it made its user namespace; the supervisor maps it
+//	supervisor → node     "m", one raw byte           -: mapped
+//	node → supervisor     readyReport                 -
+//	supervisor → netlab   spawnReply                  pidfd of the node (Spawn)
 //	netlab → supervisor   control{Netlink}            -, answered by spawnReply + a netlink socket
 //	netlab → supervisor   control{Detach}             -
 //	supervisor → netlab   spawnReply{Detached}        -, then it closes its end
@@ -137,7 +138,7 @@ type bindSpec struct {
 }
 
 // spawnReply answers a labSetup, a spawnRequest or a Netlink request. A
-// spawn's success carries a pidfd of the init and one of the agent. The
+// spawn's success carries a pidfd of the node's process. The
 // supervisor also sends one with Detached set, and nothing after it, when
 // it has detached.
 type spawnReply struct {
@@ -149,9 +150,9 @@ type spawnReply struct {
 	files []*os.File // what the packet carried, on the host side (no tag: not sent)
 }
 
-// readyReport says a role is set up (Error empty) or why it failed: the
-// step and the errno. Only the C side writes and reads it; the supervisor
-// passes its Error on in a spawnReply.
+// readyReport says a node is set up (Error empty) or why it failed: the
+// step and the errno. Only the C side writes and reads it, before anything
+// of the node runs; the supervisor passes its Error on in a spawnReply.
 type readyReport struct {
 	Error string `tlv:"50"`
 }
@@ -279,7 +280,7 @@ const (
 	maxFiles = 64
 	// protocolVersion is the version of this table, in packetMagic.
 	// Change it with any change to a message.
-	protocolVersion = 6
+	protocolVersion = 7
 )
 
 // packetMagic starts every packet: "nl" and the protocol version.

@@ -356,42 +356,33 @@ func (s *Supervisor) connReason(err error) error {
 	return fmt.Errorf("lab supervisor connection: %w", err)
 }
 
-// Node is a started node as the host sees it: two processes, each with a
-// pidfd that keeps naming it even after its pid is reused.
+// Node is a started node as the host sees it: one process, PID 1 of the
+// node, root of the node's own user namespace (which owns its network
+// namespace: open it through Pid) and its agent, which serves its exec
+// socket. The node lives as long as it does. Pidfd keeps naming it even
+// after its pid is reused.
 type Node struct {
-	// Init is PID 1 of the node, in the lab's user namespace. The node
-	// lives as long as it does.
-	InitPid int
-	Init    *os.File
-	// Agent is root of the node's own user namespace, which owns the
-	// node's network namespace (open it through AgentPid) and serves its
-	// exec socket.
-	AgentPid int
-	Agent    *os.File
+	Pid   int
+	Pidfd *os.File
 }
 
-// Close closes the pidfds.
+// Close closes the pidfd.
 func (n Node) Close() {
-	for _, f := range []*os.File{n.Init, n.Agent} {
-		if f != nil {
-			f.Close()
-		}
+	if n.Pidfd != nil {
+		n.Pidfd.Close()
 	}
 }
 
-// nodeOfPidfds reads the pids of the init and agent whose pidfds a spawn
-// reply carried.
+// nodeOfPidfds reads the pid of the node whose pidfd a spawn reply
+// carried.
 func nodeOfPidfds(files []*os.File) (Node, error) {
-	if len(files) != 2 {
+	if len(files) != 1 {
 		closeAll(files)
-		return Node{}, fmt.Errorf("spawn reply carried %d files, want two pidfds", len(files))
+		return Node{}, fmt.Errorf("spawn reply carried %d files, want the node's pidfd", len(files))
 	}
-	n := Node{Init: files[0], Agent: files[1]}
+	n := Node{Pidfd: files[0]}
 	var err error
-	if n.InitPid, err = pidOfPidfd(n.Init); err == nil {
-		n.AgentPid, err = pidOfPidfd(n.Agent)
-	}
-	if err != nil {
+	if n.Pid, err = pidOfPidfd(n.Pidfd); err != nil {
 		n.Close()
 		return Node{}, err
 	}

@@ -133,8 +133,8 @@ func TestSupervisor(t *testing.T) {
 cat /proc/sys/net/ipv4/ip_forward; cat /etc/lab/data.txt; ls /tmp/src
 echo rw > /srv/new && echo WROTE-RW; (echo x > /tmp/src/x) 2>/dev/null && echo WROTE-RO
 cat /proc/1/comm; ls /proc | grep -c '^[0-9]'; echo >> /etc/hosts && echo EDITED-HOSTS; ls -A `+hidden+` | wc -l`)
-	// Processes: init, agent, sh, ls and grep.
-	want := "r1\nr1\n10.0.0.2 r2\nhostname r1\nroot 640\n1\nfrom the host\ndata.txt\nWROTE-RW\nnetlab-init\n5\nEDITED-HOSTS\n0\n"
+	// Processes: the node's own (PID 1, its agent), sh, ls and grep.
+	want := "r1\nr1\n10.0.0.2 r2\nhostname r1\nroot 640\n1\nfrom the host\ndata.txt\nWROTE-RW\nnetlab-init\n4\nEDITED-HOSTS\n0\n"
 	if out != want {
 		t.Errorf("in r1:\n%s\nwant:\n%s", out, want)
 	}

@@ -172,7 +172,7 @@ nodes:
 	if r.code != 128+9 {
 		t.Fatalf("a 256 MiB allocation in a lab of 64 MiB: exit %d (want the OOM killer's SIGKILL, 137): %s", r.code, r.stderr)
 	}
-	_, agent := nodeProcs(t, "oom", "h1")
+	agent := nodeProc(t, "oom", "h1")
 	if err := syscall.Kill(agent, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ nodes:
 func TestExecDeadNode(t *testing.T) {
 	needRoot(t)
 	upLab(t, renamedTriangle(t, "dead"), "dead")
-	_, agent := nodeProcs(t, "dead", "r1")
+	agent := nodeProc(t, "dead", "r1")
 	if err := syscall.Kill(agent, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

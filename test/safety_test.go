@@ -125,13 +125,10 @@ nodes:
 	if max, _ := os.ReadFile(pidsDir + "/pids.max"); strings.TrimSpace(string(max)) != "60" {
 		t.Errorf("node a's pids.max = %q, want 60", max)
 	}
-	// Its init and agent are in it from the start.
+	// Its process is in it from the start.
 	procs, _ := os.ReadFile(pidsDir + "/cgroup.procs")
-	initPid, agentPid := nodeProcs(t, "nodelim", "a")
-	for _, pid := range []int{initPid, agentPid} {
-		if !strings.Contains("\n"+string(procs), "\n"+strconv.Itoa(pid)+"\n") {
-			t.Errorf("process %d of node a is not in its cgroup: %q", pid, procs)
-		}
+	if pid := nodeProc(t, "nodelim", "a"); !strings.Contains("\n"+string(procs), "\n"+strconv.Itoa(pid)+"\n") {
+		t.Errorf("node a's process %d is not in its cgroup: %q", pid, procs)
 	}
 	r := netlab(t, "exec", "nodelim/a", "--", "sh", "-c", `for i in $(seq 200); do sleep 30 </dev/null >/dev/null 2>&1 & done`)
 	if r.code == 0 || !strings.Contains(r.stderr, "fork") {

@@ -110,17 +110,17 @@ func readLabState(t testing.TB, root, lab string) labState {
 	return st
 }
 
-// nodeProcs reads the host pids of a running node's init and agent from
+// nodeProc reads the host pid of a running node's one process from
 // its lab's state.
-func nodeProcs(t testing.TB, lab, node string) (initPid, agentPid int) {
+func nodeProc(t testing.TB, lab, node string) int {
 	t.Helper()
 	for _, n := range readLabState(t, stateRoot(), lab).Nodes {
 		if n.Name == node {
-			return n.Init.Pid, n.Agent.Pid
+			return n.Init.Pid
 		}
 	}
 	t.Fatalf("state of %s has no node %s", lab, node)
-	return 0, 0
+	return 0
 }
 
 // idRange is a lab's host uid range as state.json records it.
@@ -150,7 +150,7 @@ func labProcesses(lab string, ids *idRange) []string {
 		}
 		cmdline, _ := os.ReadFile(filepath.Join("/proc", pid, "cmdline"))
 		cmd := string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
-		named := strings.Contains(cmd, "__netlab_supervisor "+lab+" ") || strings.Contains(cmd, "__netlab_init "+lab+"/") || strings.Contains(cmd, "__netlab_agent "+lab+"/")
+		named := strings.Contains(cmd, "__netlab_supervisor "+lab+" ") || strings.Contains(cmd, "__netlab_init "+lab+"/")
 		if named || ids != nil && inRange(status, ids) {
 			out = append(out, pid+" "+cmd+" "+statusField(status, "State"))
 		}

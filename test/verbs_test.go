@@ -232,7 +232,7 @@ func TestUpInterrupted(t *testing.T) {
 	t.Cleanup(func() { netlabWith(t, nil, env, "down", "vrb-int") })
 	state := filepath.Join(strings.TrimPrefix(env[0], "NETLAB_STATE_DIR="), "vrb-int", "state.json")
 	waitFor(t, 20*time.Second, "up running the exec step", func() error {
-		if b, err := os.ReadFile(state); err != nil || !strings.Contains(string(b), `"agent"`) {
+		if b, err := os.ReadFile(state); err != nil || !strings.Contains(string(b), `"init"`) {
 			return fmt.Errorf("not yet")
 		}
 		return nil

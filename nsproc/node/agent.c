@@ -1,11 +1,12 @@
 //go:build !netlab_protogen
 
-/* A node's agent: root of the node's own user namespace, which owns the
- * node's network, UTS and IPC namespaces, so node root can configure them
- * (and run FRR) while holding nothing over the rest of the lab. It runs
- * commands for the node's exec socket, as the parent and child subreaper
- * of everything the node runs: one thread, one poll loop, a signalfd for
- * the children that end. */
+/* A node's agent: the node's one process once it is set up (init.c), PID
+ * 1 of the node and root of its own user namespace, which owns the node's
+ * network, UTS and IPC namespaces, so node root can configure them (and
+ * run FRR) while holding nothing over the rest of the lab. It runs
+ * commands for the node's exec socket, as the parent, and as PID 1 the
+ * reaper, of everything the node runs: one thread, one poll loop, a
+ * signalfd for the children that end. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>

@@ -1,16 +1,20 @@
 //go:build !netlab_protogen
 
-/* A node's init: PID 1 of the node's PID and mount namespaces, in the
- * lab's user namespace, cloned by the supervisor with its request in
- * memory. It builds the node's view of the filesystem, then clones the
- * node's agent in a user namespace of the node's own (nested in the lab's,
- * mapping the same ids from lab id 1), with the node's network, UTS, IPC
- * and cgroup namespaces and a copy of the mount namespace it built. That
+/* A node's one process: PID 1 of the node's PID and mount namespaces,
+ * cloned by the supervisor with its request in memory. As the lab's root
+ * it builds the node's view of the filesystem; then it makes a user
+ * namespace of the node's own (nested in the lab's, mapping the same ids
+ * from lab id 1, written by the supervisor), becomes its root, and makes
+ * the node's network, UTS, IPC and cgroup namespaces and a copy of the
+ * mount namespace it built, all owned by the node's user namespace. That
  * copy is made by a less privileged user namespace, so the kernel locks
- * every mount in it: node root can neither unmount nor remount what the
- * init set up, and cannot ptrace the init, which holds capabilities over
- * the whole lab (it is not dumpable, and node root has none in the lab's
- * namespace). The init then only waits, and ends with the agent. */
+ * every mount in it: node root can neither unmount nor remount what was
+ * set up. From then on it is the node's agent (agent.c), holding nothing
+ * over the rest of the lab, and, not dumpable, out of node root's reach
+ * (its memory is the lab's user namespace's, where node root has no
+ * capability). One process per node, not two: an init of the lab's that
+ * only waited would be a second fork per node and a process holding the
+ * lab's capabilities for nothing. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -33,9 +37,6 @@
 #include "msg.h"
 #include "node.h"
 #include "protocol.h"
-
-/* How long an agent may take to set itself up. */
-#define AGENT_READY_TIMEOUT_MS 20000
 
 /* Where the init builds the upper and work directories of its /etc
  * overlay: a tmpfs of its own, mounted on /run and then covered by the
@@ -305,116 +306,44 @@ static int build_view(const struct spawn_req *s, struct err *e)
 	return r ? -1 : 0;
 }
 
-/* write_node_map maps node ids 0.. to this (the lab's) user namespace's
- * ids NODE_ROOT_ID.. as far as the map file (uid_map or gid_map of this
- * process) lists them, in the map of the agent's namespace: node root is
- * never the lab's root. The ids must lie in one extent of the lab's map,
- * as the kernel takes a child's extent only so (a rootless lab maps lab
- * root to the user and lab ids 1.. to the user's subordinate range: node
- * ids are all subordinate ones). */
-static int write_node_map(const char *own, pid_t agent, const char *which, struct err *e)
+/* become_node makes this process the node's root: it makes the node's own
+ * user namespace, which the supervisor maps (node ids from lab id 1, see
+ * supervisor.c), becomes its root, and makes the node's network, UTS, IPC,
+ * cgroup and a copy of this mount namespace in it. That copy is made by a
+ * less privileged user namespace, so the kernel locks every mount in it:
+ * node root can neither unmount nor remount what was set up. This process
+ * keeps nothing of the lab's: it holds no capability outside the node's
+ * user namespace from here on, and it is not dumpable (its memory is the
+ * lab's user namespace's), so node root cannot ptrace it either. */
+static int become_node(const struct spawn_req *s, int sock, struct err *e)
 {
-	char buf[1024], path[64], map[64];
-	int fd = open(own, O_RDONLY | O_CLOEXEC), n;
-	ssize_t len;
-	char *line, *save;
-	if (fd < 0)
-		return fail(e, "read %s", own);
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len < 0)
-		return fail(e, "read %s", own);
-	buf[len] = 0;
-	for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-		unsigned long inside, outside, count;
-		if (sscanf(line, "%lu %lu %lu", &inside, &outside, &count) != 3)
-			return failx(e, "read %s: %s", own, line);
-		if (inside <= NODE_ROOT_ID && NODE_ROOT_ID < inside + count) {
-			n = snprintf(map, sizeof(map), "0 %d %lu\n", NODE_ROOT_ID, inside + count - NODE_ROOT_ID);
-			snprintf(path, sizeof(path), "/proc/%d/%s", (int)agent, which);
-			if (write_file(path, map, (size_t)n) < 0)
-				return fail(e, "write the agent's %s", which);
-			return 0;
-		}
-	}
-	return failx(e, "%s maps no id %d for node root", own, NODE_ROOT_ID);
-}
-
-/* agent_main is the agent, just cloned: it waits for its maps, becomes
- * node root, sets the node up and serves. It never returns. */
-static void agent_main(const struct spawn_req *s, int sock) __attribute__((noreturn));
-static void agent_main(const struct spawn_req *s, int sock)
-{
-	struct err e = {{0}};
 	char go;
-	set_title("agent", s->node);
-	if (read(sock, &go, 1) != 1)
-		_exit(1);
-	/* Root of the node's user namespace. Daemons that drop privileges
-	 * call setgroups; every id of the lab is mapped, so allowing it gives
-	 * away nothing. */
+	if (unshare(CLONE_NEWUSER) < 0)
+		return fail(e, "make the node's user namespace: unshare");
+	/* The supervisor writes the maps, as a process of the lab's user
+	 * namespace must. */
+	if (write_all(sock, "u", 1) < 0 || read(sock, &go, 1) != 1 || go != 'm')
+		return failx(e, "the supervisor did not map the node's user namespace");
+	/* Daemons that drop privileges call setgroups; every id of the lab is
+	 * mapped, so allowing it gives away nothing. */
 	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-		fail(&e, "become node root");
+		return fail(e, "become node root");
+	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP) < 0)
+		return fail(e, "make the node's namespaces: unshare");
 	/* Over the supervisor's /sys, which shows its empty network namespace:
 	 * this one is not locked, and what unmounting it uncovers names no
 	 * interface of the host's. */
-	else if (mount("sysfs", "/sys", "sysfs", NOEXEC, NULL) < 0)
-		fail(&e, "mount the node's own sysfs on /sys: mount");
-	else if (sethostname(s->hostname, strlen(s->hostname)) < 0)
-		fail(&e, "set hostname: sethostname");
-	else if (write_sysctls(&s->sysctls, &e) < 0)
-		;
-	/* Orphans of the node's commands come here, not to the init: the
-	 * init must never have to wait for what node root started. */
-	else if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
-		fail(&e, "set child subreaper: prctl");
-	if (send_ready(sock, &e, -1) < 0 || e.msg[0] != 0)
-		_exit(1);
-	close(sock);
-	quiet_stdio();
-	_exit(agent_serve(s->listen_fd, s->node));
-}
-
-/* start_agent clones the node's agent, maps its user namespace and waits
- * for its ready report. */
-static int start_agent(const struct spawn_req *s, pid_t *pid, int *pidfd, struct err *e)
-{
-	int pair[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-		return fail(e, "agent control socket");
-	*pid = clone_pidfd(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP, pidfd);
-	if (*pid < 0) {
-		close(pair[0]);
-		close(pair[1]);
-		return fail(e, "start agent: clone");
-	}
-	if (*pid == 0) {
-		int keep[2] = {pair[1], s->listen_fd};
-		close_except(keep, 2);
-		agent_main(s, pair[1]);
-	}
-	close(pair[1]);
-	if (write_node_map("/proc/self/uid_map", *pid, "uid_map", e) < 0 ||
-	    write_node_map("/proc/self/gid_map", *pid, "gid_map", e) < 0 ||
-	    write_all(pair[0], "g", 1) < 0 || recv_ready(pair[0], AGENT_READY_TIMEOUT_MS, NULL, e) < 0) {
-		if (e->msg[0] == 0)
-			fail(e, "start agent");
-		kill(*pid, SIGKILL);
-		waitpid(*pid, NULL, 0);
-		close(*pidfd);
-		close(pair[0]);
-		return -1;
-	}
-	close(pair[0]);
-	return 0;
+	if (mount("sysfs", "/sys", "sysfs", NOEXEC, NULL) < 0)
+		return fail(e, "mount the node's own sysfs on /sys: mount");
+	if (sethostname(s->hostname, strlen(s->hostname)) < 0)
+		return fail(e, "set hostname: sethostname");
+	return write_sysctls(&s->sysctls, e);
 }
 
 void init_main(struct spawn_req *s, int sock)
 {
 	struct err e = {{0}};
 	sigset_t none;
-	pid_t agent = 0;
-	int agent_pidfd = -1, status;
 	/* The supervisor's signals are the supervisor's: this process and
 	 * everything it starts begin with none blocked. */
 	sigemptyset(&none);
@@ -431,29 +360,17 @@ void init_main(struct spawn_req *s, int sock)
 		}
 		close(s->cgroup_fds[i]);
 	}
-	if (build_view(s, &e) < 0 || start_agent(s, &agent, &agent_pidfd, &e) < 0) {
+	if (build_view(s, &e) < 0 || become_node(s, sock, &e) < 0) {
 		send_ready(sock, &e, -1);
 		_exit(1);
 	}
-	if (send_ready(sock, NULL, agent_pidfd) < 0)
-		_exit(1);
-	close(agent_pidfd);
-	close(sock);
-	close(s->listen_fd);
 	for (size_t i = 0; i < s->nbinds; i++)
 		if (s->binds[i].fd >= 0)
 			close(s->binds[i].fd);
+	if (send_ready(sock, NULL, -1) < 0)
+		_exit(1);
+	close(sock);
 	/* Nothing of the node may reach the host's log from now on. */
 	quiet_stdio();
-	/* The node ends with its agent; other children (none but orphans the
-	 * agent did not take) are reaped on the way. */
-	for (;;) {
-		pid_t p = waitpid(-1, &status, 0);
-		if (p < 0 && errno == EINTR)
-			continue;
-		if (p < 0)
-			_exit(1);
-		if (p == agent)
-			_exit(wait_code(status));
-	}
+	_exit(agent_serve(s->listen_fd, s->node));
 }

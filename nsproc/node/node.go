@@ -8,6 +8,9 @@ package node
 
 /*
 #cgo CFLAGS: -std=gnu11 -Wall -Wextra -Werror -O2
+// Every symbol bound at the supervisor's one exec, not at each clone's
+// first call: a lazy binding writes the clone's own copy of the GOT.
+#cgo LDFLAGS: -Wl,-z,now
 void netlab_node_main(int argc, char **argv);
 
 // glibc passes a constructor main's own arguments: this runs before the Go

@@ -31,8 +31,8 @@ void netlab_node_main(int argc, char **argv);
 /* The roles. */
 int supervisor_main(char **argv);
 int agent_test_main(void);
-/* init_main is a node's init, just cloned by the supervisor: it builds the
- * node and reports on sock; it never returns. */
+/* init_main is a node's process, just cloned by the supervisor: it builds
+ * the node, reports on sock and serves as its agent; it never returns. */
 void init_main(struct spawn_req *s, int sock) __attribute__((noreturn));
 /* agent_serve runs the agent's loop on the listening socket l. */
 int agent_serve(int l, const char *node);

@@ -8,8 +8,8 @@
 #define MAX_PACKET 1048576
 #define MAX_FILES 64
 #define CODE_NO_INTERFACE 3
-#define PROTOCOL_VERSION 6
-#define PACKET_MAGIC "nl\006\000"
+#define PROTOCOL_VERSION 7
+#define PACKET_MAGIC "nl\007\000"
 #define ARG_SUPERVISOR "__netlab_supervisor"
 #define ARG_AGENT "__netlab_agent"
 #define TITLE_ROOM 80

@@ -2,7 +2,7 @@
 
 /* The lab supervisor: PID 1 of the lab's PID namespace, root of its user
  * namespace, one thread. netlab execs it once per lab (the only exec of a
- * lab); it makes what every node shares, then clones each node's init on
+ * lab); it makes what every node shares, then clones each node on
  * request and reaps whatever ends in the lab. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -19,6 +19,7 @@
 #include <grp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -41,13 +42,19 @@
 #define ETC_COPY_MAX (1 << 20)
 #define ETC_COPY_BUDGET (16 << 20)
 
-/* A node whose init was cloned and has not reported yet. */
+/* A node that was cloned and has not reported ready yet. */
 struct pending {
 	int64_t id;
 	int sock, pidfd;
+	pid_t pid;  /* in the lab's PID namespace: the supervisor's */
+	int mapped; /* its user namespace is mapped */
 	char *node;
 	long long deadline_ms;
 };
+
+/* LAB_PROC is a /proc of the lab's PID namespace, the supervisor's own
+ * (its /proc is the host's): where it maps nodes' user namespaces. */
+#define LAB_PROC "/run/netlab-proc"
 
 static struct {
 	const char *lab;
@@ -113,7 +120,7 @@ static int next_control(struct control *c, struct err *e)
  * becomes the lab's root and starts again (exec, once per lab) so that its
  * memory belongs to the lab's user namespace: then only a holder of
  * capabilities there may read or trace it and every node it clones, and
- * the inits may map their agents. That second start makes the
+ * it may map the nodes' own user namespaces. That second start makes the
  * lab's other namespaces and clones the supervisor proper into them, as
  * netlab's own child (CLONE_PARENT) and PID 1 of the new PID namespace,
  * tells netlab its pid and exits. Only the clone returns. */
@@ -189,7 +196,6 @@ static int begin_lab(char **argv, struct err *e)
  * times. A file that cannot be read after all is left to the host's layer. */
 static int copy_etc_file(const char *src, const char *dst, const struct stat *st, struct err *e)
 {
-	char buf[65536];
 	off_t left = st->st_size;
 	int in = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), out;
 	struct timespec times[2] = {st->st_atim, st->st_mtim};
@@ -202,14 +208,16 @@ static int copy_etc_file(const char *src, const char *dst, const struct stat *st
 	}
 	/* A file that grew since the walk is copied only as far as it was. */
 	while (left > 0) {
-		ssize_t n = read(in, buf, left < (off_t)sizeof(buf) ? (size_t)left : sizeof(buf));
-		if (n <= 0)
-			break;
-		if (write_all(out, buf, (size_t)n) < 0) {
+		ssize_t n = sendfile(out, in, NULL, (size_t)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN) {
 			close(in);
 			close(out);
 			return fail(e, "make the /etc skeleton: %s", dst);
 		}
+		if (n <= 0)
+			break;
 		left -= n;
 	}
 	close(in);
@@ -282,7 +290,7 @@ static int skeleton_dir(const char *src, const char *dst, long *budget, struct e
 static int build_skeleton(int hosts, struct err *e)
 {
 	long budget = ETC_COPY_BUDGET;
-	char buf[65536];
+	struct stat st;
 	int out;
 	if (mkdir(ETC_SKELETON, 0755) < 0 || chown(ETC_SKELETON, NODE_ROOT_ID, NODE_ROOT_ID) < 0)
 		return fail(e, "make the /etc skeleton");
@@ -292,16 +300,15 @@ static int build_skeleton(int hosts, struct err *e)
 	out = open(ETC_SKELETON "/hosts", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (out < 0)
 		return fail(e, "write the lab's /etc/hosts");
-	for (;;) {
-		ssize_t n = hosts < 0 ? 0 : read(hosts, buf, sizeof(buf));
+	for (off_t left = hosts >= 0 && fstat(hosts, &st) == 0 ? st.st_size : 0; left > 0;) {
+		ssize_t n = sendfile(out, hosts, NULL, (size_t)left);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || (n > 0 && write_all(out, buf, (size_t)n) < 0)) {
+		if (n <= 0) {
 			close(out);
-			return fail(e, "write the lab's /etc/hosts");
+			return n < 0 ? fail(e, "write the lab's /etc/hosts") : failx(e, "write the lab's /etc/hosts: it shrank");
 		}
-		if (n == 0)
-			break;
+		left -= n;
 	}
 	if (fchown(out, NODE_ROOT_ID, NODE_ROOT_ID) < 0 || fchmod(out, 0644) < 0) {
 		close(out);
@@ -322,13 +329,13 @@ static int is_real_dir(const char *path)
  * the /etc skeleton on a tmpfs of the lab's, the hidden directories, and a
  * sysfs of the supervisor's empty network namespace (what a node finds
  * below the one its agent mounts). */
-static int setup_lab(struct setup_req *s, int hosts, struct err *e)
+static int setup_shared(struct setup_req *s, int hosts, struct err *e)
 {
 	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
 	const unsigned long noexec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	/* Node root is an unprivileged host uid, but any host directory that
 	 * anyone may write (/var/crash, a scratch disk) would be a way out of
-	 * the node. Read-only here, and locked so in each agent's copy. */
+	 * the node. Read-only here, and locked so in each node's copy. */
 	struct strv caps = s->caps;
 	/* The lab's bounds, before any node runs: what its nodes make is
 	 * counted, at this user namespace's level, against the lab's root. */
@@ -340,11 +347,6 @@ static int setup_lab(struct setup_req *s, int hosts, struct err *e)
 		snprintf(path, sizeof(path), "/proc/sys/user/%.*s", (int)(eq - kv), kv);
 		if (write_file(path, eq + 1, strlen(eq + 1)) < 0)
 			return fail(e, "lab cap %s", kv);
-	}
-	if (s->nproc > 0) {
-		struct rlimit rl = {.rlim_cur = (rlim_t)s->nproc, .rlim_max = (rlim_t)s->nproc};
-		if (setrlimit(RLIMIT_NPROC, &rl) < 0)
-			return fail(e, "set the lab's RLIMIT_NPROC to %lld: setrlimit", (long long)s->nproc);
 	}
 	if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof(ro)) < 0)
 		return fail(e, "make the host's tree read-only: mount_setattr");
@@ -363,15 +365,63 @@ static int setup_lab(struct setup_req *s, int hosts, struct err *e)
 	 * only where the kernel sees one no more restricted than that. */
 	if (mount("sysfs", "/sys", "sysfs", noexec, NULL) < 0)
 		return fail(e, "mount sysfs on /sys: mount");
+	if (mkdir(LAB_PROC, 0700) < 0 || mount("proc", LAB_PROC, "proc", noexec, NULL) < 0)
+		return fail(e, "mount the lab's own /proc: mount");
+	return 0;
+}
+
+/* setup_lab sets up what all nodes share. The supervisor's own part is
+ * the lab's RLIMIT_NPROC, which every node inherits; the rest (mounts, the
+ * skeleton, the caps) a child of it does, in the same mount and user
+ * namespaces: whatever memory that takes is the child's, and the
+ * supervisor stays small, so each clone of it (a node) copies little. */
+static int setup_lab(struct setup_req *s, int hosts, struct err *e)
+{
+	int pipefd[2], status;
+	ssize_t n;
+	pid_t pid;
+	if (s->nproc > 0) {
+		struct rlimit rl = {.rlim_cur = (rlim_t)s->nproc, .rlim_max = (rlim_t)s->nproc};
+		if (setrlimit(RLIMIT_NPROC, &rl) < 0)
+			return fail(e, "set the lab's RLIMIT_NPROC to %lld: setrlimit", (long long)s->nproc);
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return fail(e, "set up the lab: pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return fail(e, "set up the lab: fork");
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		if (setup_shared(s, hosts, e) < 0) {
+			write_all(pipefd[1], e->msg, strlen(e->msg));
+			_exit(1);
+		}
+		_exit(0);
+	}
+	close(pipefd[1]);
+	do
+		n = read(pipefd[0], e->msg, sizeof(e->msg) - 1);
+	while (n < 0 && errno == EINTR);
+	close(pipefd[0]);
+	e->msg[n > 0 ? n : 0] = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (e->msg[0] != 0)
+		return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return failx(e, "set up the lab: its child ended with status %#x", status);
 	sv.ready = 1;
 	return 0;
 }
 
-static void add_pending(struct spawn_req *s, int sock, int pidfd)
+static void add_pending(struct spawn_req *s, int sock, int pidfd, pid_t pid)
 {
 	struct pending *p = realloc(sv.pending, (sv.npending + 1) * sizeof(*p));
 	if (p == NULL) {
-		/* Tell netlab, and let the init die with its socket. */
+		/* Tell netlab, and let the node die with its socket. */
 		reply(s->id, "out of memory", NULL, 0);
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		close(sock);
@@ -383,12 +433,14 @@ static void add_pending(struct spawn_req *s, int sock, int pidfd)
 	p->id = s->id;
 	p->sock = sock;
 	p->pidfd = pidfd;
+	p->pid = pid;
+	p->mapped = 0;
 	p->node = s->node;
 	s->node = NULL;
 	p->deadline_ms = now_ms() + READY_TIMEOUT_MS;
 }
 
-/* spawn clones a node's init. fds are the packet's: the exec socket, then
+/* spawn clones a node. fds are the packet's: the exec socket, then
  * one detached mount per bind with Tree set, then the cgroup.procs files
  * of the node's cgroup. */
 static void spawn(struct spawn_req *s, int *fds, int nfds)
@@ -412,12 +464,12 @@ static void spawn(struct spawn_req *s, int *fds, int nfds)
 	s->listen_fd = fds[0];
 	s->cgroup_fds = fds + k; /* the last s->cgroups; fds outlives the clone */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
-		snprintf(err, sizeof(err), "node %s: init control socket: %s", s->node, errtext(errno));
+		snprintf(err, sizeof(err), "node %s: control socket: %s", s->node, errtext(errno));
 		goto refuse;
 	}
 	pid = clone_pidfd(CLONE_NEWNS | CLONE_NEWPID, &pidfd);
 	if (pid < 0) {
-		snprintf(err, sizeof(err), "node %s: start init: clone: %s", s->node, errtext(errno));
+		snprintf(err, sizeof(err), "node %s: start it: clone: %s", s->node, errtext(errno));
 		close(pair[0]);
 		close(pair[1]);
 		goto refuse;
@@ -434,12 +486,70 @@ static void spawn(struct spawn_req *s, int *fds, int nfds)
 	close(pair[1]);
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
-	add_pending(s, pair[0], pidfd);
+	add_pending(s, pair[0], pidfd, pid);
 	return;
 refuse:
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
 	reply(s->id, err, NULL, 0);
+}
+
+/* write_node_map maps node ids 0.. to the lab's ids NODE_ROOT_ID.. in
+ * the user namespace of the node pid made, as far as the supervisor's own
+ * map (uid_map or gid_map) lists them: node root is never the lab's root.
+ * The ids must lie in one extent of the lab's map, as the kernel takes a
+ * child's extent only so (a rootless lab maps lab root to the user and lab
+ * ids 1.. to the user's subordinate range: node ids are all subordinate
+ * ones). */
+static int write_node_map(pid_t pid, const char *which, struct err *e)
+{
+	char own[64], buf[1024], path[64], map[64];
+	int fd, n;
+	ssize_t len;
+	char *line, *save;
+	snprintf(own, sizeof(own), "/proc/self/%s", which);
+	fd = open(own, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(e, "read %s", own);
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len < 0)
+		return fail(e, "read %s", own);
+	buf[len] = 0;
+	for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long inside, outside, count;
+		if (sscanf(line, "%lu %lu %lu", &inside, &outside, &count) != 3)
+			return failx(e, "read %s: %s", own, line);
+		if (inside <= NODE_ROOT_ID && NODE_ROOT_ID < inside + count) {
+			n = snprintf(map, sizeof(map), "0 %d %lu\n", NODE_ROOT_ID, inside + count - NODE_ROOT_ID);
+			snprintf(path, sizeof(path), LAB_PROC "/%d/%s", (int)pid, which);
+			if (write_file(path, map, (size_t)n) < 0)
+				return fail(e, "map the node's user namespace: write its %s", which);
+			return 0;
+		}
+	}
+	return failx(e, "%s maps no id %d for node root", own, NODE_ROOT_ID);
+}
+
+/* map_pending maps pending node i's user namespace once it says it made
+ * it (a one-byte packet, "u"), and tells it so ("m"). It returns 1 when
+ * that was the packet, 0 when the packet is something else (the node's
+ * report), -1 when the node failed. */
+static int map_pending(size_t i)
+{
+	struct pending *p = &sv.pending[i];
+	struct err e = {{0}};
+	char c[2];
+	ssize_t n = recv(p->sock, c, sizeof(c), MSG_PEEK);
+	if (n != 1 || c[0] != 'u')
+		return 0;
+	recv(p->sock, c, 1, 0);
+	if (p->mapped || write_node_map(p->pid, "uid_map", &e) < 0 || write_node_map(p->pid, "gid_map", &e) < 0) {
+		fprintf(stderr, "netlab supervisor %s: node %s: %s\n", sv.lab, p->node, e.msg[0] ? e.msg : "mapped twice");
+		return -1;
+	}
+	p->mapped = 1;
+	return write_all(p->sock, "m", 1) < 0 ? -1 : 1;
 }
 
 /* finish ends pending node i: its ready report came, or it failed. */
@@ -448,18 +558,11 @@ static void finish(size_t i, int timed_out)
 	struct pending *p = &sv.pending[i];
 	struct err e = {{0}};
 	char msg[ERRLEN + 64];
-	int agent = -1;
 	if (timed_out)
 		failx(&e, "not ready after %d s", READY_TIMEOUT_MS / 1000);
-	if (!timed_out && recv_ready(p->sock, 0, &agent, &e) == 0 && agent >= 0) {
-		int fds[2] = {p->pidfd, agent};
-		reply(p->id, NULL, fds, 2);
-		close(agent);
+	if (!timed_out && recv_ready(p->sock, 0, NULL, &e) == 0) {
+		reply(p->id, NULL, &p->pidfd, 1);
 	} else {
-		if (agent >= 0) {
-			close(agent);
-			failx(&e, "ready report without the agent's pidfd");
-		}
 		snprintf(msg, sizeof(msg), "node %s: %s", p->node, e.msg);
 		syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
 		reply(p->id, msg, NULL, 0);
@@ -632,6 +735,15 @@ int supervisor_main(char **argv)
 			for (size_t j = 0; j < n; j++)
 				if (p[j].fd == sv.pending[i].sock && p[j].revents)
 					answered = 1;
+			if (answered) {
+				int m = map_pending(i);
+				if (m == 1)
+					continue;
+				if (m < 0) {
+					finish(i, 1);
+					continue;
+				}
+			}
 			if (answered || sv.pending[i].deadline_ms <= now)
 				finish(i, !answered);
 		}
