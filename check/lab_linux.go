@@ -9,8 +9,11 @@ import (
 	"github.com/netlab-dev/netlab/topology"
 )
 
-// running is a Lab that runs on this machine.
-type running struct{ lab *netlab.Lab }
+// running is a Lab that runs on this machine, with its topology.
+type running struct {
+	lab  *netlab.Lab
+	topo *topology.Topology
+}
 
 // Open returns the running lab ref names, or an error saying why it is
 // not up.
@@ -25,7 +28,11 @@ func Open(ref netlab.LabRef) (Lab, error) {
 	if err := l.Running(); err != nil {
 		return nil, err
 	}
-	return running{l}, nil
+	t, err := l.Topology()
+	if err != nil {
+		return nil, err
+	}
+	return running{l, t}, nil
 }
 
 // Suites are the suites of the labs named, each with the topology's own
@@ -48,7 +55,7 @@ func Suites(refs []netlab.LabRef, checks func(*topology.Topology) []*topology.Ch
 }
 
 func (r running) Name() string                 { return r.lab.Name() }
-func (r running) Topology() *topology.Topology { return r.lab.Topology() }
+func (r running) Topology() *topology.Topology { return r.topo }
 
 func (r running) Routes(ctx context.Context, node string) ([]netlab.Route, error) {
 	return r.lab.Routes(ctx, node)

@@ -29,13 +29,13 @@ func nodeBinds(n *topology.Node) []nsproc.Bind {
 // the host does not have, or that lies under a directory the node sees
 // empty (hiddenDirs); and, in a rootless lab, whose nodes bind host paths
 // as they see them, a host path that the node's own view covers.
-func bindProblems(t *topology.Topology) error {
-	hidden := hiddenDirs()
+func (m *Machine) bindProblems(t *topology.Topology) error {
+	hidden := m.hiddenDirs()
 	// What covers a host path in a rootless node: its own tmpfs (every
 	// private root but /etc, an overlay over the host's) and the hidden
 	// directories.
 	var covered []string
-	if CurrentMode().Rootless {
+	if m.Rootless {
 		covered = slices.DeleteFunc(slices.Clone(topology.PrivateRoots), func(r string) bool { return r == "/etc" })
 		covered = append(covered, hidden...)
 	}

@@ -3,7 +3,7 @@
 // netlab/wire), records every step in a state directory, and answers status
 // and exec from that state alone, never from the topology file.
 //
-// State of lab L lives in /run/netlab/L/ (root only):
+// State of lab L lives in STATEROOT/L/ (/run/netlab/L/ for root):
 //
 //	state.json      the lab as resolved plus its runtime facts, written
 //	                atomically before anything depends on them
@@ -21,13 +21,17 @@
 // created or its uid range chosen; a lab's directory is flocked for the
 // whole of an up or a down, so two of them on one lab never interleave.
 //
-// Whose labs: every function without a StateDir works on the caller's own
-// state root (Mode.StateRoot). Root reaches an ordinary user's labs through
-// a StateDir of that user's (UserStateDirs, AllStateDirs), which it reads
-// as hostile input, beneath one checked descriptor, and changes only by
-// running netlab as that user (StateDir.RunAsOwner). LabRef and NodeRef
-// name a lab or node with its state directory (USER:LAB/NODE on the
-// command line; see ResolveNode and FindLab).
+// The machine is a value: a Machine says whose labs they are, where their
+// state lives (Machine.StateRoot), where their ids and cgroups come from
+// and whether their netns get names, chosen once by the program
+// (ThisMachine) and carried by Up and by every Lab. Every operation on a
+// lab is a method of *Lab, opened once (Machine.OpenLab). Root reaches an
+// ordinary user's labs through a Machine of that user's (UserMachines,
+// AllMachines), whose state it reads as hostile input, beneath one checked
+// descriptor, and changes only by running netlab as that user
+// (Machine.RunAsOwner). LabRef and NodeRef name a lab or node with its
+// machine (USER:LAB/NODE on the command line; see Machine.ResolveNode and
+// Machine.FindLab).
 //
 // A node's binds are mounted by the node side as the node starts
 // (nsproc.NodeConfig.Binds), before any of its processes run. After

@@ -9,8 +9,10 @@ import (
 
 // Check reports what the topology asks that netlab cannot do, beyond what
 // the file format itself rules out, each error at its place in the file.
-// Up runs it before it makes anything; `netlab validate` runs it too.
-func Check(t *topology.Topology) error {
+// Up runs it before it makes anything; `netlab validate` runs it too. What
+// it cannot do differs with m's owner: an ordinary user's nodes bind host
+// paths as they see them.
+func (m *Machine) Check(t *topology.Topology) error {
 	// A Topology built in Go has not been through Load: its names become
 	// paths and its sysctl keys files that root writes.
 	if err := topology.Validate(t); err != nil {
@@ -19,7 +21,7 @@ func Check(t *topology.Topology) error {
 	if err := topology.ViewErrors(t); err != nil {
 		return err
 	}
-	return bindProblems(t)
+	return m.bindProblems(t)
 }
 
 // fileMode is 0755 for a script (content starting with #!), else 0644.

@@ -26,8 +26,8 @@ type impairSupport struct {
 // process may load BPF programs. As root it tries a netem qdisc (see
 // probeNetns); an ordinary user cannot make the network namespace to try
 // it in, so it looks for the module instead, and may not load BPF.
-func probeImpair() impairSupport {
-	if CurrentMode().Rootless {
+func (m *Machine) probeImpair() impairSupport {
+	if m.Rootless {
 		return impairSupport{netem: moduleAvailable("sch_netem")}
 	}
 	s, _ := probeNetns(nil, true)
@@ -137,19 +137,20 @@ func impairEnds(im topology.Impairment, s impairSupport, progs lossPrograms, end
 	return nil
 }
 
-// ImpairLink sets the impairments of the link that ends at node:ifname of
-// lab, at both of its ends, and records them: im replaces what the link had,
-// the zero value clears it.
-func ImpairLink(ctx context.Context, lab, node, ifname string, im topology.Impairment) error {
-	if err := checkLabName(lab); err != nil {
-		return err
+// ImpairLink sets the impairments of the link that ends at node:ifname,
+// at both of its ends, and records them: im replaces what the link had,
+// the zero value clears it. It holds the lab's lock meanwhile, and reads
+// the state anew under it.
+func (l *Lab) ImpairLink(ctx context.Context, node, ifname string, im topology.Impairment) error {
+	if !l.m.Own() {
+		return fmt.Errorf("lab %s is user %s's: only its owner changes it", l.Ref(), l.m.User)
 	}
-	lock, err := lockDir(ctx, labDir(lab))
+	lock, err := lockDir(ctx, l.m.labDir(l.name))
 	if err != nil {
 		return err
 	}
 	defer lock.unlock()
-	st, err := readState(lab)
+	st, err := l.m.readState(l.name)
 	if err != nil {
 		return err
 	}
@@ -157,11 +158,11 @@ func ImpairLink(ctx context.Context, lab, node, ifname string, im topology.Impai
 	if err != nil {
 		return err
 	}
-	s := probeImpair()
+	s := l.m.probeImpair()
 	if err := s.check(im); err != nil {
 		return err
 	}
-	socks, idx, err := openLinkEnds(ctx, st, link)
+	socks, idx, err := l.openLinkEnds(ctx, st, link)
 	if err != nil {
 		return err
 	}
@@ -172,5 +173,5 @@ func ImpairLink(ctx context.Context, lab, node, ifname string, im topology.Impai
 		return fmt.Errorf("link %s - %s: %w", link.Endpoints[0], link.Endpoints[1], err)
 	}
 	link.Impair = im
-	return st.write()
+	return l.m.writeState(st)
 }

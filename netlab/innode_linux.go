@@ -22,7 +22,7 @@ func (u *bringup) putFiles(ctx context.Context, step *stepTimer) error {
 		n := t.Nodes[i]
 		for _, f := range n.Files {
 			pctx, cancel := context.WithTimeout(ctx, u.stepTimeout())
-			err := nsproc.Put(pctx, socketPath(t.Name, n.Name), nsproc.File{
+			err := nsproc.Put(pctx, u.m.socketPath(t.Name, n.Name), nsproc.File{
 				Path: f.Key, Data: []byte(f.Value), Mode: fileMode(f.Value),
 			})
 			cancel()
@@ -129,7 +129,7 @@ func (u *bringup) startServices(ctx context.Context, step *stepTimer) error {
 			}
 		}
 		for _, r := range n.Ready {
-			if err := awaitReady(ctx, socketPath(t.Name, n.Name), r, n.Env); err != nil {
+			if err := awaitReady(ctx, u.m.socketPath(t.Name, n.Name), r, n.Env); err != nil {
 				return fmt.Errorf("%s: node %s: %w", r.Pos.In(t.File), n.Name, err)
 			}
 		}
@@ -224,7 +224,7 @@ func (u *bringup) stepTimeout() time.Duration {
 func (u *bringup) runStep(ctx context.Context, node, log, line, service string, env []topology.KeyValue) ([]byte, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, u.stepTimeout())
 	defer cancel()
-	code, out, err := nsproc.RunLogged(ctx, socketPath(u.st.Name, node), []string{"/bin/sh", "-c", line}, Env(envPairs(env)), log, service)
+	code, out, err := nsproc.RunLogged(ctx, u.m.socketPath(u.st.Name, node), []string{"/bin/sh", "-c", line}, Env(envPairs(env)), log, service)
 	return out, code, err
 }
 

@@ -8,14 +8,11 @@ import (
 	"github.com/netlab-dev/netlab/topology"
 )
 
-// SetLink takes the link that ends at node:ifname of lab down or up, at
-// both of its ends, so that each side loses or regains carrier as a pulled
-// or replugged cable would look to a routing protocol.
-func SetLink(ctx context.Context, lab, node, ifname string, up bool) error {
-	if err := checkLabName(lab); err != nil {
-		return err
-	}
-	st, err := readState(lab)
+// SetLink takes the link that ends at node:ifname down or up, at both of
+// its ends, so that each side loses or regains carrier as a pulled or
+// replugged cable would look to a routing protocol.
+func (l *Lab) SetLink(ctx context.Context, node, ifname string, up bool) error {
+	st, err := l.state()
 	if err != nil {
 		return err
 	}
@@ -23,7 +20,7 @@ func SetLink(ctx context.Context, lab, node, ifname string, up bool) error {
 	if err != nil {
 		return err
 	}
-	socks, index, err := openLinkEnds(ctx, st, link)
+	socks, index, err := l.openLinkEnds(ctx, st, link)
 	if err != nil {
 		return err
 	}
@@ -54,7 +51,7 @@ func linkAt(st *State, node, ifname string) (*topology.Link, error) {
 // openLinkEnds opens a netlink socket in the node of each end of link, and
 // gives each end's ifindex: the one up gave it, nothing to look up. The
 // caller closes the sockets with closeLinkEnds.
-func openLinkEnds(ctx context.Context, st *State, link *topology.Link) ([2]*wire.Socket, [2]int, error) {
+func (l *Lab) openLinkEnds(ctx context.Context, st *State, link *topology.Link) ([2]*wire.Socket, [2]int, error) {
 	var socks [2]*wire.Socket
 	var index [2]int
 	ifindex := ifindexes(st.Topology)
@@ -64,7 +61,7 @@ func openLinkEnds(ctx context.Context, st *State, link *topology.Link) ([2]*wire
 		if ns == nil {
 			err = fmt.Errorf("node %s is not running", e.Node)
 		} else {
-			socks[i], err = nodeNetlink(ctx, socketPath(st.Name, ns.Name), ns)
+			socks[i], err = nodeNetlink(ctx, l.m.socketPath(st.Name, ns.Name), ns)
 		}
 		if err != nil {
 			closeLinkEnds(socks)

@@ -24,7 +24,7 @@ var ErrKernelFeature = errors.New("missing kernel feature")
 // can do to links. Devices and qdiscs are tried in one network namespace of
 // a throwaway thread, which the kernel removes with them when the thread
 // ends.
-func probeKernel(t *topology.Topology) (impairSupport, error) {
+func (m *Machine) probeKernel(t *topology.Topology) (impairSupport, error) {
 	var s impairSupport
 	if err := probeUserNamespaces(); err != nil {
 		return s, err
@@ -40,12 +40,12 @@ func probeKernel(t *topology.Topology) (impairSupport, error) {
 		}
 	}
 	impaired := slices.ContainsFunc(t.Links, func(l *topology.Link) bool { return !l.Impair.Zero() })
-	if CurrentMode().Rootless {
+	if m.Rootless {
 		// An ordinary user cannot make a network namespace to try
 		// devices in; a missing kind then fails wiring, with the same
 		// message.
 		if impaired {
-			s = probeImpair()
+			s = m.probeImpair()
 		}
 		return s, nil
 	}

@@ -51,20 +51,17 @@ type InterfaceStatus struct {
 	Impairment string `json:"impairment,omitempty"`
 }
 
-// Status reports the caller's labs named, or every one when none is.
-func Status(names ...string) ([]LabStatus, error) { return OwnStateDir().Status(names...) }
-
 // statusLabs is how many labs StatusOf asks at once: a class of students'
 // labs is asked in about the time of its slowest lab.
 const statusLabs = 8
 
-// StatusOf reports the labs refs name, of any state directories, in that
-// order, several at a time.
+// StatusOf reports the labs refs name, of any machines, in that order,
+// several at a time.
 func StatusOf(refs []LabRef) ([]LabStatus, error) {
 	each := make([][]LabStatus, len(refs))
 	err := parallel.Each(context.Background(), len(refs), statusLabs, func(i int) error {
 		var err error
-		each[i], err = refs[i].dir().Status(refs[i].Name)
+		each[i], err = refs[i].Machine.Status(refs[i].Name)
 		return err
 	})
 	if err != nil {
@@ -77,11 +74,11 @@ func StatusOf(refs []LabRef) ([]LabStatus, error) {
 	return out, nil
 }
 
-// Status reports the labs of d named, or every one when none is.
-func (d *StateDir) Status(names ...string) ([]LabStatus, error) {
+// Status reports the labs of m named, or every one when none is.
+func (m *Machine) Status(names ...string) ([]LabStatus, error) {
 	if len(names) == 0 {
 		var err error
-		if names, err = d.Labs(); err != nil {
+		if names, err = m.Labs(); err != nil {
 			return nil, err
 		}
 	}
@@ -90,24 +87,24 @@ func (d *StateDir) Status(names ...string) ([]LabStatus, error) {
 		if err := checkLabName(name); err != nil {
 			return nil, err
 		}
-		ref := LabRef{Dir: d, Name: name}
-		st, err := d.readState(name)
+		ref := LabRef{Machine: m, Name: name}
+		st, err := m.readState(name)
 		if err != nil {
-			if d.hasLab(name) {
-				out = append(out, LabStatus{Name: name, Owner: d.User, State: "broken", Nodes: []NodeStatus{}, Ref: ref,
+			if m.hasLab(name) {
+				out = append(out, LabStatus{Name: name, Owner: m.User, State: "broken", Nodes: []NodeStatus{}, Ref: ref,
 					Problem: fmt.Sprintf("%v; remove it with: netlab down %s", err, ref)})
 				continue
 			}
 			return nil, err
 		}
-		out = append(out, labStatus(d, st))
+		out = append(out, m.labStatus(st))
 	}
 	return out, nil
 }
 
-func labStatus(d *StateDir, st *State) LabStatus {
-	ref := LabRef{Dir: d, Name: st.Name}
-	ls := LabStatus{Name: st.Name, Owner: d.User, File: st.File, Started: st.Started, Nodes: []NodeStatus{}, Ref: ref}
+func (m *Machine) labStatus(st *State) LabStatus {
+	ref := LabRef{Machine: m, Name: st.Name}
+	ls := LabStatus{Name: st.Name, Owner: m.User, File: st.File, Started: st.Started, Nodes: []NodeStatus{}, Ref: ref}
 	if st.Supervisor != nil {
 		ls.Supervisor = st.Supervisor.Pid
 	}
@@ -126,7 +123,7 @@ func labStatus(d *StateDir, st *State) LabStatus {
 	parallel.Each(context.Background(), len(nodes), statusAsks, func(i int) error {
 		n, rt := nodes[i], &st.Nodes[i]
 		ns := NodeStatus{Name: n.Name, Kind: string(n.Kind), Interfaces: []InterfaceStatus{}, Services: []nsproc.Service{}}
-		if d.Own() && CurrentMode().RegisterNetns {
+		if m.Own() && m.NetnsDir != "" {
 			ns.NetNS = netnsName(st.Name, n.Name)
 		}
 		if rt.Init != nil {
@@ -134,7 +131,7 @@ func labStatus(d *StateDir, st *State) LabStatus {
 			ns.Running = rt.Init.alive()
 		}
 		if ns.Running {
-			sock, release, err := d.socket(st.Name, n.Name)
+			sock, release, err := m.socket(st.Name, n.Name)
 			if err == nil {
 				if live := liveInterfaces(sock, rt, n, peers, impairs); live != nil {
 					ns.Interfaces = live
@@ -148,7 +145,7 @@ func labStatus(d *StateDir, st *State) LabStatus {
 		ls.Nodes[i] = ns
 		return nil
 	})
-	ls.State, ls.Problem = st.health(ref, d.busy(st.Name), func(i int) bool { return i >= len(ls.Nodes) || ls.Nodes[i].Running })
+	ls.State, ls.Problem = st.health(ref, m.busy(st.Name), func(i int) bool { return i >= len(ls.Nodes) || ls.Nodes[i].Running })
 	return ls
 }
 

@@ -39,11 +39,13 @@ var ErrLabExists = errors.New("lab exists")
 // killTimeout bounds how long teardown waits for a killed process to exit.
 const killTimeout = 10 * time.Second
 
-// Up brings the lab t describes up and returns it once every node runs and
-// is wired and every exec step succeeded. On any error, or when ctx ends
-// first, everything made so far is removed before Up returns.
-func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error) {
-	m := CurrentMode()
+// Up brings the lab t describes up on m and returns it once every node
+// runs and is wired and every exec step succeeded. On any error, or when
+// ctx ends first, everything made so far is removed before Up returns.
+func (m *Machine) Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error) {
+	if !m.Own() {
+		return nil, fmt.Errorf("lab %s would be user %s's: bring it up as that user (netlab up --user %s)", t.Name, m.User, m.User)
+	}
 	var sub *subIDs // rootless: the user's subordinate ids
 	if m.Rootless {
 		ids, err := checkRootless(m)
@@ -52,13 +54,13 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 		}
 		sub = &ids
 	}
-	if err := Check(t); err != nil {
+	if err := m.Check(t); err != nil {
 		return nil, err
 	}
-	if err := checkSocketPaths(t); err != nil {
+	if err := m.checkSocketPaths(t); err != nil {
 		return nil, err
 	}
-	impair, err := probeKernel(t)
+	impair, err := m.probeKernel(t)
 	if err != nil {
 		return nil, err
 	}
@@ -75,12 +77,12 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 	if err := checkFileLimit(len(t.Nodes), opts.Parallel); err != nil {
 		return nil, err
 	}
-	st, lock, err := createLab(ctx, t, sub)
+	st, lock, err := m.createLab(ctx, t, sub)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.unlock()
-	u := &bringup{st: st, opts: opts, users: users, impair: impair, hide: hiddenDirs(), sub: sub}
+	u := &bringup{m: m, st: st, opts: opts, users: users, impair: impair, hide: m.hiddenDirs(), sub: sub}
 	if err := u.run(ctx); err != nil {
 		if ctx.Err() != nil {
 			// What failed then is only the messenger; the cause (a
@@ -90,16 +92,17 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 		if u.sup != nil {
 			u.sup.Kill()
 		}
-		if terr := teardown(st); terr != nil {
+		if terr := m.teardown(st); terr != nil {
 			return nil, fmt.Errorf("%w (and cleaning up: %v)", err, terr)
 		}
 		return nil, err
 	}
-	return &Lab{state: st}, nil
+	return m.openedLab(st.Name, st), nil
 }
 
 // bringup is one run of Up.
 type bringup struct {
+	m      *Machine
 	st     *State
 	opts   UpOptions
 	cgroup *labCgroup
@@ -153,7 +156,7 @@ func (u *bringup) run(ctx context.Context) error {
 	} {
 		step := startStep(u.opts.Progress, s.name, s.total)
 		if err := s.run(ctx, step); err != nil {
-			return withSupervisorLog(t.Name, err)
+			return u.withSupervisorLog(err)
 		}
 		step.end()
 	}
@@ -162,8 +165,8 @@ func (u *bringup) run(ctx context.Context) error {
 
 // withSupervisorLog adds to err the last line the lab's supervisor or a
 // node's init printed, if any: when one of them died, that says why.
-func withSupervisorLog(lab string, err error) error {
-	b, rerr := os.ReadFile(filepath.Join(labDir(lab), "supervisor.log"))
+func (u *bringup) withSupervisorLog(err error) error {
+	b, rerr := os.ReadFile(filepath.Join(u.m.labDir(u.st.Name), "supervisor.log"))
 	if rerr != nil || len(bytes.TrimSpace(b)) == 0 {
 		return err
 	}
@@ -180,12 +183,12 @@ func (u *bringup) makeCgroup(ctx context.Context, _ *stepTimer) error {
 	if lim.MemoryBytes == 0 {
 		lim.MemoryBytes, lim.MemoryDefault = defaultMemory(len(t.Nodes)), true
 	}
-	cg, warnings, err := createLabCgroup(t.Name, lim)
+	cg, warnings, err := u.m.createLabCgroup(t.Name, lim)
 	u.pids = t.Limits.Pids
 	if u.pids == 0 {
 		u.pids = defaultPids(len(t.Nodes))
 	}
-	if m := CurrentMode(); m.Rootless && (err != nil || len(cg.Paths) == 0) {
+	if m := u.m; m.Rootless && (err != nil || len(cg.Paths) == 0) {
 		// Said once, and up goes on: an ordinary user has cgroups only
 		// under one delegated to it. The lab's processes stay bounded by
 		// its RLIMIT_NPROC (see startSupervisor).
@@ -202,21 +205,21 @@ func (u *bringup) makeCgroup(ctx context.Context, _ *stepTimer) error {
 	}
 	u.cgroup = cg
 	u.st.Cgroup = cg.Paths
-	return u.st.write()
+	return u.save()
 }
 
 // startSupervisor starts the lab's supervisor in its own namespaces and
 // its cgroup, and records it.
 func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
 	t := u.st.Topology
-	log, err := os.OpenFile(filepath.Join(labDir(t.Name), "supervisor.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	log, err := os.OpenFile(filepath.Join(u.m.labDir(t.Name), "supervisor.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("open supervisor log: %w", err)
 	}
 	defer log.Close()
 	// One /etc/hosts for the whole lab: every node sees the supervisor's
 	// copy, under its own /etc layer.
-	hosts, err := writeHosts(filepath.Join(labDir(t.Name), "hosts"), hostsFile(t))
+	hosts, err := writeHosts(filepath.Join(u.m.labDir(t.Name), "hosts"), hostsFile(t))
 	if err != nil {
 		return err
 	}
@@ -224,7 +227,7 @@ func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
 	cfg := nsproc.SupervisorConfig{Lab: t.Name, Log: log, Hosts: hosts, Hide: u.hide,
 		Caps: labCaps(), NProc: u.pids, Enter: u.cgroup.Add}
 	ids := u.st.IDs
-	if m := CurrentMode(); u.sub != nil {
+	if m := u.m; u.sub != nil {
 		// Lab root is the user; lab ids 1.. (node root among them) the
 		// user's subordinate ones, mapped by the setuid helpers (an
 		// ordinary user may map only its own id itself).
@@ -247,7 +250,7 @@ func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
 	if u.st.Supervisor, err = procOf(u.sup.Pid()); err != nil {
 		return fmt.Errorf("lab supervisor: %w", err)
 	}
-	return u.st.write()
+	return u.save()
 }
 
 // startNodes starts every node, opens each one's network namespace once
@@ -297,7 +300,7 @@ func (u *bringup) startNodes(ctx context.Context, step *stepTimer) error {
 	}
 	// Recorded before any name is registered: down unregisters only
 	// names bound to a namespace it knows.
-	if err := u.st.write(); err != nil {
+	if err := u.save(); err != nil {
 		return err
 	}
 	// Names for iproute2 are for people, not for wiring: they are
@@ -314,6 +317,9 @@ func (u *bringup) awaitRegistered(ctx context.Context, _ *stepTimer) error {
 	return err
 }
 
+// save records the lab's state as it is now.
+func (u *bringup) save() error { return u.m.writeState(u.st) }
+
 // detach lets the supervisor outlive this process and marks the lab up.
 func (u *bringup) detach(ctx context.Context, _ *stepTimer) error {
 	if err := u.sup.Detach(ctx); err != nil {
@@ -321,20 +327,21 @@ func (u *bringup) detach(ctx context.Context, _ *stepTimer) error {
 	}
 	u.sup = nil
 	u.st.Phase = PhaseUp
-	return u.st.write()
+	return u.save()
 }
 
 // registerNetns makes every node's network namespace visible to iproute2
-// as /run/netns/LAB-NODE.
+// as NetnsDir/LAB-NODE.
 func (u *bringup) registerNetns() error {
-	if !CurrentMode().RegisterNetns {
+	dir := u.m.NetnsDir
+	if dir == "" {
 		return nil
 	}
-	if err := prepareNetnsDir(); err != nil {
+	if err := prepareNetnsDir(dir); err != nil {
 		return err
 	}
 	for i, ns := range u.st.Nodes {
-		if err := registerNetns(netnsName(u.st.Name, ns.Name), u.netns[i]); err != nil {
+		if err := registerNetns(dir, netnsName(u.st.Name, ns.Name), u.netns[i]); err != nil {
 			return fmt.Errorf("node %s: %w", ns.Name, err)
 		}
 	}

@@ -33,7 +33,7 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 	}()
 	err = parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
 		n := t.Nodes[i]
-		f, err := nsproc.Netlink(ctx, socketPath(t.Name, n.Name))
+		f, err := nsproc.Netlink(ctx, u.m.socketPath(t.Name, n.Name))
 		if err != nil {
 			return fmt.Errorf("node %s: %w", n.Name, err)
 		}
@@ -90,7 +90,7 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 		for _, kv := range n.Sysctls {
 			kvs = append(kvs, kv.Key+"="+kv.Value)
 		}
-		if err := nsproc.SetSysctls(ctx, socketPath(t.Name, n.Name), kvs); err != nil {
+		if err := nsproc.SetSysctls(ctx, u.m.socketPath(t.Name, n.Name), kvs); err != nil {
 			return fmt.Errorf("node %s: %w", n.Name, err)
 		}
 		return nil

@@ -138,7 +138,7 @@ func writeStatusTable(out io.Writer, labs []netlab.LabStatus, owners bool) {
 // labName is a lab as commands name it: LAB, or USER:LAB for another
 // user's.
 func labName(l netlab.LabStatus) string {
-	if l.Ref.Dir != nil {
+	if l.Ref.Machine != nil {
 		return l.Ref.String()
 	}
 	return l.Name

@@ -61,7 +61,7 @@ must be readable by the user.`,
 				}
 			}
 			start := time.Now()
-			lab, err := netlab.Up(ctx, topo, netlab.UpOptions{
+			lab, err := thisMachine().Up(ctx, topo, netlab.UpOptions{
 				Progress:    newProgressPrinter(quiet, verbose),
 				StepTimeout: stepTimeout,
 				Warn:        warn,
@@ -106,7 +106,7 @@ must be readable by the user.`,
 // flags, on the user's state directory (that of the lab when one of that
 // name is up). What it prints is the user's process's: escaped here.
 func upAsUser(ctx context.Context, cmd *cobra.Command, user, lab, file string) error {
-	dirs, err := netlab.UserStateDirs(user)
+	dirs, err := thisMachine().UserMachines(user)
 	if err != nil {
 		return err
 	}
@@ -114,16 +114,16 @@ func upAsUser(ctx context.Context, cmd *cobra.Command, user, lab, file string) e
 		return usageError("up --user %s: that is you; leave --user out", termSafe(user))
 	}
 	if len(dirs) == 0 {
-		d, err := netlab.UserDefaultStateDir(user)
+		d, err := thisMachine().UserDefaultMachine(user)
 		if err != nil {
 			return err
 		}
 		dirs = append(dirs, d)
 	}
-	ref := netlab.LabRef{Dir: dirs[0], Name: lab}
+	ref := netlab.LabRef{Machine: dirs[0], Name: lab}
 	for _, d := range dirs {
 		if names, err := d.Labs(); err == nil && slices.Contains(names, lab) {
-			ref.Dir = d
+			ref.Machine = d
 			break
 		}
 	}
