@@ -23,6 +23,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -414,7 +415,8 @@ func (c *labCgroup) Remove() error {
 
 // removeCgroupDir removes dir and any cgroups below it, deepest first.
 // It only ever removes directories of a cgroup file system named
-// .../netlab/<lab>: the paths come from a state file.
+// .../netlab/<lab> (or netlab-HASH/<lab>, see Machine.CgroupParent): the
+// paths come from a state file.
 func removeCgroupDir(dir string, deadline time.Time) error {
 	var st unix.Statfs_t
 	if err := unix.Statfs(dir, &st); err != nil {
@@ -424,7 +426,7 @@ func removeCgroupDir(dir string, deadline time.Time) error {
 		return fmt.Errorf("remove cgroup %s: %w", dir, os.NewSyscallError("statfs", err))
 	}
 	if (st.Type != unix.CGROUP_SUPER_MAGIC && st.Type != unix.CGROUP2_SUPER_MAGIC) ||
-		filepath.Base(filepath.Dir(dir)) != cgroupParent || !filepath.IsAbs(dir) {
+		!cgroupParentRE.MatchString(filepath.Base(filepath.Dir(dir))) || !filepath.IsAbs(dir) {
 		return fmt.Errorf("remove cgroup %s: not a lab's cgroup directory (%s/<lab> on a cgroup file system); left alone", dir, cgroupParent)
 	}
 	var errs []error
@@ -440,6 +442,9 @@ func removeCgroupDir(dir string, deadline time.Time) error {
 	}
 	return errors.Join(errs...)
 }
+
+// cgroupParentRE matches what Machine.CgroupParent may be.
+var cgroupParentRE = regexp.MustCompile(`^` + cgroupParent + `(-[0-9a-f]{8})?$`)
 
 // cgroupDirsDeepestFirst lists dir and the directories below it, children
 // before their parents.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -76,16 +77,16 @@ func (s impairSupport) check(im topology.Impairment) error {
 	return nil
 }
 
-// checkImpairments checks every impaired link of t at its place against
-// what the kernel can do (s, from probeKernel).
-func checkImpairments(t *topology.Topology, s impairSupport) error {
+// checkImpairments checks every impaired link of links, t's, at its place
+// against what the kernel can do (s, from probeKernel).
+func checkImpairments(t *topology.Topology, links []*topology.Link, s impairSupport) error {
 	var errs []error
-	for i, l := range t.Links {
+	for _, l := range links {
 		if l.Impair.Zero() {
 			continue
 		}
 		if err := s.check(l.Impair); err != nil {
-			errs = append(errs, fmt.Errorf("%s: link %d: %w", l.Pos.In(t.File), i+1, err))
+			errs = append(errs, fmt.Errorf("%s: link %d: %w", l.Pos.In(t.File), slices.Index(t.Links, l)+1, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -115,7 +116,10 @@ func (p lossPrograms) close() {
 }
 
 // impairEnds applies im to both ends of a link: each end's egress, and,
-// where loss is a BPF program (from progs), the other end's ingress.
+// where loss is a BPF program (from progs), the other end's ingress. An
+// end whose socket is nil is another host's, which impairs it: this host
+// applies to its own end both its egress and, for the other's egress, its
+// ingress.
 func impairEnds(im topology.Impairment, s impairSupport, progs lossPrograms, ends [2]*wire.Socket, index [2]int) error {
 	var prog *ebpf.Program
 	if im.Loss > 0 && !s.netem {
@@ -125,10 +129,12 @@ func impairEnds(im topology.Impairment, s impairSupport, progs lossPrograms, end
 		}
 	}
 	for i := range ends {
-		if err := ends[i].Impair(index[i], im, s.netem); err != nil {
-			return err
+		if ends[i] != nil {
+			if err := ends[i].Impair(index[i], im, s.netem); err != nil {
+				return err
+			}
 		}
-		if !s.netem {
+		if !s.netem && ends[1-i] != nil {
 			if err := ends[1-i].DropIngress(index[1-i], prog); err != nil {
 				return err
 			}

@@ -17,7 +17,7 @@ import (
 // putFiles writes each node's `files:` through its init, as the node's
 // root, nodes in parallel.
 func (u *bringup) putFiles(ctx context.Context, step *stepTimer) error {
-	t := u.st.Topology
+	t := u.t
 	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
 		n := t.Nodes[i]
 		for _, f := range n.Files {
@@ -37,7 +37,7 @@ func (u *bringup) putFiles(ctx context.Context, step *stepTimer) error {
 // startDaemons starts the routing daemons of frr and bird nodes, nodes in
 // parallel.
 func (u *bringup) startDaemons(ctx context.Context, step *stepTimer) error {
-	t := u.st.Topology
+	t := u.t
 	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
 		n := t.Nodes[i]
 		script := daemonStartScript(n)
@@ -60,7 +60,7 @@ func (u *bringup) startDaemons(ctx context.Context, step *stepTimer) error {
 // have ended. A failing step fails up with its output; one that runs
 // longer than the step timeout fails it saying what to do instead.
 func (u *bringup) runExecSteps(ctx context.Context, step *stepTimer) error {
-	t := u.st.Topology
+	t := u.t
 	order := execOrder(t)
 	done := map[string]chan struct{}{}
 	for _, n := range t.Nodes {
@@ -118,7 +118,7 @@ func (u *bringup) runExecSteps(ctx context.Context, step *stepTimer) error {
 // nodes in parallel, and waits until those that say when they are ready
 // (ready:) are. Their output goes to the node's log of each name.
 func (u *bringup) startServices(ctx context.Context, step *stepTimer) error {
-	t := u.st.Topology
+	t := u.t
 	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
 		n := t.Nodes[i]
 		for _, sv := range n.Services {

@@ -74,7 +74,18 @@ func (l *Lab) Name() string { return l.name }
 // Ref names the lab and its machine.
 func (l *Lab) Ref() LabRef { return LabRef{Machine: l.m, Name: l.name} }
 
-// Nodes lists the lab's node names in topology order.
+// Host is which of the lab's hosts this machine is, for a lab across
+// hosts; "" for a lab of one machine, or when its state cannot be read.
+func (l *Lab) Host() string {
+	st, err := l.state()
+	if err != nil {
+		return ""
+	}
+	return st.Host
+}
+
+// Nodes lists the lab's node names in topology order: of a lab across
+// hosts, those of this host.
 func (l *Lab) Nodes() ([]string, error) {
 	st, err := l.state()
 	if err != nil {

@@ -12,10 +12,12 @@ import (
 	"github.com/netlab-dev/netlab/topology"
 )
 
-// createLab makes the lab's state directory and first state.json, holding
-// the lock on the state root so that two ups never pick the same name or uid
-// range. It returns with the lab's own lock held.
-func (m *Machine) createLab(ctx context.Context, t *topology.Topology, sub *subIDs) (*State, *lockedDir, error) {
+// createLab makes the state directory and first state.json of lab t, of
+// which this machine brings up part (all of t, or of a lab across hosts
+// the nodes of host), holding the lock on the state root so that two ups
+// never pick the same name or uid range. It returns with the lab's own
+// lock held.
+func (m *Machine) createLab(ctx context.Context, t, part *topology.Topology, host *topology.Host, sub *subIDs) (*State, *lockedDir, error) {
 	var root *lockedDir
 	for try := 0; root == nil; try++ {
 		if err := m.ensureStateRoot(); err != nil {
@@ -55,7 +57,10 @@ func (m *Machine) createLab(ctx context.Context, t *topology.Topology, sub *subI
 		file = abs
 	}
 	st := &State{Name: t.Name, File: file, Phase: PhaseStarting, Started: time.Now(), IDs: ids, Topology: t}
-	for _, n := range t.Nodes {
+	if host != nil {
+		st.Host = host.Name
+	}
+	for _, n := range part.Nodes {
 		st.Nodes = append(st.Nodes, NodeState{Name: n.Name})
 	}
 	// The directory appears under its name already locked and holding

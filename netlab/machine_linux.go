@@ -1,6 +1,8 @@
 package netlab
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -35,7 +37,10 @@ type Machine struct {
 	NetnsDir string
 	// CgroupParent is the directory, under each cgroup hierarchy's base
 	// (its root for root, the user's delegated cgroup rootless), that
-	// holds the labs' cgroups: CgroupParent/LAB.
+	// holds the labs' cgroups: CgroupParent/LAB. Root's is "netlab" for
+	// /run/netlab and netlab-HASH for another state root, whose labs'
+	// names are another namespace (as hosts emulated on one machine
+	// have: each its own state root, the same lab on each).
 	CgroupParent string
 	UID, GID     int    // the labs' owner
 	User         string // the owner's name (a uid for an account that is gone), for messages and /etc/subuid
@@ -60,6 +65,9 @@ func ownHome(uid int) string {
 	return filepath.Clean(home)
 }
 
+// rootStateRoot is root's state root, unless StateDirEnv says.
+const rootStateRoot = "/run/netlab"
+
 // StateDirEnv names the environment variable that overrides the state root.
 const StateDirEnv = "NETLAB_STATE_DIR"
 
@@ -77,8 +85,12 @@ func ThisMachine() *Machine {
 	switch {
 	case os.Getenv(StateDirEnv) != "":
 		m.StateRoot = os.Getenv(StateDirEnv)
+		if !m.Rootless && filepath.Clean(m.StateRoot) != rootStateRoot {
+			sum := sha256.Sum256([]byte(filepath.Clean(m.StateRoot)))
+			m.CgroupParent = cgroupParent + "-" + hex.EncodeToString(sum[:4])
+		}
 	case !m.Rootless:
-		m.StateRoot = "/run/netlab"
+		m.StateRoot = rootStateRoot
 	case os.Getenv("XDG_RUNTIME_DIR") != "":
 		m.StateRoot = filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "netlab")
 	case ownHome(m.UID) != "":

@@ -25,7 +25,7 @@ func (u *bringup) startNode(ctx context.Context, n *topology.Node) (nsproc.Node,
 		Sysctls: earlySysctls(n.Kind), Layer: daemonLayer(n, u.users), TmpfsSize: defaultTmpfsSize,
 		Binds: nodeBinds(n),
 	}
-	if t := u.st.Topology; !n.Limits.Zero() && len(u.cgroup.Paths) == 0 {
+	if t := u.t; !n.Limits.Zero() && len(u.cgroup.Paths) == 0 {
 		// As for the lab's own limits: said, and up goes on.
 		if u.opts.Warn != nil {
 			u.opts.Warn(fmt.Sprintf("%s: limits of node %s are not applied: the lab has no cgroup", n.Limits.Pos.In(t.File), n.Name))
@@ -38,7 +38,7 @@ func (u *bringup) startNode(ctx context.Context, n *topology.Node) (nsproc.Node,
 	}
 	node, err := u.sup.Spawn(ctx, cfg)
 	if err != nil && len(n.Binds) > 0 {
-		t := u.st.Topology
+		t := u.t
 		return node, fmt.Errorf("%s: %w", bindPlace(t, n, err).In(t.File), err)
 	}
 	return node, err

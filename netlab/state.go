@@ -31,7 +31,10 @@ type State struct {
 	Supervisor *Proc              `json:"supervisor,omitempty"`
 	Cgroup     []string           `json:"cgroup,omitempty"` // the lab's cgroup directories, one per controller (v1) or one (v2)
 	Topology   *topology.Topology `json:"topology"`
-	Nodes      []NodeState        `json:"nodes"`
+	// Host is which of the lab's hosts this machine is, for a lab across
+	// hosts, whose Nodes are then those of this host only.
+	Host  string      `json:"host,omitempty"`
+	Nodes []NodeState `json:"nodes"`
 }
 
 // NodeState is a node's runtime facts, known once its init reported ready.

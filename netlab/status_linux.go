@@ -20,9 +20,12 @@ type LabStatus struct {
 	Started time.Time `json:"started,omitzero"`
 	State   string    `json:"state"` // up, starting, stopping, broken
 	// Problem says what is wrong with a broken lab and what to do.
-	Problem    string       `json:"problem,omitempty"`
-	Supervisor int          `json:"supervisor_pid,omitempty"`
-	Nodes      []NodeStatus `json:"nodes"`
+	Problem    string `json:"problem,omitempty"`
+	Supervisor int    `json:"supervisor_pid,omitempty"`
+	// Host is which of a lab's hosts this machine is, for a lab across
+	// hosts, whose Nodes are then this host's.
+	Host  string       `json:"host,omitempty"`
+	Nodes []NodeStatus `json:"nodes"`
 	// Ref names the lab for commands (USER:LAB for another user's).
 	Ref LabRef `json:"-"`
 }
@@ -46,6 +49,9 @@ type InterfaceStatus struct {
 	MAC       string   `json:"mac,omitempty"`
 	Addresses []string `json:"addresses"`
 	Peer      string   `json:"peer,omitempty"` // NODE:IFNAME at the other end
+	// PeerHost is the host of the other end when it is on another host
+	// than this one: the link is a tunnel to it.
+	PeerHost string `json:"peer_host,omitempty"`
 	// Impairment is what the link does to what this end sends, as tc
 	// would write it: "rate 10mbit loss 1%".
 	Impairment string `json:"impairment,omitempty"`
@@ -104,24 +110,38 @@ func (m *Machine) Status(names ...string) ([]LabStatus, error) {
 
 func (m *Machine) labStatus(st *State) LabStatus {
 	ref := LabRef{Machine: m, Name: st.Name}
-	ls := LabStatus{Name: st.Name, Owner: m.User, File: st.File, Started: st.Started, Nodes: []NodeStatus{}, Ref: ref}
+	ls := LabStatus{Name: st.Name, Owner: m.User, File: st.File, Started: st.Started, Host: st.Host, Nodes: []NodeStatus{}, Ref: ref}
 	if st.Supervisor != nil {
 		ls.Supervisor = st.Supervisor.Pid
 	}
-	peers, impairs := map[string]string{}, map[string]string{}
-	for _, l := range st.Topology.Links {
-		a, b := l.Endpoints[0].String(), l.Endpoints[1].String()
-		peers[a], peers[b] = b, a
+	t := st.Topology
+	byName := make(map[string]*topology.Node, len(t.Nodes))
+	for _, n := range t.Nodes {
+		byName[n.Name] = n
+	}
+	// The other end of each link end, and its host when that is not this
+	// one.
+	peerOf := func(e topology.Endpoint) peer {
+		p := peer{end: e.String()}
+		if n := byName[e.Node]; n != nil && st.Host != "" && n.Host != st.Host {
+			p.host = n.Host
+		}
+		return p
+	}
+	peers, impairs := map[string]peer{}, map[string]string{}
+	for _, l := range t.Links {
+		a, b := l.Endpoints[0], l.Endpoints[1]
+		peers[a.String()], peers[b.String()] = peerOf(b), peerOf(a)
 		if !l.Impair.Zero() {
-			impairs[a], impairs[b] = l.Impair.String(), l.Impair.String()
+			impairs[a.String()], impairs[b.String()] = l.Impair.String(), l.Impair.String()
 		}
 	}
 	// Nodes are asked at once, a few at a time: a wedged one costs its
 	// timeout once, not once per node after it.
-	nodes := st.Topology.Nodes[:len(st.Nodes)]
-	ls.Nodes = make([]NodeStatus, len(nodes))
-	parallel.Each(context.Background(), len(nodes), statusAsks, func(i int) error {
-		n, rt := nodes[i], &st.Nodes[i]
+	ls.Nodes = make([]NodeStatus, len(st.Nodes))
+	parallel.Each(context.Background(), len(st.Nodes), statusAsks, func(i int) error {
+		rt := &st.Nodes[i]
+		n := byName[rt.Name]
 		ns := NodeStatus{Name: n.Name, Kind: string(n.Kind), Interfaces: []InterfaceStatus{}, Services: []nsproc.Service{}}
 		if m.Own() && m.NetnsDir != "" {
 			ns.NetNS = netnsName(st.Name, n.Name)
@@ -174,10 +194,14 @@ func (st *State) health(ref LabRef, held bool, nodeRuns func(i int) bool) (state
 	return string(PhaseUp), ""
 }
 
+// peer is the other end of a link, as status shows it: NODE:IFNAME, and
+// its host when that is not this one.
+type peer struct{ end, host string }
+
 // liveInterfaces asks the node's kernel for its interfaces and addresses.
 // A node that cannot be asked shows none: status reports, it does not fail.
 // They come in the topology's order, lo first, others after.
-func liveInterfaces(socket string, rt *NodeState, node *topology.Node, peers, impairs map[string]string) []InterfaceStatus {
+func liveInterfaces(socket string, rt *NodeState, node *topology.Node, peers map[string]peer, impairs map[string]string) []InterfaceStatus {
 	h, err := nodeNetlink(context.Background(), socket, rt)
 	if err != nil {
 		return nil
@@ -198,7 +222,7 @@ func liveInterfaces(socket string, rt *NodeState, node *topology.Node, peers, im
 	var out []InterfaceStatus
 	for _, l := range links {
 		end := node.Name + ":" + l.Name
-		is := InterfaceStatus{Name: l.Name, MTU: l.MTU, Addresses: byIndex[l.Index], Peer: peers[end], Impairment: impairs[end]}
+		is := InterfaceStatus{Name: l.Name, MTU: l.MTU, Addresses: byIndex[l.Index], Peer: peers[end].end, PeerHost: peers[end].host, Impairment: impairs[end]}
 		if is.Addresses == nil {
 			is.Addresses = []string{}
 		}

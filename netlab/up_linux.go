@@ -31,6 +31,10 @@ type UpOptions struct {
 	// Warn, if set, is told once of each thing up could not do and went
 	// on without, such as a limit this machine's cgroups cannot apply.
 	Warn func(string)
+	// Host is which of the lab's hosts this machine is, for a lab that
+	// spans hosts; "" for the one whose address is an address of this
+	// machine.
+	Host string
 }
 
 // ErrLabExists is returned by Up for a lab that already has state.
@@ -42,9 +46,20 @@ const killTimeout = 10 * time.Second
 // Up brings the lab t describes up on m and returns it once every node
 // runs and is wired and every exec step succeeded. On any error, or when
 // ctx ends first, everything made so far is removed before Up returns.
+//
+// Of a lab that spans hosts it brings up this host's part (see
+// UpOptions.Host): the nodes placed here, the links between them, and a
+// tunnel for each link to a node of another host. Its /etc/hosts names
+// every node of the lab, wherever it runs.
 func (m *Machine) Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error) {
 	if !m.Own() {
 		return nil, fmt.Errorf("lab %s would be user %s's: bring it up as that user (netlab up --user %s)", t.Name, m.User, m.User)
+	}
+	if t.Spans() && m.Rootless {
+		return nil, &topology.Error{File: t.File, Pos: t.HostsPos, Msg: "a lab across hosts needs root: its tunnels' UDP sockets live in the host's network namespace; bring it up as root, or remove hosts: (and host:) to run it on this machine alone"}
+	}
+	if t.HostsFrom != "" && len(t.Hosts) == 0 {
+		return nil, &topology.Error{File: t.File, Pos: t.HostsPos, Msg: "hosts: " + t.HostsFrom + " are found by netlab up inside the cluster (netlab/kube) before the lab comes up, and none were; run netlab up in the cluster's DaemonSet (deploy/kubernetes), or list the hosts"}
 	}
 	var sub *subIDs // rootless: the user's subordinate ids
 	if m.Rootless {
@@ -54,35 +69,42 @@ func (m *Machine) Up(ctx context.Context, t *topology.Topology, opts UpOptions) 
 		}
 		sub = &ids
 	}
-	if err := m.Check(t); err != nil {
+	if err := checkTopology(t); err != nil {
 		return nil, err
 	}
-	if err := m.checkSocketPaths(t); err != nil {
+	u := &bringup{m: m, opts: opts, hide: m.hiddenDirs(), sub: sub}
+	if err := u.placeHere(t); err != nil {
 		return nil, err
 	}
-	impair, err := m.probeKernel(t)
-	if err != nil {
+	part := u.t
+	if err := m.bindProblems(t, part.Nodes); err != nil {
 		return nil, err
 	}
-	users, err := checkDaemonSoftware(t)
-	if err != nil {
+	if err := m.checkSocketPaths(part); err != nil {
 		return nil, err
 	}
-	if err := checkImpairments(t, impair); err != nil {
+	var err error
+	if u.impair, err = m.probeKernel(part, u.localLinks(), len(u.tunnels) > 0); err != nil {
 		return nil, err
 	}
-	if opts.Parallel <= 0 {
-		opts.Parallel = 4 * runtime.NumCPU()
-	}
-	if err := checkFileLimit(len(t.Nodes), opts.Parallel); err != nil {
+	if u.users, err = checkDaemonSoftware(part); err != nil {
 		return nil, err
 	}
-	st, lock, err := m.createLab(ctx, t, sub)
+	if err := checkImpairments(t, u.localLinks(), u.impair); err != nil {
+		return nil, err
+	}
+	if u.opts.Parallel <= 0 {
+		u.opts.Parallel = 4 * runtime.NumCPU()
+	}
+	if err := checkFileLimit(len(part.Nodes), u.opts.Parallel); err != nil {
+		return nil, err
+	}
+	st, lock, err := m.createLab(ctx, t, part, u.host, sub)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.unlock()
-	u := &bringup{m: m, st: st, opts: opts, users: users, impair: impair, hide: m.hiddenDirs(), sub: sub}
+	u.st = st
 	if err := u.run(ctx); err != nil {
 		if ctx.Err() != nil {
 			// What failed then is only the messenger; the cause (a
@@ -102,17 +124,22 @@ func (m *Machine) Up(ctx context.Context, t *topology.Topology, opts UpOptions) 
 
 // bringup is one run of Up.
 type bringup struct {
-	m      *Machine
-	st     *State
-	opts   UpOptions
-	cgroup *labCgroup
-	pids   int // the lab's pids budget: its cgroup's, and its RLIMIT_NPROC
-	sup    *nsproc.Supervisor
-	netns  []*os.File // each node's network namespace, by node index, once started
-	users  daemonUsers
-	impair impairSupport // what the kernel can do to links, when some link asks
-	hide   []string      // host directories every node sees empty (see hiddenDirs)
-	sub    *subIDs       // rootless: the user's subordinate ids
+	m  *Machine
+	st *State // its Topology is the whole lab's
+	// t is what this host brings up: the lab, or of a lab across hosts
+	// its part on this host (see partOn), whose tunnels are these.
+	t       *topology.Topology
+	host    *topology.Host // nil for a lab of one machine
+	tunnels []tunnelEnd
+	opts    UpOptions
+	cgroup  *labCgroup
+	pids    int // the lab's pids budget: its cgroup's, and its RLIMIT_NPROC
+	sup     *nsproc.Supervisor
+	netns   []*os.File // each node's network namespace, by node index, once started
+	users   daemonUsers
+	impair  impairSupport // what the kernel can do to links, when some link asks
+	hide    []string      // host directories every node sees empty (see hiddenDirs)
+	sub     *subIDs       // rootless: the user's subordinate ids
 	// registered gets the result of registering the netns names, while
 	// that runs; teardown must not begin before it ends.
 	registered chan error
@@ -136,7 +163,7 @@ func (u *bringup) close() {
 // state what it is about to make before it makes it, so that teardown
 // finds everything whenever run stops.
 func (u *bringup) run(ctx context.Context) error {
-	t := u.st.Topology
+	t := u.t
 	defer u.close()
 	for _, s := range []struct {
 		name  string
@@ -178,7 +205,7 @@ func (u *bringup) withSupervisorLog(err error) error {
 // process: the supervisor is put in it before it starts any node, so
 // nothing of the lab ever runs outside it.
 func (u *bringup) makeCgroup(ctx context.Context, _ *stepTimer) error {
-	t := u.st.Topology
+	t := u.t
 	lim := cgroupLimits{Pids: t.Limits.Pids, MemoryBytes: t.Limits.Memory, CPUs: t.Limits.CPUs, Nodes: len(t.Nodes)}
 	if lim.MemoryBytes == 0 {
 		lim.MemoryBytes, lim.MemoryDefault = defaultMemory(len(t.Nodes)), true
@@ -211,7 +238,7 @@ func (u *bringup) makeCgroup(ctx context.Context, _ *stepTimer) error {
 // startSupervisor starts the lab's supervisor in its own namespaces and
 // its cgroup, and records it.
 func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
-	t := u.st.Topology
+	t := u.t
 	log, err := os.OpenFile(filepath.Join(u.m.labDir(t.Name), "supervisor.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("open supervisor log: %w", err)
@@ -219,7 +246,7 @@ func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
 	defer log.Close()
 	// One /etc/hosts for the whole lab: every node sees the supervisor's
 	// copy, under its own /etc layer.
-	hosts, err := writeHosts(filepath.Join(u.m.labDir(t.Name), "hosts"), hostsFile(t))
+	hosts, err := writeHosts(filepath.Join(u.m.labDir(t.Name), "hosts"), hostsFile(u.st.Topology))
 	if err != nil {
 		return err
 	}
@@ -257,7 +284,7 @@ func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
 // (everything after writes into it through that descriptor), records them,
 // and starts registering the namespaces' names for iproute2.
 func (u *bringup) startNodes(ctx context.Context, step *stepTimer) error {
-	t := u.st.Topology
+	t := u.t
 	nodes := make([]nsproc.Node, len(t.Nodes))
 	defer func() {
 		for _, n := range nodes {

@@ -421,10 +421,17 @@ func decodeState(name string, b []byte) (*State, error) {
 	if len(s.Nodes) > len(s.Topology.Nodes) {
 		return nil, fmt.Errorf("%d nodes run, %d are in its topology", len(s.Nodes), len(s.Topology.Nodes))
 	}
+	// The nodes are those of its topology, in its order: all of them,
+	// or those of this host; the first so many, as up started them.
+	next := 0
 	for i, n := range s.Nodes {
-		if s.Topology.Nodes[i] == nil || n.Name != s.Topology.Nodes[i].Name || !topology.ValidNodeName(n.Name) {
-			return nil, fmt.Errorf("node %d is %q, not a node of its topology", i+1, n.Name)
+		for next < len(s.Topology.Nodes) && (s.Topology.Nodes[next] == nil || s.Topology.Nodes[next].Name != n.Name || s.Topology.Nodes[next].Host != s.Host) {
+			next++
 		}
+		if next == len(s.Topology.Nodes) || !topology.ValidNodeName(n.Name) {
+			return nil, fmt.Errorf("node %d is %q, not a node of its topology on this host", i+1, n.Name)
+		}
+		next++
 	}
 	return &s, nil
 }

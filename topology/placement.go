@@ -57,18 +57,23 @@ func placeNodes(t *Topology, k int) []int {
 		}
 	}
 	// Each connected part in breadth-first order from one of its ends:
-	// the node a first search from its first node in the file reaches
-	// last (as Cuthill and McKee start), so that a chain written from
-	// its middle is still laid out end to end.
+	// its first node in the file, unless the node a search from there
+	// reaches last is farther out still (as Cuthill and McKee pick a
+	// start), so that a chain written from its middle is laid out end to
+	// end, and one written from an end starts there, on the first host.
 	order := make([]int, 0, n)
 	seen := make([]bool, n)
 	for first := range n {
 		if seen[first] {
 			continue
 		}
-		part := breadthFirst(adj, first, nil)
-		end := part[len(part)-1]
-		order = append(order, breadthFirst(adj, end, seen)...)
+		part, depth := breadthFirst(adj, first, nil)
+		start := part[len(part)-1]
+		if _, farther := breadthFirst(adj, start, nil); farther <= depth {
+			start = first
+		}
+		part, _ = breadthFirst(adj, start, seen)
+		order = append(order, part...)
 	}
 	host := make([]int, n)
 	for pos, v := range order {
@@ -79,22 +84,23 @@ func placeNodes(t *Topology, k int) []int {
 }
 
 // breadthFirst lists the nodes reachable from start in breadth-first
-// order, marking each in seen (when not nil).
-func breadthFirst(adj [][]int, start int, seen []bool) []int {
+// order, marking each in seen (when not nil), and how many links away
+// from start the last one is.
+func breadthFirst(adj [][]int, start int, seen []bool) ([]int, int) {
 	if seen == nil {
 		seen = make([]bool, len(adj))
 	}
 	seen[start] = true
-	order := []int{start}
+	order, level := []int{start}, []int{0}
 	for next := 0; next < len(order); next++ {
 		for _, w := range adj[order[next]] {
 			if !seen[w] {
 				seen[w] = true
-				order = append(order, w)
+				order, level = append(order, w), append(level, level[next]+1)
 			}
 		}
 	}
-	return order
+	return order, level[len(level)-1]
 }
 
 // runOf is which of k consecutive runs of n places place pos falls in,

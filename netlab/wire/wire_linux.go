@@ -21,6 +21,9 @@ type Node struct {
 	Bridge     bool     // a LAN: its link ends become ports of one bridge device
 	Interfaces []Interface
 	Routes     []Route
+	// Tunnels are the node's ends of links to nodes of other hosts;
+	// each is one of Interfaces too.
+	Tunnels []*Tunnel
 }
 
 // Interface is the addressing of one interface of a node ("lo" included).
@@ -67,17 +70,29 @@ const (
 )
 
 // Wire creates every link through links (a socket whose opener may place
-// devices in every node's namespace), both ends up, then configures every
-// node through its own socket: lo up, bridge ports, addresses, routes. At
-// most limit nodes are configured at once. It stops at the first error;
-// what it made is removed with the namespaces.
-func Wire(ctx context.Context, nodes []*Node, links []*Link, linkSocket *Socket, limit int) error {
+// devices in every node's namespace), both ends up, and every node's
+// tunnels to other hosts through host (a socket of the host's namespace;
+// nil when there are none), then configures every node through its own
+// socket: lo up, bridge ports, tunnels' remotes, addresses, routes. At most
+// limit nodes are configured at once. It stops at the first error; what it
+// made is removed with the namespaces.
+func Wire(ctx context.Context, nodes []*Node, links []*Link, linkSocket, host *Socket, limit int) error {
 	for _, l := range links {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if err := addVeth(linkSocket, l); err != nil {
 			return fmt.Errorf("link %s:%s - %s:%s: %w", l.A.Node.Name, l.A.Name, l.B.Node.Name, l.B.Name, err)
+		}
+	}
+	for _, n := range nodes {
+		for _, t := range n.Tunnels {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := AddTunnel(host, t); err != nil {
+				return fmt.Errorf("link %s:%s to %s: %w", n.Name, t.End.Name, t.Remote, err)
+			}
 		}
 	}
 	// The kernel can bring only the first end of a pair up as it makes it
@@ -162,6 +177,11 @@ func configure(n *Node, up []int) error {
 			if err := h.setMaster(ifc.Index, BridgeIndex); err != nil {
 				return fmt.Errorf("add port %s to %s: %w", ifc.Name, BridgeName, err)
 			}
+		}
+	}
+	for _, t := range n.Tunnels {
+		if err := h.setRemote(t.End.Index, t.Remote, t.RemotePort); err != nil {
+			return fmt.Errorf("send %s to %s port %d: %w", t.End.Name, t.Remote, t.RemotePort, err)
 		}
 	}
 	for _, ifc := range n.Interfaces {
