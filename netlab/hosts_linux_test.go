@@ -3,6 +3,10 @@ package netlab
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -121,5 +125,55 @@ func TestLocalHost(t *testing.T) {
 	_, err = localHost(top, "")
 	if !errors.Is(err, ErrNoHost) || !strings.Contains(err.Error(), "no host of lab hosts has an address of this machine (hosts: a 198.51.100.1, b 198.51.100.2); give --host NAME") {
 		t.Errorf("localHost without a name, on a machine of none: %v", err)
+	}
+}
+
+// TestTunnelsInUse: a lab whose VNIs meet those another lab uses on this
+// host is refused before anything is made, naming both labs' links; on a
+// port of its own it is not. hosts-vni1102 and hosts-vni1724 are two
+// names whose runs of VNIs start at the same one.
+func TestTunnelsInUse(t *testing.T) {
+	lab := func(name string, port int) *topology.Topology {
+		t.Helper()
+		top, err := topology.Parse(name+".yaml", []byte(`name: `+name+`
+hosts:
+  a: {address: 198.51.100.1, vxlan_port: `+strconv.Itoa(port)+`}
+  b: {address: 198.51.100.2}
+nodes:
+  r1: {host: a}
+  r2: {host: b}
+links:
+  - [r1:eth1, r2:eth1]
+`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return top
+	}
+	if linkVNI("hosts-vni1102", 0) != linkVNI("hosts-vni1724", 0) {
+		t.Fatal("hosts-vni1102 and hosts-vni1724 no longer share a VNI: find another pair")
+	}
+	m := &Machine{StateRoot: filepath.Join(t.TempDir(), "state"), UID: os.Geteuid(), own: true}
+	if err := os.Mkdir(m.StateRoot, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	up := lab("hosts-vni1102", 4789)
+	if err := os.Mkdir(m.labDir(up.Name), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.writeState(&State{Name: up.Name, Topology: up, Host: "a", Nodes: []NodeState{{Name: "r1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	next := lab("hosts-vni1724", 4789)
+	a := next.HostOf("a")
+	err := m.tunnelsInUse(next, a, planTunnels(next, a))
+	want := fmt.Sprintf("hosts-vni1724.yaml:9:5: link r1:eth1 - r2:eth1 would use VXLAN VNI %d on UDP port 4789, as lab hosts-vni1102's link r1:eth1 - r2:eth1 does on this host; rename one of the two labs (a lab's VNIs follow from its name)", linkVNI(next.Name, 0))
+	if err == nil || err.Error() != want {
+		t.Errorf("tunnelsInUse: %v\nwant %s", err, want)
+	}
+	other := lab("hosts-vni1724", 4790)
+	a = other.HostOf("a")
+	if err := m.tunnelsInUse(other, a, planTunnels(other, a)); err != nil {
+		t.Errorf("on a port of its own: %v", err)
 	}
 }
