@@ -53,7 +53,7 @@ type cgroupLimits struct {
 
 // explicit reports whether any limit was asked for rather than defaulted.
 func (l cgroupLimits) explicit() bool {
-	return l.Pids > 0 || l.MemoryBytes > 0 || l.CPUs > 0
+	return l.Pids > 0 || l.MemoryBytes > 0 && !l.MemoryDefault || l.CPUs > 0
 }
 
 // labCgroup is one lab's cgroup: one directory per v1 controller, or one v2 directory.

@@ -456,6 +456,12 @@ func TestLabCgroupNoControllers(t *testing.T) {
 		t.Errorf("Remove on an empty cgroup: %v", err)
 	}
 
+	// netlab's default memory limit is no limit asked: where it cannot
+	// be applied (a container's read-only cgroupfs), up goes on.
+	if _, warns, err := createLabCgroupIn(nil, cgroupParent, "lab", cgroupLimits{Nodes: 2, MemoryBytes: 1 << 30, MemoryDefault: true}, nil); err != nil || len(warns) != 1 {
+		t.Errorf("no controllers, the default memory limit: %v, warnings %q; want only pids' warning", err, warns)
+	}
+
 	_, warns, err = createLabCgroupIn(nil, cgroupParent, "lab", cgroupLimits{MemoryBytes: 1 << 30}, nil)
 	if err == nil || !strings.Contains(err.Error(), "memory limit not applied: no memory cgroup controller") {
 		t.Errorf("no controllers, memory asked: %v, want an error saying memory is not applied", err)
