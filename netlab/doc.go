@@ -41,6 +41,13 @@
 // A node with limits: gets a cgroup of its own under the lab's, which its
 // init enters before anything else (nsproc.NodeConfig.Cgroups).
 //
+// A lab across hosts (hosts_linux.go): every host runs the same
+// topology, and up brings up this host's part, its nodes and their links,
+// and a VXLAN tunnel (wire.Tunnel) for each link to a node of another
+// host, numbered (VNI) from lab and link the same on every host. The
+// state is this host's part (State.Host); status shows far ends with
+// their host.
+//
 // Up is all-or-nothing: on any error, or when its context is cancelled, it
 // removes what it made before returning. If up is killed outright, the lab
 // supervisor notices its control connection close and takes every node
