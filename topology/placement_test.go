@@ -143,14 +143,7 @@ func TestHostsEncoded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		text, err := Encode(top, EncodeOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		back, err := Parse("again.yaml", text)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, text)
-		}
+		back, _ := encodedBack(t, top)
 		for i, h := range top.Hosts {
 			if b := back.Hosts[i]; b.Name != h.Name || b.Address != h.Address || b.VXLANPort != h.VXLANPort {
 				t.Errorf("%s: host %+v read back as %+v", file, h, b)

@@ -38,17 +38,7 @@ const MaxVNI = 1<<24 - 1
 // host, a socket of the namespace its UDP socket must live in. Its remote
 // is set by Wire, through the node's own socket (see configure).
 func AddTunnel(host *Socket, t *Tunnel) error {
-	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL)
-	m := nl.NewIfInfomsg(unix.AF_UNSPEC)
-	m.Index = int32(t.End.Index)
-	m.Flags, m.Change = unix.IFF_UP, unix.IFF_UP
-	req.AddData(m)
-	for _, attr := range endRtAttrs(t.End, t.MTU) {
-		req.AddData(attr)
-	}
-	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
-	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("vxlan"))
-	data := info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
+	req, data := newEnd(t.End, t.MTU, "vxlan")
 	data.AddRtAttr(nl.IFLA_VXLAN_ID, nl.Uint32Attr(t.VNI))
 	if t.Local.Is4() {
 		data.AddRtAttr(nl.IFLA_VXLAN_LOCAL, t.Local.AsSlice())
@@ -57,7 +47,6 @@ func AddTunnel(host *Socket, t *Tunnel) error {
 	}
 	data.AddRtAttr(nl.IFLA_VXLAN_LEARNING, nl.Uint8Attr(0))
 	data.AddRtAttr(nl.IFLA_VXLAN_PORT, htons16(uint16(t.Port)))
-	req.AddData(info)
 	if err := host.do(req, false, nil); err != nil {
 		if err == unix.EEXIST {
 			return fmt.Errorf("create VXLAN device: VNI %d on UDP port %d is taken on this host (another VXLAN device has it): %w", t.VNI, t.Port, err)

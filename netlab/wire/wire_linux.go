@@ -115,29 +115,35 @@ func Wire(ctx context.Context, nodes []*Node, links []*Link, linkSocket, host *S
 // numbered and addressed, placed straight in its node's namespace, the
 // first end up. Nothing is ever made in this process's own namespace.
 func addVeth(s *Socket, l *Link) error {
-	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL)
-	a := nl.NewIfInfomsg(unix.AF_UNSPEC)
-	a.Index = int32(l.A.Index)
-	a.Flags = unix.IFF_UP
-	a.Change = unix.IFF_UP
-	req.AddData(a)
-	for _, attr := range endRtAttrs(l.A, l.MTU) {
-		req.AddData(attr)
-	}
-	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
-	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("veth"))
-	data := info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
+	req, data := newEnd(l.A, l.MTU, "veth")
 	peer := data.AddRtAttr(nl.VETH_INFO_PEER, nil)
 	b := nl.NewIfInfomsgChild(peer, unix.AF_UNSPEC)
 	b.Index = int32(l.B.Index)
 	for _, attr := range endRtAttrs(l.B, l.MTU) {
 		peer.AddChild(attr)
 	}
-	req.AddData(info)
 	if err := s.do(req, false, nil); err != nil {
 		return fmt.Errorf("create veth pair: %w", err)
 	}
 	return nil
+}
+
+// newEnd is the request that makes end e, up, a device of kind, with its
+// name, index, namespace, MAC and mtu; and the kind's data attribute, for
+// the caller to fill before it sends the request.
+func newEnd(e End, mtu int, kind string) (*nl.NetlinkRequest, *nl.RtAttr) {
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL)
+	m := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	m.Index = int32(e.Index)
+	m.Flags, m.Change = unix.IFF_UP, unix.IFF_UP
+	req.AddData(m)
+	for _, attr := range endRtAttrs(e, mtu) {
+		req.AddData(attr)
+	}
+	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
+	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated(kind))
+	req.AddData(info)
+	return req, info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
 }
 
 func endRtAttrs(e End, mtu int) []*nl.RtAttr {
