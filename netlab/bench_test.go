@@ -36,7 +36,7 @@ func chain(n int) *topology.Topology {
 func BenchmarkPlan1000(b *testing.B) {
 	t := chain(1000)
 	for b.Loop() {
-		if err := Check(t); err != nil {
+		if err := ThisMachine().Check(t); err != nil {
 			b.Fatal(err)
 		}
 		_ = hostsFile(t)

@@ -23,24 +23,24 @@ func nodeBinds(n *topology.Node) []nsproc.Bind {
 	return out
 }
 
-// bindProblems refuses, each at its line, the binds of t the node side
+// bindProblems refuses, each at its line, the binds of t's nodes the node side
 // could not mount for this user: a node path outside the node's own view
 // (topology.PrivateRoots, where the node side makes what is missing) that
 // the host does not have, or that lies under a directory the node sees
 // empty (hiddenDirs); and, in a rootless lab, whose nodes bind host paths
 // as they see them, a host path that the node's own view covers.
-func bindProblems(t *topology.Topology) error {
-	hidden := hiddenDirs()
+func (m *Machine) bindProblems(t *topology.Topology, nodes []*topology.Node) error {
+	hidden := m.hiddenDirs()
 	// What covers a host path in a rootless node: its own tmpfs (every
 	// private root but /etc, an overlay over the host's) and the hidden
 	// directories.
 	var covered []string
-	if CurrentMode().Rootless {
+	if m.Rootless {
 		covered = slices.DeleteFunc(slices.Clone(topology.PrivateRoots), func(r string) bool { return r == "/etc" })
 		covered = append(covered, hidden...)
 	}
 	var errs []*topology.Error
-	for _, n := range t.Nodes {
+	for _, n := range nodes {
 		for _, b := range n.Binds {
 			bad := func(format string, args ...any) {
 				errs = append(errs, &topology.Error{File: t.File, Pos: b.Pos,

@@ -23,6 +23,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,7 +53,7 @@ type cgroupLimits struct {
 
 // explicit reports whether any limit was asked for rather than defaulted.
 func (l cgroupLimits) explicit() bool {
-	return l.Pids > 0 || l.MemoryBytes > 0 || l.CPUs > 0
+	return l.Pids > 0 || l.MemoryBytes > 0 && !l.MemoryDefault || l.CPUs > 0
 }
 
 // labCgroup is one lab's cgroup: one directory per v1 controller, or one v2 directory.
@@ -120,13 +121,13 @@ func pidsCeiling() int {
 // writable are skipped and named in the warnings, one line each; the error
 // is for bad limits, a leftover directory that still holds a process, or
 // nothing at all made while a limit was explicitly asked for.
-func createLabCgroup(lab string, lim cgroupLimits) (*labCgroup, []string, error) {
-	hs, err := cgroupHierarchies()
+func (m *Machine) createLabCgroup(lab string, lim cgroupLimits) (*labCgroup, []string, error) {
+	hs, err := m.cgroupHierarchies()
 	if err != nil {
 		// Treated as no controllers: the warnings say why.
-		return createLabCgroupIn(nil, lab, lim, err)
+		return createLabCgroupIn(nil, m.CgroupParent, lab, lim, err)
 	}
-	return createLabCgroupIn(hs, lab, lim, nil)
+	return createLabCgroupIn(hs, m.CgroupParent, lab, lim, nil)
 }
 
 // cgroupTarget is one directory to make: a hierarchy and the lab
@@ -137,9 +138,9 @@ type cgroupTarget struct {
 	dir   string
 }
 
-// createLabCgroupIn is createLabCgroup on the given hierarchies; detectErr,
-// when not nil, is why there are none.
-func createLabCgroupIn(hs []cgroupHier, lab string, lim cgroupLimits, detectErr error) (*labCgroup, []string, error) {
+// createLabCgroupIn is createLabCgroup on the given hierarchies, in parent
+// under each; detectErr, when not nil, is why there are none.
+func createLabCgroupIn(hs []cgroupHier, parent, lab string, lim cgroupLimits, detectErr error) (*labCgroup, []string, error) {
 	if lab == "" || lab == "." || lab == ".." || strings.ContainsAny(lab, "/\x00") {
 		return nil, nil, fmt.Errorf("cgroup: bad lab name %q", lab)
 	}
@@ -182,7 +183,7 @@ func createLabCgroupIn(hs []cgroupHier, lab string, lim cgroupLimits, detectErr 
 		}
 		t := byMount[h.mount]
 		if t == nil {
-			t = &cgroupTarget{hier: *h, dir: filepath.Join(h.base, cgroupParent, lab)}
+			t = &cgroupTarget{hier: *h, dir: filepath.Join(h.base, parent, lab)}
 			byMount[h.mount] = t
 			targets = append(targets, t)
 		}
@@ -414,7 +415,8 @@ func (c *labCgroup) Remove() error {
 
 // removeCgroupDir removes dir and any cgroups below it, deepest first.
 // It only ever removes directories of a cgroup file system named
-// .../netlab/<lab>: the paths come from a state file.
+// .../netlab/<lab> (or netlab-HASH/<lab>, see Machine.CgroupParent): the
+// paths come from a state file.
 func removeCgroupDir(dir string, deadline time.Time) error {
 	var st unix.Statfs_t
 	if err := unix.Statfs(dir, &st); err != nil {
@@ -424,7 +426,7 @@ func removeCgroupDir(dir string, deadline time.Time) error {
 		return fmt.Errorf("remove cgroup %s: %w", dir, os.NewSyscallError("statfs", err))
 	}
 	if (st.Type != unix.CGROUP_SUPER_MAGIC && st.Type != unix.CGROUP2_SUPER_MAGIC) ||
-		filepath.Base(filepath.Dir(dir)) != cgroupParent || !filepath.IsAbs(dir) {
+		!cgroupParentRE.MatchString(filepath.Base(filepath.Dir(dir))) || !filepath.IsAbs(dir) {
 		return fmt.Errorf("remove cgroup %s: not a lab's cgroup directory (%s/<lab> on a cgroup file system); left alone", dir, cgroupParent)
 	}
 	var errs []error
@@ -440,6 +442,9 @@ func removeCgroupDir(dir string, deadline time.Time) error {
 	}
 	return errors.Join(errs...)
 }
+
+// cgroupParentRE matches what Machine.CgroupParent may be.
+var cgroupParentRE = regexp.MustCompile(`^` + cgroupParent + `(-[0-9a-f]{8})?$`)
 
 // cgroupDirsDeepestFirst lists dir and the directories below it, children
 // before their parents.
@@ -526,8 +531,9 @@ func readFields(path string) ([]string, error) {
 }
 
 // cgroupHierarchies lists the cgroup hierarchies mounted in this process's
-// mount namespace, with the controllers each one has.
-func cgroupHierarchies() ([]cgroupHier, error) {
+// mount namespace, with the controllers each one has, each with its base
+// for m's labs: its root for root, the user's delegated cgroup rootless.
+func (m *Machine) cgroupHierarchies() ([]cgroupHier, error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return nil, err
@@ -540,7 +546,7 @@ func cgroupHierarchies() ([]cgroupHier, error) {
 	own := ownCgroups()
 	for i := range hs {
 		hs[i].base = hs[i].mount
-		if CurrentMode().Rootless {
+		if m.Rootless {
 			// An ordinary user can make cgroups only under one that
 			// was delegated to it (systemd's Delegate=yes, or an admin's
 			// chown): its own, if that is the user's.
@@ -550,7 +556,7 @@ func cgroupHierarchies() ([]cgroupHier, error) {
 			}
 			hs[i].base = filepath.Join(hs[i].mount, own[key])
 			if hs[i].v2 {
-				hs[i].base = delegatedV2Base(hs[i].mount, hs[i].base, CurrentMode().UID)
+				hs[i].base = delegatedV2Base(hs[i].mount, hs[i].base, m.UID)
 			}
 		}
 		if hs[i].v2 {
@@ -691,14 +697,14 @@ func unescapeMountinfo(s string) string {
 // labCgroupDirs is every cgroup directory of lab that exists, whether or
 // not its state names it: an up killed between making them and recording
 // them leaves some only its name points at (netlab/LAB is netlab's own).
-func labCgroupDirs(lab string, recorded []string) []string {
+func (m *Machine) labCgroupDirs(lab string, recorded []string) []string {
 	out := slices.Clone(recorded)
-	hs, _ := cgroupHierarchies()
+	hs, _ := m.cgroupHierarchies()
 	for _, h := range hs {
-		d := filepath.Join(h.base, cgroupParent, lab)
+		d := filepath.Join(h.base, m.CgroupParent, lab)
 		// Only the caller's own: a lab of root's may have this name.
 		fi, err := os.Stat(d)
-		if err == nil && fi.IsDir() && int(fi.Sys().(*syscall.Stat_t).Uid) == CurrentMode().UID && !slices.Contains(out, d) {
+		if err == nil && fi.IsDir() && int(fi.Sys().(*syscall.Stat_t).Uid) == m.UID && !slices.Contains(out, d) {
 			out = append(out, d)
 		}
 	}

@@ -33,7 +33,7 @@ func cgroupNeedRoot(t *testing.T) {
 // whatever happened.
 func newTestCgroup(t *testing.T, lab string, lim cgroupLimits) *labCgroup {
 	t.Helper()
-	cg, warns, err := createLabCgroup(lab, lim)
+	cg, warns, err := ThisMachine().createLabCgroup(lab, lim)
 	if err != nil {
 		t.Fatalf("createLabCgroup(%s): %v", lab, err)
 	}
@@ -330,7 +330,7 @@ func TestLabCgroupLeftover(t *testing.T) {
 	first := newTestCgroup(t, lab, cgroupLimits{Pids: 50})
 
 	// An empty leftover is reused, with the new limits.
-	again, _, err := createLabCgroup(lab, cgroupLimits{Pids: 60})
+	again, _, err := ThisMachine().createLabCgroup(lab, cgroupLimits{Pids: 60})
 	if err != nil {
 		t.Fatalf("reusing an empty leftover: %v", err)
 	}
@@ -351,7 +351,7 @@ func TestLabCgroupLeftover(t *testing.T) {
 	if err := again.Add(sleep.Process.Pid); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = createLabCgroup(lab, cgroupLimits{})
+	_, _, err = ThisMachine().createLabCgroup(lab, cgroupLimits{})
 	if err == nil {
 		t.Fatal("createLabCgroup over a cgroup holding a process: no error")
 	}
@@ -399,7 +399,7 @@ func TestLabCgroupV2Writes(t *testing.T) {
 		}
 	}
 
-	cg, warns, err := createLabCgroupIn(hs, "lab", cgroupLimits{Pids: 42, MemoryBytes: 1 << 30, CPUs: 1.5}, nil)
+	cg, warns, err := createLabCgroupIn(hs, cgroupParent, "lab", cgroupLimits{Pids: 42, MemoryBytes: 1 << 30, CPUs: 1.5}, nil)
 	if err != nil || len(warns) > 0 {
 		t.Fatalf("create: %v, warnings %q", err, warns)
 	}
@@ -416,33 +416,33 @@ func TestLabCgroupV2Writes(t *testing.T) {
 	}
 
 	// Reused with no limits asked: defaults, and the old ones cleared.
-	if _, _, err := createLabCgroupIn(hs, "lab", cgroupLimits{Nodes: 3}, nil); err != nil {
+	if _, _, err := createLabCgroupIn(hs, cgroupParent, "lab", cgroupLimits{Nodes: 3}, nil); err != nil {
 		t.Fatal(err)
 	}
 	files(map[string]string{"pids.max": strconv.Itoa(defaultPids(3)), "memory.max": "max", "memory.swap.max": "max", "cpu.max": "max 100000"})
 
 	// A tiny CPU share still gets the kernel's smallest quota.
-	if _, _, err := createLabCgroupIn(hs, "lab", cgroupLimits{CPUs: 0.001}, nil); err != nil {
+	if _, _, err := createLabCgroupIn(hs, cgroupParent, "lab", cgroupLimits{CPUs: 0.001}, nil); err != nil {
 		t.Fatal(err)
 	}
 	files(map[string]string{"cpu.max": "1000 100000"})
 
 	// A controller the directory did not get is a warning naming it.
 	write(filepath.Join(dir, "cgroup.controllers"), "cpu pids\n")
-	_, warns, err = createLabCgroupIn(hs, "lab", cgroupLimits{MemoryBytes: 1 << 30}, nil)
+	_, warns, err = createLabCgroupIn(hs, cgroupParent, "lab", cgroupLimits{MemoryBytes: 1 << 30}, nil)
 	if err != nil || len(warns) != 1 || !strings.HasPrefix(warns[0], "memory limit not applied: ") {
 		t.Errorf("memory not enabled: %v, warnings %q; want one memory warning", err, warns)
 	}
 
 	// A leftover holding a process is refused.
 	write(filepath.Join(dir, "cgroup.procs"), "1234\n")
-	if _, _, err := createLabCgroupIn(hs, "lab", cgroupLimits{}, nil); err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "1234") {
+	if _, _, err := createLabCgroupIn(hs, cgroupParent, "lab", cgroupLimits{}, nil); err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "1234") {
 		t.Errorf("busy leftover: %v, want an error naming %s and pid 1234", err, dir)
 	}
 }
 
 func TestLabCgroupNoControllers(t *testing.T) {
-	cg, warns, err := createLabCgroupIn(nil, "lab", cgroupLimits{Nodes: 2}, nil)
+	cg, warns, err := createLabCgroupIn(nil, cgroupParent, "lab", cgroupLimits{Nodes: 2}, nil)
 	if err != nil {
 		t.Fatalf("no controllers, no limit asked: %v, want only a warning", err)
 	}
@@ -456,7 +456,13 @@ func TestLabCgroupNoControllers(t *testing.T) {
 		t.Errorf("Remove on an empty cgroup: %v", err)
 	}
 
-	_, warns, err = createLabCgroupIn(nil, "lab", cgroupLimits{MemoryBytes: 1 << 30}, nil)
+	// netlab's default memory limit is no limit asked: where it cannot
+	// be applied (a container's read-only cgroupfs), up goes on.
+	if _, warns, err := createLabCgroupIn(nil, cgroupParent, "lab", cgroupLimits{Nodes: 2, MemoryBytes: 1 << 30, MemoryDefault: true}, nil); err != nil || len(warns) != 1 {
+		t.Errorf("no controllers, the default memory limit: %v, warnings %q; want only pids' warning", err, warns)
+	}
+
+	_, warns, err = createLabCgroupIn(nil, cgroupParent, "lab", cgroupLimits{MemoryBytes: 1 << 30}, nil)
 	if err == nil || !strings.Contains(err.Error(), "memory limit not applied: no memory cgroup controller") {
 		t.Errorf("no controllers, memory asked: %v, want an error saying memory is not applied", err)
 	}
@@ -465,12 +471,12 @@ func TestLabCgroupNoControllers(t *testing.T) {
 	}
 
 	for _, lim := range []cgroupLimits{{Pids: -1}, {MemoryBytes: -1}, {CPUs: -0.5}} {
-		if _, _, err := createLabCgroupIn(nil, "lab", lim, nil); err == nil {
+		if _, _, err := createLabCgroupIn(nil, cgroupParent, "lab", lim, nil); err == nil {
 			t.Errorf("%+v: no error", lim)
 		}
 	}
 	for _, name := range []string{"", ".", "..", "a/b"} {
-		if _, _, err := createLabCgroupIn(nil, name, cgroupLimits{}, nil); err == nil {
+		if _, _, err := createLabCgroupIn(nil, cgroupParent, name, cgroupLimits{}, nil); err == nil {
 			t.Errorf("lab name %q: no error", name)
 		}
 	}

@@ -3,7 +3,7 @@
 // netlab/wire), records every step in a state directory, and answers status
 // and exec from that state alone, never from the topology file.
 //
-// State of lab L lives in /run/netlab/L/ (root only):
+// State of lab L lives in STATEROOT/L/ (/run/netlab/L/ for root):
 //
 //	state.json      the lab as resolved plus its runtime facts, written
 //	                atomically before anything depends on them
@@ -21,13 +21,17 @@
 // created or its uid range chosen; a lab's directory is flocked for the
 // whole of an up or a down, so two of them on one lab never interleave.
 //
-// Whose labs: every function without a StateDir works on the caller's own
-// state root (Mode.StateRoot). Root reaches an ordinary user's labs through
-// a StateDir of that user's (UserStateDirs, AllStateDirs), which it reads
-// as hostile input, beneath one checked descriptor, and changes only by
-// running netlab as that user (StateDir.RunAsOwner). LabRef and NodeRef
-// name a lab or node with its state directory (USER:LAB/NODE on the
-// command line; see ResolveNode and FindLab).
+// The machine is a value: a Machine says whose labs they are, where their
+// state lives (Machine.StateRoot), where their ids and cgroups come from
+// and whether their netns get names, chosen once by the program
+// (ThisMachine) and carried by Up and by every Lab. Every operation on a
+// lab is a method of *Lab, opened once (Machine.OpenLab). Root reaches an
+// ordinary user's labs through a Machine of that user's (UserMachines,
+// AllMachines), whose state it reads as hostile input, beneath one checked
+// descriptor, and changes only by running netlab as that user
+// (Machine.RunAsOwner). LabRef and NodeRef name a lab or node with its
+// machine (USER:LAB/NODE on the command line; see Machine.ResolveNode and
+// Machine.FindLab).
 //
 // A node's binds are mounted by the node side as the node starts
 // (nsproc.NodeConfig.Binds), before any of its processes run. After
@@ -36,6 +40,13 @@
 // and up waits until those that say when they are ready (ready:) are.
 // A node with limits: gets a cgroup of its own under the lab's, which its
 // init enters before anything else (nsproc.NodeConfig.Cgroups).
+//
+// A lab across hosts (hosts_linux.go): every host runs the same
+// topology, and up brings up this host's part, its nodes and their links,
+// and a VXLAN tunnel (wire.Tunnel) for each link to a node of another
+// host, numbered (VNI) from lab and link the same on every host. The
+// state is this host's part (State.Host); status shows far ends with
+// their host.
 //
 // Up is all-or-nothing: on any error, or when its context is cancelled, it
 // removes what it made before returning. If up is killed outright, the lab

@@ -9,18 +9,33 @@ import (
 	"time"
 )
 
-// Down takes lab name down from its state: it ends the lab's processes,
-// unregisters its network namespaces and removes its state. A lab that is
-// not up is not an error. Down waits while an up or down of the same lab
-// holds its lock, until ctx ends.
-func Down(ctx context.Context, name string) error {
-	if err := checkLabName(name); err != nil {
+// Down takes lab name of m down, if it has one (see Lab.Down): a lab that
+// is not up is not an error.
+func (m *Machine) Down(ctx context.Context, name string) error {
+	l, err := m.OpenLab(name)
+	if errors.Is(err, ErrNoLab) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	if err := checkStateRoot(); err != nil {
+	return l.Down(ctx)
+}
+
+// Down takes the lab down from its state: it ends the lab's processes,
+// unregisters its network namespaces and removes its state. It waits
+// while an up or down of the same lab holds its lock, until ctx ends, and
+// reads the state under that lock; a lab that another down removed
+// meanwhile is not an error.
+func (l *Lab) Down(ctx context.Context) error {
+	m, name := l.m, l.name
+	if !m.Own() {
+		return fmt.Errorf("lab %s is user %s's: it goes down as that user (netlab down %s runs netlab as them)", l.Ref(), m.User, l.Ref())
+	}
+	if err := m.checkStateRoot(); err != nil {
 		return err
 	}
-	lock, err := lockDir(ctx, labDir(name))
+	lock, err := lockDir(ctx, m.labDir(name))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -28,7 +43,7 @@ func Down(ctx context.Context, name string) error {
 		return err
 	}
 	defer lock.unlock()
-	st, err := readState(name)
+	st, err := m.readState(name)
 	switch {
 	case errors.Is(err, ErrNoLab):
 		// Up writes state.json right after it makes the directory, under
@@ -37,24 +52,24 @@ func Down(ctx context.Context, name string) error {
 	case errors.Is(err, ErrCorruptState):
 		// What down needs is kept twice.
 		var terr error
-		if st, terr = readTeardownState(name); terr != nil {
+		if st, terr = m.readTeardownState(name); terr != nil {
 			return fmt.Errorf("%w, and %v: remove what the lab made by hand", err, terr)
 		}
 	case err != nil:
 		return err
 	}
-	return teardown(st)
+	return m.teardown(st)
 }
 
-// DownAll takes down every lab that has state, and nothing else.
-func DownAll(ctx context.Context) error {
-	names, err := Labs()
+// DownAll takes down every lab of m that has state, and nothing else.
+func (m *Machine) DownAll(ctx context.Context) error {
+	names, err := m.Labs()
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, name := range names {
-		if err := Down(ctx, name); err != nil {
+		if err := m.Down(ctx, name); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -63,7 +78,7 @@ func DownAll(ctx context.Context) error {
 
 // teardown removes what st names. It goes on after an error and returns
 // all of them: a half-removed lab is worse than a slow one.
-func teardown(st *State) error {
+func (m *Machine) teardown(st *State) error {
 	var errs []error
 	// The supervisor is PID 1 of the PID namespace that holds every node:
 	// once it is gone, so is every process of the lab.
@@ -74,21 +89,21 @@ func teardown(st *State) error {
 		if err := n.Init.kill(killTimeout); err != nil {
 			errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
 		}
-		if n.NetNSInode != 0 && CurrentMode().RegisterNetns {
-			if err := unregisterNetns(netnsName(st.Name, n.Name), n.NetNSInode); err != nil {
+		if n.NetNSInode != 0 && m.NetnsDir != "" {
+			if err := unregisterNetns(m.NetnsDir, netnsName(st.Name, n.Name), n.NetNSInode); err != nil {
 				errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
 			}
 		}
 	}
 	// Once the processes are gone (the kernel frees them shortly after).
-	if err := (&labCgroup{Paths: labCgroupDirs(st.Name, st.Cgroup)}).Remove(); err != nil {
+	if err := (&labCgroup{Paths: m.labCgroupDirs(st.Name, st.Cgroup)}).Remove(); err != nil {
 		errs = append(errs, fmt.Errorf("remove cgroup: %w", err))
 	}
 	if len(errs) == 0 {
-		if err := os.RemoveAll(labDir(st.Name)); err != nil {
+		if err := os.RemoveAll(m.labDir(st.Name)); err != nil {
 			errs = append(errs, fmt.Errorf("remove state: %w", err))
 		} else {
-			removeEmptyStateRoot()
+			m.removeEmptyStateRoot()
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -102,16 +117,16 @@ func teardown(st *State) error {
 // no up is making a lab in it meanwhile; an up that waited for that lock
 // finds the root gone and makes it anew. The uid rotation's file goes with
 // it (see pickIDRangeIn).
-func removeEmptyStateRoot() {
+func (m *Machine) removeEmptyStateRoot() {
 	// An up may hold the lock a while (it looks up the host's accounts).
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	root, err := lockDir(ctx, StateRoot())
+	root, err := lockDir(ctx, m.StateRoot)
 	if err != nil {
 		return
 	}
 	defer root.unlock()
-	entries, err := os.ReadDir(StateRoot())
+	entries, err := os.ReadDir(m.StateRoot)
 	if err != nil {
 		return
 	}
@@ -120,6 +135,6 @@ func removeEmptyStateRoot() {
 			return
 		}
 	}
-	os.Remove(filepath.Join(StateRoot(), idNextFile))
-	os.Remove(StateRoot())
+	os.Remove(filepath.Join(m.StateRoot, idNextFile))
+	os.Remove(m.StateRoot)
 }

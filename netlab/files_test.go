@@ -121,7 +121,7 @@ nodes:
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			topo := parse(t, tt.yaml)
-			err := Check(topo)
+			err := ThisMachine().Check(topo)
 			if cerr := topology.ViewErrors(topo); (err == nil) != (cerr == nil) {
 				t.Errorf("Check = %v but ViewErrors = %v", err, cerr)
 			}

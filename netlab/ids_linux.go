@@ -50,11 +50,6 @@ var (
 	getentTimeout = 10 * time.Second
 )
 
-// pickIDRange is pickIDRangeIn with the state root.
-func pickIDRange(used []IDRange) (IDRange, error) {
-	return pickIDRangeIn(StateRoot(), used)
-}
-
 // pickIDRangeIn returns a range no other lab holds (used), that no
 // /etc/subuid or /etc/subgid entry overlaps, and that holds no uid or gid
 // of an account of the host (/etc/passwd, /etc/group and NSS). It searches

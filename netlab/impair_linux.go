@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -26,8 +27,8 @@ type impairSupport struct {
 // process may load BPF programs. As root it tries a netem qdisc (see
 // probeNetns); an ordinary user cannot make the network namespace to try
 // it in, so it looks for the module instead, and may not load BPF.
-func probeImpair() impairSupport {
-	if CurrentMode().Rootless {
+func (m *Machine) probeImpair() impairSupport {
+	if m.Rootless {
 		return impairSupport{netem: moduleAvailable("sch_netem")}
 	}
 	s, _ := probeNetns(nil, true)
@@ -76,16 +77,16 @@ func (s impairSupport) check(im topology.Impairment) error {
 	return nil
 }
 
-// checkImpairments checks every impaired link of t at its place against
-// what the kernel can do (s, from probeKernel).
-func checkImpairments(t *topology.Topology, s impairSupport) error {
+// checkImpairments checks every impaired link of links, t's, at its place
+// against what the kernel can do (s, from probeKernel).
+func checkImpairments(t *topology.Topology, links []*topology.Link, s impairSupport) error {
 	var errs []error
-	for i, l := range t.Links {
+	for _, l := range links {
 		if l.Impair.Zero() {
 			continue
 		}
 		if err := s.check(l.Impair); err != nil {
-			errs = append(errs, fmt.Errorf("%s: link %d: %w", l.Pos.In(t.File), i+1, err))
+			errs = append(errs, fmt.Errorf("%s: link %d: %w", l.Pos.In(t.File), slices.Index(t.Links, l)+1, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -115,7 +116,10 @@ func (p lossPrograms) close() {
 }
 
 // impairEnds applies im to both ends of a link: each end's egress, and,
-// where loss is a BPF program (from progs), the other end's ingress.
+// where loss is a BPF program (from progs), the other end's ingress. An
+// end whose socket is nil is another host's, which impairs it: this host
+// applies to its own end both its egress and, for the other's egress, its
+// ingress.
 func impairEnds(im topology.Impairment, s impairSupport, progs lossPrograms, ends [2]*wire.Socket, index [2]int) error {
 	var prog *ebpf.Program
 	if im.Loss > 0 && !s.netem {
@@ -125,10 +129,12 @@ func impairEnds(im topology.Impairment, s impairSupport, progs lossPrograms, end
 		}
 	}
 	for i := range ends {
-		if err := ends[i].Impair(index[i], im, s.netem); err != nil {
-			return err
+		if ends[i] != nil {
+			if err := ends[i].Impair(index[i], im, s.netem); err != nil {
+				return err
+			}
 		}
-		if !s.netem {
+		if !s.netem && ends[1-i] != nil {
 			if err := ends[1-i].DropIngress(index[1-i], prog); err != nil {
 				return err
 			}
@@ -137,19 +143,20 @@ func impairEnds(im topology.Impairment, s impairSupport, progs lossPrograms, end
 	return nil
 }
 
-// ImpairLink sets the impairments of the link that ends at node:ifname of
-// lab, at both of its ends, and records them: im replaces what the link had,
-// the zero value clears it.
-func ImpairLink(ctx context.Context, lab, node, ifname string, im topology.Impairment) error {
-	if err := checkLabName(lab); err != nil {
-		return err
+// ImpairLink sets the impairments of the link that ends at node:ifname,
+// at both of its ends, and records them: im replaces what the link had,
+// the zero value clears it. It holds the lab's lock meanwhile, and reads
+// the state anew under it.
+func (l *Lab) ImpairLink(ctx context.Context, node, ifname string, im topology.Impairment) error {
+	if !l.m.Own() {
+		return fmt.Errorf("lab %s is user %s's: only its owner changes it", l.Ref(), l.m.User)
 	}
-	lock, err := lockDir(ctx, labDir(lab))
+	lock, err := lockDir(ctx, l.m.labDir(l.name))
 	if err != nil {
 		return err
 	}
 	defer lock.unlock()
-	st, err := readState(lab)
+	st, err := l.m.readState(l.name)
 	if err != nil {
 		return err
 	}
@@ -157,11 +164,11 @@ func ImpairLink(ctx context.Context, lab, node, ifname string, im topology.Impai
 	if err != nil {
 		return err
 	}
-	s := probeImpair()
+	s := l.m.probeImpair()
 	if err := s.check(im); err != nil {
 		return err
 	}
-	socks, idx, err := openLinkEnds(ctx, st, link)
+	socks, idx, err := l.openLinkEnds(ctx, st, link)
 	if err != nil {
 		return err
 	}
@@ -172,5 +179,5 @@ func ImpairLink(ctx context.Context, lab, node, ifname string, im topology.Impai
 		return fmt.Errorf("link %s - %s: %w", link.Endpoints[0], link.Endpoints[1], err)
 	}
 	link.Impair = im
-	return st.write()
+	return l.m.writeState(st)
 }

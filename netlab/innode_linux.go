@@ -17,12 +17,12 @@ import (
 // putFiles writes each node's `files:` through its init, as the node's
 // root, nodes in parallel.
 func (u *bringup) putFiles(ctx context.Context, step *stepTimer) error {
-	t := u.st.Topology
+	t := u.t
 	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
 		n := t.Nodes[i]
 		for _, f := range n.Files {
 			pctx, cancel := context.WithTimeout(ctx, u.stepTimeout())
-			err := nsproc.Put(pctx, socketPath(t.Name, n.Name), nsproc.File{
+			err := nsproc.Put(pctx, u.m.socketPath(t.Name, n.Name), nsproc.File{
 				Path: f.Key, Data: []byte(f.Value), Mode: fileMode(f.Value),
 			})
 			cancel()
@@ -37,7 +37,7 @@ func (u *bringup) putFiles(ctx context.Context, step *stepTimer) error {
 // startDaemons starts the routing daemons of frr and bird nodes, nodes in
 // parallel.
 func (u *bringup) startDaemons(ctx context.Context, step *stepTimer) error {
-	t := u.st.Topology
+	t := u.t
 	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
 		n := t.Nodes[i]
 		script := daemonStartScript(n)
@@ -60,7 +60,7 @@ func (u *bringup) startDaemons(ctx context.Context, step *stepTimer) error {
 // have ended. A failing step fails up with its output; one that runs
 // longer than the step timeout fails it saying what to do instead.
 func (u *bringup) runExecSteps(ctx context.Context, step *stepTimer) error {
-	t := u.st.Topology
+	t := u.t
 	order := execOrder(t)
 	done := map[string]chan struct{}{}
 	for _, n := range t.Nodes {
@@ -118,7 +118,7 @@ func (u *bringup) runExecSteps(ctx context.Context, step *stepTimer) error {
 // nodes in parallel, and waits until those that say when they are ready
 // (ready:) are. Their output goes to the node's log of each name.
 func (u *bringup) startServices(ctx context.Context, step *stepTimer) error {
-	t := u.st.Topology
+	t := u.t
 	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
 		n := t.Nodes[i]
 		for _, sv := range n.Services {
@@ -129,7 +129,7 @@ func (u *bringup) startServices(ctx context.Context, step *stepTimer) error {
 			}
 		}
 		for _, r := range n.Ready {
-			if err := awaitReady(ctx, socketPath(t.Name, n.Name), r, n.Env); err != nil {
+			if err := awaitReady(ctx, u.m.socketPath(t.Name, n.Name), r, n.Env); err != nil {
 				return fmt.Errorf("%s: node %s: %w", r.Pos.In(t.File), n.Name, err)
 			}
 		}
@@ -224,7 +224,7 @@ func (u *bringup) stepTimeout() time.Duration {
 func (u *bringup) runStep(ctx context.Context, node, log, line, service string, env []topology.KeyValue) ([]byte, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, u.stepTimeout())
 	defer cancel()
-	code, out, err := nsproc.RunLogged(ctx, socketPath(u.st.Name, node), []string{"/bin/sh", "-c", line}, Env(envPairs(env)), log, service)
+	code, out, err := nsproc.RunLogged(ctx, u.m.socketPath(u.st.Name, node), []string{"/bin/sh", "-c", line}, Env(envPairs(env)), log, service)
 	return out, code, err
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/netlab-dev/netlab/nsproc"
@@ -14,62 +15,141 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Lab is a lab that has state on this machine.
+// Lab is a lab that has state on a machine, opened once (OpenLab) for
+// every operation on it. Its state is read at most once, when an
+// operation first needs it: entering a node needs only the node's socket,
+// and a 1000-node lab's state.json (half a megabyte) costs more to decode
+// than a command's round trip. What changes the lab (Down, ImpairLink)
+// takes the lab's lock and reads the state anew under it.
 type Lab struct {
-	state *State
-	dir   *StateDir // nil: the caller's own (see LabRef.dir)
+	m     *Machine
+	name  string
+	state func() (*State, error)
 }
 
-// Open returns the caller's lab called name from its state.
-func Open(name string) (*Lab, error) { return OwnStateDir().Open(name) }
-
-// Open returns d's lab called name from its state.
-func (d *StateDir) Open(name string) (*Lab, error) {
+// OpenLab opens m's lab called name: the name checked, the lab there (up,
+// or with anything left of it). A lab that is not is an error wrapping
+// ErrNoLab that lists those that are.
+func (m *Machine) OpenLab(name string) (*Lab, error) {
 	if err := checkLabName(name); err != nil {
 		return nil, err
 	}
-	st, err := d.readState(name)
+	if m.Own() {
+		if err := m.checkStateRoot(); err != nil {
+			return nil, err
+		}
+	}
+	if !m.hasLab(name) {
+		up, err := m.Labs()
+		if err != nil {
+			return nil, err
+		}
+		user := ""
+		if !m.Own() {
+			user = m.User
+		}
+		return nil, m.NotUpError(name, user, up)
+	}
+	return m.openedLab(name, nil), nil
+}
+
+// openedLab is m's lab name, whose state is st when the caller has read
+// it, else read when first needed.
+func (m *Machine) openedLab(name string, st *State) *Lab {
+	l := &Lab{m: m, name: name}
+	if st != nil {
+		l.state = func() (*State, error) { return st, nil }
+	} else {
+		l.state = sync.OnceValues(func() (*State, error) { return m.readState(name) })
+	}
+	return l
+}
+
+// Open opens the lab ref names (see Machine.OpenLab).
+func (r LabRef) Open() (*Lab, error) { return r.Machine.OpenLab(r.Name) }
+
+// Name is the lab's name.
+func (l *Lab) Name() string { return l.name }
+
+// Ref names the lab and its machine.
+func (l *Lab) Ref() LabRef { return LabRef{Machine: l.m, Name: l.name} }
+
+// Host is which of the lab's hosts this machine is, for a lab across
+// hosts; "" for a lab of one machine, or when its state cannot be read.
+func (l *Lab) Host() string {
+	st, err := l.state()
+	if err != nil {
+		return ""
+	}
+	return st.Host
+}
+
+// Nodes lists the lab's node names in topology order: of a lab across
+// hosts, those of this host.
+func (l *Lab) Nodes() ([]string, error) {
+	st, err := l.state()
 	if err != nil {
 		return nil, err
 	}
-	return &Lab{state: st, dir: d}, nil
-}
-
-// Open returns the lab ref names from its state.
-func (r LabRef) Open() (*Lab, error) { return r.dir().Open(r.Name) }
-
-// Name is the lab's name.
-func (l *Lab) Name() string { return l.state.Name }
-
-// Ref names the lab and its state directory.
-func (l *Lab) Ref() LabRef { return LabRef{Dir: l.dir, Name: l.state.Name} }
-
-// Nodes lists the lab's node names in topology order.
-func (l *Lab) Nodes() []string {
 	var out []string
-	for _, n := range l.state.Nodes {
+	for _, n := range st.Nodes {
 		out = append(out, n.Name)
 	}
-	return out
+	return out, nil
 }
 
-// Down takes the lab down.
-func (l *Lab) Down(ctx context.Context) error { return Down(ctx, l.state.Name) }
-
-// Exec runs cmd in node and returns its exit code; see nsproc.Run.
-func (l *Lab) Exec(ctx context.Context, node string, cmd nsproc.Command) (int, error) {
+// Exec runs cmd in node, relaying signals to it, and returns its exit
+// code; see nsproc.Run. The lab's state is read only when the node cannot
+// be reached, to say why.
+func (l *Lab) Exec(ctx context.Context, node string, cmd nsproc.Command, signals <-chan os.Signal) (int, error) {
 	if err := checkCommand(cmd); err != nil {
 		return 0, err
 	}
-	if l.state.node(node) == nil {
-		return 0, unknownNode(l.state, node)
+	if !topology.ValidNodeName(node) {
+		return 0, l.unknownNode(node)
 	}
-	sock, release, err := l.Ref().dir().socket(l.state.Name, node)
+	if l.m.Own() {
+		if _, err := os.Stat(l.m.socketPath(l.name, node)); err != nil {
+			return 0, l.unreachable(node, err)
+		}
+	}
+	sock, release, err := l.m.socket(l.name, node)
 	if err != nil {
-		return 0, err
+		return 0, l.unreachable(node, err)
 	}
 	defer release()
-	return nsproc.Run(ctx, sock, cmd, nil)
+	code, err := nsproc.Run(ctx, sock, cmd, signals)
+	if err != nil && !errors.As(err, new(*nsproc.ExitError)) && ctx.Err() == nil {
+		if errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, unix.EACCES) || errors.Is(err, os.ErrNotExist) {
+			return code, l.unreachable(node, err)
+		}
+		return code, fmt.Errorf("node %s: %w", NodeRef{LabRef: l.Ref(), Node: node}, err)
+	}
+	return code, err
+}
+
+// nodeState is the state of l's node, or an error that says which nodes
+// the lab has.
+func (l *Lab) nodeState(node string) (*State, *NodeState, error) {
+	st, err := l.state()
+	if err != nil {
+		return nil, nil, err
+	}
+	ns := st.node(node)
+	if ns == nil {
+		return nil, nil, unknownNode(st, node)
+	}
+	return st, ns, nil
+}
+
+// unknownNode says that l has no node called node, and which it has (or
+// why its state cannot say).
+func (l *Lab) unknownNode(node string) error {
+	st, err := l.state()
+	if err != nil {
+		return fmt.Errorf("%w: node %q", ErrBadName, node)
+	}
+	return unknownNode(st, node)
 }
 
 // Run runs argv in node with an empty stdin and returns its exit code and
@@ -79,10 +159,10 @@ func (l *Lab) Exec(ctx context.Context, node string, cmd nsproc.Command) (int, e
 // process behind that holds its output open. A command that could not
 // start is its *nsproc.ExitError.
 func (l *Lab) Run(ctx context.Context, node string, argv []string) (int, []byte, error) {
-	if l.state.node(node) == nil {
-		return 0, nil, unknownNode(l.state, node)
+	if _, _, err := l.nodeState(node); err != nil {
+		return 0, nil, err
 	}
-	sock, release, err := l.Ref().dir().socket(l.state.Name, node)
+	sock, release, err := l.m.socket(l.name, node)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -130,25 +210,25 @@ func readTail(f *os.File, limit int64) []byte {
 // opened by the node's agent; see nsproc.Packet. A node that cannot be
 // reached gets Exec's message of why.
 func (l *Lab) Packet(ctx context.Context, node, ifname string) (*os.File, error) {
-	if l.state.node(node) == nil {
-		return nil, unknownNode(l.state, node)
+	if _, _, err := l.nodeState(node); err != nil {
+		return nil, err
 	}
-	sock, release, err := l.Ref().dir().socket(l.state.Name, node)
+	sock, release, err := l.m.socket(l.name, node)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
 	f, err := nsproc.Packet(ctx, sock, ifname)
 	if errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, unix.EACCES) || errors.Is(err, os.ErrNotExist) {
-		return nil, unreachable(l.Ref().dir(), l.state.Name, node, err)
+		return nil, l.unreachable(node, err)
 	}
 	return f, err
 }
 
-// NodeAlive reports whether node's agent, and with it the node, still runs.
+// NodeAlive reports whether node's process, and with it the node, still runs.
 func (l *Lab) NodeAlive(node string) bool {
-	ns := l.state.node(node)
-	return ns != nil && ns.Init.alive()
+	_, ns, err := l.nodeState(node)
+	return err == nil && ns.Init.alive()
 }
 
 // ErrBadCommand is what errors about a command no node could run as given
@@ -182,50 +262,14 @@ func checkCommand(cmd nsproc.Command) error {
 	return nil
 }
 
-// Exec runs cmd in the node ref names, relaying signals to it; see
-// nsproc.Run. It reads the lab's state only when the node cannot be
-// reached, to say why.
-func Exec(ctx context.Context, ref NodeRef, cmd nsproc.Command, signals <-chan os.Signal) (int, error) {
-	d, lab, node := ref.dir(), ref.Name, ref.Node
-	if err := checkCommand(cmd); err != nil {
-		return 0, err
-	}
-	if err := checkLabName(lab); err != nil {
-		return 0, err
-	}
-	if !topology.ValidNodeName(node) {
-		return 0, fmt.Errorf("%w: node %q", ErrBadName, node)
-	}
-	if d.Own() {
-		if err := checkStateRoot(); err != nil {
-			return 0, err
-		}
-		if _, err := os.Stat(socketPath(lab, node)); err != nil {
-			return 0, unreachable(d, lab, node, err)
-		}
-	}
-	sock, release, err := d.socket(lab, node)
-	if err != nil {
-		return 0, unreachable(d, lab, node, err)
-	}
-	defer release()
-	code, err := nsproc.Run(ctx, sock, cmd, signals)
-	if err != nil && !errors.As(err, new(*nsproc.ExitError)) && ctx.Err() == nil {
-		if errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, unix.EACCES) || errors.Is(err, os.ErrNotExist) {
-			return code, unreachable(d, lab, node, err)
-		}
-		return code, fmt.Errorf("node %s: %w", ref, err)
-	}
-	return code, err
-}
-
-// unreachable says why a node's exec socket of lab in d could not be
-// reached (err): the lab is another user's, it has no such node, or the
-// node is not running, with what to do about it.
-func unreachable(d *StateDir, lab, node string, err error) error {
+// unreachable says why node's exec socket could not be reached (err): the
+// lab is another user's, it has no such node, or the node is not running,
+// with what to do about it.
+func (l *Lab) unreachable(node string, err error) error {
+	d, lab := l.m, l.name
 	if errors.Is(err, unix.EACCES) && d.Own() {
 		owner := "another user"
-		if fi, serr := os.Stat(StateRoot()); serr == nil {
+		if fi, serr := os.Stat(d.StateRoot); serr == nil {
 			if u := fi.Sys().(*syscall.Stat_t).Uid; u == 0 {
 				owner = "root"
 			} else {
@@ -234,13 +278,9 @@ func unreachable(d *StateDir, lab, node string, err error) error {
 		}
 		return fmt.Errorf("lab %s is %s's: only its owner may enter its nodes (run netlab as that user)", lab, owner)
 	}
-	st, serr := d.readState(lab)
+	st, ns, serr := l.nodeState(node)
 	if serr != nil {
 		return serr
-	}
-	ns := st.node(node)
-	if ns == nil {
-		return unknownNode(st, node)
 	}
 	if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ECONNREFUSED) && !d.Own() {
 		return fmt.Errorf("node %s of lab %s of user %s: %w", node, lab, d.User, err)
@@ -249,7 +289,7 @@ func unreachable(d *StateDir, lab, node string, err error) error {
 	if ns.Init.alive() {
 		why = "its init does not answer on its exec socket"
 	}
-	ref := LabRef{Dir: d, Name: lab}
+	ref := l.Ref()
 	return fmt.Errorf("node %s of lab %s is not running (%s%s); take the lab down with: netlab down %s", node, ref, why, oomNote(st), ref)
 }
 
@@ -263,12 +303,13 @@ func unknownNode(st *State, node string) error {
 	return badName(fmt.Sprintf("lab %s has no node %q (nodes: %s)%s", st.Name, node, strings.Join(names, ", "), DidYouMean(node, names)))
 }
 
-// Labs lists the names of the caller's labs that have state, sorted.
-func Labs() ([]string, error) {
-	if err := checkStateRoot(); err != nil {
+// ownLabs lists the names of the labs of the caller's own m that have
+// state, sorted.
+func (m *Machine) ownLabs() ([]string, error) {
+	if err := m.checkStateRoot(); err != nil {
 		return nil, err
 	}
-	entries, err := os.ReadDir(StateRoot())
+	entries, err := os.ReadDir(m.StateRoot)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

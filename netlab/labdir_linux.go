@@ -12,17 +12,19 @@ import (
 	"github.com/netlab-dev/netlab/topology"
 )
 
-// createLab makes the lab's state directory and first state.json, holding
-// the lock on the state root so that two ups never pick the same name or uid
-// range. It returns with the lab's own lock held.
-func createLab(ctx context.Context, t *topology.Topology, sub *subIDs) (*State, *lockedDir, error) {
+// createLab makes the state directory and first state.json of lab t, of
+// which this machine brings up part (all of t, or of a lab across hosts
+// the nodes of host), holding the lock on the state root so that two ups
+// never pick the same name or uid range. It returns with the lab's own
+// lock held.
+func (m *Machine) createLab(ctx context.Context, t, part *topology.Topology, host *topology.Host, sub *subIDs) (*State, *lockedDir, error) {
 	var root *lockedDir
 	for try := 0; root == nil; try++ {
-		if err := ensureStateRoot(); err != nil {
+		if err := m.ensureStateRoot(); err != nil {
 			return nil, nil, err
 		}
 		var err error
-		root, err = lockDir(ctx, StateRoot())
+		root, err = lockDir(ctx, m.StateRoot)
 		// The last lab's down may have removed the root meanwhile.
 		if err != nil && (!errors.Is(err, os.ErrNotExist) || try == 3) {
 			return nil, nil, err
@@ -30,9 +32,9 @@ func createLab(ctx context.Context, t *topology.Topology, sub *subIDs) (*State, 
 	}
 	defer root.unlock()
 
-	dir := labDir(t.Name)
+	dir := m.labDir(t.Name)
 	if _, err := os.Stat(dir); err == nil {
-		return nil, nil, existingLabError(t.Name)
+		return nil, nil, m.existingLabError(t.Name)
 	}
 	var ids IDRange
 	if sub != nil {
@@ -40,9 +42,9 @@ func createLab(ctx context.Context, t *topology.Topology, sub *subIDs) (*State, 
 		// them: nothing to pick, nothing of the host's accounts to read.
 		ids = IDRange{First: sub.uids.First, Count: idRangeSize - 1}
 	} else {
-		used, err := usedIDRanges()
+		used, err := m.usedIDRanges()
 		if err == nil {
-			ids, err = pickIDRange(used)
+			ids, err = pickIDRangeIn(m.StateRoot, used)
 		}
 		if err != nil {
 			return nil, nil, err
@@ -55,13 +57,16 @@ func createLab(ctx context.Context, t *topology.Topology, sub *subIDs) (*State, 
 		file = abs
 	}
 	st := &State{Name: t.Name, File: file, Phase: PhaseStarting, Started: time.Now(), IDs: ids, Topology: t}
-	for _, n := range t.Nodes {
+	if host != nil {
+		st.Host = host.Name
+	}
+	for _, n := range part.Nodes {
 		st.Nodes = append(st.Nodes, NodeState{Name: n.Name})
 	}
 	// The directory appears under its name already locked and holding
 	// state.json, so that a down of the same name never finds it bare.
 	// A leftover of an up killed right here is the only thing named so.
-	tmp := filepath.Join(StateRoot(), "."+t.Name+".new")
+	tmp := filepath.Join(m.StateRoot, "."+t.Name+".new")
 	os.RemoveAll(tmp)
 	if err := os.Mkdir(tmp, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("create lab directory: %w", err)
@@ -83,19 +88,19 @@ func createLab(ctx context.Context, t *topology.Topology, sub *subIDs) (*State, 
 	return st, lock, nil
 }
 
-// usedIDRanges are the uid ranges of the labs in the state root. The
+// usedIDRanges are the uid ranges of m's labs. The
 // teardown record comes first: it holds the range without the topology,
 // and survives a damaged state.json.
-func usedIDRanges() ([]IDRange, error) {
-	names, err := Labs()
+func (m *Machine) usedIDRanges() ([]IDRange, error) {
+	names, err := m.Labs()
 	if err != nil {
 		return nil, err
 	}
 	var used []IDRange
 	for _, name := range names {
-		if s, err := readTeardownState(name); err == nil {
+		if s, err := m.readTeardownState(name); err == nil {
 			used = append(used, s.IDs)
-		} else if s, err := readState(name); err == nil {
+		} else if s, err := m.readState(name); err == nil {
 			used = append(used, s.IDs)
 		}
 	}
@@ -104,11 +109,11 @@ func usedIDRanges() ([]IDRange, error) {
 
 // existingLabError says what is in the way of bringing lab name up. It
 // is ErrLabExists.
-func existingLabError(name string) error {
-	if busy(labDir(name)) {
+func (m *Machine) existingLabError(name string) error {
+	if busy(m.labDir(name)) {
 		return labExists(fmt.Sprintf("lab %s is being brought up or down by another netlab", name))
 	}
-	st, err := readState(name)
+	st, err := m.readState(name)
 	if err == nil && st.Phase == PhaseUp && st.Supervisor.alive() {
 		// Up whatever its nodes do (status says which are not running).
 		return labExists(fmt.Sprintf("lab %s is already up (from %s); take it down first (netlab down %s), or bring it up anew with netlab up --replace", name, st.File, name))
@@ -160,9 +165,9 @@ const maxSocketPath = 107
 // checkSocketPaths refuses, before anything is made, a lab whose nodes'
 // exec sockets would not fit sun_path: a long state directory (a deep
 // $HOME) with long lab and node names.
-func checkSocketPaths(t *topology.Topology) error {
+func (m *Machine) checkSocketPaths(t *topology.Topology) error {
 	for _, n := range t.Nodes {
-		if p := socketPath(t.Name, n.Name); len(p) > maxSocketPath {
+		if p := m.socketPath(t.Name, n.Name); len(p) > maxSocketPath {
 			return fmt.Errorf("node %s: its socket %s is %d bytes, more than a unix socket's path may be (%d): set %s to a shorter directory, or shorten the lab's or node's name", n.Name, p, len(p), maxSocketPath, StateDirEnv)
 		}
 	}

@@ -8,14 +8,12 @@ import (
 	"github.com/netlab-dev/netlab/topology"
 )
 
-// SetLink takes the link that ends at node:ifname of lab down or up, at
-// both of its ends, so that each side loses or regains carrier as a pulled
-// or replugged cable would look to a routing protocol.
-func SetLink(ctx context.Context, lab, node, ifname string, up bool) error {
-	if err := checkLabName(lab); err != nil {
-		return err
-	}
-	st, err := readState(lab)
+// SetLink takes the link that ends at node:ifname down or up, at both of
+// its ends, so that each side loses or regains carrier as a pulled or
+// replugged cable would look to a routing protocol. Of a link to another
+// host, this host's end: the other host sets its own.
+func (l *Lab) SetLink(ctx context.Context, node, ifname string, up bool) error {
+	st, err := l.state()
 	if err != nil {
 		return err
 	}
@@ -23,12 +21,15 @@ func SetLink(ctx context.Context, lab, node, ifname string, up bool) error {
 	if err != nil {
 		return err
 	}
-	socks, index, err := openLinkEnds(ctx, st, link)
+	socks, index, err := l.openLinkEnds(ctx, st, link)
 	if err != nil {
 		return err
 	}
 	defer closeLinkEnds(socks)
 	for i, e := range link.Endpoints {
+		if socks[i] == nil {
+			continue // another host's
+		}
 		if err := socks[i].SetUp(index[i], up); err != nil {
 			return fmt.Errorf("%s: set link: %w", e, err)
 		}
@@ -36,8 +37,11 @@ func SetLink(ctx context.Context, lab, node, ifname string, up bool) error {
 	return nil
 }
 
-// linkAt finds the link that ends at node:ifname.
+// linkAt finds the link that ends at node:ifname, a node of this host.
 func linkAt(st *State, node, ifname string) (*topology.Link, error) {
+	if n := st.Topology.Node(node); n != nil && st.node(node) == nil && st.Host != "" && n.Host != st.Host {
+		return nil, fmt.Errorf("%w: node %s of lab %s runs on host %s, not on this one (%s): change its links there; each host changes its own end of a link", ErrBadName, node, st.Name, n.Host, st.Host)
+	}
 	for _, l := range st.Topology.Links {
 		for _, e := range l.Endpoints {
 			if e.Node == node && e.Interface == ifname {
@@ -52,19 +56,23 @@ func linkAt(st *State, node, ifname string) (*topology.Link, error) {
 }
 
 // openLinkEnds opens a netlink socket in the node of each end of link, and
-// gives each end's ifindex: the one up gave it, nothing to look up. The
-// caller closes the sockets with closeLinkEnds.
-func openLinkEnds(ctx context.Context, st *State, link *topology.Link) ([2]*wire.Socket, [2]int, error) {
+// gives each end's ifindex: the one up gave it, nothing to look up. An end
+// on another host gets no socket. The caller closes the sockets with
+// closeLinkEnds.
+func (l *Lab) openLinkEnds(ctx context.Context, st *State, link *topology.Link) ([2]*wire.Socket, [2]int, error) {
 	var socks [2]*wire.Socket
 	var index [2]int
 	ifindex := ifindexes(st.Topology)
 	for i, e := range link.Endpoints {
 		ns := st.node(e.Node)
+		if n := st.Topology.Node(e.Node); ns == nil && n != nil && st.Host != "" && n.Host != st.Host {
+			continue
+		}
 		var err error
 		if ns == nil {
 			err = fmt.Errorf("node %s is not running", e.Node)
 		} else {
-			socks[i], err = nodeNetlink(ctx, socketPath(st.Name, ns.Name), ns)
+			socks[i], err = nodeNetlink(ctx, l.m.socketPath(st.Name, ns.Name), ns)
 		}
 		if err != nil {
 			closeLinkEnds(socks)

@@ -50,7 +50,7 @@ func lockDir(ctx context.Context, dir string) (*lockedDir, error) {
 
 // Busy reports whether another netlab command holds lab right now: an up
 // still running, a down or a link set under way. Down waits for it.
-func Busy(lab string) bool { return checkLabName(lab) == nil && busy(labDir(lab)) }
+func (m *Machine) Busy(lab string) bool { return checkLabName(lab) == nil && m.busy(lab) }
 
 // busy reports whether someone holds the lock on dir right now.
 func busy(dir string) bool {

@@ -58,20 +58,21 @@ func logName(path string) string {
 	return strings.TrimSuffix(filepath.Base(path), ".log")
 }
 
-// Logs shows a node's logs on stdout: with service empty every log of the
+// Logs shows node's logs on stdout: with service empty every log of the
 // node (its exec steps, daemons and services, see nsproc.LogDir, and its
 // routing daemons' own, see nodeLogs), else the one of that name; from the
 // start, and with follow set as they grow until ctx ends. It runs the
 // node's own tail(1).
-func Logs(ctx context.Context, ref NodeRef, service string, follow bool, stdout, stderr *os.File) (int, error) {
-	st, err := ref.dir().readState(ref.Name)
+func (l *Lab) Logs(ctx context.Context, node, service string, follow bool, stdout, stderr *os.File) (int, error) {
+	st, err := l.state()
 	if err != nil {
 		return 0, err
 	}
-	n := st.Topology.Node(ref.Node)
+	n := st.Topology.Node(node)
 	if n == nil {
-		return 0, unknownNode(st, ref.Node)
+		return 0, unknownNode(st, node)
 	}
+	ref := NodeRef{LabRef: l.Ref(), Node: node}
 	daemons := nodeLogs(n)
 	tailFlags := "-n +1"
 	if follow {
@@ -123,5 +124,5 @@ exec tail ` + tailFlags + ` "$@"`
 		env = Env([]string{"FOLLOW=1"})
 	}
 	argv := append([]string{"/bin/sh", "-c", script, "logs"}, args...)
-	return Exec(ctx, ref, nsproc.Command{Argv: argv, Env: env, Stdin: null, Stdout: stdout, Stderr: stderr}, nil)
+	return l.Exec(ctx, node, nsproc.Command{Argv: argv, Env: env, Stdin: null, Stdout: stdout, Stderr: stderr}, nil)
 }

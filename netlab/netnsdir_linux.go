@@ -12,33 +12,31 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// netnsDir() is where iproute2 looks for named network namespaces.
-func netnsDir() string { return CurrentMode().NetnsDir }
-
-// prepareNetnsDir makes /run/netns a shared mount of itself, as `ip netns
-// add` does, so that a namespace bound there is visible in every mount
+// prepareNetnsDir makes dir, where iproute2 looks for named network
+// namespaces (/run/netns), a shared mount of itself, as `ip netns add`
+// does, so that a namespace bound there is visible in every mount
 // namespace that later copies the host's (`ip netns exec` among them).
-func prepareNetnsDir() error {
-	if err := os.MkdirAll(netnsDir(), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", netnsDir(), err)
+func prepareNetnsDir(netnsDir string) error {
+	if err := os.MkdirAll(netnsDir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", netnsDir, err)
 	}
-	err := unix.Mount("", netnsDir(), "none", unix.MS_SHARED|unix.MS_REC, "")
+	err := unix.Mount("", netnsDir, "none", unix.MS_SHARED|unix.MS_REC, "")
 	if errors.Is(err, unix.EINVAL) {
 		// Not a mount point yet: make it one, then share it.
-		if err = unix.Mount(netnsDir(), netnsDir(), "none", unix.MS_BIND|unix.MS_REC, ""); err == nil {
-			err = unix.Mount("", netnsDir(), "none", unix.MS_SHARED|unix.MS_REC, "")
+		if err = unix.Mount(netnsDir, netnsDir, "none", unix.MS_BIND|unix.MS_REC, ""); err == nil {
+			err = unix.Mount("", netnsDir, "none", unix.MS_SHARED|unix.MS_REC, "")
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("make %s a shared mount: %w", netnsDir(), os.NewSyscallError("mount", err))
+		return fmt.Errorf("make %s a shared mount: %w", netnsDir, os.NewSyscallError("mount", err))
 	}
 	return nil
 }
 
 // registerNetns binds the network namespace ns refers to to
-// /run/netns/NAME. It fails if that name is taken.
-func registerNetns(name string, ns *os.File) error {
-	path := filepath.Join(netnsDir(), name)
+// netnsDir/NAME. It fails if that name is taken.
+func registerNetns(netnsDir, name string, ns *os.File) error {
+	path := filepath.Join(netnsDir, name)
 	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0)
 	if errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("network namespace name %s is taken (see ip netns list)", name)
@@ -55,12 +53,12 @@ func registerNetns(name string, ns *os.File) error {
 	return nil
 }
 
-// unregisterNetns removes /run/netns/NAME if the namespace bound there is
+// unregisterNetns removes netnsDir/NAME if the namespace bound there is
 // the one with inode ino, or if it is still the empty file registerNetns
 // binds over (an up killed between the two steps). A name that another lab
 // or a user holds is left alone.
-func unregisterNetns(name string, ino uint64) error {
-	path := filepath.Join(netnsDir(), name)
+func unregisterNetns(netnsDir, name string, ino uint64) error {
+	path := filepath.Join(netnsDir, name)
 	var st, dir unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
 		if errors.Is(err, unix.ENOENT) {
@@ -68,7 +66,7 @@ func unregisterNetns(name string, ino uint64) error {
 		}
 		return fmt.Errorf("unregister netns %s: %w", name, os.NewSyscallError("stat", err))
 	}
-	if err := unix.Stat(netnsDir(), &dir); err != nil {
+	if err := unix.Stat(netnsDir, &dir); err != nil {
 		return fmt.Errorf("unregister netns %s: %w", name, os.NewSyscallError("stat", err))
 	}
 	placeholder := st.Dev == dir.Dev && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0

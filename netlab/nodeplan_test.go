@@ -86,7 +86,7 @@ nodes:
     binds: [/etc/hostname:/srv/netlab-no-such-dir/h, "/etc/hostname:/etc/h:ro"]
     limits: {memory: 64MiB}
 `)
-	err := Check(top)
+	err := ThisMachine().Check(top)
 	if errs := topology.Errors(err); len(errs) != 1 || errs[0].Pos != (topology.Pos{Line: 5, Col: 13}) ||
 		!strings.Contains(errs[0].Msg, "mounts on /srv/netlab-no-such-dir/h, which the host does not have and the node cannot make") {
 		t.Errorf("Check = %v, want the bind to /srv/netlab-no-such-dir/h refused at 5:13", err)

@@ -20,11 +20,12 @@ var ErrKernelFeature = errors.New("missing kernel feature")
 
 // probeKernel checks, before anything is made, that the kernel has what t
 // needs: user namespaces always, veth pairs when t has links, bridges when
-// it has bridge nodes; and, when a link of t is impaired, what the kernel
-// can do to links. Devices and qdiscs are tried in one network namespace of
+// it has bridge nodes, VXLAN devices when it has tunnels to other hosts;
+// and, when one of links (those t makes, whole or its end) is impaired,
+// what the kernel can do to links. Devices and qdiscs are tried in one network namespace of
 // a throwaway thread, which the kernel removes with them when the thread
 // ends.
-func probeKernel(t *topology.Topology) (impairSupport, error) {
+func (m *Machine) probeKernel(t *topology.Topology, links []*topology.Link, tunnels bool) (impairSupport, error) {
 	var s impairSupport
 	if err := probeUserNamespaces(); err != nil {
 		return s, err
@@ -33,19 +34,22 @@ func probeKernel(t *topology.Topology) (impairSupport, error) {
 	if len(t.Links) > 0 {
 		kinds = append(kinds, "veth")
 	}
+	if tunnels {
+		kinds = append(kinds, "vxlan")
+	}
 	for _, n := range t.Nodes {
 		if n.Kind.Facts().Bridge {
 			kinds = append(kinds, "bridge")
 			break
 		}
 	}
-	impaired := slices.ContainsFunc(t.Links, func(l *topology.Link) bool { return !l.Impair.Zero() })
-	if CurrentMode().Rootless {
+	impaired := slices.ContainsFunc(links, func(l *topology.Link) bool { return !l.Impair.Zero() })
+	if m.Rootless {
 		// An ordinary user cannot make a network namespace to try
 		// devices in; a missing kind then fails wiring, with the same
 		// message.
 		if impaired {
-			s = probeImpair()
+			s = m.probeImpair()
 		}
 		return s, nil
 	}
@@ -119,6 +123,8 @@ func probeLinks(kinds []string) error {
 			l = &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "probe0", TxQLen: -1}, PeerName: "probe1"}
 		case "bridge":
 			l = &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "probe2", TxQLen: -1}}
+		case "vxlan":
+			l = &netlink.Vxlan{LinkAttrs: netlink.LinkAttrs{Name: "probe3", TxQLen: -1}, VxlanId: 1, Port: topology.DefaultVXLANPort}
 		}
 		if err := h.LinkAdd(l); err != nil {
 			if errors.Is(err, unix.EOPNOTSUPP) {

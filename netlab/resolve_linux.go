@@ -26,14 +26,6 @@ type NodeRef struct {
 // String is the node as a command names it: LAB/NODE, or USER:LAB/NODE.
 func (r NodeRef) String() string { return r.LabRef.String() + "/" + r.Node }
 
-// dir is the state directory of the lab: the caller's own if none is set.
-func (r LabRef) dir() *StateDir {
-	if r.Dir == nil {
-		return OwnStateDir()
-	}
-	return r.Dir
-}
-
 // splitUser splits USER:REST; without a colon, the user is "".
 func splitUser(arg string) (user, rest string) {
 	if u, r, ok := strings.Cut(arg, ":"); ok {
@@ -42,36 +34,35 @@ func splitUser(arg string) (user, rest string) {
 	return "", arg
 }
 
-// dirsOf are the state directories a command looks in for user: the
-// caller's own for "", else that user's (root only, unless it is the
-// caller).
-func dirsOf(user string) ([]*StateDir, error) {
+// machinesOf are the machines a command of m's owner looks in for user:
+// m for "", else that user's (root only, unless it is m's owner).
+func (m *Machine) machinesOf(user string) ([]*Machine, error) {
 	if user == "" {
-		return []*StateDir{OwnStateDir()}, nil
+		return []*Machine{m}, nil
 	}
-	return UserStateDirs(user)
+	return m.UserMachines(user)
 }
 
 // FindLab turns a lab argument, LAB or USER:LAB, into the lab it names.
-// LAB is the caller's own, up or not; USER:LAB must be up.
-func FindLab(arg string) (LabRef, error) {
+// LAB is m's own, up or not; USER:LAB must be up.
+func (m *Machine) FindLab(arg string) (LabRef, error) {
 	user, name := splitUser(arg)
 	if err := checkLabName(name); err != nil {
 		return LabRef{}, err
 	}
 	if user == "" {
-		return LabRef{Dir: OwnStateDir(), Name: name}, nil
+		return LabRef{Machine: m, Name: name}, nil
 	}
-	dirs, err := UserStateDirs(user)
+	dirs, err := m.UserMachines(user)
 	if err != nil {
 		return LabRef{}, err
 	}
-	return findLabIn(dirs, name, user)
+	return m.findLabIn(dirs, name, user)
 }
 
 // findLabIn finds lab name in the first of dirs that has it, or says
 // that it is not up, with the labs that are.
-func findLabIn(dirs []*StateDir, name, user string) (LabRef, error) {
+func (m *Machine) findLabIn(dirs []*Machine, name, user string) (LabRef, error) {
 	var up []string
 	for _, d := range dirs {
 		labs, err := d.Labs()
@@ -79,19 +70,19 @@ func findLabIn(dirs []*StateDir, name, user string) (LabRef, error) {
 			return LabRef{}, err
 		}
 		if slices.Contains(labs, name) {
-			return LabRef{Dir: d, Name: name}, nil
+			return LabRef{Machine: d, Name: name}, nil
 		}
 		up = append(up, labs...)
 	}
-	return LabRef{}, NotUpError(name, user, up)
+	return LabRef{}, m.NotUpError(name, user, up)
 }
 
-// NotUpError says that lab name (of user, "" for the caller) is not up,
+// NotUpError says that lab name (of user, "" for m's owner) is not up,
 // with the labs that are, and the one name may be a misspelling of. It
 // wraps ErrNoLab.
-func NotUpError(name, user string, up []string) error {
+func (m *Machine) NotUpError(name, user string, up []string) error {
 	whose, theirs := "", ""
-	switch m := CurrentMode(); {
+	switch {
 	case user != "":
 		whose = " of user " + user
 	case m.Rootless:
@@ -118,30 +109,30 @@ type notUp string
 func (e notUp) Error() string        { return string(e) }
 func (e notUp) Is(target error) bool { return target == ErrNoLab }
 
-// hasLab reports whether d holds a directory of lab name.
-func (d *StateDir) hasLab(name string) bool {
-	if d.Own() {
-		fi, err := os.Lstat(labDir(name))
+// hasLab reports whether m holds a directory of lab name.
+func (m *Machine) hasLab(name string) bool {
+	if m.Own() {
+		fi, err := os.Lstat(m.labDir(name))
 		return err == nil && fi.IsDir()
 	}
-	f, _, err := d.openIn(name, unix.O_PATH|unix.O_DIRECTORY)
+	f, _, err := m.openIn(name, unix.O_PATH|unix.O_DIRECTORY)
 	if err == nil {
 		f.Close()
 	}
 	return err == nil
 }
 
-// hasNode reports whether lab of d has an exec socket for node: a node of
+// hasNode reports whether lab of m has an exec socket for node: a node of
 // the lab that was started.
-func (d *StateDir) hasNode(lab, node string) bool {
+func (m *Machine) hasNode(lab, node string) bool {
 	if !topology.ValidNodeName(node) {
 		return false
 	}
-	if d.Own() {
-		_, err := os.Lstat(socketPath(lab, node))
+	if m.Own() {
+		_, err := os.Lstat(m.socketPath(lab, node))
 		return err == nil
 	}
-	f, _, err := d.openIn(filepath.Join(lab, node+".sock"), unix.O_PATH)
+	f, _, err := m.openIn(filepath.Join(lab, node+".sock"), unix.O_PATH)
 	if err == nil {
 		f.Close()
 	}
@@ -152,8 +143,9 @@ func (d *StateDir) hasNode(lab, node string) bool {
 // LAB/NODE, USER:LAB/NODE or USER:NODE, with lab (--lab, LAB or USER:LAB)
 // saying the lab when the argument does not. NODE alone is the node of
 // that name of the only lab that is up, or of the only lab that has one.
-// A node the lab does not have is an error that lists those it has.
-func ResolveNode(arg, lab string) (NodeRef, error) {
+// A node the lab does not have is an error that lists those it has. NODE
+// and LAB are m's own; USER: reaches that user's (root's m only).
+func (m *Machine) ResolveNode(arg, lab string) (NodeRef, error) {
 	user, rest := splitUser(arg)
 	labUser, labName := splitUser(lab)
 	switch {
@@ -169,7 +161,7 @@ func ResolveNode(arg, lab string) (NodeRef, error) {
 		}
 		labName, node = l, n
 	}
-	dirs, err := dirsOf(user)
+	dirs, err := m.machinesOf(user)
 	if err != nil {
 		return NodeRef{}, err
 	}
@@ -177,7 +169,7 @@ func ResolveNode(arg, lab string) (NodeRef, error) {
 		if err := checkLabName(labName); err != nil {
 			return NodeRef{}, err
 		}
-		ref, err := findLabIn(dirs, labName, user)
+		ref, err := m.findLabIn(dirs, labName, user)
 		if err != nil {
 			return NodeRef{}, err
 		}
@@ -190,7 +182,7 @@ func ResolveNode(arg, lab string) (NodeRef, error) {
 			return NodeRef{}, err
 		}
 		for _, n := range names {
-			labs = append(labs, LabRef{Dir: d, Name: n})
+			labs = append(labs, LabRef{Machine: d, Name: n})
 		}
 	}
 	switch len(labs) {
@@ -204,7 +196,7 @@ func ResolveNode(arg, lab string) (NodeRef, error) {
 	}
 	var have []LabRef
 	for _, l := range labs {
-		if l.dir().hasNode(l.Name, node) {
+		if l.Machine.hasNode(l.Name, node) {
 			have = append(have, l)
 		}
 	}
@@ -234,7 +226,7 @@ func (e ambiguous) Is(target error) bool { return target == ErrAmbiguous }
 // lists the nodes the lab has.
 func nodeIn(ref LabRef, node string) (NodeRef, error) {
 	if !topology.ValidNodeName(node) {
-		st, err := ref.dir().readState(ref.Name)
+		st, err := ref.Machine.readState(ref.Name)
 		if err != nil {
 			return NodeRef{}, fmt.Errorf("%w: node %q", ErrBadName, node)
 		}
@@ -249,7 +241,7 @@ func noNodeInLabs(labs []LabRef, node string) error {
 	var names, nodes, full []string
 	for _, l := range labs {
 		names = append(names, l.String())
-		if st, err := l.dir().readState(l.Name); err == nil {
+		if st, err := l.Machine.readState(l.Name); err == nil {
 			for _, n := range st.Nodes {
 				nodes = append(nodes, n.Name)
 				full = append(full, l.String()+"/"+n.Name)

@@ -44,7 +44,7 @@ func TestEditDistance(t *testing.T) {
 // TestExecRefusesNUL: a NUL byte in what a command would be sent is
 // refused before anything is asked of a lab or a node, saying where.
 func TestExecRefusesNUL(t *testing.T) {
-	ref := NodeRef{LabRef: LabRef{Name: "no-such-lab"}, Node: "r1"}
+	lab := ThisMachine().openedLab("no-such-lab", nil)
 	for _, tt := range []struct {
 		cmd  nsproc.Command
 		want string
@@ -53,12 +53,12 @@ func TestExecRefusesNUL(t *testing.T) {
 		{nsproc.Command{Argv: []string{"env"}, Env: []string{"K=v\x00w"}}, `environment variable "K" holds a NUL byte`},
 		{nsproc.Command{Argv: []string{"ls"}, Dir: "/tmp\x00"}, "the working directory holds a NUL byte"},
 	} {
-		_, err := Exec(context.Background(), ref, tt.cmd, nil)
+		_, err := lab.Exec(context.Background(), "r1", tt.cmd, nil)
 		if !errors.Is(err, ErrBadCommand) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Exec(%q): %v; want %q", tt.cmd.Argv, err, tt.want)
 		}
 	}
-	if _, err := Exec(context.Background(), ref, nsproc.Command{Argv: []string{"true"}}, nil); errors.Is(err, ErrBadCommand) {
+	if _, err := lab.Exec(context.Background(), "r1", nsproc.Command{Argv: []string{"true"}}, nil); errors.Is(err, ErrBadCommand) {
 		t.Errorf("a command without NUL refused: %v", err)
 	}
 }

@@ -57,12 +57,11 @@ func (r Route) String() string {
 // Routes lists the main routing table of one of the lab's nodes, IPv4
 // then IPv6, read through a netlink socket its agent opens in the node.
 func (l *Lab) Routes(ctx context.Context, node string) ([]Route, error) {
-	st := l.state
-	ns := st.node(node)
-	if ns == nil {
-		return nil, unknownNode(st, node)
+	st, ns, err := l.nodeState(node)
+	if err != nil {
+		return nil, err
 	}
-	sock, release, err := l.Ref().dir().socket(st.Name, node)
+	sock, release, err := l.m.socket(st.Name, node)
 	if err != nil {
 		return nil, err
 	}

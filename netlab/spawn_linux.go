@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/user"
 	"slices"
-	"strconv"
 
 	"github.com/netlab-dev/netlab/nsproc"
 	"github.com/netlab-dev/netlab/topology"
@@ -17,7 +15,7 @@ import (
 // copies, so a lab holds O(parallelism) of them.
 func (u *bringup) startNode(ctx context.Context, n *topology.Node) (nsproc.Node, error) {
 	lab := u.st.Name
-	sock, err := listenExec(socketPath(lab, n.Name))
+	sock, err := listenExec(u.m.socketPath(lab, n.Name))
 	if err != nil {
 		return nsproc.Node{}, fmt.Errorf("node %s: %w", n.Name, err)
 	}
@@ -27,7 +25,7 @@ func (u *bringup) startNode(ctx context.Context, n *topology.Node) (nsproc.Node,
 		Sysctls: earlySysctls(n.Kind), Layer: daemonLayer(n, u.users), TmpfsSize: defaultTmpfsSize,
 		Binds: nodeBinds(n),
 	}
-	if t := u.st.Topology; !n.Limits.Zero() && len(u.cgroup.Paths) == 0 {
+	if t := u.t; !n.Limits.Zero() && len(u.cgroup.Paths) == 0 {
 		// As for the lab's own limits: said, and up goes on.
 		if u.opts.Warn != nil {
 			u.opts.Warn(fmt.Sprintf("%s: limits of node %s are not applied: the lab has no cgroup", n.Limits.Pos.In(t.File), n.Name))
@@ -40,7 +38,7 @@ func (u *bringup) startNode(ctx context.Context, n *topology.Node) (nsproc.Node,
 	}
 	node, err := u.sup.Spawn(ctx, cfg)
 	if err != nil && len(n.Binds) > 0 {
-		t := u.st.Topology
+		t := u.t
 		return node, fmt.Errorf("%s: %w", bindPlace(t, n, err).In(t.File), err)
 	}
 	return node, err
@@ -50,14 +48,13 @@ func (u *bringup) startNode(ctx context.Context, n *topology.Node) (nsproc.Node,
 // the user's home and the state root (its labs' exec sockets). Node root is
 // a subordinate id of the user's and could read only what anyone may, but
 // a home's world-readable files are the user's business, not the node's.
-func hiddenDirs() []string {
-	m := CurrentMode()
+func (m *Machine) hiddenDirs() []string {
 	if !m.Rootless {
 		return nil
 	}
-	dirs := []string{StateRoot()}
-	if u, err := user.LookupId(strconv.Itoa(m.UID)); err == nil && u.HomeDir != "" {
-		dirs = append(dirs, u.HomeDir)
+	dirs := []string{m.StateRoot}
+	if m.Home != "" {
+		dirs = append(dirs, m.Home)
 	}
 	if h := os.Getenv("HOME"); h != "" && !slices.Contains(dirs, h) {
 		dirs = append(dirs, h)

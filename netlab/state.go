@@ -31,7 +31,10 @@ type State struct {
 	Supervisor *Proc              `json:"supervisor,omitempty"`
 	Cgroup     []string           `json:"cgroup,omitempty"` // the lab's cgroup directories, one per controller (v1) or one (v2)
 	Topology   *topology.Topology `json:"topology"`
-	Nodes      []NodeState        `json:"nodes"`
+	// Host is which of the lab's hosts this machine is, for a lab across
+	// hosts, whose Nodes are then those of this host only.
+	Host  string      `json:"host,omitempty"`
+	Nodes []NodeState `json:"nodes"`
 }
 
 // NodeState is a node's runtime facts, known once its init reported ready.
@@ -60,7 +63,7 @@ type IDRange struct {
 // ErrBadName is wrapped by errors about a lab or node name that cannot exist.
 var ErrBadName = errors.New("bad name")
 
-// checkLabName keeps a name from escaping StateRoot or colliding with its files.
+// checkLabName keeps a name from escaping a state root or colliding with its files.
 func checkLabName(name string) error {
 	if !topology.ValidName(name) {
 		return fmt.Errorf("%w: lab %q: use lower-case letters, digits and '-', at most 32", ErrBadName, name)
@@ -68,10 +71,10 @@ func checkLabName(name string) error {
 	return nil
 }
 
-func labDir(name string) string    { return filepath.Join(StateRoot(), name) }
-func statePath(name string) string { return filepath.Join(labDir(name), "state.json") }
-func socketPath(lab, node string) string {
-	return filepath.Join(labDir(lab), node+".sock")
+func (m *Machine) labDir(name string) string    { return filepath.Join(m.StateRoot, name) }
+func (m *Machine) statePath(name string) string { return filepath.Join(m.labDir(name), "state.json") }
+func (m *Machine) socketPath(lab, node string) string {
+	return filepath.Join(m.labDir(lab), node+".sock")
 }
 
 // netnsName is the name iproute2 shows for a node's network namespace.
@@ -80,14 +83,14 @@ func netnsName(lab, node string) string { return lab + "-" + node }
 // ErrNoLab is returned for a lab that has no state.
 var ErrNoLab = errors.New("no such lab")
 
-// readState reads a lab's state.json.
-func readState(name string) (*State, error) {
-	if err := checkStateRoot(); err != nil {
+// readOwnState reads the state.json of a lab of the caller's own m.
+func (m *Machine) readOwnState(name string) (*State, error) {
+	if err := m.checkStateRoot(); err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(statePath(name))
+	b, err := os.ReadFile(m.statePath(name))
 	if errors.Is(err, os.ErrNotExist) {
-		if m := CurrentMode(); m.Rootless {
+		if m.Rootless {
 			// Each user sees only labs of their own.
 			return nil, fmt.Errorf("lab %s: %w of user %s (labs of other users, and root's, are theirs alone)", name, ErrNoLab, m.User)
 		}
@@ -98,7 +101,7 @@ func readState(name string) (*State, error) {
 	}
 	s, err := decodeState(name, b)
 	if err != nil {
-		return nil, fmt.Errorf("state of lab %s is corrupt (%s: %v): %w", name, statePath(name), err, ErrCorruptState)
+		return nil, fmt.Errorf("state of lab %s is corrupt (%s: %v): %w", name, m.statePath(name), err, ErrCorruptState)
 	}
 	return s, nil
 }
@@ -110,31 +113,33 @@ var ErrCorruptState = errors.New("corrupt state")
 // teardownPath is where the part of a lab's state that down needs is kept
 // a second time: what it made (processes, namespaces, cgroups), not the
 // topology. A state.json that was damaged still leaves down all it needs.
-func teardownPath(name string) string { return filepath.Join(labDir(name), "teardown.json") }
+func (m *Machine) teardownPath(name string) string {
+	return filepath.Join(m.labDir(name), "teardown.json")
+}
 
 // readTeardownState reads what teardownPath keeps, as a State without its
 // topology.
-func readTeardownState(name string) (*State, error) {
-	b, err := os.ReadFile(teardownPath(name))
+func (m *Machine) readTeardownState(name string) (*State, error) {
+	b, err := os.ReadFile(m.teardownPath(name))
 	if err != nil {
 		return nil, err
 	}
 	var s State
 	if err := json.Unmarshal(b, &s); err != nil || s.Name != name {
-		return nil, fmt.Errorf("%s is corrupt too", teardownPath(name))
+		return nil, fmt.Errorf("%s is corrupt too", m.teardownPath(name))
 	}
 	return &s, nil
 }
 
-// write replaces state.json, and the copy of what down needs, atomically:
-// readers see the old or the new file, never a part of one.
-func (s *State) write() error {
+// writeState replaces s's state.json, and the copy of what down needs,
+// atomically: readers see the old or the new file, never a part of one.
+func (m *Machine) writeState(s *State) error {
 	t := *s
 	t.Topology = nil
-	if err := writeJSON(teardownPath(s.Name), &t); err != nil {
+	if err := writeJSON(m.teardownPath(s.Name), &t); err != nil {
 		return err
 	}
-	return s.writeTo(statePath(s.Name))
+	return s.writeTo(m.statePath(s.Name))
 }
 
 func (s *State) writeTo(path string) error { return writeJSON(path, s) }

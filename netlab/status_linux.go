@@ -20,9 +20,12 @@ type LabStatus struct {
 	Started time.Time `json:"started,omitzero"`
 	State   string    `json:"state"` // up, starting, stopping, broken
 	// Problem says what is wrong with a broken lab and what to do.
-	Problem    string       `json:"problem,omitempty"`
-	Supervisor int          `json:"supervisor_pid,omitempty"`
-	Nodes      []NodeStatus `json:"nodes"`
+	Problem    string `json:"problem,omitempty"`
+	Supervisor int    `json:"supervisor_pid,omitempty"`
+	// Host is which of a lab's hosts this machine is, for a lab across
+	// hosts, whose Nodes are then this host's.
+	Host  string       `json:"host,omitempty"`
+	Nodes []NodeStatus `json:"nodes"`
 	// Ref names the lab for commands (USER:LAB for another user's).
 	Ref LabRef `json:"-"`
 }
@@ -46,25 +49,25 @@ type InterfaceStatus struct {
 	MAC       string   `json:"mac,omitempty"`
 	Addresses []string `json:"addresses"`
 	Peer      string   `json:"peer,omitempty"` // NODE:IFNAME at the other end
+	// PeerHost is the host of the other end when it is on another host
+	// than this one: the link is a tunnel to it.
+	PeerHost string `json:"peer_host,omitempty"`
 	// Impairment is what the link does to what this end sends, as tc
 	// would write it: "rate 10mbit loss 1%".
 	Impairment string `json:"impairment,omitempty"`
 }
 
-// Status reports the caller's labs named, or every one when none is.
-func Status(names ...string) ([]LabStatus, error) { return OwnStateDir().Status(names...) }
-
 // statusLabs is how many labs StatusOf asks at once: a class of students'
 // labs is asked in about the time of its slowest lab.
 const statusLabs = 8
 
-// StatusOf reports the labs refs name, of any state directories, in that
-// order, several at a time.
+// StatusOf reports the labs refs name, of any machines, in that order,
+// several at a time.
 func StatusOf(refs []LabRef) ([]LabStatus, error) {
 	each := make([][]LabStatus, len(refs))
 	err := parallel.Each(context.Background(), len(refs), statusLabs, func(i int) error {
 		var err error
-		each[i], err = refs[i].dir().Status(refs[i].Name)
+		each[i], err = refs[i].Machine.Status(refs[i].Name)
 		return err
 	})
 	if err != nil {
@@ -77,11 +80,11 @@ func StatusOf(refs []LabRef) ([]LabStatus, error) {
 	return out, nil
 }
 
-// Status reports the labs of d named, or every one when none is.
-func (d *StateDir) Status(names ...string) ([]LabStatus, error) {
+// Status reports the labs of m named, or every one when none is.
+func (m *Machine) Status(names ...string) ([]LabStatus, error) {
 	if len(names) == 0 {
 		var err error
-		if names, err = d.Labs(); err != nil {
+		if names, err = m.Labs(); err != nil {
 			return nil, err
 		}
 	}
@@ -90,43 +93,57 @@ func (d *StateDir) Status(names ...string) ([]LabStatus, error) {
 		if err := checkLabName(name); err != nil {
 			return nil, err
 		}
-		ref := LabRef{Dir: d, Name: name}
-		st, err := d.readState(name)
+		ref := LabRef{Machine: m, Name: name}
+		st, err := m.readState(name)
 		if err != nil {
-			if d.hasLab(name) {
-				out = append(out, LabStatus{Name: name, Owner: d.User, State: "broken", Nodes: []NodeStatus{}, Ref: ref,
+			if m.hasLab(name) {
+				out = append(out, LabStatus{Name: name, Owner: m.User, State: "broken", Nodes: []NodeStatus{}, Ref: ref,
 					Problem: fmt.Sprintf("%v; remove it with: netlab down %s", err, ref)})
 				continue
 			}
 			return nil, err
 		}
-		out = append(out, labStatus(d, st))
+		out = append(out, m.labStatus(st))
 	}
 	return out, nil
 }
 
-func labStatus(d *StateDir, st *State) LabStatus {
-	ref := LabRef{Dir: d, Name: st.Name}
-	ls := LabStatus{Name: st.Name, Owner: d.User, File: st.File, Started: st.Started, Nodes: []NodeStatus{}, Ref: ref}
+func (m *Machine) labStatus(st *State) LabStatus {
+	ref := LabRef{Machine: m, Name: st.Name}
+	ls := LabStatus{Name: st.Name, Owner: m.User, File: st.File, Started: st.Started, Host: st.Host, Nodes: []NodeStatus{}, Ref: ref}
 	if st.Supervisor != nil {
 		ls.Supervisor = st.Supervisor.Pid
 	}
-	peers, impairs := map[string]string{}, map[string]string{}
-	for _, l := range st.Topology.Links {
-		a, b := l.Endpoints[0].String(), l.Endpoints[1].String()
-		peers[a], peers[b] = b, a
+	t := st.Topology
+	byName := make(map[string]*topology.Node, len(t.Nodes))
+	for _, n := range t.Nodes {
+		byName[n.Name] = n
+	}
+	// The other end of each link end, and its host when that is not this
+	// one.
+	peerOf := func(e topology.Endpoint) peer {
+		p := peer{end: e.String()}
+		if n := byName[e.Node]; n != nil && st.Host != "" && n.Host != st.Host {
+			p.host = n.Host
+		}
+		return p
+	}
+	peers, impairs := map[string]peer{}, map[string]string{}
+	for _, l := range t.Links {
+		a, b := l.Endpoints[0], l.Endpoints[1]
+		peers[a.String()], peers[b.String()] = peerOf(b), peerOf(a)
 		if !l.Impair.Zero() {
-			impairs[a], impairs[b] = l.Impair.String(), l.Impair.String()
+			impairs[a.String()], impairs[b.String()] = l.Impair.String(), l.Impair.String()
 		}
 	}
 	// Nodes are asked at once, a few at a time: a wedged one costs its
 	// timeout once, not once per node after it.
-	nodes := st.Topology.Nodes[:len(st.Nodes)]
-	ls.Nodes = make([]NodeStatus, len(nodes))
-	parallel.Each(context.Background(), len(nodes), statusAsks, func(i int) error {
-		n, rt := nodes[i], &st.Nodes[i]
+	ls.Nodes = make([]NodeStatus, len(st.Nodes))
+	parallel.Each(context.Background(), len(st.Nodes), statusAsks, func(i int) error {
+		rt := &st.Nodes[i]
+		n := byName[rt.Name]
 		ns := NodeStatus{Name: n.Name, Kind: string(n.Kind), Interfaces: []InterfaceStatus{}, Services: []nsproc.Service{}}
-		if d.Own() && CurrentMode().RegisterNetns {
+		if m.Own() && m.NetnsDir != "" {
 			ns.NetNS = netnsName(st.Name, n.Name)
 		}
 		if rt.Init != nil {
@@ -134,7 +151,7 @@ func labStatus(d *StateDir, st *State) LabStatus {
 			ns.Running = rt.Init.alive()
 		}
 		if ns.Running {
-			sock, release, err := d.socket(st.Name, n.Name)
+			sock, release, err := m.socket(st.Name, n.Name)
 			if err == nil {
 				if live := liveInterfaces(sock, rt, n, peers, impairs); live != nil {
 					ns.Interfaces = live
@@ -148,7 +165,7 @@ func labStatus(d *StateDir, st *State) LabStatus {
 		ls.Nodes[i] = ns
 		return nil
 	})
-	ls.State, ls.Problem = st.health(ref, d.busy(st.Name), func(i int) bool { return i >= len(ls.Nodes) || ls.Nodes[i].Running })
+	ls.State, ls.Problem = st.health(ref, m.busy(st.Name), func(i int) bool { return i >= len(ls.Nodes) || ls.Nodes[i].Running })
 	return ls
 }
 
@@ -177,10 +194,14 @@ func (st *State) health(ref LabRef, held bool, nodeRuns func(i int) bool) (state
 	return string(PhaseUp), ""
 }
 
+// peer is the other end of a link, as status shows it: NODE:IFNAME, and
+// its host when that is not this one.
+type peer struct{ end, host string }
+
 // liveInterfaces asks the node's kernel for its interfaces and addresses.
 // A node that cannot be asked shows none: status reports, it does not fail.
 // They come in the topology's order, lo first, others after.
-func liveInterfaces(socket string, rt *NodeState, node *topology.Node, peers, impairs map[string]string) []InterfaceStatus {
+func liveInterfaces(socket string, rt *NodeState, node *topology.Node, peers map[string]peer, impairs map[string]string) []InterfaceStatus {
 	h, err := nodeNetlink(context.Background(), socket, rt)
 	if err != nil {
 		return nil
@@ -201,7 +222,7 @@ func liveInterfaces(socket string, rt *NodeState, node *topology.Node, peers, im
 	var out []InterfaceStatus
 	for _, l := range links {
 		end := node.Name + ":" + l.Name
-		is := InterfaceStatus{Name: l.Name, MTU: l.MTU, Addresses: byIndex[l.Index], Peer: peers[end], Impairment: impairs[end]}
+		is := InterfaceStatus{Name: l.Name, MTU: l.MTU, Addresses: byIndex[l.Index], Peer: peers[end].end, PeerHost: peers[end].host, Impairment: impairs[end]}
 		if is.Addresses == nil {
 			is.Addresses = []string{}
 		}

@@ -31,6 +31,10 @@ type UpOptions struct {
 	// Warn, if set, is told once of each thing up could not do and went
 	// on without, such as a limit this machine's cgroups cannot apply.
 	Warn func(string)
+	// Host is which of the lab's hosts this machine is, for a lab that
+	// spans hosts; "" for the one whose address is an address of this
+	// machine.
+	Host string
 }
 
 // ErrLabExists is returned by Up for a lab that already has state.
@@ -39,11 +43,24 @@ var ErrLabExists = errors.New("lab exists")
 // killTimeout bounds how long teardown waits for a killed process to exit.
 const killTimeout = 10 * time.Second
 
-// Up brings the lab t describes up and returns it once every node runs and
-// is wired and every exec step succeeded. On any error, or when ctx ends
-// first, everything made so far is removed before Up returns.
-func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error) {
-	m := CurrentMode()
+// Up brings the lab t describes up on m and returns it once every node
+// runs and is wired and every exec step succeeded. On any error, or when
+// ctx ends first, everything made so far is removed before Up returns.
+//
+// Of a lab that spans hosts it brings up this host's part (see
+// UpOptions.Host): the nodes placed here, the links between them, and a
+// tunnel for each link to a node of another host. Its /etc/hosts names
+// every node of the lab, wherever it runs.
+func (m *Machine) Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error) {
+	if !m.Own() {
+		return nil, fmt.Errorf("lab %s would be user %s's: bring it up as that user (netlab up --user %s)", t.Name, m.User, m.User)
+	}
+	if t.Spans() && m.Rootless {
+		return nil, &topology.Error{File: t.File, Pos: t.HostsPos, Msg: "a lab across hosts needs root: its tunnels' UDP sockets live in the host's network namespace; bring it up as root, or remove hosts: (and host:) to run it on this machine alone"}
+	}
+	if t.HostsFrom != "" && len(t.Hosts) == 0 {
+		return nil, &topology.Error{File: t.File, Pos: t.HostsPos, Msg: "hosts: " + t.HostsFrom + " are found by netlab up inside the cluster (netlab/kube) before the lab comes up, and none were; run netlab up in the cluster's DaemonSet (deploy/kubernetes), or list the hosts"}
+	}
 	var sub *subIDs // rootless: the user's subordinate ids
 	if m.Rootless {
 		ids, err := checkRootless(m)
@@ -52,35 +69,42 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 		}
 		sub = &ids
 	}
-	if err := Check(t); err != nil {
+	if err := checkTopology(t); err != nil {
 		return nil, err
 	}
-	if err := checkSocketPaths(t); err != nil {
+	u := &bringup{m: m, opts: opts, hide: m.hiddenDirs(), sub: sub}
+	if err := u.placeHere(t); err != nil {
 		return nil, err
 	}
-	impair, err := probeKernel(t)
-	if err != nil {
+	part := u.t
+	if err := m.bindProblems(t, part.Nodes); err != nil {
 		return nil, err
 	}
-	users, err := checkDaemonSoftware(t)
-	if err != nil {
+	if err := m.checkSocketPaths(part); err != nil {
 		return nil, err
 	}
-	if err := checkImpairments(t, impair); err != nil {
+	var err error
+	if u.impair, err = m.probeKernel(part, u.localLinks(), len(u.tunnels) > 0); err != nil {
 		return nil, err
 	}
-	if opts.Parallel <= 0 {
-		opts.Parallel = 4 * runtime.NumCPU()
-	}
-	if err := checkFileLimit(len(t.Nodes), opts.Parallel); err != nil {
+	if u.users, err = checkDaemonSoftware(part); err != nil {
 		return nil, err
 	}
-	st, lock, err := createLab(ctx, t, sub)
+	if err := checkImpairments(t, u.localLinks(), u.impair); err != nil {
+		return nil, err
+	}
+	if u.opts.Parallel <= 0 {
+		u.opts.Parallel = 4 * runtime.NumCPU()
+	}
+	if err := checkFileLimit(len(part.Nodes), u.opts.Parallel); err != nil {
+		return nil, err
+	}
+	st, lock, err := m.createLab(ctx, t, part, u.host, sub)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.unlock()
-	u := &bringup{st: st, opts: opts, users: users, impair: impair, hide: hiddenDirs(), sub: sub}
+	u.st = st
 	if err := u.run(ctx); err != nil {
 		if ctx.Err() != nil {
 			// What failed then is only the messenger; the cause (a
@@ -90,26 +114,32 @@ func Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*Lab, error)
 		if u.sup != nil {
 			u.sup.Kill()
 		}
-		if terr := teardown(st); terr != nil {
+		if terr := m.teardown(st); terr != nil {
 			return nil, fmt.Errorf("%w (and cleaning up: %v)", err, terr)
 		}
 		return nil, err
 	}
-	return &Lab{state: st}, nil
+	return m.openedLab(st.Name, st), nil
 }
 
 // bringup is one run of Up.
 type bringup struct {
-	st     *State
-	opts   UpOptions
-	cgroup *labCgroup
-	pids   int // the lab's pids budget: its cgroup's, and its RLIMIT_NPROC
-	sup    *nsproc.Supervisor
-	netns  []*os.File // each node's network namespace, by node index, once started
-	users  daemonUsers
-	impair impairSupport // what the kernel can do to links, when some link asks
-	hide   []string      // host directories every node sees empty (see hiddenDirs)
-	sub    *subIDs       // rootless: the user's subordinate ids
+	m  *Machine
+	st *State // its Topology is the whole lab's
+	// t is what this host brings up: the lab, or of a lab across hosts
+	// its part on this host (see partOn), whose tunnels are these.
+	t       *topology.Topology
+	host    *topology.Host // nil for a lab of one machine
+	tunnels []tunnelEnd
+	opts    UpOptions
+	cgroup  *labCgroup
+	pids    int // the lab's pids budget: its cgroup's, and its RLIMIT_NPROC
+	sup     *nsproc.Supervisor
+	netns   []*os.File // each node's network namespace, by node index, once started
+	users   daemonUsers
+	impair  impairSupport // what the kernel can do to links, when some link asks
+	hide    []string      // host directories every node sees empty (see hiddenDirs)
+	sub     *subIDs       // rootless: the user's subordinate ids
 	// registered gets the result of registering the netns names, while
 	// that runs; teardown must not begin before it ends.
 	registered chan error
@@ -133,7 +163,7 @@ func (u *bringup) close() {
 // state what it is about to make before it makes it, so that teardown
 // finds everything whenever run stops.
 func (u *bringup) run(ctx context.Context) error {
-	t := u.st.Topology
+	t := u.t
 	defer u.close()
 	for _, s := range []struct {
 		name  string
@@ -153,7 +183,7 @@ func (u *bringup) run(ctx context.Context) error {
 	} {
 		step := startStep(u.opts.Progress, s.name, s.total)
 		if err := s.run(ctx, step); err != nil {
-			return withSupervisorLog(t.Name, err)
+			return u.withSupervisorLog(err)
 		}
 		step.end()
 	}
@@ -162,8 +192,8 @@ func (u *bringup) run(ctx context.Context) error {
 
 // withSupervisorLog adds to err the last line the lab's supervisor or a
 // node's init printed, if any: when one of them died, that says why.
-func withSupervisorLog(lab string, err error) error {
-	b, rerr := os.ReadFile(filepath.Join(labDir(lab), "supervisor.log"))
+func (u *bringup) withSupervisorLog(err error) error {
+	b, rerr := os.ReadFile(filepath.Join(u.m.labDir(u.st.Name), "supervisor.log"))
 	if rerr != nil || len(bytes.TrimSpace(b)) == 0 {
 		return err
 	}
@@ -175,17 +205,17 @@ func withSupervisorLog(lab string, err error) error {
 // process: the supervisor is put in it before it starts any node, so
 // nothing of the lab ever runs outside it.
 func (u *bringup) makeCgroup(ctx context.Context, _ *stepTimer) error {
-	t := u.st.Topology
+	t := u.t
 	lim := cgroupLimits{Pids: t.Limits.Pids, MemoryBytes: t.Limits.Memory, CPUs: t.Limits.CPUs, Nodes: len(t.Nodes)}
 	if lim.MemoryBytes == 0 {
 		lim.MemoryBytes, lim.MemoryDefault = defaultMemory(len(t.Nodes)), true
 	}
-	cg, warnings, err := createLabCgroup(t.Name, lim)
+	cg, warnings, err := u.m.createLabCgroup(t.Name, lim)
 	u.pids = t.Limits.Pids
 	if u.pids == 0 {
 		u.pids = defaultPids(len(t.Nodes))
 	}
-	if m := CurrentMode(); m.Rootless && (err != nil || len(cg.Paths) == 0) {
+	if m := u.m; m.Rootless && (err != nil || len(cg.Paths) == 0) {
 		// Said once, and up goes on: an ordinary user has cgroups only
 		// under one delegated to it. The lab's processes stay bounded by
 		// its RLIMIT_NPROC (see startSupervisor).
@@ -202,21 +232,21 @@ func (u *bringup) makeCgroup(ctx context.Context, _ *stepTimer) error {
 	}
 	u.cgroup = cg
 	u.st.Cgroup = cg.Paths
-	return u.st.write()
+	return u.save()
 }
 
 // startSupervisor starts the lab's supervisor in its own namespaces and
 // its cgroup, and records it.
 func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
-	t := u.st.Topology
-	log, err := os.OpenFile(filepath.Join(labDir(t.Name), "supervisor.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	t := u.t
+	log, err := os.OpenFile(filepath.Join(u.m.labDir(t.Name), "supervisor.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("open supervisor log: %w", err)
 	}
 	defer log.Close()
 	// One /etc/hosts for the whole lab: every node sees the supervisor's
 	// copy, under its own /etc layer.
-	hosts, err := writeHosts(filepath.Join(labDir(t.Name), "hosts"), hostsFile(t))
+	hosts, err := writeHosts(filepath.Join(u.m.labDir(t.Name), "hosts"), hostsFile(u.st.Topology))
 	if err != nil {
 		return err
 	}
@@ -224,7 +254,7 @@ func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
 	cfg := nsproc.SupervisorConfig{Lab: t.Name, Log: log, Hosts: hosts, Hide: u.hide,
 		Caps: labCaps(), NProc: u.pids, Enter: u.cgroup.Add}
 	ids := u.st.IDs
-	if m := CurrentMode(); u.sub != nil {
+	if m := u.m; u.sub != nil {
 		// Lab root is the user; lab ids 1.. (node root among them) the
 		// user's subordinate ones, mapped by the setuid helpers (an
 		// ordinary user may map only its own id itself).
@@ -247,14 +277,14 @@ func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
 	if u.st.Supervisor, err = procOf(u.sup.Pid()); err != nil {
 		return fmt.Errorf("lab supervisor: %w", err)
 	}
-	return u.st.write()
+	return u.save()
 }
 
 // startNodes starts every node, opens each one's network namespace once
 // (everything after writes into it through that descriptor), records them,
 // and starts registering the namespaces' names for iproute2.
 func (u *bringup) startNodes(ctx context.Context, step *stepTimer) error {
-	t := u.st.Topology
+	t := u.t
 	nodes := make([]nsproc.Node, len(t.Nodes))
 	defer func() {
 		for _, n := range nodes {
@@ -294,7 +324,7 @@ func (u *bringup) startNodes(ctx context.Context, step *stepTimer) error {
 	}
 	// Recorded before any name is registered: down unregisters only
 	// names bound to a namespace it knows.
-	if err := u.st.write(); err != nil {
+	if err := u.save(); err != nil {
 		return err
 	}
 	// Names for iproute2 are for people, not for wiring: they are
@@ -311,6 +341,9 @@ func (u *bringup) awaitRegistered(ctx context.Context, _ *stepTimer) error {
 	return err
 }
 
+// save records the lab's state as it is now.
+func (u *bringup) save() error { return u.m.writeState(u.st) }
+
 // detach lets the supervisor outlive this process and marks the lab up.
 func (u *bringup) detach(ctx context.Context, _ *stepTimer) error {
 	if err := u.sup.Detach(ctx); err != nil {
@@ -318,20 +351,21 @@ func (u *bringup) detach(ctx context.Context, _ *stepTimer) error {
 	}
 	u.sup = nil
 	u.st.Phase = PhaseUp
-	return u.st.write()
+	return u.save()
 }
 
 // registerNetns makes every node's network namespace visible to iproute2
-// as /run/netns/LAB-NODE.
+// as NetnsDir/LAB-NODE.
 func (u *bringup) registerNetns() error {
-	if !CurrentMode().RegisterNetns {
+	dir := u.m.NetnsDir
+	if dir == "" {
 		return nil
 	}
-	if err := prepareNetnsDir(); err != nil {
+	if err := prepareNetnsDir(dir); err != nil {
 		return err
 	}
 	for i, ns := range u.st.Nodes {
-		if err := registerNetns(netnsName(u.st.Name, ns.Name), u.netns[i]); err != nil {
+		if err := registerNetns(dir, netnsName(u.st.Name, ns.Name), u.netns[i]); err != nil {
 			return fmt.Errorf("node %s: %w", ns.Name, err)
 		}
 	}

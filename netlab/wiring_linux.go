@@ -3,6 +3,7 @@ package netlab
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/netlab-dev/netlab/netlab/parallel"
 	"github.com/netlab-dev/netlab/netlab/wire"
@@ -11,9 +12,11 @@ import (
 )
 
 // wire creates the links and configures every node's network, then writes
-// the nodes' sysctls, all through sockets the lab opens (see package wire).
+// the nodes' sysctls, all through sockets the lab opens (see package wire);
+// of a lab across hosts, this host's links and its tunnels to the others,
+// whose UDP sockets a socket of this process's namespace makes.
 func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
-	t := u.st.Topology
+	t := u.t
 	f, err := u.sup.Netlink(ctx)
 	if err != nil {
 		return err
@@ -21,7 +24,8 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 	linkSocket := wire.NewSocket(f)
 	defer linkSocket.Close()
 
-	index := ifindexes(t)
+	// Numbered over the whole lab: the same on every host.
+	index := ifindexes(u.st.Topology)
 	byName := map[string]*wire.Node{}
 	nodes := make([]*wire.Node, len(t.Nodes))
 	defer func() {
@@ -33,7 +37,7 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 	}()
 	err = parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
 		n := t.Nodes[i]
-		f, err := nsproc.Netlink(ctx, socketPath(t.Name, n.Name))
+		f, err := nsproc.Netlink(ctx, u.m.socketPath(t.Name, n.Name))
 		if err != nil {
 			return fmt.Errorf("node %s: %w", n.Name, err)
 		}
@@ -65,19 +69,41 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 		}
 		links = append(links, &wire.Link{A: end(0), B: end(1), MTU: l.MTU})
 	}
-	if err := wire.Wire(ctx, nodes, links, linkSocket, u.opts.Parallel); err != nil {
+	var host *wire.Socket
+	if len(u.tunnels) > 0 {
+		if host, err = hostNetlink(); err != nil {
+			return fmt.Errorf("tunnels to other hosts: %w", err)
+		}
+		defer host.Close()
+	}
+	for _, tn := range u.tunnels {
+		wn := byName[tn.end.Node]
+		wn.Tunnels = append(wn.Tunnels, &wire.Tunnel{
+			End: wire.End{Node: wn, Name: tn.end.Interface, MAC: endMAC(t.Name, tn.link, tn.k), Index: index[tn.end]},
+			VNI: tn.vni, Local: u.host.Address, Remote: tn.remote.Address,
+			Port: u.host.VXLANPort, RemotePort: tn.remote.VXLANPort, MTU: tn.mtu,
+		})
+	}
+	if err := wire.Wire(ctx, nodes, links, linkSocket, host, u.opts.Parallel); err != nil {
 		return err
 	}
 	progs := lossPrograms{}
 	defer progs.close()
-	for i, l := range t.Links {
+	for _, l := range u.localLinks() {
 		if l.Impair.Zero() {
 			continue
 		}
-		a, b := byName[l.Endpoints[0].Node], byName[l.Endpoints[1].Node]
-		err := impairEnds(l.Impair, u.impair, progs, [2]*wire.Socket{a.Netlink, b.Netlink}, [2]int{index[l.Endpoints[0]], index[l.Endpoints[1]]})
+		// The ends of this host: both, or of a link to another host
+		// the one here (the other host impairs its own).
+		var socks [2]*wire.Socket
+		for k, e := range l.Endpoints {
+			if wn := byName[e.Node]; wn != nil {
+				socks[k] = wn.Netlink
+			}
+		}
+		err := impairEnds(l.Impair, u.impair, progs, socks, [2]int{index[l.Endpoints[0]], index[l.Endpoints[1]]})
 		if err != nil {
-			return fmt.Errorf("%s: link %d: %w", l.Pos.In(t.File), i+1, err)
+			return fmt.Errorf("%s: link %d: %w", l.Pos.In(t.File), slices.Index(u.st.Topology.Links, l)+1, err)
 		}
 	}
 	// After addresses and routes: some sysctls name interfaces.
@@ -90,7 +116,7 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 		for _, kv := range n.Sysctls {
 			kvs = append(kvs, kv.Key+"="+kv.Value)
 		}
-		if err := nsproc.SetSysctls(ctx, socketPath(t.Name, n.Name), kvs); err != nil {
+		if err := nsproc.SetSysctls(ctx, u.m.socketPath(t.Name, n.Name), kvs); err != nil {
 			return fmt.Errorf("node %s: %w", n.Name, err)
 		}
 		return nil

@@ -259,6 +259,10 @@ if [ -x /usr/lib/frr/zebra ]; then
 	fi
 fi
 
+# A 1000-node chain split over two hosts emulated here, against one host.
+settle
+extra+=("$(scripts/bench-hosts.sh "$tmp/netlab" 1000)")
+
 # Before/after: a 1000-node chain with netlab built from BASELINE.
 if [ -n "${BASELINE:-}" ]; then
 	wt="$tmp/baseline"

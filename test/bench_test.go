@@ -27,7 +27,7 @@ func BenchmarkUpDownTriangle(b *testing.B) {
 	var up, down time.Duration
 	for b.Loop() {
 		start := time.Now()
-		lab, err := nl.Up(ctx, topo, nl.UpOptions{})
+		lab, err := thisMachine().Up(ctx, topo, nl.UpOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func BenchmarkUpDownChain(b *testing.B) {
 			}
 			var down time.Duration
 			for b.Loop() {
-				lab, err := nl.Up(context.Background(), topo, nl.UpOptions{Progress: progress})
+				lab, err := thisMachine().Up(context.Background(), topo, nl.UpOptions{Progress: progress})
 				if err != nil {
 					b.Fatal(err)
 				}

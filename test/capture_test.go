@@ -420,7 +420,7 @@ links:
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	lab, err := nl.Up(ctx, topo, nl.UpOptions{})
+	lab, err := thisMachine().Up(ctx, topo, nl.UpOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -436,12 +436,12 @@ for i in range(%d):
         break
 `, datagrams)}
 	// Resolve the neighbours first, so that the flood is all UDP.
-	lab.Exec(ctx, "h1", cmdIn([]string{"ping", "-c", "1", "-W", "2", "10.0.2.1"}))
+	lab.Exec(ctx, "h1", cmdIn([]string{"ping", "-c", "1", "-W", "2", "10.0.2.1"}), nil)
 	for _, points := range [][]string{{"h1:eth1"}, {"h1:eth1", "r:eth2", "h2:eth1"}} {
 		b.Run(fmt.Sprintf("interfaces=%d", len(points)), func(b *testing.B) {
 			var ps []capture.Point
 			for _, p := range points {
-				pt, err := capture.ParsePoint(p, "capb-chain")
+				pt, err := capture.ParsePoint(thisMachine(), p, "capb-chain")
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -450,7 +450,7 @@ for i in range(%d):
 			var written, dropped, received uint64
 			var took time.Duration
 			for b.Loop() {
-				c, err := capture.Open(ctx, ps)
+				c, err := capture.Open(ctx, thisMachine(), ps)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -468,7 +468,7 @@ for i in range(%d):
 					done <- st
 				}()
 				start := time.Now()
-				if code, err := lab.Exec(ctx, "h1", cmdIn(flood)); code != 0 || err != nil {
+				if code, err := lab.Exec(ctx, "h1", cmdIn(flood), nil); code != 0 || err != nil {
 					b.Fatalf("flood: exit %d, %v", code, err)
 				}
 				took += time.Since(start)

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -91,20 +92,24 @@ func reapWhileRunning() int {
 	}
 }
 
+// thisMachine is the machine as this process's netlab sees it, for the Go
+// API.
+var thisMachine = sync.OnceValue(nlab.ThisMachine)
+
 // stateRoot is where this process's netlab keeps its labs' state.
-func stateRoot() string { return nlab.StateRoot() }
+func stateRoot() string { return thisMachine().StateRoot }
 
 // ownLabRefs name labs of this process's own, for the Go API.
 func ownLabRefs(names ...string) []nlab.LabRef {
 	refs := make([]nlab.LabRef, len(names))
 	for i, n := range names {
-		refs[i] = nlab.LabRef{Name: n}
+		refs[i] = nlab.LabRef{Machine: thisMachine(), Name: n}
 	}
 	return refs
 }
 
 // netnsDir is where root's netlab registers nodes' netns for iproute2.
-func netnsDir() string { return nlab.CurrentMode().NetnsDir }
+func netnsDir() string { return thisMachine().NetnsDir }
 
 // needRoot skips a test that needs root, or fails it when CI is set.
 func needRoot(t testing.TB) {

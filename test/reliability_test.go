@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	nlab "github.com/netlab-dev/netlab/netlab"
 )
 
 // TestLeakCycles brings a small lab up and down 100 times; afterwards the
@@ -374,7 +372,7 @@ nodes:
 			return err
 		case st.IDs.Count == 0:
 			return errors.New("no ids yet")
-		case !nlab.Busy(lab):
+		case !thisMachine().Busy(lab):
 			return errors.New("not held")
 		}
 		ids = &st.IDs

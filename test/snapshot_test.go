@@ -62,7 +62,8 @@ func takeSnapshot(t testing.TB, lab string, ids *idRange) snapshot {
 		}
 	}
 	s.processes = labProcesses(lab, ids)
-	for _, pattern := range []string{"/sys/fs/cgroup/*/netlab/" + lab, "/sys/fs/cgroup/netlab/" + lab} {
+	// netlab/LAB, or netlab-HASH/LAB of a state root not root's own.
+	for _, pattern := range []string{"/sys/fs/cgroup/*/netlab*/" + lab, "/sys/fs/cgroup/netlab*/" + lab} {
 		m, _ := filepath.Glob(pattern)
 		s.cgroups = append(s.cgroups, m...)
 	}

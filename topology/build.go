@@ -78,6 +78,9 @@ func (n *Node) merge(def *Node, hasDefaults bool) {
 	if !own("limits") {
 		n.Limits = def.Limits
 	}
+	if !own("host") {
+		n.Host, n.HostPos = def.Host, def.HostPos
+	}
 	// A service's ready: goes with its command: defaults' with the
 	// services the node takes from defaults, the node's own with its own.
 	inherited := slices.DeleteFunc(slices.Clone(def.Ready), func(r Ready) bool {

@@ -39,6 +39,7 @@ func Judge(t *Topology, decoded []*Error) (*Topology, error) {
 	}
 	errs := append(slices.Clone(decoded), rules(t)...)
 	if len(errs) == 0 {
+		t.Place()
 		return t, nil
 	}
 	return nil, joined(append(errs, viewErrors(t)...))
@@ -46,7 +47,7 @@ func Judge(t *Topology, decoded []*Error) (*Topology, error) {
 
 var (
 	nodeKeys = []string{"kind", "interfaces", "routes", "sysctls", "files", "exec", "services", "daemons", "daemon-options",
-		"config", "env", "binds", "limits", "wait-for"}
+		"config", "env", "binds", "limits", "wait-for", "host"}
 	// defaultsKeys are those every node may share: not the interfaces
 	// and exec order that are each node's own.
 	defaultsKeys = slices.DeleteFunc(slices.Clone(nodeKeys), func(k string) bool { return k == "interfaces" || k == "wait-for" })
@@ -64,7 +65,7 @@ func (d *decoder) topology(root *yaml.Node) *Topology {
 	if !d.Shape(root, yaml.MappingNode, "a topology", "name:, nodes: and links: at the top level") {
 		return t
 	}
-	f := d.Fields(root, "at the top level", []string{"name", "defaults", "nodes", "links", "limits", "checks"}, clabTopKeys)
+	f := d.Fields(root, "at the top level", []string{"name", "defaults", "nodes", "links", "limits", "checks", "hosts", "placement"}, clabTopKeys)
 	if p, ok := f["name"]; !ok {
 		d.Errorf(PosOf(root), `missing key "name"; add the lab's name at the top level, e.g. name: triangle`)
 	} else if name, ok := d.Scalar(p.Val, "name", "name: triangle"); ok {
@@ -110,6 +111,12 @@ func (d *decoder) topology(root *yaml.Node) *Topology {
 	}
 	if p, ok := f["checks"]; ok {
 		t.Checks = d.checks(p)
+	}
+	if p, ok := f["hosts"]; ok {
+		d.hosts(p, t)
+	}
+	if p, ok := f["placement"]; ok {
+		d.placement(p, t)
 	}
 	return t
 }
@@ -181,6 +188,9 @@ func (d *decoder) node(v *yaml.Node, label, example string, valid []string, t *T
 			n.Limits = d.limits(p, "limits of "+label)
 		case "wait-for":
 			n.WaitFor, n.WaitForPos = d.names(p.Val, "wait-for of "+label, "wait-for: [r1]", "a node in wait-for of "+label)
+		case "host":
+			n.HostPos = PosOf(p.Val)
+			n.Host, _ = d.Scalar(p.Val, "host of "+label, "host: a, one of hosts:")
 		}
 	}
 	return n

@@ -14,8 +14,8 @@
 // netlab, check and graph too. Readers of other formats (topology/clab)
 // walk their files with Reader and end with Judge.
 //
-// The top-level keys are name, defaults, nodes, links, limits and
-// checks. limits bounds the lab as a whole (one cgroup per lab) and every
+// The top-level keys are name, defaults, nodes, links, limits, checks,
+// hosts and placement. limits bounds the lab as a whole (one cgroup per lab) and every
 // key of it is optional:
 //
 //	limits:
@@ -27,8 +27,22 @@
 // MB, GB and TB are powers of 1000.
 //
 // A node's keys are kind, interfaces, routes, sysctls, files, exec,
-// services, daemons, daemon-options, config, env, binds, limits and
-// wait-for; defaults takes them all but interfaces and wait-for.
+// services, daemons, daemon-options, config, env, binds, limits, wait-for
+// and host; defaults takes them all but interfaces and wait-for.
+//
+// A lab may span hosts (hosts.go): hosts: names each machine with the
+// underlay address the others reach it at (and vxlan_port, 4789 unless
+// said), and every node says its host: (or defaults does), or
+// placement: auto places them all (Place, placement.go: balanced by node
+// count, few links cut, the same on every host). hosts: kubernetes leaves
+// the hosts to be found when the lab comes up (netlab/kube), and needs
+// placement: auto.
+//
+//	hosts:
+//	  a: {address: 198.51.100.1}
+//	  b: {address: 198.51.100.2, vxlan_port: 4790}
+//	nodes:
+//	  r1: {host: a}
 //
 //	env: {LANG: C.UTF-8}                # for exec steps, services, ready:, over PATH, HOME, TERM
 //	binds: [configs/r1:/etc/myapp:ro]    # HOST-PATH:NODE-PATH[:ro], relative to the file

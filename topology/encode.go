@@ -29,11 +29,33 @@ func Encode(t *Topology, opts EncodeOptions) ([]byte, error) {
 	if !t.Limits.Zero() {
 		add(root, "limits", limitsNode(t.Limits))
 	}
+	switch {
+	case t.HostsFrom != "":
+		add(root, "hosts", str(t.HostsFrom))
+	case len(t.Hosts) > 0:
+		hosts := &yaml.Node{Kind: yaml.MappingNode}
+		for _, h := range t.Hosts {
+			hm := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+			add(hm, "address", str(h.Address.String()))
+			if h.VXLANPort != DefaultVXLANPort {
+				add(hm, "vxlan_port", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(h.VXLANPort)})
+			}
+			add(hosts, h.Name, hm)
+		}
+		add(root, "hosts", hosts)
+	}
+	if t.Placement != "" {
+		add(root, "placement", str(t.Placement))
+	}
 	nodes := &yaml.Node{Kind: yaml.MappingNode}
 	for _, n := range t.Nodes {
 		k := str(n.Name)
 		k.HeadComment = strings.Join(opts.Comments[n.Name], "\n")
-		nodes.Content = append(nodes.Content, k, nodeNode(n, opts.Dir))
+		nn := nodeNode(n, opts.Dir)
+		if n.Host != "" && t.Placement == "" {
+			add(nn, "host", str(n.Host))
+		}
+		nodes.Content = append(nodes.Content, k, nn)
 	}
 	add(root, "nodes", nodes)
 	if len(t.Links) > 0 {

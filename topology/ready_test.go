@@ -106,6 +106,19 @@ nodes:
 	if err != nil {
 		t.Fatal(err)
 	}
+	back, text := encodedBack(t, top)
+	if got, want := readyText(back.Node("a").Ready), readyText(top.Node("a").Ready); got != want || want == "" {
+		t.Errorf("ready read back: %q, want %q\n%s", got, want, text)
+	}
+	if svc := back.Node("a").Services; len(svc) != 3 || svc[2].Value != "httpd -f -p 80" || svc[1].Value != "/usr/sbin/sshd -D" {
+		t.Errorf("services read back: %+v\n%s", svc, text)
+	}
+}
+
+// encodedBack is top as Parse reads back what Encode writes of it, and
+// that text.
+func encodedBack(t *testing.T, top *Topology) (*Topology, []byte) {
+	t.Helper()
 	text, err := Encode(top, EncodeOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -114,12 +127,7 @@ nodes:
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
-	if got, want := readyText(back.Node("a").Ready), readyText(top.Node("a").Ready); got != want || want == "" {
-		t.Errorf("ready read back: %q, want %q\n%s", got, want, text)
-	}
-	if svc := back.Node("a").Services; len(svc) != 3 || svc[2].Value != "httpd -f -p 80" || svc[1].Value != "/usr/sbin/sshd -D" {
-		t.Errorf("services read back: %+v\n%s", svc, text)
-	}
+	return back, text
 }
 
 // readyText is a node's ready: entries as one line, for comparing.

@@ -49,6 +49,8 @@ func rules(t *Topology) []*Error {
 	j.waitFor()
 	j.limits(t.Limits, "limits")
 	j.checks()
+	j.hosts()
+	j.nodeHosts()
 	return j.errs
 }
 
@@ -820,6 +822,102 @@ func (j *judge) checks() {
 			if c.BGP.Prefixes < 0 {
 				j.errorf(at("prefixes"), "prefixes %d of %s is negative; write the fewest prefixes the peer must have sent, e.g. prefixes: 2", c.BGP.Prefixes, what)
 			}
+		}
+	}
+}
+
+// hosts judges the hosts a lab spans: names a Kubernetes node could have,
+// underlay addresses of each its own, a UDP port each, and placement:
+// auto, which needs hosts to place on.
+func (j *judge) hosts() {
+	t := j.t
+	if t.HostsFrom != "" && t.HostsFrom != HostsKubernetes {
+		j.errorf(t.HostsPos, "hosts from %q: netlab knows hosts listed by name, or %s; write %s", t.HostsFrom, HostsKubernetes, hostsExample)
+	}
+	if t.HostsFrom == HostsKubernetes && t.Placement != PlacementAuto && !j.lost(t.PlacementPos) {
+		j.errorf(t.HostsPos, "hosts: %s finds the hosts when the lab comes up, so netlab must place the nodes on them; add placement: auto at the top level", HostsKubernetes)
+	}
+	if t.Placement == PlacementAuto && !t.Spans() && !j.lost(t.HostsPos) {
+		j.errorf(t.PlacementPos, "placement: auto places the nodes on the lab's hosts, and there are none; add %s, or remove placement", hostsExample)
+	}
+	if t.Placement != "" && t.Placement != PlacementAuto {
+		j.errorf(t.PlacementPos, "placement %q is not one netlab knows; write placement: auto, or give each node its host:", t.Placement)
+	}
+	names := map[string]*Host{}
+	addrs := map[netip.Addr]*Host{}
+	for _, h := range t.Hosts {
+		what := "host " + show(h.Name)
+		switch {
+		case !ValidHostName(h.Name):
+			j.errorf(h.Pos, "bad host name %q; %s", h.Name, hostNameHint)
+		case names[h.Name] != nil:
+			j.errorf(h.Pos, "host %s is listed twice; rename or remove one of them", show(h.Name))
+		default:
+			names[h.Name] = h
+		}
+		at := h.At.Of("address", h.Pos)
+		switch other := addrs[h.Address]; {
+		case j.lost(h.At["address"]) || h.At != nil && !hasKey(h.At, "address"):
+			// Said when it was read.
+		case !h.Address.IsValid():
+			j.errorf(at, "%s has no address; write the address the other hosts reach it at, e.g. address: 198.51.100.1", what)
+		case h.Address.IsUnspecified() || h.Address.IsMulticast() || h.Address.IsLoopback():
+			j.errorf(at, "address %s of %s cannot carry tunnels between hosts; write an address of the host's that the other hosts reach, e.g. 198.51.100.1", h.Address, what)
+		case other != nil:
+			j.errorf(at, "address %s of %s is host %s's too (line %d); give each host its own address", h.Address, what, show(other.Name), other.Pos.Line)
+		default:
+			addrs[h.Address] = h
+		}
+		if (h.VXLANPort < 1 || h.VXLANPort > 65535) && !j.lost(h.At["vxlan_port"]) {
+			j.errorf(h.At.Of("vxlan_port", h.Pos), "vxlan_port %d of %s is out of range; write a UDP port from 1 to 65535, e.g. %d", h.VXLANPort, what, DefaultVXLANPort)
+		}
+	}
+	if len(t.Hosts) > 1 {
+		families := map[bool]*Host{}
+		for _, h := range t.Hosts {
+			if h.Address.IsValid() {
+				families[h.Address.Is4()] = h
+			}
+		}
+		if len(families) == 2 {
+			j.errorf(families[false].At.Of("address", families[false].Pos), "host %s has an IPv6 address and host %s an IPv4 one; a tunnel joins two of one family: give every host an address of the same family", show(families[false].Name), show(families[true].Name))
+		}
+	}
+}
+
+// nodeHosts judges each node's host: one of hosts:, given to every node
+// unless placement: auto places them all; and none without hosts:.
+func (j *judge) nodeHosts() {
+	t := j.t
+	var list []string
+	for _, h := range t.Hosts {
+		list = append(list, show(h.Name))
+	}
+	for _, o := range j.owners() {
+		// What a node inherits from defaults is judged as defaults'; a
+		// Topology built in Go has no At, and with placement: auto its
+		// hosts are Place's.
+		builtInGo := o.node && o.n.At == nil && o.n.Host != "" && t.Placement != PlacementAuto
+		if !hasKey(o.n.At, "host") && !builtInGo {
+			continue
+		}
+		at := or(o.n.HostPos, o.n.Pos)
+		switch {
+		case j.lost(at):
+		case !t.Spans():
+			j.errorf(at, "%s has host: %s, but the lab has no hosts:; list them at the top level, e.g. %s, or remove host:", o.label, show(o.n.Host), hostsExample)
+		case t.Placement == PlacementAuto:
+			j.errorf(at, "%s has host: %s, but placement: auto places every node; remove one of them", o.label, show(o.n.Host))
+		case t.HostOf(o.n.Host) == nil && len(t.Hosts) > 0:
+			j.errorf(at, "host %s of %s is not under hosts:; use one of %s", show(o.n.Host), o.label, strings.Join(list, ", "))
+		}
+	}
+	if len(t.Hosts) == 0 || t.Placement == PlacementAuto {
+		return
+	}
+	for _, n := range t.Nodes {
+		if n.Host == "" {
+			j.errorf(n.Pos, "%s has no host:; give it one of %s (or put host: in defaults), or set placement: auto at the top level", nodeLabel(n.Name), strings.Join(list, ", "))
 		}
 	}
 }

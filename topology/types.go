@@ -35,6 +35,16 @@ type Topology struct {
 	Limits Limits
 	// Checks are the file's checks:, in file order (see Check).
 	Checks []*Check `json:",omitempty"`
+	// Hosts are the machines the lab spans (hosts:), in file order; none
+	// for a lab of one machine, or when HostsFrom says where they come
+	// from (HostsKubernetes) until they are found.
+	Hosts     []*Host `json:",omitempty"`
+	HostsFrom string  `json:",omitempty"`
+	HostsPos  Pos     `json:"-"` // where the hosts key is
+	// Placement is PlacementAuto when netlab places the nodes on the
+	// hosts (see Place), "" when each node's host: says.
+	Placement    string `json:",omitempty"`
+	PlacementPos Pos    `json:"-"`
 
 	// defaults is the file's defaults: as written, so that the rules
 	// report what every node inherits from it once, as defaults'. nil for
@@ -127,7 +137,11 @@ type Node struct {
 	// WaitFor are nodes whose exec steps end before this node's begin.
 	WaitFor    []string `json:",omitempty"`
 	WaitForPos []Pos    `json:"-"` // where each of WaitFor is
-	Pos        Pos      // where the node's key is
+	// Host is the host the node runs on, of the lab's Hosts: its host:,
+	// or where Place put it; "" for a lab of one machine.
+	Host    string `json:",omitempty"`
+	HostPos Pos    `json:"-"` // where the host's value is, the node's own or defaults'
+	Pos     Pos    // where the node's key is
 }
 
 // Bind mounts a host file or directory at a path of the node: the node's

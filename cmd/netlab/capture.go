@@ -47,7 +47,7 @@ summary goes to stderr. NODE may be LAB/NODE.
 			}
 			var points []capture.Point
 			for _, a := range args {
-				p, err := capture.ParsePoint(a, lab)
+				p, err := capture.ParsePoint(thisMachine(), a, lab)
 				if errors.Is(err, netlab.ErrNoLabUp) || errors.Is(err, netlab.ErrNoLab) {
 					return err // the machine's state, not the command line
 				}
@@ -66,7 +66,7 @@ summary goes to stderr. NODE may be LAB/NODE.
 			signal.Ignore(syscall.SIGPIPE)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
-			c, err := capture.Open(ctx, points)
+			c, err := capture.Open(ctx, thisMachine(), points)
 			if err != nil {
 				return err
 			}

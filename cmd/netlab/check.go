@@ -103,8 +103,8 @@ func checkTargets(cmd *cobra.Command, args []string, f checkFlags) ([]netlab.Lab
 		for _, arg := range args {
 			ref, err := findLab(arg)
 			if user, name := cutUser(arg); errors.Is(err, netlab.ErrNoLab) {
-				if dirs, _ := netlab.UserStateDirs(user); len(dirs) > 0 {
-					ref, err = netlab.LabRef{Dir: dirs[0], Name: name}, nil
+				if dirs, _ := thisMachine().UserMachines(user); len(dirs) > 0 {
+					ref, err = netlab.LabRef{Machine: dirs[0], Name: name}, nil
 				}
 			}
 			if err != nil {

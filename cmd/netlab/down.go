@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/netlab-dev/netlab/netlab"
 )
 
 func newDownCommand() *cobra.Command {
@@ -61,7 +59,7 @@ name, one by one, never with --all.`,
 					errs = append(errs, err)
 					continue
 				}
-				if !ref.Dir.Own() {
+				if !ref.Machine.Own() {
 					args := []string{"down", ref.Name}
 					if quiet {
 						args = append(args, "-q")
@@ -72,7 +70,7 @@ name, one by one, never with --all.`,
 					continue
 				}
 				if listErr == nil && !slices.Contains(labs, ref.Name) {
-					errs = append(errs, netlab.NotUpError(ref.Name, "", labs))
+					errs = append(errs, thisMachine().NotUpError(ref.Name, "", labs))
 					continue
 				}
 				if labBusy(ref.Name) && !quiet {

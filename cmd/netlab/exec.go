@@ -53,7 +53,7 @@ as stdout or stderr alone is relayed through a pipe.`,
 					return usageError("exec: --env %q: write KEY=VALUE", kv)
 				}
 			}
-			ref, err := netlab.ResolveNode(args[0], lab)
+			ref, err := thisMachine().ResolveNode(args[0], lab)
 			if err != nil {
 				return err
 			}
@@ -65,7 +65,11 @@ as stdout or stderr alone is relayed through a pipe.`,
 			sigs := make(chan os.Signal, 4)
 			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 			defer signal.Stop(sigs)
-			code, err := netlab.Exec(cmd.Context(), ref, nsproc.Command{
+			l, err := ref.Open()
+			if err != nil {
+				return err
+			}
+			code, err := l.Exec(cmd.Context(), ref.Node, nsproc.Command{
 				Argv: args[1:], Env: netlab.Env(env), Dir: dir,
 				Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 			}, sigs)

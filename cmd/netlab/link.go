@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/netlab-dev/netlab/netlab"
 	"github.com/netlab-dev/netlab/topology"
 )
 
@@ -61,14 +60,18 @@ NODE may be LAB/NODE. Both show in netlab status.`,
 			if len(args) == 1 && !impair {
 				return usageError("link set: say down, up, or an impairment such as --rate 10mbit")
 			}
-			ref, err := netlab.ResolveNode(nodeArg, lab)
+			ref, err := thisMachine().ResolveNode(nodeArg, lab)
 			if err != nil {
 				return err
 			}
-			if !ref.Dir.Own() {
-				return usageError("link set: %s is user %s's lab: root only reads other users' labs (and takes them down); changing them is theirs", termSafe(ref.LabRef.String()), termSafe(ref.Dir.User))
+			if !ref.Machine.Own() {
+				return usageError("link set: %s is user %s's lab: root only reads other users' labs (and takes them down); changing them is theirs", termSafe(ref.LabRef.String()), termSafe(ref.Machine.User))
 			}
-			labName, node := ref.Name, ref.Node
+			l, err := ref.Open()
+			if err != nil {
+				return err
+			}
+			node := ref.Node
 			if len(args) == 2 {
 				var up bool
 				switch args[1] {
@@ -78,12 +81,12 @@ NODE may be LAB/NODE. Both show in netlab status.`,
 				default:
 					return usageError("link set: %q: write down or up", args[1])
 				}
-				if err := netlab.SetLink(cmd.Context(), labName, node, ifname, up); err != nil {
+				if err := l.SetLink(cmd.Context(), node, ifname, up); err != nil {
 					return err
 				}
 			}
 			if impair {
-				return netlab.ImpairLink(cmd.Context(), labName, node, ifname, im)
+				return l.ImpairLink(cmd.Context(), node, ifname, im)
 			}
 			return nil
 		},

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/netlab-dev/netlab/netlab"
 	"github.com/netlab-dev/netlab/nsproc"
 )
 
@@ -37,7 +36,11 @@ so that no log can retitle the window or type into it; into a pipe or a
 file the bytes go as they are. NODE may be LAB/NODE, or for root USER:LAB/NODE.`,
 		Args: wantArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := netlab.ResolveNode(args[0], lab)
+			ref, err := thisMachine().ResolveNode(args[0], lab)
+			if err != nil {
+				return err
+			}
+			l, err := ref.Open()
 			if err != nil {
 				return err
 			}
@@ -51,7 +54,7 @@ file the bytes go as they are. NODE may be LAB/NODE, or for root USER:LAB/NODE.`
 			if err != nil {
 				return err
 			}
-			code, err := netlab.Logs(ctx, ref, log, follow, stdout, os.Stderr)
+			code, err := l.Logs(ctx, ref.Node, log, follow, stdout, os.Stderr)
 			done()
 			if ctx.Err() != nil && follow {
 				return nil // interrupted, as -f is

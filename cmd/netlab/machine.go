@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,28 +17,33 @@ import (
 	"github.com/netlab-dev/netlab/topology"
 )
 
+// thisMachine is this machine as this process's netlab sees it (see
+// netlab.ThisMachine): chosen once, when a verb first asks, and handed to
+// everything the verbs call.
+var thisMachine = sync.OnceValue(netlab.ThisMachine)
+
 // What the verbs ask of netlab about the labs on this machine. Variables,
 // so that tests can stand in for a machine with labs up: netlab's state
 // root is fixed, and root's.
 var (
-	listLabs = netlab.Labs
-	findLab  = netlab.FindLab
-	allLabs  = netlab.AllLabs
-	downLab  = netlab.Down
+	listLabs = func() ([]string, error) { return thisMachine().Labs() }
+	findLab  = func(arg string) (netlab.LabRef, error) { return thisMachine().FindLab(arg) }
+	allLabs  = func() ([]netlab.LabRef, []error, error) { return thisMachine().AllLabs() }
+	downLab  = func(ctx context.Context, name string) error { return thisMachine().Down(ctx, name) }
 	// runAsOwner runs netlab with args as the owner of ref's lab, on its
 	// state directory: how root changes another user's lab.
 	runAsOwner = func(ctx context.Context, ref netlab.LabRef, args []string, stdout, stderr io.Writer) (int, error) {
-		return ref.Dir.RunAsOwner(ctx, args, stdout, stderr)
+		return ref.Machine.RunAsOwner(ctx, args, stdout, stderr)
 	}
-	labBusy  = netlab.Busy
-	downAll  = netlab.DownAll
+	labBusy  = func(name string) bool { return thisMachine().Busy(name) }
+	downAll  = func(ctx context.Context) error { return thisMachine().DownAll(ctx) }
 	statusOf = func(refs ...netlab.LabRef) ([]netlab.LabStatus, error) { return netlab.StatusOf(refs) }
 	labNodes = func(name string) ([]string, error) {
-		l, err := netlab.Open(name)
+		l, err := thisMachine().OpenLab(name)
 		if err != nil {
 			return nil, err
 		}
-		return l.Nodes(), nil
+		return l.Nodes()
 	}
 	checkSuites = check.Suites
 	now         = time.Now
@@ -47,7 +53,7 @@ var (
 func ownLabs(names ...string) []netlab.LabRef {
 	out := make([]netlab.LabRef, len(names))
 	for i, n := range names {
-		out[i] = netlab.LabRef{Dir: netlab.OwnStateDir(), Name: n}
+		out[i] = netlab.LabRef{Machine: thisMachine(), Name: n}
 	}
 	return out
 }
@@ -64,7 +70,7 @@ func namedLabs(verb string, args []string) ([]netlab.LabRef, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ref.Dir.Own() {
+		if ref.Machine.Own() {
 			if !ownListed {
 				if own, err = listLabs(); err != nil {
 					return nil, err
@@ -72,7 +78,7 @@ func namedLabs(verb string, args []string) ([]netlab.LabRef, error) {
 				ownListed = true
 			}
 			if !slices.Contains(own, ref.Name) {
-				return nil, netlab.NotUpError(ref.Name, "", own)
+				return nil, thisMachine().NotUpError(ref.Name, "", own)
 			}
 		}
 		refs = append(refs, ref)
@@ -82,7 +88,7 @@ func namedLabs(verb string, args []string) ([]netlab.LabRef, error) {
 
 // everyLab is every lab of the caller's or, with allUsers (root only),
 // every lab of every user, root's among them. A user's state directory
-// that root will not read (see netlab.StateDir) is said on stderr, once.
+// that root will not read (see netlab.Machine) is said on stderr, once.
 func everyLab(cmd *cobra.Command, allUsers bool) ([]netlab.LabRef, error) {
 	if !allUsers {
 		names, err := listLabs()
@@ -101,11 +107,11 @@ func everyLab(cmd *cobra.Command, allUsers bool) ([]netlab.LabRef, error) {
 // classMode reports whether refs reach beyond the caller's own labs:
 // reports then name every lab with its owner.
 func classMode(refs []netlab.LabRef) bool {
-	return slices.ContainsFunc(refs, func(r netlab.LabRef) bool { return r.Dir != nil && !r.Dir.Own() })
+	return slices.ContainsFunc(refs, func(r netlab.LabRef) bool { return !r.Machine.Own() })
 }
 
 // runOwnersNetlab runs netlab with args as the owner of ref's lab, on its
-// state directory (see netlab.StateDir.RunAsOwner): how root changes
+// state directory (see netlab.Machine.RunAsOwner): how root changes
 // another user's lab. What that process prints is escaped here, newlines
 // aside: the user could write anything in its place.
 func runOwnersNetlab(ctx context.Context, cmd *cobra.Command, ref netlab.LabRef, args []string) error {

@@ -39,7 +39,7 @@ func fakeMachine(t *testing.T, labs []netlab.LabStatus, up map[string]time.Time)
 		now = saved[10].(func() time.Time)
 	})
 	byRef := map[string]netlab.LabStatus{}
-	dirs := map[string]*netlab.StateDir{"": netlab.OwnStateDir()}
+	dirs := map[string]*netlab.Machine{"": thisMachine()}
 	var names []string
 	var refs []netlab.LabRef
 	for i, l := range labs {
@@ -48,9 +48,9 @@ func fakeMachine(t *testing.T, labs []netlab.LabStatus, up map[string]time.Time)
 			l.Started = at
 		}
 		if dirs[l.Owner] == nil {
-			dirs[l.Owner] = &netlab.StateDir{User: l.Owner}
+			dirs[l.Owner] = &netlab.Machine{User: l.Owner}
 		}
-		ref := netlab.LabRef{Dir: dirs[l.Owner], Name: l.Name}
+		ref := netlab.LabRef{Machine: dirs[l.Owner], Name: l.Name}
 		labs[i].Ref, l.Ref = ref, ref
 		byRef[ref.String()] = l
 		refs = append(refs, ref)
@@ -67,12 +67,12 @@ func fakeMachine(t *testing.T, labs []netlab.LabStatus, up map[string]time.Time)
 			return netlab.LabRef{}, fmt.Errorf("%w: lab %q", netlab.ErrBadName, name)
 		}
 		if user == "" {
-			return netlab.LabRef{Dir: dirs[""], Name: name}, nil
+			return netlab.LabRef{Machine: dirs[""], Name: name}, nil
 		}
 		if l, ok := byRef[arg]; ok {
 			return l.Ref, nil
 		}
-		return netlab.LabRef{}, netlab.NotUpError(name, user, nil)
+		return netlab.LabRef{}, thisMachine().NotUpError(name, user, nil)
 	}
 	allLabs = func() ([]netlab.LabRef, []error, error) { return slices.Clone(refs), nil, nil }
 	labBusy = func(string) bool { return false }
@@ -84,7 +84,7 @@ func fakeMachine(t *testing.T, labs []netlab.LabStatus, up map[string]time.Time)
 		return nil
 	}
 	runAsOwner = func(_ context.Context, ref netlab.LabRef, args []string, stdout, _ io.Writer) (int, error) {
-		downed = append(downed, ref.String()+" as "+ref.Dir.User+": "+strings.Join(args, " "))
+		downed = append(downed, ref.String()+" as "+ref.Machine.User+": "+strings.Join(args, " "))
 		fmt.Fprintf(stdout, "lab %s is down\x1b[2J\n", ref.Name)
 		return 0, nil
 	}

@@ -133,8 +133,8 @@ func leaves(err error) []error {
 // usageErrors are netlab's errors that are the caller's mistake: a name
 // no lab or node has or could have, a name several labs answer to, a
 // command no program could receive, another user's labs asked for by
-// one who is not root.
-var usageErrors = []error{netlab.ErrBadName, netlab.ErrAmbiguous, netlab.ErrBadCommand, netlab.ErrNotRoot}
+// one who is not root, a host of a lab that is not this machine's.
+var usageErrors = []error{netlab.ErrBadName, netlab.ErrAmbiguous, netlab.ErrBadCommand, netlab.ErrNotRoot, netlab.ErrNoHost}
 
 // isCobraUsage recognises cobra's own errors, which it returns as plain
 // errors: an unknown verb or flag (argument counts are netlab's own, see

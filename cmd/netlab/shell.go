@@ -22,7 +22,7 @@ func newShellCommand() *cobra.Command {
 COMMAND on one: an interactive program such as vtysh or birdc.`,
 		Args: wantArgs(1, -1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := netlab.ResolveNode(args[0], lab)
+			ref, err := thisMachine().ResolveNode(args[0], lab)
 			if err != nil {
 				return err
 			}
@@ -72,7 +72,11 @@ func runOnPTY(cmd *cobra.Command, ref netlab.NodeRef, argv, env []string, dir st
 		}
 		defer term.Restore(int(os.Stdin.Fd()), old)
 	}
-	code, err := netlab.Exec(cmd.Context(), ref, c, nil)
+	l, err := ref.Open()
+	if err != nil {
+		return err
+	}
+	code, err := l.Exec(cmd.Context(), ref.Node, c, nil)
 	return commandExit(ref, code, err)
 }
 

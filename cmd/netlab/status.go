@@ -118,7 +118,11 @@ func writeStatusTable(out io.Writer, labs []netlab.LabStatus, owners bool) {
 				ifaces = []netlab.InterfaceStatus{{}}
 			}
 			for _, i := range ifaces {
-				row(w, append(who, lab, state, node, kind, pid, i.Name, i.State, strings.Join(i.Addresses, ","), i.Peer, i.Impairment)...)
+				peer := i.Peer
+				if i.PeerHost != "" {
+					peer += " (host " + i.PeerHost + ")"
+				}
+				row(w, append(who, lab, state, node, kind, pid, i.Name, i.State, strings.Join(i.Addresses, ","), peer, i.Impairment)...)
 				lab, state, node, kind, pid = "", "", "", "", ""
 				if owners {
 					who = []string{""}
@@ -138,7 +142,7 @@ func writeStatusTable(out io.Writer, labs []netlab.LabStatus, owners bool) {
 // labName is a lab as commands name it: LAB, or USER:LAB for another
 // user's.
 func labName(l netlab.LabStatus) string {
-	if l.Ref.Dir != nil {
+	if l.Ref.Machine != nil {
 		return l.Ref.String()
 	}
 	return l.Name

@@ -12,12 +12,14 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/netlab-dev/netlab/netlab"
+	"github.com/netlab-dev/netlab/netlab/kube"
+	"github.com/netlab-dev/netlab/topology"
 )
 
 func newUpCommand() *cobra.Command {
 	var timeout, stepTimeout time.Duration
 	var quiet, verbose, checkAfter, replace bool
-	var asUser string
+	var asUser, host string
 	cmd := &cobra.Command{
 		Use:   "up FILE",
 		Short: "Bring a lab up from a topology file",
@@ -33,7 +35,13 @@ or any file with a top-level topology:), read as netlab import reads it.
 bring a lab up for an ordinary user (--user USER): netlab then runs as
 that user, as the user would run it, and the lab is the user's (a
 student's lab reset with up --replace --user alice exercise.yaml). FILE
-must be readable by the user.`,
+must be readable by the user.
+
+A lab across hosts (hosts: in FILE) is brought up by running the same
+command with the same FILE on every host, in any order: each brings up
+the nodes placed on it and its ends of the links to the others (VXLAN,
+UDP 4789 unless vxlan_port: says). --host names which of FILE's hosts this
+machine is; without it, it is the one whose address is this machine's.`,
 		Args: wantArgs(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			warn := func(msg string) { fmt.Fprintf(cmd.ErrOrStderr(), "netlab: warning: %s\n", termSafe(msg)) }
@@ -61,10 +69,16 @@ must be readable by the user.`,
 				}
 			}
 			start := time.Now()
-			lab, err := netlab.Up(ctx, topo, netlab.UpOptions{
+			if topo.HostsFrom == topology.HostsKubernetes {
+				if err := resolveKubernetesHosts(ctx, topo); err != nil {
+					return stopped(ctx, "up", "nothing was made", err)
+				}
+			}
+			lab, err := thisMachine().Up(ctx, topo, netlab.UpOptions{
 				Progress:    newProgressPrinter(quiet, verbose),
 				StepTimeout: stepTimeout,
 				Warn:        warn,
+				Host:        host,
 			})
 			if err != nil {
 				if errors.As(err, new(*stopCause)) {
@@ -80,11 +94,21 @@ must be readable by the user.`,
 			}
 			w := cmd.OutOrStdout()
 			name := termSafe(lab.Name())
-			fmt.Fprintf(w, "lab %s is up: %s, %s in %.2fs\n",
-				name, count(len(topo.Nodes), "node"), count(len(topo.Links), "link"), time.Since(start).Seconds())
-			if len(topo.Nodes) > 0 {
+			nodes, err := lab.Nodes()
+			if err != nil {
+				return err
+			}
+			if here := lab.Host(); here != "" {
+				part := topo.CutLinks()
+				fmt.Fprintf(w, "lab %s is up on host %s: %d of its %s, %d of its %s to other hosts, in %.2fs\n",
+					name, termSafe(here), len(nodes), count(len(topo.Nodes), "node"), tunnelsOf(topo, here, part), count(len(part), "link"), time.Since(start).Seconds())
+			} else {
+				fmt.Fprintf(w, "lab %s is up: %s, %s in %.2fs\n",
+					name, count(len(topo.Nodes), "node"), count(len(topo.Links), "link"), time.Since(start).Seconds())
+			}
+			if len(nodes) > 0 {
 				fmt.Fprintf(w, "  netlab status %s\n  netlab exec %s -- ip address\n  netlab down %s\n",
-					name, termSafe(topo.Nodes[0].Name), name)
+					name, termSafe(nodes[0]), name)
 			}
 			if checkAfter {
 				return checkAfterUp(cmd, lab.Name())
@@ -99,6 +123,7 @@ must be readable by the user.`,
 	cmd.Flags().BoolVar(&checkAfter, "check", false, "then run the topology's checks: (see netlab check); exit 1 if one fails, the lab staying up")
 	cmd.Flags().BoolVar(&replace, "replace", false, "take down a lab of the same name first, if one is up")
 	cmd.Flags().StringVar(&asUser, "user", "", "bring the lab up as this ordinary `USER`, as the user's own (root only)")
+	cmd.Flags().StringVar(&host, "host", "", "which of the lab's hosts: this machine is (`NAME`; default: the one whose address is here)")
 	return cmd
 }
 
@@ -106,7 +131,7 @@ must be readable by the user.`,
 // flags, on the user's state directory (that of the lab when one of that
 // name is up). What it prints is the user's process's: escaped here.
 func upAsUser(ctx context.Context, cmd *cobra.Command, user, lab, file string) error {
-	dirs, err := netlab.UserStateDirs(user)
+	dirs, err := thisMachine().UserMachines(user)
 	if err != nil {
 		return err
 	}
@@ -114,16 +139,16 @@ func upAsUser(ctx context.Context, cmd *cobra.Command, user, lab, file string) e
 		return usageError("up --user %s: that is you; leave --user out", termSafe(user))
 	}
 	if len(dirs) == 0 {
-		d, err := netlab.UserDefaultStateDir(user)
+		d, err := thisMachine().UserDefaultMachine(user)
 		if err != nil {
 			return err
 		}
 		dirs = append(dirs, d)
 	}
-	ref := netlab.LabRef{Dir: dirs[0], Name: lab}
+	ref := netlab.LabRef{Machine: dirs[0], Name: lab}
 	for _, d := range dirs {
 		if names, err := d.Labs(); err == nil && slices.Contains(names, lab) {
-			ref.Dir = d
+			ref.Machine = d
 			break
 		}
 	}
@@ -138,4 +163,28 @@ func upAsUser(ctx context.Context, cmd *cobra.Command, user, lab, file string) e
 		}
 	})
 	return runOwnersNetlab(ctx, cmd, ref, args)
+}
+
+// tunnelsOf is how many of links, t's links across hosts, have an end on
+// host.
+func tunnelsOf(t *topology.Topology, host string, links []*topology.Link) int {
+	n := 0
+	for _, l := range links {
+		for _, e := range l.Endpoints {
+			if t.Node(e.Node).Host == host {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// resolveKubernetesHosts gives topo, whose hosts: is kubernetes, the
+// nodes of the cluster netlab runs in that are labelled for it.
+func resolveKubernetesHosts(ctx context.Context, topo *topology.Topology) error {
+	c, err := kube.InCluster()
+	if err != nil {
+		return err
+	}
+	return kube.Resolve(ctx, c, topo)
 }

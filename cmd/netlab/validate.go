@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/netlab-dev/netlab/netlab"
 )
 
 func newValidateCommand() *cobra.Command {
@@ -21,7 +19,7 @@ func newValidateCommand() *cobra.Command {
 					fmt.Fprintf(cmd.ErrOrStderr(), "netlab: warning: %s\n", termSafe(msg))
 				})
 				if err == nil {
-					err = netlab.Check(t)
+					err = thisMachine().Check(t)
 				}
 				if err != nil {
 					errs = append(errs, err)

@@ -39,9 +39,10 @@ type Point struct {
 
 func (p Point) String() string { return p.Lab + "/" + p.Node + ":" + p.Interface }
 
-// ParsePoint reads NODE:IF or LAB/NODE:IF; NODE alone belongs to lab, or
-// with lab empty to the only lab that is up (see netlab.ResolveNode).
-func ParsePoint(arg, lab string) (Point, error) {
+// ParsePoint reads NODE:IF or LAB/NODE:IF of m's labs; NODE alone belongs
+// to lab, or with lab empty to the only lab that is up (see
+// netlab.Machine.ResolveNode).
+func ParsePoint(m *netlab.Machine, arg, lab string) (Point, error) {
 	nodeArg, ifname, ok := strings.Cut(arg, ":")
 	if !ok || nodeArg == "" || ifname == "" {
 		return Point{}, fmt.Errorf("%q: write NODE:IF, e.g. r1:eth1", arg)
@@ -49,11 +50,11 @@ func ParsePoint(arg, lab string) (Point, error) {
 	if len(ifname) > unix.IFNAMSIZ-1 || strings.ContainsAny(ifname, "/: \t\n") {
 		return Point{}, fmt.Errorf("%w: %q: no interface is called %q", netlab.ErrBadName, arg, ifname)
 	}
-	ref, err := netlab.ResolveNode(nodeArg, lab)
+	ref, err := m.ResolveNode(nodeArg, lab)
 	if err != nil {
 		return Point{}, err
 	}
-	if !ref.Dir.Own() {
+	if !ref.Machine.Own() {
 		return Point{}, fmt.Errorf("%s is another user's lab: capture reaches the caller's own labs only", ref.LabRef)
 	}
 	return Point{Lab: ref.Name, Node: ref.Node, Interface: ifname}, nil
@@ -105,11 +106,11 @@ type source struct {
 	gone              bool
 }
 
-// Open asks the agents of the points' nodes for packet sockets bound to
-// their interfaces (see the package doc). A point named twice, a lab or
+// Open asks the agents of the points' nodes, of m's labs, for packet
+// sockets bound to their interfaces (see the package doc). A point named twice, a lab or
 // node that does not exist and an interface the node lacks are refused,
 // wrapping netlab.ErrBadName; nothing stays open on error.
-func Open(ctx context.Context, points []Point) (*Capture, error) {
+func Open(ctx context.Context, m *netlab.Machine, points []Point) (*Capture, error) {
 	if len(points) == 0 {
 		return nil, fmt.Errorf("%w: no interface to capture: name one as NODE:IF", netlab.ErrBadName)
 	}
@@ -119,7 +120,7 @@ func Open(ctx context.Context, points []Point) (*Capture, error) {
 			return nil, fmt.Errorf("%w: %s:%s is named twice", netlab.ErrBadName, p.Node, p.Interface)
 		}
 		if labs[p.Lab] == nil {
-			l, err := netlab.Open(p.Lab)
+			l, err := m.OpenLab(p.Lab)
 			if err != nil {
 				return nil, err
 			}

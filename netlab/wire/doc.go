@@ -9,8 +9,13 @@
 // everything else. No thread ever changes namespace, so an ordinary user
 // who owns the lab's user namespace wires it the same way root does.
 //
+// A link to a node of another host is a Tunnel: a VXLAN device made in the
+// node's namespace through a socket of the host's, so that its UDP socket
+// is the host's, on the underlay (vxlan_linux.go).
+//
 // Nothing is ever created in the host's namespace, so a crash cannot strand
-// an interface there: whatever exists dies with the node namespaces.
+// an interface there: whatever exists dies with the node namespaces (a
+// tunnel's UDP socket with its device).
 // Sysctls are the agent's job: the kernel resolves them by the namespace of
 // the writing thread.
 package wire

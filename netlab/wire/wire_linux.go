@@ -21,6 +21,9 @@ type Node struct {
 	Bridge     bool     // a LAN: its link ends become ports of one bridge device
 	Interfaces []Interface
 	Routes     []Route
+	// Tunnels are the node's ends of links to nodes of other hosts;
+	// each is one of Interfaces too.
+	Tunnels []*Tunnel
 }
 
 // Interface is the addressing of one interface of a node ("lo" included).
@@ -67,17 +70,29 @@ const (
 )
 
 // Wire creates every link through links (a socket whose opener may place
-// devices in every node's namespace), both ends up, then configures every
-// node through its own socket: lo up, bridge ports, addresses, routes. At
-// most limit nodes are configured at once. It stops at the first error;
-// what it made is removed with the namespaces.
-func Wire(ctx context.Context, nodes []*Node, links []*Link, linkSocket *Socket, limit int) error {
+// devices in every node's namespace), both ends up, and every node's
+// tunnels to other hosts through host (a socket of the host's namespace;
+// nil when there are none), then configures every node through its own
+// socket: lo up, bridge ports, tunnels' remotes, addresses, routes. At most
+// limit nodes are configured at once. It stops at the first error; what it
+// made is removed with the namespaces.
+func Wire(ctx context.Context, nodes []*Node, links []*Link, linkSocket, host *Socket, limit int) error {
 	for _, l := range links {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if err := addVeth(linkSocket, l); err != nil {
 			return fmt.Errorf("link %s:%s - %s:%s: %w", l.A.Node.Name, l.A.Name, l.B.Node.Name, l.B.Name, err)
+		}
+	}
+	for _, n := range nodes {
+		for _, t := range n.Tunnels {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := AddTunnel(host, t); err != nil {
+				return fmt.Errorf("link %s:%s to %s: %w", n.Name, t.End.Name, t.Remote, err)
+			}
 		}
 	}
 	// The kernel can bring only the first end of a pair up as it makes it
@@ -100,29 +115,35 @@ func Wire(ctx context.Context, nodes []*Node, links []*Link, linkSocket *Socket,
 // numbered and addressed, placed straight in its node's namespace, the
 // first end up. Nothing is ever made in this process's own namespace.
 func addVeth(s *Socket, l *Link) error {
-	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL)
-	a := nl.NewIfInfomsg(unix.AF_UNSPEC)
-	a.Index = int32(l.A.Index)
-	a.Flags = unix.IFF_UP
-	a.Change = unix.IFF_UP
-	req.AddData(a)
-	for _, attr := range endRtAttrs(l.A, l.MTU) {
-		req.AddData(attr)
-	}
-	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
-	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("veth"))
-	data := info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
+	req, data := newEnd(l.A, l.MTU, "veth")
 	peer := data.AddRtAttr(nl.VETH_INFO_PEER, nil)
 	b := nl.NewIfInfomsgChild(peer, unix.AF_UNSPEC)
 	b.Index = int32(l.B.Index)
 	for _, attr := range endRtAttrs(l.B, l.MTU) {
 		peer.AddChild(attr)
 	}
-	req.AddData(info)
 	if err := s.do(req, false, nil); err != nil {
 		return fmt.Errorf("create veth pair: %w", err)
 	}
 	return nil
+}
+
+// newEnd is the request that makes end e, up, a device of kind, with its
+// name, index, namespace, MAC and mtu; and the kind's data attribute, for
+// the caller to fill before it sends the request.
+func newEnd(e End, mtu int, kind string) (*nl.NetlinkRequest, *nl.RtAttr) {
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL)
+	m := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	m.Index = int32(e.Index)
+	m.Flags, m.Change = unix.IFF_UP, unix.IFF_UP
+	req.AddData(m)
+	for _, attr := range endRtAttrs(e, mtu) {
+		req.AddData(attr)
+	}
+	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
+	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated(kind))
+	req.AddData(info)
+	return req, info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
 }
 
 func endRtAttrs(e End, mtu int) []*nl.RtAttr {
@@ -162,6 +183,11 @@ func configure(n *Node, up []int) error {
 			if err := h.setMaster(ifc.Index, BridgeIndex); err != nil {
 				return fmt.Errorf("add port %s to %s: %w", ifc.Name, BridgeName, err)
 			}
+		}
+	}
+	for _, t := range n.Tunnels {
+		if err := h.setRemote(t.End.Index, t.Remote, t.RemotePort); err != nil {
+			return fmt.Errorf("send %s to %s port %d: %w", t.End.Name, t.Remote, t.RemotePort, err)
 		}
 	}
 	for _, ifc := range n.Interfaces {

@@ -15,7 +15,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -23,8 +22,9 @@ import (
 	"github.com/netlab-dev/netlab/topology"
 )
 
-// StateDir is a directory that holds labs' state, and whose it is: the
-// caller's own state root, or, for root in class mode, an ordinary user's.
+// Other users' machines: root in class mode reaches an ordinary user's
+// labs as a Machine of that user's, whose state root it found where the
+// user's netlab keeps it.
 //
 // A user's state directory is hostile input to root: the user may put
 // anything there, swap any of it at any moment, and make its files
@@ -35,34 +35,6 @@ import (
 // is dialled through the descriptor of the very socket that was checked.
 // Root only reads there; what changes a user's lab (down, up) runs as that
 // user (see RunAsOwner).
-type StateDir struct {
-	Path string // the directory
-	User string // its owner's name (a uid for an account that is gone)
-	UID  int
-	GID  int
-	Home string // the owner's home directory, "" when unknown
-
-	// own: the caller's own, trusted as it is. Another user's is reached
-	// only through fd, the directory, opened without following a symlink
-	// and checked.
-	own bool
-	fd  *os.File
-}
-
-// Own reports whether d is the caller's own state root.
-func (d *StateDir) Own() bool { return d.own }
-
-var ownStateDir = sync.OnceValue(func() *StateDir {
-	m := CurrentMode()
-	d := &StateDir{Path: m.StateRoot, User: m.User, UID: m.UID, GID: m.GID, own: true}
-	if u, err := user.LookupId(strconv.Itoa(m.UID)); err == nil {
-		d.Home = u.HomeDir
-	}
-	return d
-})
-
-// OwnStateDir is the caller's own state root.
-func OwnStateDir() *StateDir { return ownStateDir() }
 
 // ErrNotRoot is wrapped by errors about reaching other users' labs without
 // being root.
@@ -82,7 +54,7 @@ type account struct {
 }
 
 // stateDirCandidates are where an ordinary user's netlab keeps its labs'
-// state when NETLAB_STATE_DIR does not say (see Mode.StateRoot), in the
+// state when NETLAB_STATE_DIR does not say (see Machine.StateRoot), in the
 // order it picks them.
 func stateDirCandidates(a account) []string {
 	out := []string{fmt.Sprintf("/run/user/%d/netlab", a.uid)}
@@ -92,36 +64,37 @@ func stateDirCandidates(a account) []string {
 	return append(out, fmt.Sprintf("/tmp/netlab-%d", a.uid))
 }
 
-// UserStateDirs are the state directories of user name (a name or a uid)
-// that hold labs: for the caller's own name, its own state root; for
-// another user's, only when the caller is root. What is in the way of
-// reading one (a symlink, another owner, open modes) is an error.
-func UserStateDirs(name string) ([]*StateDir, error) {
+// UserMachines are the machines of user name (a name or a uid) as m's
+// owner reaches them, one per state directory of the user's that holds
+// labs: for m's own user, m; for another user's, only when m is root's.
+// What is in the way of reading one (a symlink, another owner, open modes)
+// is an error.
+func (m *Machine) UserMachines(name string) ([]*Machine, error) {
 	a, err := lookupAccount(name)
 	if err != nil {
 		return nil, err
 	}
-	if own := OwnStateDir(); a.uid == own.UID {
-		return []*StateDir{own}, nil
+	if a.uid == m.UID {
+		return []*Machine{m}, nil
 	}
-	if CurrentMode().Rootless {
+	if m.Rootless {
 		return nil, fmt.Errorf("%w: the labs of user %s are theirs alone (run netlab as %s)", ErrNotRoot, a.name, a.name)
 	}
-	dirs, refused := openStateDirs(a, "")
+	dirs, refused := openUserMachines(a, "")
 	if len(dirs) == 0 && len(refused) > 0 {
 		return nil, errors.Join(refused...)
 	}
 	return dirs, nil
 }
 
-// openStateDirs opens the state directories of user a that are there (but
-// skip), and says why of each it refuses.
-func openStateDirs(a account, skip string) (dirs []*StateDir, refused []error) {
+// openUserMachines opens the state directories of user a that are there
+// (but skip), and says why of each it refuses.
+func openUserMachines(a account, skip string) (dirs []*Machine, refused []error) {
 	for _, p := range stateDirCandidates(a) {
 		if p == skip {
 			continue
 		}
-		d, err := openForeignStateDir(p, a)
+		d, err := openUserMachine(p, a)
 		switch {
 		case err != nil:
 			refused = append(refused, err)
@@ -132,32 +105,33 @@ func openStateDirs(a account, skip string) (dirs []*StateDir, refused []error) {
 	return dirs, refused
 }
 
-// UserDefaultStateDir is where user name's netlab keeps its labs' state
-// when it has none yet, as Mode.StateRoot picks it: /run/user/UID/netlab
-// when the user has a runtime directory, else ~/.netlab in a home of the
-// user's own, else /tmp/netlab-UID. It is not there yet: only
-// RunAsOwner may use it, and the user's netlab makes and checks it.
-func UserDefaultStateDir(name string) (*StateDir, error) {
+// UserDefaultMachine is user name's machine when the user has no lab yet,
+// its state root where the user's netlab would put it (see
+// Machine.StateRoot): /run/user/UID/netlab when the user has a runtime
+// directory, else ~/.netlab in a home of the user's own, else
+// /tmp/netlab-UID. It is not there yet: only RunAsOwner may use it, and
+// the user's netlab makes and checks it. Root's machine m only.
+func (m *Machine) UserDefaultMachine(name string) (*Machine, error) {
 	a, err := lookupAccount(name)
 	if err != nil {
 		return nil, err
 	}
-	if CurrentMode().Rootless {
+	if m.Rootless {
 		return nil, fmt.Errorf("%w: the labs of user %s are theirs alone (run netlab as %s)", ErrNotRoot, a.name, a.name)
 	}
 	ownedDir := func(p string) bool {
 		fi, err := os.Lstat(p)
 		return err == nil && fi.IsDir() && int(fi.Sys().(*syscall.Stat_t).Uid) == a.uid
 	}
-	d := &StateDir{User: a.name, UID: a.uid, GID: a.gid, Home: a.home}
+	d := userMachine(a, "")
 	candidates := stateDirCandidates(a)
 	switch {
 	case ownedDir(filepath.Dir(candidates[0])):
-		d.Path = candidates[0]
+		d.StateRoot = candidates[0]
 	case len(candidates) == 3 && ownedDir(a.home):
-		d.Path = candidates[1]
+		d.StateRoot = candidates[1]
 	default:
-		d.Path = candidates[len(candidates)-1]
+		d.StateRoot = candidates[len(candidates)-1]
 	}
 	return d, nil
 }
@@ -178,30 +152,29 @@ func lookupAccount(name string) (account, error) {
 	return account{name: u.Username, uid: uid, gid: gid, home: u.HomeDir}, nil
 }
 
-// AllStateDirs are, for root, its own state root and the state
-// directories of every user that has one: users with an account in
-// /etc/passwd, and any uid with a /run/user/UID/netlab or /tmp/netlab-UID.
-// It returns as refused, each with why, those it will not read (see
-// StateDir). A user who pointed NETLAB_STATE_DIR elsewhere is not found.
-func AllStateDirs() (dirs []*StateDir, refused []error, err error) {
-	if CurrentMode().Rootless {
+// AllMachines are, for root's m, m itself and the machines of every user
+// that has a state directory: users with an account in /etc/passwd, and
+// any uid with a /run/user/UID/netlab or /tmp/netlab-UID. It returns as
+// refused, each with why, those it will not read (see above). A user who
+// pointed NETLAB_STATE_DIR elsewhere is not found.
+func (m *Machine) AllMachines() (dirs []*Machine, refused []error, err error) {
+	if m.Rootless {
 		return nil, nil, fmt.Errorf("%w: an ordinary user sees its own labs only; leave out --all-users, or run netlab as root", ErrNotRoot)
 	}
-	own := OwnStateDir()
-	dirs = []*StateDir{own}
+	dirs = []*Machine{m}
 	for _, a := range accounts() {
-		d, r := openStateDirs(a, own.Path)
+		d, r := openUserMachines(a, m.StateRoot)
 		dirs, refused = append(dirs, d...), append(refused, r...)
 	}
 	return dirs, refused, nil
 }
 
-// AllLabs are, for root, the labs of every state directory AllStateDirs
-// finds, and as refused what it would not read. A user's lab of a name
-// that one of the user's earlier directories has is left out: USER:LAB
-// names the first (in the order a user's netlab picks its directory).
-func AllLabs() (refs []LabRef, refused []error, err error) {
-	dirs, refused, err := AllStateDirs()
+// AllLabs are, for root's m, the labs of every machine AllMachines finds,
+// and as refused what it would not read. A user's lab of a name that one
+// of the user's earlier directories has is left out: USER:LAB names the
+// first (in the order a user's netlab picks its directory).
+func (m *Machine) AllLabs() (refs []LabRef, refused []error, err error) {
+	dirs, refused, err := m.AllMachines()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -213,7 +186,7 @@ func AllLabs() (refs []LabRef, refused []error, err error) {
 			continue
 		}
 		for _, n := range names {
-			if ref := (LabRef{Dir: d, Name: n}); !seen[ref.String()] {
+			if ref := (LabRef{Machine: d, Name: n}); !seen[ref.String()] {
 				seen[ref.String()] = true
 				refs = append(refs, ref)
 			}
@@ -280,12 +253,12 @@ func accounts() []account {
 	return out
 }
 
-// openForeignStateDir opens path as a state directory of user a, or
-// returns nil when there is none. It refuses one that is a symlink, is not
+// openUserMachine opens path as a state directory of user a, the machine
+// of a's labs there, or returns nil when there is none. It refuses one that is a symlink, is not
 // a directory, is not a's, or is open to others, and one whose parent
 // another user could have swapped it in (a parent of neither root nor a,
 // writable by others without the sticky bit).
-func openForeignStateDir(path string, a account) (*StateDir, error) {
+func openUserMachine(path string, a account) (*Machine, error) {
 	refuse := func(why string) error {
 		return fmt.Errorf("state directory %s of user %s is refused: %s", path, a.name, why)
 	}
@@ -325,37 +298,47 @@ func openForeignStateDir(path string, a account) (*StateDir, error) {
 		f.Close()
 		return nil, refuse(fmt.Sprintf("it is owned by uid %d, mode %o, not a 0700 directory of the user's", st.Uid, st.Mode&0o7777))
 	}
-	return &StateDir{Path: path, User: a.name, UID: a.uid, GID: a.gid, Home: a.home, fd: f}, nil
+	m := userMachine(a, path)
+	m.foreign = f
+	return m, nil
 }
 
-// openIn opens rel beneath the foreign directory d: no symlink, no "..",
+// userMachine is the machine of user a's labs at stateRoot, reached
+// through foreign (nil for one not there yet, which only RunAsOwner uses).
+// The user's labs are rootless: their cgroups are under the user's, and
+// their netns have no names.
+func userMachine(a account, stateRoot string) *Machine {
+	return &Machine{Rootless: true, StateRoot: stateRoot, CgroupParent: cgroupParent, UID: a.uid, GID: a.gid, User: a.name, Home: a.home}
+}
+
+// openIn opens rel beneath the state root of another user's m: no symlink, no "..",
 // no other mount on the way. The file must be the owner's.
-func (d *StateDir) openIn(rel string, flags int) (*os.File, *unix.Stat_t, error) {
-	fd, err := unix.Openat2(int(d.fd.Fd()), rel, &unix.OpenHow{
+func (m *Machine) openIn(rel string, flags int) (*os.File, *unix.Stat_t, error) {
+	fd, err := unix.Openat2(int(m.foreign.Fd()), rel, &unix.OpenHow{
 		Flags:   uint64(flags) | unix.O_NOFOLLOW | unix.O_CLOEXEC,
 		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV,
 	})
 	if err != nil {
-		return nil, nil, &os.PathError{Op: "open", Path: filepath.Join(d.Path, rel), Err: err}
+		return nil, nil, &os.PathError{Op: "open", Path: filepath.Join(m.StateRoot, rel), Err: err}
 	}
-	f := os.NewFile(uintptr(fd), filepath.Join(d.Path, rel))
+	f := os.NewFile(uintptr(fd), filepath.Join(m.StateRoot, rel))
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		f.Close()
 		return nil, nil, os.NewSyscallError("fstat", err)
 	}
-	if int(st.Uid) != d.UID {
+	if int(st.Uid) != m.UID {
 		f.Close()
-		return nil, nil, fmt.Errorf("%s is owned by uid %d, not by user %s: refused", f.Name(), st.Uid, d.User)
+		return nil, nil, fmt.Errorf("%s is owned by uid %d, not by user %s: refused", f.Name(), st.Uid, m.User)
 	}
 	return f, &st, nil
 }
 
-// readFile reads the regular file rel of a foreign d, of at most max
+// readFile reads the regular file rel of another user's m, of at most max
 // bytes. A FIFO or device there is refused before it is read: reading
 // one could block root's netlab.
-func (d *StateDir) readFile(rel string, max int64) ([]byte, error) {
-	f, st, err := d.openIn(rel, unix.O_RDONLY|unix.O_NONBLOCK)
+func (m *Machine) readFile(rel string, max int64) ([]byte, error) {
+	f, st, err := m.openIn(rel, unix.O_RDONLY|unix.O_NONBLOCK)
 	if err != nil {
 		return nil, err
 	}
@@ -373,19 +356,19 @@ func (d *StateDir) readFile(rel string, max int64) ([]byte, error) {
 	return b, err
 }
 
-// Labs lists the names of d's labs, sorted.
-func (d *StateDir) Labs() ([]string, error) {
-	if d.Own() {
-		return Labs()
+// Labs lists the names of m's labs that have state, sorted.
+func (m *Machine) Labs() ([]string, error) {
+	if m.Own() {
+		return m.ownLabs()
 	}
-	f, _, err := d.openIn(".", unix.O_RDONLY|unix.O_DIRECTORY)
+	f, _, err := m.openIn(".", unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
-		return nil, fmt.Errorf("list labs of user %s: %w", d.User, err)
+		return nil, fmt.Errorf("list labs of user %s: %w", m.User, err)
 	}
 	defer f.Close()
 	entries, err := f.ReadDir(maxForeignLabs)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("list labs of user %s: %w", d.User, err)
+		return nil, fmt.Errorf("list labs of user %s: %w", m.User, err)
 	}
 	var out []string
 	for _, e := range entries {
@@ -397,21 +380,21 @@ func (d *StateDir) Labs() ([]string, error) {
 	return out, nil
 }
 
-// readState reads lab name's state.json from d.
-func (d *StateDir) readState(name string) (*State, error) {
-	if d.Own() {
-		return readState(name)
+// readState reads lab name's state.json.
+func (m *Machine) readState(name string) (*State, error) {
+	if m.Own() {
+		return m.readOwnState(name)
 	}
-	b, err := d.readFile(filepath.Join(name, "state.json"), maxForeignState)
+	b, err := m.readFile(filepath.Join(name, "state.json"), maxForeignState)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("lab %s: %w of user %s", name, ErrNoLab, d.User)
+		return nil, fmt.Errorf("lab %s: %w of user %s", name, ErrNoLab, m.User)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("state of lab %s of user %s: %w", name, d.User, err)
+		return nil, fmt.Errorf("state of lab %s of user %s: %w", name, m.User, err)
 	}
 	st, err := decodeState(name, b)
 	if err != nil {
-		return nil, fmt.Errorf("state of lab %s of user %s is corrupt (%v): %w", name, d.User, err, ErrCorruptState)
+		return nil, fmt.Errorf("state of lab %s of user %s is corrupt (%v): %w", name, m.User, err, ErrCorruptState)
 	}
 	// The recorded cgroups are read for oom counts: only cgroupfs ones,
 	// where no FIFO or symlink can be.
@@ -438,20 +421,27 @@ func decodeState(name string, b []byte) (*State, error) {
 	if len(s.Nodes) > len(s.Topology.Nodes) {
 		return nil, fmt.Errorf("%d nodes run, %d are in its topology", len(s.Nodes), len(s.Topology.Nodes))
 	}
+	// The nodes are those of its topology, in its order: all of them,
+	// or those of this host; the first so many, as up started them.
+	next := 0
 	for i, n := range s.Nodes {
-		if s.Topology.Nodes[i] == nil || n.Name != s.Topology.Nodes[i].Name || !topology.ValidNodeName(n.Name) {
-			return nil, fmt.Errorf("node %d is %q, not a node of its topology", i+1, n.Name)
+		for next < len(s.Topology.Nodes) && (s.Topology.Nodes[next] == nil || s.Topology.Nodes[next].Name != n.Name || s.Topology.Nodes[next].Host != s.Host) {
+			next++
 		}
+		if next == len(s.Topology.Nodes) || !topology.ValidNodeName(n.Name) {
+			return nil, fmt.Errorf("node %d is %q, not a node of its topology on this host", i+1, n.Name)
+		}
+		next++
 	}
 	return &s, nil
 }
 
-// busy reports whether another netlab holds lab name of d right now.
-func (d *StateDir) busy(name string) bool {
-	if d.Own() {
-		return busy(labDir(name))
+// busy reports whether another netlab holds lab name right now.
+func (m *Machine) busy(name string) bool {
+	if m.Own() {
+		return busy(m.labDir(name))
 	}
-	f, _, err := d.openIn(name, unix.O_RDONLY|unix.O_DIRECTORY)
+	f, _, err := m.openIn(name, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return false
 	}
@@ -460,14 +450,14 @@ func (d *StateDir) busy(name string) bool {
 }
 
 // socket is the path to dial node's exec socket of lab at, and what to
-// call once it is dialled. For a foreign d it is the descriptor of the
+// call once it is dialled. For another user's m it is the descriptor of the
 // socket file itself, checked to be a socket of the user's: what the user
 // swaps in after the check is never dialled.
-func (d *StateDir) socket(lab, node string) (string, func(), error) {
-	if d.Own() {
-		return socketPath(lab, node), func() {}, nil
+func (m *Machine) socket(lab, node string) (string, func(), error) {
+	if m.Own() {
+		return m.socketPath(lab, node), func() {}, nil
 	}
-	f, st, err := d.openIn(filepath.Join(lab, node+".sock"), unix.O_PATH)
+	f, st, err := m.openIn(filepath.Join(lab, node+".sock"), unix.O_PATH)
 	if err != nil {
 		return "", nil, err
 	}
@@ -478,44 +468,40 @@ func (d *StateDir) socket(lab, node string) (string, func(), error) {
 	return "/proc/self/fd/" + strconv.Itoa(int(f.Fd())), func() { f.Close() }, nil
 }
 
-// LabRef names a lab of a state directory.
+// LabRef names a lab of a machine.
 type LabRef struct {
-	Dir  *StateDir
-	Name string
+	Machine *Machine
+	Name    string
 }
 
 // String is the lab as a command names it: LAB for the caller's own,
 // USER:LAB for another user's.
 func (r LabRef) String() string {
-	if r.Dir == nil || r.Dir.Own() {
+	if r.Machine.Own() {
 		return r.Name
 	}
-	return r.Dir.User + ":" + r.Name
+	return r.Machine.User + ":" + r.Name
 }
 
 // Owner is the name of the lab's owner.
-func (r LabRef) Owner() string {
-	if r.Dir == nil {
-		return OwnStateDir().User
-	}
-	return r.Dir.User
-}
+func (r LabRef) Owner() string { return r.Machine.User }
 
-// RunAsOwner runs this netlab, with args, as d's owner on d: with the
-// user's uid, gid and groups and NETLAB_STATE_DIR naming d, as the user
+// RunAsOwner runs this netlab, with args, as another user's m's owner on
+// m: with the user's uid, gid and groups and NETLAB_STATE_DIR naming m's
+// state root, as the user
 // would run it. Whatever changes a user's lab (down, up) runs so, with the
 // user's rights: nothing of root's is then misused in a directory the
 // user controls (a state.json naming root's processes, a lab directory
 // swapped for a symlink). Its stdin is /dev/null; what it writes goes to
 // stdout and stderr, which must take it as the user's words: the user may
 // write there too. It returns the exit code, 128+N for a signal N.
-func (d *StateDir) RunAsOwner(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
-	if d.Own() {
+func (m *Machine) RunAsOwner(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	if m.Own() {
 		return 0, errors.New("RunAsOwner is for another user's state directory")
 	}
-	u, err := user.LookupId(strconv.Itoa(d.UID))
-	if err != nil || d.GID < 0 {
-		return 0, fmt.Errorf("uid %d has no account here: remove its labs by hand (%s)", d.UID, d.Path)
+	u, err := user.LookupId(strconv.Itoa(m.UID))
+	if err != nil || m.GID < 0 {
+		return 0, fmt.Errorf("uid %d has no account here: remove its labs by hand (%s)", m.UID, m.StateRoot)
 	}
 	var groups []uint32
 	if gids, err := u.GroupIds(); err == nil {
@@ -529,19 +515,19 @@ func (d *StateDir) RunAsOwner(ctx context.Context, args []string, stdout, stderr
 	if err != nil {
 		return 0, err
 	}
-	home := d.Home
+	home := m.Home
 	if home == "" {
 		home = "/"
 	}
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Dir = "/"
-	cmd.Env = []string{"PATH=" + DefaultPath, "HOME=" + home, "USER=" + d.User, "LOGNAME=" + d.User, StateDirEnv + "=" + d.Path}
-	if run := fmt.Sprintf("/run/user/%d", d.UID); filepath.Dir(d.Path) == run {
+	cmd.Env = []string{"PATH=" + DefaultPath, "HOME=" + home, "USER=" + m.User, "LOGNAME=" + m.User, StateDirEnv + "=" + m.StateRoot}
+	if run := fmt.Sprintf("/run/user/%d", m.UID); filepath.Dir(m.StateRoot) == run {
 		cmd.Env = append(cmd.Env, "XDG_RUNTIME_DIR="+run)
 	}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Credential: &syscall.Credential{Uid: uint32(d.UID), Gid: uint32(d.GID), Groups: groups},
+		Credential: &syscall.Credential{Uid: uint32(m.UID), Gid: uint32(m.GID), Groups: groups},
 		Pdeathsig:  syscall.SIGTERM,
 	}
 	// Stopped as a person stops netlab, so that it cleans up as it would.
@@ -556,9 +542,9 @@ func (d *StateDir) RunAsOwner(ctx context.Context, args []string, stdout, stderr
 		}
 		return ee.ExitCode(), nil
 	case errors.Is(err, os.ErrPermission):
-		return 0, fmt.Errorf("user %s may not run %s: install netlab where every user can run it (e.g. /usr/local/bin)", d.User, exe)
+		return 0, fmt.Errorf("user %s may not run %s: install netlab where every user can run it (e.g. /usr/local/bin)", m.User, exe)
 	case err != nil:
-		return 0, fmt.Errorf("run netlab as user %s: %w", d.User, err)
+		return 0, fmt.Errorf("run netlab as user %s: %w", m.User, err)
 	}
 	return 0, nil
 }

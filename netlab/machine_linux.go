@@ -1,6 +1,8 @@
 package netlab
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -9,14 +11,19 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 )
 
-// Mode is how this netlab runs, chosen once from the effective uid: as
-// root, or as an ordinary user (rootless), root inside its labs and itself
-// on the host. It carries all that differs between the two.
-type Mode struct {
+// Machine is a machine that runs labs, as one netlab sees it: whose labs
+// they are and all that differs with that. ThisMachine is the caller's
+// own, chosen once from the effective uid and the environment; root in
+// class mode reaches each ordinary user's labs as a Machine of that user's
+// (UserMachines, AllMachines), read as hostile input (see users_linux.go).
+// Up, and every operation on a lab (OpenLab), carry the Machine they were
+// given: nothing in netlab reads the process's uid or environment for it.
+type Machine struct {
+	// Rootless: the labs are an ordinary user's, root inside them and
+	// that user on the host.
 	Rootless bool
 	// StateRoot holds one directory per lab: /run/netlab for root;
 	// rootless, $XDG_RUNTIME_DIR/netlab (systemd's per-user 0700 tmpfs),
@@ -25,12 +32,26 @@ type Mode struct {
 	// which must then be a 0700 directory of its own (another user could
 	// make it first: refused, not used). NETLAB_STATE_DIR overrides all.
 	StateRoot string
-	// RegisterNetns: make each node's netns visible to iproute2 under
-	// NetnsDir, /run/netns (root only: the directory is root's).
-	RegisterNetns bool
-	NetnsDir      string
-	UID, GID      int    // the caller's
-	User          string // the caller's name, for messages and /etc/subuid
+	// NetnsDir is where each node's netns is made visible to iproute2,
+	// /run/netns; "" when it is not (rootless: the directory is root's).
+	NetnsDir string
+	// CgroupParent is the directory, under each cgroup hierarchy's base
+	// (its root for root, the user's delegated cgroup rootless), that
+	// holds the labs' cgroups: CgroupParent/LAB. Root's is "netlab" for
+	// /run/netlab and netlab-HASH for another state root, whose labs'
+	// names are another namespace (as hosts emulated on one machine
+	// have: each its own state root, the same lab on each).
+	CgroupParent string
+	UID, GID     int    // the labs' owner
+	User         string // the owner's name (a uid for an account that is gone), for messages and /etc/subuid
+	Home         string // the owner's home directory, "" when unknown
+
+	// own: the caller's own machine, trusted as it is. Another user's,
+	// as root in class mode reaches it, is read only beneath foreign,
+	// its state root opened without following a symlink and checked
+	// (nil for one not there yet, which only RunAsOwner uses).
+	own     bool
+	foreign *os.File
 }
 
 // ownHome is $HOME when it is a directory of uid's own (not a symlink),
@@ -44,21 +65,32 @@ func ownHome(uid int) string {
 	return filepath.Clean(home)
 }
 
+// rootStateRoot is root's state root, unless StateDirEnv says.
+const rootStateRoot = "/run/netlab"
+
 // StateDirEnv names the environment variable that overrides the state root.
 const StateDirEnv = "NETLAB_STATE_DIR"
 
-var currentMode = sync.OnceValue(func() *Mode {
-	m := &Mode{UID: os.Geteuid(), GID: os.Getegid()}
+// ThisMachine is this machine as the calling process's netlab sees it:
+// root's labs when it runs as root, else the user's own (rootless), with
+// the state root of the environment (see Machine.StateRoot). A program
+// makes it once, at start, and hands it to what it calls.
+func ThisMachine() *Machine {
+	m := &Machine{UID: os.Geteuid(), GID: os.Getegid(), CgroupParent: cgroupParent, own: true}
 	m.Rootless = m.UID != 0
 	m.User = strconv.Itoa(m.UID)
 	if u, err := user.LookupId(m.User); err == nil {
-		m.User = u.Username
+		m.User, m.Home = u.Username, u.HomeDir
 	}
 	switch {
 	case os.Getenv(StateDirEnv) != "":
 		m.StateRoot = os.Getenv(StateDirEnv)
+		if !m.Rootless && filepath.Clean(m.StateRoot) != rootStateRoot {
+			sum := sha256.Sum256([]byte(filepath.Clean(m.StateRoot)))
+			m.CgroupParent = cgroupParent + "-" + hex.EncodeToString(sum[:4])
+		}
 	case !m.Rootless:
-		m.StateRoot = "/run/netlab"
+		m.StateRoot = rootStateRoot
 	case os.Getenv("XDG_RUNTIME_DIR") != "":
 		m.StateRoot = filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "netlab")
 	case ownHome(m.UID) != "":
@@ -66,22 +98,22 @@ var currentMode = sync.OnceValue(func() *Mode {
 	default:
 		m.StateRoot = fmt.Sprintf("/tmp/netlab-%d", m.UID)
 	}
-	m.RegisterNetns, m.NetnsDir = !m.Rootless, "/run/netns"
+	if !m.Rootless {
+		m.NetnsDir = "/run/netns"
+	}
 	return m
-})
+}
 
-// CurrentMode is the mode of this process.
-func CurrentMode() *Mode { return currentMode() }
-
-// StateRoot is the directory that holds the state of this user's labs.
-func StateRoot() string { return currentMode().StateRoot }
+// Own reports whether m is the caller's own machine, not another user's
+// reached by root.
+func (m *Machine) Own() bool { return m.own }
 
 // checkStateRoot refuses a state root that is not a 0700 directory of the
 // caller's own (not a symlink): another user could have made it first, with
 // a state and exec sockets of its own for this user's netlab to trust.
 // A missing one is fine: there are no labs.
-func checkStateRoot() error {
-	root := StateRoot()
+func (m *Machine) checkStateRoot() error {
+	root := m.StateRoot
 	fi, err := os.Lstat(root)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -90,7 +122,7 @@ func checkStateRoot() error {
 		return stateRootError(root, err)
 	}
 	st := fi.Sys().(*syscall.Stat_t)
-	if !fi.IsDir() || int(st.Uid) != currentMode().UID || fi.Mode().Perm()&0o077 != 0 {
+	if !fi.IsDir() || int(st.Uid) != m.UID || fi.Mode().Perm()&0o077 != 0 {
 		return fmt.Errorf("state directory %s is not a 0700 directory of yours (owner uid %d, %v); remove it, or set XDG_RUNTIME_DIR or %s", root, st.Uid, fi.Mode(), StateDirEnv)
 	}
 	return nil
@@ -109,9 +141,9 @@ func stateRootError(root string, err error) error {
 // ensureStateRoot makes the state root if it is missing and refuses one
 // that another user could read or has made: a 0700 directory, not a
 // symlink, owned by the caller.
-func ensureStateRoot() error {
-	root := StateRoot()
-	if err := os.MkdirAll(filepath.Dir(root), 0o755); err != nil && currentMode().Rootless {
+func (m *Machine) ensureStateRoot() error {
+	root := m.StateRoot
+	if err := os.MkdirAll(filepath.Dir(root), 0o755); err != nil && m.Rootless {
 		return stateRootError(root, err)
 	}
 	if err := os.Mkdir(root, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
@@ -120,13 +152,13 @@ func ensureStateRoot() error {
 	// Root's own /run/netlab from an older netlab, open to others, is
 	// made safe; a user's that was may hold what others planted, and is
 	// refused.
-	if fi, err := os.Lstat(root); err == nil && !currentMode().Rootless && fi.IsDir() &&
+	if fi, err := os.Lstat(root); err == nil && !m.Rootless && fi.IsDir() &&
 		fi.Sys().(*syscall.Stat_t).Uid == 0 && fi.Mode().Perm() != 0o700 {
 		if err := os.Chmod(root, 0o700); err != nil {
 			return fmt.Errorf("secure %s: %w", root, err)
 		}
 	}
-	return checkStateRoot()
+	return m.checkStateRoot()
 }
 
 // subordinateRange finds the user's first range of at least need ids in
@@ -152,7 +184,7 @@ type subIDs struct{ uids, gids IDRange }
 
 // rootlessIDs finds the subordinate uid and gid ranges of the caller that
 // a rootless lab maps node ids 1..65535 to, or says what to add and where.
-func rootlessIDs(m *Mode) (uids, gids IDRange, err error) {
+func rootlessIDs(m *Machine) (uids, gids IDRange, err error) {
 	const need = idRangeSize - 1
 	uids, uerr := subordinateRange(subIDFiles[0], m.User, m.UID, need)
 	gids, gerr := subordinateRange(subIDFiles[1], m.User, m.UID, need)
@@ -184,7 +216,7 @@ func suggestSubStart() uint32 {
 // checkRootless refuses, before anything is made, what keeps an ordinary
 // user from running a lab here, each with its fix, and returns the user's
 // subordinate ranges.
-func checkRootless(m *Mode) (subIDs, error) {
+func checkRootless(m *Machine) (subIDs, error) {
 	for _, helper := range []string{"newuidmap", "newgidmap"} {
 		if _, err := exec.LookPath(helper); err != nil {
 			return subIDs{}, fmt.Errorf("netlab without root needs %s, which maps the lab's users to yours (Debian and Ubuntu: apt-get install uidmap)", helper)

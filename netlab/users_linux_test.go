@@ -87,9 +87,9 @@ func TestForeignStateDirHostile(t *testing.T) {
 	os.Symlink(t.TempDir(), filepath.Join(root, "dirlink"))
 	os.Lchown(filepath.Join(root, "dirlink"), nobody.uid, nobody.gid)
 
-	d, err := openForeignStateDir(root, nobody)
+	d, err := openUserMachine(root, nobody)
 	if err != nil || d == nil {
-		t.Fatalf("openForeignStateDir: %v", err)
+		t.Fatalf("openUserMachine: %v", err)
 	}
 	labs, err := d.Labs()
 	if want := []string{"big", "fifo", "good", "lie", "link", "rootfile"}; err != nil || !slices.Equal(labs, want) {
@@ -181,11 +181,11 @@ func TestForeignStateDirRefused(t *testing.T) {
 		link:        "it is a symlink",
 		inStrangers: "its parent is owned by uid 65533",
 	} {
-		if d, err := openForeignStateDir(path, nobody); d != nil || err == nil || !strings.Contains(err.Error(), want) {
+		if d, err := openUserMachine(path, nobody); d != nil || err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v; want %q", path, err, want)
 		}
 	}
-	if d, err := openForeignStateDir(filepath.Join(base, "none"), nobody); d != nil || err != nil {
+	if d, err := openUserMachine(filepath.Join(base, "none"), nobody); d != nil || err != nil {
 		t.Errorf("a missing state directory: %v, %v", d, err)
 	}
 }
