@@ -59,7 +59,7 @@ func (m *Machine) Up(ctx context.Context, t *topology.Topology, opts UpOptions) 
 		return nil, &topology.Error{File: t.File, Pos: t.HostsPos, Msg: "a lab across hosts needs root: its tunnels' UDP sockets live in the host's network namespace; bring it up as root, or remove hosts: (and host:) to run it on this machine alone"}
 	}
 	if t.HostsFrom != "" && len(t.Hosts) == 0 {
-		return nil, &topology.Error{File: t.File, Pos: t.HostsPos, Msg: "hosts: " + t.HostsFrom + " are found by netlab up inside the cluster (netlab/kube) before the lab comes up, and none were; run netlab up in the cluster's DaemonSet (deploy/kubernetes), or list the hosts"}
+		return nil, &topology.Error{File: t.File, Pos: t.HostsPos, Msg: "hosts: " + t.HostsFrom + " are found inside the cluster, by netlab-kube resolve FILE (which writes the topology with its hosts listed, for netlab up); run them in the cluster's DaemonSet (deploy/kubernetes), or list the hosts"}
 	}
 	var sub *subIDs // rootless: the user's subordinate ids
 	if m.Rootless {

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/netlab-dev/netlab/netlab"
-	"github.com/netlab-dev/netlab/netlab/kube"
 	"github.com/netlab-dev/netlab/topology"
 )
 
@@ -69,11 +68,6 @@ machine is; without it, it is the one whose address is this machine's.`,
 				}
 			}
 			start := time.Now()
-			if topo.HostsFrom == topology.HostsKubernetes {
-				if err := resolveKubernetesHosts(ctx, topo); err != nil {
-					return stopped(ctx, "up", "nothing was made", err)
-				}
-			}
 			lab, err := thisMachine().Up(ctx, topo, netlab.UpOptions{
 				Progress:    newProgressPrinter(quiet, verbose),
 				StepTimeout: stepTimeout,
@@ -177,14 +171,4 @@ func tunnelsOf(t *topology.Topology, host string, links []*topology.Link) int {
 		}
 	}
 	return n
-}
-
-// resolveKubernetesHosts gives topo, whose hosts: is kubernetes, the
-// nodes of the cluster netlab runs in that are labelled for it.
-func resolveKubernetesHosts(ctx context.Context, topo *topology.Topology) error {
-	c, err := kube.InCluster()
-	if err != nil {
-		return err
-	}
-	return kube.Resolve(ctx, c, topo)
 }

@@ -90,8 +90,8 @@ func TestManifests(t *testing.T) {
 	}
 	c := spec.Containers[0]
 	cmd := strings.Join(append(slices.Clone(c.Command), c.Args...), " ")
-	if !strings.Contains(cmd, `netlab up /etc/netlab/lab.yaml --host "$NODE_NAME"`) {
-		t.Errorf("DaemonSet: command %q does not run netlab up --host $NODE_NAME on the ConfigMap's lab.yaml", cmd)
+	if !strings.Contains(cmd, `netlab-kube resolve /etc/netlab/lab.yaml > /run/netlab-lab.yaml && netlab up /run/netlab-lab.yaml --host "$NODE_NAME"`) {
+		t.Errorf("DaemonSet: command %q does not resolve the ConfigMap's lab.yaml and run netlab up --host $NODE_NAME on it", cmd)
 	}
 	var nodeName *corev1.EnvVar
 	for i := range c.Env {
@@ -163,12 +163,12 @@ func TestDockerfile(t *testing.T) {
 		t.Fatalf("Dockerfile has %d stages, want a build and a runtime one", len(stages)-1)
 	}
 	build, run := stages[1], stages[2]
-	for _, want := range []string{" gcc ", "CGO_ENABLED=1 go build -o /out/netlab ./cmd/netlab"} {
+	for _, want := range []string{" gcc ", "CGO_ENABLED=1 go build -o /out/ ./cmd/netlab ./cmd/netlab-kube"} {
 		if !strings.Contains(build, want) {
 			t.Errorf("the build stage lacks %q", want)
 		}
 	}
-	for _, want := range []string{" tini ", "COPY --from=build /out/netlab /usr/local/bin/netlab"} {
+	for _, want := range []string{" tini ", "COPY --from=build /out/netlab /out/netlab-kube /usr/local/bin/"} {
 		if !strings.Contains(run, want) {
 			t.Errorf("the runtime stage lacks %q", want)
 		}

@@ -104,6 +104,7 @@ func Resolve(ctx context.Context, c corev1client.NodesGetter, t *topology.Topolo
 		return err
 	}
 	t.Hosts = hosts
+	t.HostsFrom = "" // listed now: what netlab up reads
 	t.Place()
 	return nil
 }
