@@ -120,6 +120,13 @@ func (l *Lab) Exec(ctx context.Context, node string, cmd nsproc.Command, signals
 	defer release()
 	code, err := nsproc.Run(ctx, sock, cmd, signals)
 	if err != nil && !errors.As(err, new(*nsproc.ExitError)) && ctx.Err() == nil {
+		// Exec reads no state on its way (it is the round trip users
+		// wait for); when the node did not answer, the state may say why.
+		if st, serr := l.state(); serr == nil {
+			if perr := l.otherProtocol(st); perr != nil {
+				return code, perr
+			}
+		}
 		if errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, unix.EACCES) || errors.Is(err, os.ErrNotExist) {
 			return code, l.unreachable(node, err)
 		}
@@ -139,7 +146,19 @@ func (l *Lab) nodeState(node string) (*State, *NodeState, error) {
 	if ns == nil {
 		return nil, nil, unknownNode(st, node)
 	}
+	if err := l.otherProtocol(st); err != nil {
+		return nil, nil, err
+	}
 	return st, ns, nil
+}
+
+// otherProtocol says so when st's lab was started by a netlab whose nodes
+// speak another version of nsproc's protocol than this one.
+func (l *Lab) otherProtocol(st *State) error {
+	if st.Protocol == nsproc.ProtocolVersion {
+		return nil
+	}
+	return fmt.Errorf("lab %s was started by another version of netlab, whose nodes speak another protocol (%d; this netlab's is %d): take it down (netlab down %s works with any version) and bring it up again", l.name, st.Protocol, nsproc.ProtocolVersion, l.name)
 }
 
 // unknownNode says that l has no node called node, and which it has (or

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/netlab-dev/netlab/nsproc"
 	"github.com/netlab-dev/netlab/topology"
 )
 
@@ -56,7 +57,7 @@ func (m *Machine) createLab(ctx context.Context, t, part *topology.Topology, hos
 	if abs, err := filepath.Abs(file); err == nil && file != "" {
 		file = abs
 	}
-	st := &State{Name: t.Name, File: file, Phase: PhaseStarting, Started: time.Now(), IDs: ids, Topology: t}
+	st := &State{Name: t.Name, File: file, Phase: PhaseStarting, Started: time.Now(), Protocol: nsproc.ProtocolVersion, IDs: ids, Topology: t}
 	if host != nil {
 		st.Host = host.Name
 	}

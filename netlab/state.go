@@ -26,7 +26,10 @@ type State struct {
 	File  string `json:"file"` // absolute
 	Phase Phase  `json:"phase"`
 	// Started is when up began.
-	Started    time.Time          `json:"started"`
+	Started time.Time `json:"started"`
+	// Protocol is the version of nsproc's protocol the lab's processes
+	// speak: a lab outlives the netlab that started it.
+	Protocol   int                `json:"protocol"`
 	IDs        IDRange            `json:"ids"`
 	Supervisor *Proc              `json:"supervisor,omitempty"`
 	Cgroup     []string           `json:"cgroup,omitempty"` // the lab's cgroup directories, one per controller (v1) or one (v2)

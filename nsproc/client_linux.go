@@ -109,6 +109,12 @@ func Run(ctx context.Context, socket string, cmd Command, signals <-chan os.Sign
 	}()
 	var master *os.File
 	ev, files, err := recvEvent(c)
+	if err == nil && ev.PTY && !cmd.PTY {
+		// A pty nobody asked for: relaying it would hand the node the
+		// caller's stdin, which safeStdio kept from it.
+		closeAll(files)
+		return 0, errors.New("node answered with a pty, which was not asked for")
+	}
 	if err == nil && ev.PTY {
 		if len(files) != 1 {
 			closeAll(files)

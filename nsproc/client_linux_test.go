@@ -260,3 +260,28 @@ func TestLingeringSocketFromNode(t *testing.T) {
 		t.Errorf("refusing the lingering socket took %v", d)
 	}
 }
+
+// TestRunRefusesUnaskedPTY: a node that answers a command run with pipes
+// by a pty (whose relay would copy the caller's stdin into the node) is
+// refused.
+func TestRunRefusesUnaskedPTY(t *testing.T) {
+	sock := fakeAgent(t, func(c *net.UnixConn, req nodeRequest) {
+		master, slave, err := pty.Open()
+		if err != nil {
+			return
+		}
+		defer master.Close()
+		defer slave.Close()
+		sendPacket(c, execEvent{PTY: true}, master)
+		sendPacket(c, execEvent{Exit: &exitInfo{}})
+	})
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	_, err = Run(context.Background(), sock, Command{Argv: []string{"true"}, Stdin: null, Stdout: null, Stderr: null}, nil)
+	if err == nil || !strings.Contains(err.Error(), "not asked for") {
+		t.Errorf("a pty answer to a command without one: %v", err)
+	}
+}

@@ -283,5 +283,9 @@ const (
 	protocolVersion = 7
 )
 
+// ProtocolVersion is the version of this table, which a lab's state
+// records: a lab's processes outlive the netlab that started them.
+const ProtocolVersion = protocolVersion
+
 // packetMagic starts every packet: "nl" and the protocol version.
 var packetMagic = [4]byte{'n', 'l', protocolVersion, 0}

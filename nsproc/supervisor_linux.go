@@ -64,6 +64,19 @@ type SupervisorConfig struct {
 // AddressSanitizer or under valgrind, for the tests (make node-check).
 const NodeBinaryEnv = "NETLAB_NODE_BINARY"
 
+// checkNodeBinary refuses a NodeBinaryEnv program that anyone but root or
+// the caller could have put there: it runs with the caller's rights.
+func checkNodeBinary(path string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return fmt.Errorf("%s=%s: %w", NodeBinaryEnv, path, os.NewSyscallError("stat", err))
+	}
+	if (st.Uid != 0 && int(st.Uid) != os.Geteuid()) || st.Mode&0o022 != 0 {
+		return fmt.Errorf("%s=%s: owned by uid %d with mode %o: only root's or your own, writable by no one else, runs as a lab supervisor", NodeBinaryEnv, path, st.Uid, st.Mode&0o7777)
+	}
+	return nil
+}
+
 // argSupervisor is the first argument by which a program linking the node
 // side knows it is to be a lab supervisor (see node/node.c).
 const argSupervisor = "__netlab_supervisor"
@@ -144,6 +157,10 @@ func StartSupervisor(ctx context.Context, cfg SupervisorConfig) (*Supervisor, er
 	// This very program: it links the node side (see node/).
 	bin := "/proc/self/exe"
 	if b := os.Getenv(NodeBinaryEnv); b != "" {
+		if err := checkNodeBinary(b); err != nil {
+			conn.Close()
+			return nil, err
+		}
 		bin = b
 	}
 	cmd := exec.Command(bin, argSupervisor, cfg.Lab)
@@ -484,6 +501,14 @@ func (s *Supervisor) ask(ctx context.Context, msg func(id int) control, files []
 		s.mu.Lock()
 		delete(s.pending, id)
 		s.mu.Unlock()
+		// The reply may have come as ctx ended: what it carried (a
+		// node's pidfd) is not to be left open, nor the node running
+		// unseen.
+		select {
+		case r := <-ch:
+			closeAll(r.files)
+		default:
+		}
 		return nil, ctx.Err()
 	}
 }

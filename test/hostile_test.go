@@ -144,3 +144,32 @@ checks:
 		runBounded(t, 30*time.Second, args...)
 	}
 }
+
+// TestOtherProtocolVersion: a lab whose state says its processes speak
+// another version of nsproc's protocol (started by another netlab), whose
+// node hangs up on this netlab's request, gets one line saying so from
+// exec, not "node went away", and down still takes it down.
+func TestOtherProtocolVersion(t *testing.T) {
+	needRoot(t)
+	upLab(t, renamedTriangle(t, "oldproto"), "oldproto")
+	path := filepath.Join(stateRoot(), "oldproto", "state.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := strings.Replace(string(b), `"protocol":7,`, `"protocol":4,`, 1)
+	if old == string(b) {
+		t.Fatalf("state.json has no \"protocol\":7: %.300s", b)
+	}
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// What an agent of another version does with a packet it cannot
+	// read: it hangs up.
+	fakeNode(t, "oldproto", "r1", func(c *net.UnixConn) {})
+	r := netlab(t, "exec", "oldproto/r1", "--", "true")
+	if r.code != 1 || !strings.Contains(r.stderr, "lab oldproto was started by another version of netlab") || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+		t.Errorf("exec into a lab of another protocol: exit %d, %q", r.code, r.stderr)
+	}
+	mustNetlab(t, "down", "oldproto")
+}
