@@ -81,6 +81,9 @@ func (n *Node) merge(def *Node, hasDefaults bool) {
 	if !own("host") {
 		n.Host, n.HostPos = def.Host, def.HostPos
 	}
+	if !own("clock") {
+		n.Clock = def.Clock
+	}
 	// A service's ready: goes with its command: defaults' with the
 	// services the node takes from defaults, the node's own with its own.
 	inherited := slices.DeleteFunc(slices.Clone(def.Ready), func(r Ready) bool {

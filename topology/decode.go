@@ -47,7 +47,7 @@ func Judge(t *Topology, decoded []*Error) (*Topology, error) {
 
 var (
 	nodeKeys = []string{"kind", "interfaces", "routes", "sysctls", "files", "exec", "services", "daemons", "daemon-options",
-		"config", "env", "binds", "limits", "wait-for", "host"}
+		"config", "env", "binds", "limits", "clock", "wait-for", "host"}
 	// defaultsKeys are those every node may share: not the interfaces
 	// and exec order that are each node's own.
 	defaultsKeys = slices.DeleteFunc(slices.Clone(nodeKeys), func(k string) bool { return k == "interfaces" || k == "wait-for" })
@@ -186,6 +186,8 @@ func (d *decoder) node(v *yaml.Node, label, example string, valid []string, t *T
 			n.Binds = d.binds(p.Val, label)
 		case "limits":
 			n.Limits = d.limits(p, "limits of "+label)
+		case "clock":
+			n.Clock = d.clock(p, label)
 		case "wait-for":
 			n.WaitFor, n.WaitForPos = d.names(p.Val, "wait-for of "+label, "wait-for: [r1]", "a node in wait-for of "+label)
 		case "host":
@@ -600,7 +602,7 @@ func (d *decoder) link(v *yaml.Node, i int, t *Topology) *Link {
 	switch v.Kind {
 	case yaml.SequenceNode:
 	case yaml.MappingNode:
-		f := d.Fields(v, "in "+what, append([]string{"endpoints", "mtu", "mac"}, impairmentKeys...), clabLinkKeys(v))
+		f := d.Fields(v, "in "+what, append([]string{"endpoints", "mtu", "mac", "state"}, impairmentKeys...), clabLinkKeys(v))
 		for k, p := range f {
 			l.At[k] = PosOf(p.Val)
 		}
@@ -612,6 +614,15 @@ func (d *decoder) link(v *yaml.Node, i int, t *Topology) *Link {
 		}
 		if p, ok := f["mac"]; ok {
 			l.MACs = d.macs(p.Val, what)
+		}
+		if p, ok := f["state"]; ok {
+			switch s, _ := d.Scalar(p.Val, "state of "+what, "state: down"); s {
+			case "up":
+			case "down":
+				l.Down = true
+			default:
+				d.Refuse(PosOf(p.Val), "state %s of %s is neither up nor down; write state: down for a link taken down at both ends", show(s), what)
+			}
 		}
 		l.Impair = d.impairment(f, what)
 		p, ok := f["endpoints"]

@@ -162,6 +162,11 @@ func nodeNode(n *Node, dir string) *yaml.Node {
 	if !n.Limits.Zero() {
 		add(m, "limits", limitsNode(n.Limits))
 	}
+	if !n.Clock.Zero() {
+		c := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+		add(c, "offset", str(n.Clock.Offset.String()))
+		add(m, "clock", c)
+	}
 	if len(n.WaitFor) > 0 {
 		add(m, "wait-for", flowList(n.WaitFor))
 	}
@@ -239,7 +244,7 @@ func formatSize(n int64) string {
 
 func linkNode(l *Link) *yaml.Node {
 	ends := flowList([]string{l.Endpoints[0].String(), l.Endpoints[1].String()})
-	if l.MTU == 0 && l.Impair.Zero() && l.MACs == [2]string{} {
+	if l.MTU == 0 && l.Impair.Zero() && l.MACs == [2]string{} && !l.Down {
 		return ends
 	}
 	m := &yaml.Node{Kind: yaml.MappingNode}
@@ -251,6 +256,9 @@ func linkNode(l *Link) *yaml.Node {
 	}
 	if l.MACs != [2]string{} {
 		add(m, "mac", flowList(l.MACs[:]))
+	}
+	if l.Down {
+		add(m, "state", str("down"))
 	}
 	if !l.Impair.Zero() {
 		im := l.Impair

@@ -38,6 +38,9 @@ func rules(t *Topology) []*Error {
 		j.env(o)
 		j.binds(o)
 		j.limits(o.n.Limits, "limits of "+o.label)
+		if why := clockProblem(o.n.Clock); why != "" && j.own(o, "clock") {
+			j.errorf(o.n.Clock.At.Of("offset", o.n.Clock.Pos), "offset %v of clock of %s %s", o.n.Clock.Offset, o.label, why)
+		}
 	}
 	for _, n := range t.Nodes {
 		j.kindKeys(n)

@@ -134,6 +134,8 @@ type Node struct {
 	Binds []Bind `json:",omitempty"`
 	// Limits bound the node within the lab's limits; zero for none.
 	Limits Limits `json:",omitzero"`
+	// Clock offsets the node's monotonic and boot clocks; zero: the host's.
+	Clock Clock `json:",omitzero"`
 	// WaitFor are nodes whose exec steps end before this node's begin.
 	WaitFor    []string `json:",omitempty"`
 	WaitForPos []Pos    `json:"-"` // where each of WaitFor is
@@ -207,6 +209,9 @@ type Link struct {
 	Endpoints [2]Endpoint
 	MTU       int        // 0: the kernel's default
 	Impair    Impairment // what each end does to what it sends
+	// Down is a link taken down at both ends, as netlab link set down
+	// does: up brings it up so (state: down).
+	Down bool `json:",omitempty"`
 	// MACs are the ends' MAC addresses as written, e.g. aa:c1:ab:00:00:01;
 	// "" for one netlab derives from lab, node and interface names.
 	MACs   [2]string `json:",omitzero"`
