@@ -27,8 +27,8 @@
 // MB, GB and TB are powers of 1000.
 //
 // A node's keys are kind, interfaces, routes, sysctls, files, exec,
-// services, daemons, daemon-options, config, env, binds, limits, wait-for
-// and host; defaults takes them all but interfaces and wait-for.
+// services, daemons, daemon-options, config, env, binds, limits, clock,
+// wait-for and host; defaults takes them all but interfaces and wait-for.
 //
 // A lab may span hosts (hosts.go): hosts: names each machine with the
 // underlay address the others reach it at (and vxlan_port, 4789 unless
@@ -47,13 +47,16 @@
 //	env: {LANG: C.UTF-8}                # for exec steps, services, ready:, over PATH, HOME, TERM
 //	binds: [configs/r1:/etc/myapp:ro]    # HOST-PATH:NODE-PATH[:ro], relative to the file
 //	limits: {memory: 256MiB}             # the node's own, within the lab's
+//	clock: {offset: 240h}                # monotonic and boot clocks ten days ahead (clock.go)
 //	wait-for: [r1]                       # exec steps after r1's have ended
 //	daemon-options: {bgpd: "-M rpki"}    # kind frr: options beyond netlab's own
 //
 // A long-form link may give each end's MAC address, mac: [A, B] ("" for
-// the one netlab derives). Node names may hold letters of either case,
-// digits, dashes and underscores (containerlab's PC1, leaf-01); lab names
-// only lowercase letters, digits and dashes.
+// the one netlab derives), and state: down for a link up leaves down at
+// both ends (as netlab save writes one that link set took down). Node
+// names may hold letters of either case, digits, dashes and underscores
+// (containerlab's PC1, leaf-01); lab names only lowercase letters, digits
+// and dashes.
 // services maps a name to a command line, run with /bin/sh -c: the node's
 // init starts each after the exec steps, keeps it running and stops it at
 // down.
