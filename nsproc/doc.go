@@ -35,5 +35,19 @@
 // opened in the node (netlink, packet). protocol.go has every message;
 // what comes back from a node is read as hostile.
 //
+// The supervisor keeps each node's user and network namespaces from the
+// node's first ready report on (the node's process sends them, opened from
+// its own /proc, before any code of the node runs), so that a node's
+// processes can end (Supervisor.Stop) while its interfaces stay, and start
+// again in them (NodeConfig.Held: the node's new process setns()s into the
+// held user, then network namespace, and makes fresh mount, UTS, IPC and
+// cgroup ones, locked as a first start's are). After up detached it,
+// netlab reaches it through a listening socket of the lab's
+// (DialSupervisor), also to watch nodes start and end (WatchLab); a node's
+// agent tells watchers of its services that end (WatchNode). A node with a
+// clock offset (NodeConfig.ClockOffset) has its processes in a time
+// namespace whose offsets its process writes, as the lab's root, before
+// it becomes node root.
+//
 // This package knows nothing of YAML or of links; it only makes processes.
 package nsproc

@@ -15,16 +15,20 @@ import "os"
 //	from → to             message                     files attached
 //	netlab → supervisor   control{Begin}              -, answered by spawnReply once it unshared its user namespace
 //	netlab → supervisor   control{Mapped}             -, answered by spawnReply{Pid} of the supervisor proper
-//	netlab → supervisor   control{Setup}              the lab's hosts file
+//	netlab → supervisor   control{Setup}              the lab's hosts file, the lab's listening control socket (Listen)
 //	netlab → supervisor   control{Spawn}              exec socket, then a detached mount per bind with Tree, then cgroup.procs files
 //	supervisor → node     (nothing: the node is a clone of the supervisor, its configuration already in memory)
 //	node → supervisor     "u", one raw byte           -: it made its user namespace; the supervisor maps it
 //	supervisor → node     "m", one raw byte           -: mapped
-//	node → supervisor     readyReport                 -
+//	node → supervisor     readyReport                 its user and network namespaces (when ready)
 //	supervisor → netlab   spawnReply                  pidfd of the node (Spawn)
 //	netlab → supervisor   control{Netlink}            -, answered by spawnReply + a netlink socket
 //	netlab → supervisor   control{Detach}             -
 //	supervisor → netlab   spawnReply{Detached}        -, then it closes its end
+//	netlab → supervisor   control{Stop}               -, answered by spawnReply once the node's process is reaped
+//	netlab → supervisor   control{NodeNetlink}        -, answered by spawnReply + a netlink socket of the node's held netns
+//	netlab → supervisor   control{Watch}              -, answered by spawnReply, then a watchEvent per node started or ended
+//	client → agent        nodeRequest{Watch}          -, answered by execEvent{Exit}, then a watchEvent per service ended
 //	client → agent        nodeRequest{Exec}           stdin, stdout, stderr (none with PTY or Log)
 //	agent → client        execEvent{PTY}              the pty's master (Exec.PTY only)
 //	client → agent        execEvent{Signal}           -
@@ -40,7 +44,11 @@ import "os"
 // nodeRequest, execEvent{Signal}); nothing a node sends reaches them, and
 // netlab reads what comes back from a node as hostile. The supervisor
 // inherits exactly one descriptor, fd 3, its control socket; every other
-// file comes as a typed message on it.
+// file comes as a typed message on it. Once up has detached it, netlab
+// reaches it again through the listening socket Setup carried (made by
+// netlab in the lab's state directory, 0600), one connection per verb,
+// each speaking control as fd 3 does (but Begin, Mapped, Setup and
+// Detach, which are fd 3's alone).
 //
 // Each field's tag is its number in the `tlv` struct tag, unique across all
 // messages. node/protocol.h is generated from these types (go test
@@ -61,6 +69,25 @@ type control struct {
 	// the spawnReply with this ID carries it.
 	Netlink int  `tlv:"4"`
 	Detach  bool `tlv:"5"` // outlive the control connection from now on
+	// Stop kills a node's process, and with it every process of the
+	// node, and is answered once the supervisor reaped it. The node's
+	// user and network namespaces stay: the supervisor holds them, so a
+	// spawn with Held starts the node again with its interfaces.
+	Stop *nodeOp `tlv:"7"`
+	// NodeNetlink asks for a NETLINK_ROUTE socket of a node's held
+	// network namespace, opened by the supervisor: one that works whether
+	// the node runs or not.
+	NodeNetlink *nodeOp `tlv:"8"`
+	// Watch makes this connection a watcher: answered with this ID, it
+	// then gets a watchEvent each time a node starts or its process ends,
+	// until it closes. A watcher that does not read loses them.
+	Watch int `tlv:"9"`
+}
+
+// nodeOp names a node for Stop and NodeNetlink, by its spawnRequest.Node.
+type nodeOp struct {
+	ID   int    `tlv:"17"`
+	Node string `tlv:"18"`
 }
 
 // labBegin is the first request to a supervisor, which netlab started in
@@ -93,6 +120,10 @@ type labSetup struct {
 	// lab's nodes is counted against the lab's root for it, which bounds
 	// a lab without a pids cgroup (rootless without a delegated cgroup).
 	NProc int `tlv:"16"`
+	// Listen says the packet's last file is a listening SOCK_SEQPACKET
+	// socket on which the supervisor accepts netlab's later connections
+	// (stop, start, watch), before and after it detached.
+	Listen bool `tlv:"19"`
 }
 
 // spawnRequest asks the supervisor for one node. Its packet carries the
@@ -112,6 +143,15 @@ type spawnRequest struct {
 	// come last in the packet (one per controller hierarchy): the init
 	// enters them before it does anything else.
 	Cgroups int `tlv:"27"`
+	// Held starts a node that ran before (and was stopped, or ended) into
+	// the user and network namespaces the supervisor kept of it: its
+	// interfaces, addresses and routes are there already.
+	Held bool `tlv:"28"`
+	// ClockOffset, in nanoseconds, puts the node's processes in a time
+	// namespace of their own whose monotonic and boot clocks run that far
+	// ahead (or, negative, behind) the host's. The wall clock is not the
+	// kernel's to offset.
+	ClockOffset int64 `tlv:"29"`
 }
 
 // LayerFile is a file or directory a node's /etc starts with, over the
@@ -152,7 +192,9 @@ type spawnReply struct {
 
 // readyReport says a node is set up (Error empty) or why it failed: the
 // step and the errno. Only the C side writes and reads it, before anything
-// of the node runs; the supervisor passes its Error on in a spawnReply.
+// of the node runs; the supervisor passes its Error on in a spawnReply. A
+// ready one carries the node's user and network namespaces, which the
+// supervisor keeps (a held start's must be the very ones it keeps).
 type readyReport struct {
 	Error string `tlv:"50"`
 }
@@ -173,6 +215,10 @@ type nodeRequest struct {
 	// every protocol) bound to it, or codeNoInterface and an Error that
 	// lists the node's interfaces when it has no such one.
 	Packet string `tlv:"65"`
+	// Watch makes the connection a watcher: answered by an
+	// execEvent{Exit}, it then gets a watchEvent each time one of the
+	// node's services ends, until it closes.
+	Watch bool `tlv:"66"`
 }
 
 // execRequest asks a node's agent to run a command. Its packet carries the
@@ -245,6 +291,18 @@ type Service struct {
 	Exit    int    `tlv:"123" json:"exit"` // the exit code, 128+n if signal n ended it, once not running
 }
 
+// watchEvent is what a watcher hears: from the supervisor, a node that
+// started ("started") or whose process ended ("exited", or "stopped" when
+// a Stop asked for it); from an agent, a service that ended
+// ("service-exited"). Code is the exit code (128+n for signal n).
+type watchEvent struct {
+	Kind    string `tlv:"130"`
+	Node    string `tlv:"131"` // spawnRequest.Node (the supervisor's events)
+	Service string `tlv:"132"`
+	Code    int    `tlv:"133"`
+	Pid     int    `tlv:"134"` // the service's, in the node's PID namespace
+}
+
 // protocol names each message type for node/protocol.h.
 var protocol = []struct {
 	name string
@@ -265,6 +323,8 @@ var protocol = []struct {
 	{"EXIT", exitInfo{}},
 	{"SERVICES", servicesReply{}},
 	{"SERVICE", Service{}},
+	{"NODEOP", nodeOp{}},
+	{"WATCH", watchEvent{}},
 }
 
 // Fixed facts both sides rely on, in node/protocol.h too.
@@ -280,7 +340,7 @@ const (
 	maxFiles = 64
 	// protocolVersion is the version of this table, in packetMagic.
 	// Change it with any change to a message.
-	protocolVersion = 7
+	protocolVersion = 8
 )
 
 // ProtocolVersion is the version of this table, which a lab's state

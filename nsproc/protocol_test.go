@@ -87,11 +87,15 @@ func fuzzSeeds() map[string][]byte {
 	}
 	add("mapped", 0, control{Mapped: 2})
 	add("begin", 0, control{Begin: &labBegin{ID: 1, UID: 100000, GID: 100000}})
-	add("setup", 0, control{Setup: &labSetup{ID: 1, Hide: []string{"/home/u"}, Caps: []string{"max_inotify_instances=256"}, NProc: 2000}})
+	add("setup", 0, control{Setup: &labSetup{ID: 1, Hide: []string{"/home/u"}, Caps: []string{"max_inotify_instances=256"}, NProc: 2000, Listen: true}})
 	add("spawn", 0, control{Spawn: &spawnRequest{ID: 2, Node: "lab/r1", Hostname: "r1", Sysctls: []string{"net.ipv4.ip_forward=1"},
 		Layer: []LayerFile{{Path: "frr", Dir: true, Mode: 0o750, UID: 100, GID: 101}, {Path: "frr/frr.conf", Data: []byte("router ospf\n"), Mode: 0o640}},
 		Binds: []bindSpec{{Source: "/srv/x", Target: "/data", ReadOnly: true, Tree: true}}}})
+	add("held", 0, control{Spawn: &spawnRequest{ID: 4, Node: "lab/r2", Hostname: "r2", Held: true, ClockOffset: -3600e9, Cgroups: 1}})
 	add("netlink", 0, control{Netlink: 3})
+	add("stop", 0, control{Stop: &nodeOp{ID: 5, Node: "lab/r2"}})
+	add("nodenetlink", 0, control{NodeNetlink: &nodeOp{ID: 6, Node: "lab/r2"}})
+	add("watch", 0, control{Watch: 7})
 	add("detach", 0, control{Detach: true})
 	add("exec", 1, nodeRequest{Exec: &execRequest{Argv: []string{"ping", "-c1", "r3"}, Env: []string{"PATH=/bin"}, Dir: "/", PTY: true, Rows: 24, Cols: 80}})
 	add("logged", 1, nodeRequest{Exec: &execRequest{Argv: []string{"/bin/sh", "-c", "echo"}, Log: "web", Service: "web"}})
@@ -99,6 +103,7 @@ func fuzzSeeds() map[string][]byte {
 	add("services", 1, nodeRequest{Services: true})
 	add("sysctls", 1, nodeRequest{Sysctls: []string{"a.b=1", "c/d.e=2"}})
 	add("packet", 1, nodeRequest{Packet: "eth1"})
+	add("watchnode", 1, nodeRequest{Watch: true})
 	add("signal", 2, execEvent{Signal: 2})
 	return seeds
 }
@@ -128,7 +133,7 @@ func FuzzUnmarshal(f *testing.F) {
 		f.Add(b[1:])
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, v := range []any{new(execEvent), new(spawnReply), new(servicesReply), new(control), new(nodeRequest)} {
+		for _, v := range []any{new(execEvent), new(spawnReply), new(servicesReply), new(control), new(nodeRequest), new(watchEvent)} {
 			if err := unmarshal(b, v); err != nil {
 				continue
 			}

@@ -56,6 +56,10 @@ type SupervisorConfig struct {
 	// Enter, when set, puts pid in the lab's cgroup: the process that
 	// will clone the supervisor proper, before it does.
 	Enter func(pid int) error
+	// Listen, when set, is a listening SOCK_SEQPACKET unix socket on
+	// which the supervisor accepts later connections (DialSupervisor),
+	// after up has detached it too.
+	Listen *os.File
 }
 
 // NodeBinaryEnv names an environment variable that, when set, is the
@@ -116,6 +120,14 @@ type NodeConfig struct {
 	// per hierarchy, opened for writing by netlab: the node's init enters
 	// them first thing.
 	Cgroups []*os.File
+	// Held starts again a node of this name that was started before and
+	// has stopped (Stop) or ended: in the user and network namespaces the
+	// supervisor kept of it, so with its interfaces, addresses and routes.
+	Held bool
+	// ClockOffset puts the processes the node runs in a time namespace of
+	// their own whose monotonic and boot clocks are that far ahead of the
+	// host's (behind when negative).
+	ClockOffset time.Duration
 }
 
 // Bind is a host file or directory the node sees at Target, read-only or
@@ -192,7 +204,10 @@ func StartSupervisor(ctx context.Context, cfg SupervisorConfig) (*Supervisor, er
 	if cfg.Hosts != nil {
 		hosts = append(hosts, cfg.Hosts)
 	}
-	setup := &labSetup{Hide: cfg.Hide, Caps: cfg.Caps, NProc: cfg.NProc}
+	setup := &labSetup{Hide: cfg.Hide, Caps: cfg.Caps, NProc: cfg.NProc, Listen: cfg.Listen != nil}
+	if cfg.Listen != nil {
+		hosts = append(hosts, cfg.Listen)
+	}
 	files, err := s.ask(ctx, func(id int) control { setup.ID = id; return control{Setup: setup} }, hosts)
 	closeAll(files)
 	if err != nil {
@@ -447,7 +462,8 @@ func (s *Supervisor) Spawn(ctx context.Context, n NodeConfig) (Node, error) {
 	}
 	files = append(files, n.Cgroups...)
 	got, err := s.ask(ctx, func(id int) control {
-		return control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls, Layer: n.Layer, Binds: binds, TmpfsSize: int(n.TmpfsSize), Cgroups: len(n.Cgroups)}}
+		return control{Spawn: &spawnRequest{ID: id, Node: n.Name, Hostname: n.Hostname, Sysctls: n.Sysctls, Layer: n.Layer, Binds: binds,
+			TmpfsSize: int(n.TmpfsSize), Cgroups: len(n.Cgroups), Held: n.Held, ClockOffset: int64(n.ClockOffset)}}
 	}, files)
 	if err != nil {
 		return Node{}, err
@@ -466,6 +482,38 @@ func (s *Supervisor) Netlink(ctx context.Context) (*os.File, error) {
 	if len(got) != 1 {
 		closeAll(got)
 		return nil, fmt.Errorf("netlink socket from the lab supervisor: reply carried %d files", len(got))
+	}
+	return got[0], nil
+}
+
+// Stop ends the node called name (NodeConfig.Name) of a lab: its process
+// and with it every process of the node, and returns once the supervisor
+// has reaped it. Its user and network namespaces stay, held by the
+// supervisor, for a Spawn with Held. A node that is not running is
+// stopped already.
+func (s *Supervisor) Stop(ctx context.Context, name string) error {
+	_, err := s.ask(ctx, func(id int) control { return control{Stop: &nodeOp{ID: id, Node: name}} }, nil)
+	if err != nil {
+		return fmt.Errorf("stop node %s: %w", name, err)
+	}
+	return nil
+}
+
+// NodeNetlink returns a NETLINK_ROUTE socket of the network namespace the
+// supervisor holds of node name, opened by the supervisor: one that works
+// whether the node runs or not, and that node root never handled.
+func (s *Supervisor) NodeNetlink(ctx context.Context, name string) (*os.File, error) {
+	got, err := s.ask(ctx, func(id int) control { return control{NodeNetlink: &nodeOp{ID: id, Node: name}} }, nil)
+	if err == nil && len(got) != 1 {
+		closeAll(got)
+		err = fmt.Errorf("reply carried %d files", len(got))
+	}
+	if err == nil {
+		err = checkSocket(got[0], unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_ROUTE)
+	}
+	if err != nil {
+		closeAll(got)
+		return nil, fmt.Errorf("netlink socket of node %s from the lab supervisor: %w", name, err)
 	}
 	return got[0], nil
 }
@@ -538,6 +586,24 @@ func (s *Supervisor) Detach(ctx context.Context) error {
 	go s.proc.Wait()
 	return nil
 }
+
+// DialSupervisor connects to a running lab's supervisor through the
+// listening socket at path (SupervisorConfig.Listen), for Spawn, Stop,
+// Netlink and NodeNetlink. The connection closes with Close (or when ctx
+// ends while it is made); closing it leaves the lab as it is.
+func DialSupervisor(ctx context.Context, path string) (*Supervisor, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unixpacket", path)
+	if err != nil {
+		return nil, fmt.Errorf("connect to the lab supervisor: %w", err)
+	}
+	s := &Supervisor{conn: c.(*net.UnixConn), pending: map[int]chan spawnReply{}, closed: make(chan struct{})}
+	go s.readReplies()
+	return s, nil
+}
+
+// Close closes a connection DialSupervisor made.
+func (s *Supervisor) Close() error { return s.conn.Close() }
 
 // Kill ends the supervisor, and with it every node, and waits for it.
 func (s *Supervisor) Kill() error {

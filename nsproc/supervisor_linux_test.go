@@ -21,6 +21,14 @@ const testHidden = "/opt/netlab-nsproc-test-hidden"
 // with its log. The supervisor is this test binary (or NodeBinaryEnv's).
 func testLab(t *testing.T) (*Supervisor, *os.File) {
 	t.Helper()
+	s, log, _ := testLabListening(t)
+	return s, log
+}
+
+// testLabListening is testLab whose supervisor also listens for later
+// connections, at the path it returns.
+func testLabListening(t *testing.T) (*Supervisor, *os.File, string) {
+	t.Helper()
 	if os.Getuid() != 0 {
 		if os.Getenv("CI") != "" {
 			t.Fatal("a lab supervisor needs root here, and CI is set")
@@ -42,11 +50,23 @@ func testLab(t *testing.T) (*Supervisor, *os.File) {
 	}
 	hosts.WriteString("10.0.0.1 r1\n10.0.0.2 r2\n")
 	hosts.Seek(0, 0)
+	listenPath := filepath.Join(dir, "supervisor.sock")
+	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: listenPath, Net: "unixpacket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.SetUnlinkOnClose(false)
+	listen, err := l.File()
+	l.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listen.Close()
 	m := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0x7ffe0000, Size: 65535}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s, err := StartSupervisor(ctx, SupervisorConfig{Lab: "nsproc-test", UIDMap: m, GIDMap: m, Log: log, Hosts: hosts, Hide: []string{testHidden},
-		OwnerUID: 0x7ffe0000 + 65535, OwnerGID: 0x7ffe0000 + 65535})
+		OwnerUID: 0x7ffe0000 + 65535, OwnerGID: 0x7ffe0000 + 65535, Listen: listen})
 	hosts.Close()
 	if err != nil {
 		b, _ := os.ReadFile(log.Name())
@@ -57,7 +77,7 @@ func testLab(t *testing.T) (*Supervisor, *os.File) {
 		checkLog(t, log)
 		log.Close()
 	})
-	return s, log
+	return s, log, listenPath
 }
 
 // checkLog fails the test when the lab's log shows what sanitizers or
@@ -75,7 +95,16 @@ func checkLog(t *testing.T, log *os.File) {
 // testNode spawns node name in s and returns the socket of its agent.
 func testNode(t *testing.T, s *Supervisor, name string, binds []Bind, layer []LayerFile) (string, error) {
 	t.Helper()
-	sock := filepath.Join(t.TempDir(), name+".sock")
+	sock, _, err := spawnTestNode(t, s, NodeConfig{Name: "nsproc-test/" + name, Hostname: name, Binds: binds, Layer: layer,
+		Sysctls: []string{"net.ipv4.ip_forward=1"}})
+	return sock, err
+}
+
+// spawnTestNode spawns n in s, on a new exec socket, and returns the
+// socket's path and the node.
+func spawnTestNode(t *testing.T, s *Supervisor, n NodeConfig) (string, Node, error) {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "node.sock")
 	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: sock, Net: "unixpacket"})
 	if err != nil {
 		t.Fatal(err)
@@ -89,13 +118,13 @@ func testNode(t *testing.T, s *Supervisor, name string, binds []Bind, layer []La
 	defer f.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	n, err := s.Spawn(ctx, NodeConfig{Name: "nsproc-test/" + name, Hostname: name, Socket: f, Binds: binds, Layer: layer,
-		Sysctls: []string{"net.ipv4.ip_forward=1"}})
+	n.Socket = f
+	node, err := s.Spawn(ctx, n)
 	if err != nil {
-		return "", err
+		return "", node, err
 	}
-	n.Close()
-	return sock, nil
+	t.Cleanup(node.Close)
+	return sock, node, nil
 }
 
 func inNode(t *testing.T, sock, script string) string {
@@ -187,5 +216,148 @@ func TestSupervisorDies(t *testing.T) {
 	}
 	if _, _, err := runAgent(t, sock, []string{"true"}, nil); err == nil {
 		t.Error("the node still answers after its supervisor ended")
+	}
+}
+
+// nextEvent is w's next event, or fails the test after a while.
+func nextEvent(t *testing.T, w *Watch) Event {
+	t.Helper()
+	select {
+	case ev, ok := <-w.C:
+		if !ok {
+			t.Fatalf("the watch ended: %v", w.Err())
+		}
+		return ev
+	case <-time.After(15 * time.Second):
+		t.Fatal("no event within 15s")
+	}
+	return Event{}
+}
+
+// TestNodeLife: through the supervisor's listening socket, a node is
+// stopped (its processes gone, a watcher told) and started again in the
+// user and network namespaces the supervisor held: its address and its
+// network namespace are the same, and it is as isolated as a new node
+// (node root is lab id 1, its mounts locked). Its clock runs ten days
+// ahead, its wall clock not. What cannot be done is refused in words, and
+// an agent tells a watcher of a service that ended.
+func TestNodeLife(t *testing.T) {
+	s, _, listen := testLabListening(t)
+	const name = "nsproc-test/r1"
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	w, err := WatchLab(ctx, listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	cfg := NodeConfig{Name: name, Hostname: "r1", ClockOffset: 240 * time.Hour}
+	sock, n, err := spawnTestNode(t, s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := nextEvent(t, w); ev.Kind != "started" || ev.Node != name {
+		t.Errorf("first event: %+v, want r1 started", ev)
+	}
+	const probe = `ip addr add 10.9.9.9/32 dev lo 2>/dev/null; ip -br addr show lo | grep -o 10.9.9.9; readlink /proc/self/ns/net
+cut -d. -f1 /proc/uptime; date +%s; head -1 /proc/self/uid_map | tr -s ' '; umount /tmp 2>/dev/null || echo LOCKED`
+	check := func(when string, out string) string {
+		t.Helper()
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 6 || lines[0] != "10.9.9.9" || lines[4] != " 0 1 65534" || lines[5] != "LOCKED" {
+			t.Fatalf("%s, in r1:\n%s", when, out)
+		}
+		var up, wall int64
+		fmt.Sscan(lines[2], &up)
+		fmt.Sscan(lines[3], &wall)
+		if up < 240*3600 {
+			t.Errorf("%s: r1's uptime is %d s, want ten days ahead", when, up)
+		}
+		if d := wall - time.Now().Unix(); d < -60 || d > 60 {
+			t.Errorf("%s: r1's wall clock is %d s off the host's", when, d)
+		}
+		return lines[1]
+	}
+	netns := check("first start", inNode(t, sock, probe))
+
+	// The agent tells a watcher of a service that ended, with its code.
+	nw, err := WatchNode(ctx, sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := RunLogged(ctx, sock, []string{"/bin/sh", "-c", "exit 3"}, nil, "quick", "quick"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := nextEvent(t, nw); ev.Kind != "service-exited" || ev.Service != "quick" || ev.Code != 3 {
+		t.Errorf("node event: %+v, want service quick exited 3", ev)
+	}
+
+	c, err := DialSupervisor(ctx, listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Started already: neither a first start nor a held one.
+	if _, _, err := spawnTestNode(t, c, cfg); err == nil || !strings.Contains(err.Error(), "was started already") {
+		t.Errorf("a second first start: %v", err)
+	}
+	held := cfg
+	held.Held = true
+	if _, _, err := spawnTestNode(t, c, held); err == nil || !strings.Contains(err.Error(), "runs; stop it first") {
+		t.Errorf("a held start of a running node: %v", err)
+	}
+	if err := c.Stop(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	if ev := nextEvent(t, w); ev.Kind != "stopped" || ev.Node != name || ev.Code != 128+9 {
+		t.Errorf("event: %+v, want r1 stopped by SIGKILL", ev)
+	}
+	if _, ok := <-nw.C; ok {
+		t.Error("the node's watch goes on after its node stopped")
+	}
+	if err := syscall.Kill(n.Pid, 0); err == nil {
+		t.Errorf("r1's process %d runs after the stop", n.Pid)
+	}
+	if _, _, err := runAgent(t, sock, []string{"true"}, nil); err == nil {
+		t.Error("the stopped node still answers")
+	}
+	// Its network namespace is still there, the supervisor's to open.
+	nl, err := c.NodeNetlink(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nl.Close()
+	if err := c.Stop(ctx, name); err != nil {
+		t.Errorf("a stop of a stopped node: %v", err)
+	}
+
+	sock, _, err = spawnTestNode(t, c, held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := nextEvent(t, w); ev.Kind != "started" || ev.Node != name {
+		t.Errorf("event: %+v, want r1 started", ev)
+	}
+	if again := check("held start", inNode(t, sock, probe)); again != netns {
+		t.Errorf("r1's network namespace after the held start is %s, was %s", again, netns)
+	}
+
+	// Node root cannot kill its node's process (PID 1 of the node); a
+	// node whose process is killed from outside ends, and watchers hear.
+	if out := inNode(t, sock, "kill -9 1 2>&1; echo survived"); !strings.Contains(out, "survived") {
+		t.Fatalf("kill in r1: %s", out)
+	}
+	if _, n2, err := spawnTestNode(t, c, NodeConfig{Name: "nsproc-test/r2", Hostname: "r2"}); err != nil {
+		t.Fatal(err)
+	} else if ev := nextEvent(t, w); ev.Kind != "started" || ev.Node != "nsproc-test/r2" {
+		t.Errorf("event: %+v, want r2 started", ev)
+	} else {
+		syscall.Kill(n2.Pid, syscall.SIGKILL)
+		if ev := nextEvent(t, w); ev.Kind != "exited" || ev.Node != "nsproc-test/r2" || ev.Code != 128+9 {
+			t.Errorf("event: %+v, want r2 exited by SIGKILL", ev)
+		}
+	}
+	if _, err := c.NodeNetlink(ctx, "nsproc-test/none"); err == nil || !strings.Contains(err.Error(), "no node nsproc-test/none") {
+		t.Errorf("netlink of no node: %v", err)
 	}
 }

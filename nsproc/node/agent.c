@@ -45,6 +45,7 @@ struct conn {
 	pid_t pid;     /* the command it runs, 0 before and after */
 	char *log;     /* a logged command's log, whose tail its exit carries */
 	off_t from;    /* where in the log its output starts */
+	int watch;     /* it hears of services that end */
 };
 
 struct service {
@@ -627,6 +628,10 @@ static int request(size_t i)
 		} else if (q.put != NULL) {
 			put_file(q.put, &info);
 			send_exit(c->fd, &info, NULL, 0);
+		} else if (q.watch) {
+			c->watch = 1;
+			keep = 1;
+			send_exit(c->fd, &info, NULL, 0);
 		}
 	}
 	for (int k = 0; k < nfds; k++)
@@ -659,6 +664,23 @@ static int client_event(size_t i)
 	return 1;
 }
 
+/* service_ended tells every watcher that service s ended. A watcher whose
+ * buffer is full is shut down, not waited for: the poll loop then drops
+ * it. */
+static void service_ended(const struct service *s)
+{
+	struct msg_writer w = {0};
+	msg_put_str(&w, T_WATCH_KIND, "service-exited");
+	msg_put_str(&w, T_WATCH_SERVICE, s->name);
+	if (s->exit != 0)
+		msg_put_int(&w, T_WATCH_CODE, s->exit);
+	msg_put_int(&w, T_WATCH_PID, s->pid);
+	for (size_t i = 0; i < ag.nconns; i++)
+		if (ag.conns[i].watch && send_msg_nowait(ag.conns[i].fd, &w) < 0)
+			shutdown(ag.conns[i].fd, SHUT_RDWR);
+	msg_free(&w);
+}
+
 /* reap waits for every child that has ended: commands that clients wait
  * for, services, and orphans of the node, which come here as its
  * subreaper. It returns -1 on SIGTERM, which ends the agent. */
@@ -674,6 +696,7 @@ static int reap(int sigfd)
 			if (ag.services[i].pid == pid && ag.services[i].running) {
 				ag.services[i].running = 0;
 				ag.services[i].exit = wait_code(status);
+				service_ended(&ag.services[i]);
 			}
 		for (size_t i = 0; i < ag.nconns; i++) {
 			struct conn *c = &ag.conns[i];
@@ -734,7 +757,8 @@ int agent_serve(int l, const char *node)
 		for (size_t i = nconns; i-- > 0;) {
 			if (p[2 + i].revents == 0 || ag.conns[i].fd != p[2 + i].fd)
 				continue;
-			if (ag.conns[i].pid == 0 ? !request(i) : !client_event(i))
+			/* A watcher sends nothing: anything from it is its end. */
+			if (ag.conns[i].watch || (ag.conns[i].pid == 0 ? !request(i) : !client_event(i)))
 				drop_conn(i);
 		}
 		if (p[1].revents) {

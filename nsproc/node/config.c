@@ -252,13 +252,21 @@ static int dec_spawn(struct dec *d, const struct msg_field *in, struct spawn_req
 			if (once(d, &seen, &f) < 0 || get_int(d, &f, &s->cgroups) < 0)
 				return -1;
 			break;
+		case T_SPAWN_HELD:
+			if (once(d, &seen, &f) < 0 || get_bool(d, &f, &s->held) < 0)
+				return -1;
+			break;
+		case T_SPAWN_CLOCKOFFSET:
+			if (once(d, &seen, &f) < 0 || get_int(d, &f, &s->clock_offset) < 0)
+				return -1;
+			break;
 		default:
 			return unknown(d, &f, "spawnRequest");
 		}
 	}
 	if (k < 0)
 		return bad(d, "spawnRequest: a field cut short");
-	s->listen_fd = -1;
+	s->listen_fd = s->held_userns = s->held_netns = -1;
 	if (s->id <= 0 || s->node == NULL || s->hostname == NULL)
 		return bad(d, "spawnRequest without an id, a node or a hostname");
 	if (s->tmpfs_size < 0 || s->cgroups < 0 || s->cgroups > 8)
@@ -327,6 +335,10 @@ static int dec_setup(struct dec *d, const struct msg_field *in, struct setup_req
 			if (s->nproc < 0)
 				return bad(d, "labSetup: RLIMIT_NPROC %lld", (long long)s->nproc);
 			break;
+		case T_SETUP_LISTEN:
+			if (once(d, &seen, &f) < 0 || get_bool(d, &f, &s->listen) < 0)
+				return -1;
+			break;
 		default:
 			return unknown(d, &f, "labSetup");
 		}
@@ -335,6 +347,36 @@ static int dec_setup(struct dec *d, const struct msg_field *in, struct setup_req
 		return bad(d, "labSetup: a field cut short");
 	if (s->id <= 0)
 		return bad(d, "labSetup without an id");
+	return 0;
+}
+
+static int dec_node_op(struct dec *d, const struct msg_field *in, struct node_op *o)
+{
+	struct msg_reader r;
+	struct msg_field f;
+	uint64_t seen = 0;
+	int k;
+	msg_reader_init(&r, in->val, in->len);
+	while ((k = msg_next(&r, &f)) > 0) {
+		if (once(d, &seen, &f) < 0)
+			return -1;
+		switch (f.tag) {
+		case T_NODEOP_ID:
+			if (get_int(d, &f, &o->id) < 0)
+				return -1;
+			break;
+		case T_NODEOP_NODE:
+			if (get_str(d, &f, &o->node) < 0)
+				return -1;
+			break;
+		default:
+			return unknown(d, &f, "nodeOp");
+		}
+	}
+	if (k < 0)
+		return bad(d, "nodeOp: a field cut short");
+	if (o->id <= 0 || o->node == NULL)
+		return bad(d, "nodeOp without an id or a node");
 	return 0;
 }
 
@@ -387,6 +429,24 @@ int decode_control(const void *buf, size_t len, struct control *c, char *err, si
 			c->spawn = calloc(1, sizeof(*c->spawn));
 			if (c->spawn == NULL || dec_spawn(&d, &f, c->spawn) < 0)
 				goto fail;
+			break;
+		case T_CONTROL_STOP:
+			c->stop = calloc(1, sizeof(*c->stop));
+			if (c->stop == NULL || dec_node_op(&d, &f, c->stop) < 0)
+				goto fail;
+			break;
+		case T_CONTROL_NODENETLINK:
+			c->node_netlink = calloc(1, sizeof(*c->node_netlink));
+			if (c->node_netlink == NULL || dec_node_op(&d, &f, c->node_netlink) < 0)
+				goto fail;
+			break;
+		case T_CONTROL_WATCH:
+			if (get_int(&d, &f, &c->watch) < 0)
+				goto fail;
+			if (c->watch <= 0) {
+				bad(&d, "a watch request without an id");
+				goto fail;
+			}
 			break;
 		default:
 			unknown(&d, &f, "control");
@@ -550,6 +610,10 @@ int decode_request(const void *buf, size_t len, struct node_req *q, char *err, s
 			if (get_str(&d, &f, &q->packet) < 0)
 				goto fail;
 			break;
+		case T_REQ_WATCH:
+			if (get_bool(&d, &f, &q->watch) < 0)
+				goto fail;
+			break;
 		default:
 			unknown(&d, &f, "nodeRequest");
 			goto fail;
@@ -624,6 +688,13 @@ void free_spawn(struct spawn_req *s)
 	free(s);
 }
 
+static void free_node_op(struct node_op *o)
+{
+	if (o != NULL)
+		free(o->node);
+	free(o);
+}
+
 void free_control(struct control *c)
 {
 	if (c->setup != NULL) {
@@ -633,6 +704,8 @@ void free_control(struct control *c)
 	free(c->setup);
 	free(c->begin);
 	free_spawn(c->spawn);
+	free_node_op(c->stop);
+	free_node_op(c->node_netlink);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -39,14 +39,24 @@ struct spawn_req {
 	size_t nbinds;
 	int64_t tmpfs_size; /* bytes; 0: the kernel's default */
 	int64_t cgroups;    /* cgroup.procs files at the packet's end */
+	int held;           /* start into the namespaces the supervisor holds */
+	int64_t clock_offset; /* ns: a time namespace of its own when not 0 */
 	int listen_fd;      /* the exec socket, from the packet */
 	int *cgroup_fds;    /* those files, once the packet is read (not owned) */
+	int held_userns, held_netns; /* with held: the supervisor's, else -1 */
 };
 
 struct setup_req {
 	int64_t id;
 	struct strv hide, caps;
 	int64_t nproc;
+	int listen; /* the packet's last file is a listening socket */
+};
+
+/* A node named for Stop and NodeNetlink. */
+struct node_op {
+	int64_t id;
+	char *node;
 };
 
 struct begin_req {
@@ -55,10 +65,11 @@ struct begin_req {
 
 struct control {
 	int detach;
-	int64_t mapped, netlink;
+	int64_t mapped, netlink, watch;
 	struct begin_req *begin;
 	struct setup_req *setup;
 	struct spawn_req *spawn;
+	struct node_op *stop, *node_netlink;
 };
 
 struct exec_req {
@@ -79,7 +90,7 @@ struct put_req {
 struct node_req {
 	struct exec_req *exec;
 	struct put_req *put;
-	int services, netlink;
+	int services, netlink, watch;
 	struct strv sysctls;
 	char *packet;
 };

@@ -28,5 +28,15 @@
 // whole side is built alone (standalone/) to run under AddressSanitizer
 // and valgrind in make test.
 //
+// The supervisor holds each node's user and network namespaces (sent up
+// with the node's ready report) for as long as the lab runs: a node it
+// stops (its process killed, and with it every process of the node) keeps
+// its interfaces, and a held spawn clones a process that enters them with
+// setns instead of making new ones. It serves netlab on up's connection
+// and, later, on a listening socket up handed it; watchers there hear of
+// nodes that start and end. An agent's watchers hear of services that end.
+// Events are sent without blocking: a watcher that does not read is
+// dropped, never waited for.
+//
 // The messages are nsproc/protocol.go's; protocol.h is generated from it.
 package node

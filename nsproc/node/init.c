@@ -314,21 +314,37 @@ static int build_view(const struct spawn_req *s, struct err *e)
  * node root can neither unmount nor remount what was set up. This process
  * keeps nothing of the lab's: it holds no capability outside the node's
  * user namespace from here on, and it is not dumpable (its memory is the
- * lab's user namespace's), so node root cannot ptrace it either. */
+ * lab's user namespace's), so node root cannot ptrace it either.
+ *
+ * A node started again (Held) enters the user namespace it had, and then
+ * its network namespace (the order setns needs: the network namespace is
+ * the user namespace's), both held by the supervisor, mapped already: its
+ * interfaces, addresses and routes are there. Its mount, UTS, IPC and
+ * cgroup namespaces are new, made as a first start's are, so that a
+ * restarted node is as isolated as a new one. */
 static int become_node(const struct spawn_req *s, int sock, struct err *e)
 {
 	char go;
-	if (unshare(CLONE_NEWUSER) < 0)
-		return fail(e, "make the node's user namespace: unshare");
-	/* The supervisor writes the maps, as a process of the lab's user
-	 * namespace must. */
-	if (write_all(sock, "u", 1) < 0 || read(sock, &go, 1) != 1 || go != 'm')
-		return failx(e, "the supervisor did not map the node's user namespace");
+	if (s->held) {
+		if (setns(s->held_userns, CLONE_NEWUSER) < 0)
+			return fail(e, "enter the node's user namespace: setns");
+		if (setns(s->held_netns, CLONE_NEWNET) < 0)
+			return fail(e, "enter the node's network namespace: setns");
+		close(s->held_userns);
+		close(s->held_netns);
+	} else {
+		if (unshare(CLONE_NEWUSER) < 0)
+			return fail(e, "make the node's user namespace: unshare");
+		/* The supervisor writes the maps, as a process of the lab's user
+		 * namespace must. */
+		if (write_all(sock, "u", 1) < 0 || read(sock, &go, 1) != 1 || go != 'm')
+			return failx(e, "the supervisor did not map the node's user namespace");
+	}
 	/* Daemons that drop privileges call setgroups; every id of the lab is
 	 * mapped, so allowing it gives away nothing. */
 	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		return fail(e, "become node root");
-	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP) < 0)
+	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | (s->held ? 0 : CLONE_NEWNET)) < 0)
 		return fail(e, "make the node's namespaces: unshare");
 	/* Over the supervisor's /sys, which shows its empty network namespace:
 	 * this one is not locked, and what unmounting it uncovers names no
@@ -340,10 +356,52 @@ static int become_node(const struct spawn_req *s, int sock, struct err *e)
 	return write_sysctls(&s->sysctls, e);
 }
 
+/* set_clock puts the processes the node will start (not this one: a time
+ * namespace is for children) in a time namespace of their own, whose
+ * monotonic and boot clocks are offset_ns ahead of the lab's. Made as the
+ * lab's root, so that node root can never change the offsets, which must
+ * be written before any process is in it. */
+static int set_clock(int64_t offset_ns, struct err *e)
+{
+	char offsets[128];
+	long long sec = offset_ns / 1000000000, nsec = offset_ns % 1000000000;
+	int n;
+	if (nsec < 0) {
+		sec--;
+		nsec += 1000000000;
+	}
+	if (unshare(CLONE_NEWTIME) < 0)
+		return fail(e, "make the node's time namespace: unshare");
+	n = snprintf(offsets, sizeof(offsets), "monotonic %lld %lld\nboottime %lld %lld\n", sec, nsec, sec, nsec);
+	if (write_file("/proc/self/timens_offsets", offsets, (size_t)n) < 0)
+		return fail(e, "offset the node's clocks by %lld s: write /proc/self/timens_offsets", sec);
+	return 0;
+}
+
+/* open_own_ns opens this process's user and network namespaces, for the
+ * supervisor to hold. */
+static int open_own_ns(int ns[2], struct err *e)
+{
+	static const char *const which[2] = {"user", "net"};
+	for (int i = 0; i < 2; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", which[i]);
+		ns[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (ns[i] < 0) {
+			fail(e, "open its %s namespace", which[i]);
+			if (i == 1)
+				close(ns[0]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void init_main(struct spawn_req *s, int sock)
 {
 	struct err e = {{0}};
 	sigset_t none;
+	int ns[2];
 	/* The supervisor's signals are the supervisor's: this process and
 	 * everything it starts begin with none blocked. */
 	sigemptyset(&none);
@@ -355,20 +413,23 @@ void init_main(struct spawn_req *s, int sock)
 	for (int64_t i = 0; i < s->cgroups; i++) {
 		if (write_all(s->cgroup_fds[i], "0", 1) < 0) {
 			fail(&e, "enter the node's cgroup");
-			send_ready(sock, &e, -1);
+			send_ready(sock, &e, NULL, 0);
 			_exit(1);
 		}
 		close(s->cgroup_fds[i]);
 	}
-	if (build_view(s, &e) < 0 || become_node(s, sock, &e) < 0) {
-		send_ready(sock, &e, -1);
+	if (build_view(s, &e) < 0 || (s->clock_offset != 0 && set_clock(s->clock_offset, &e) < 0) ||
+	    become_node(s, sock, &e) < 0 || open_own_ns(ns, &e) < 0) {
+		send_ready(sock, &e, NULL, 0);
 		_exit(1);
 	}
 	for (size_t i = 0; i < s->nbinds; i++)
 		if (s->binds[i].fd >= 0)
 			close(s->binds[i].fd);
-	if (send_ready(sock, NULL, -1) < 0)
+	if (send_ready(sock, NULL, ns, 2) < 0)
 		_exit(1);
+	close(ns[0]);
+	close(ns[1]);
 	close(sock);
 	/* Nothing of the node may reach the host's log from now on. */
 	quiet_stdio();

@@ -141,7 +141,7 @@ void msg_free(struct msg_writer *w)
 	w->failed = 0;
 }
 
-int send_msg(int sock, const struct msg_writer *w, const int *fds, int nfds)
+static int send_msg_flags(int sock, const struct msg_writer *w, const int *fds, int nfds, int flags)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * MAX_FILES)];
@@ -166,9 +166,19 @@ int send_msg(int sock, const struct msg_writer *w, const int *fds, int nfds)
 		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
 	}
 	do
-		n = sendmsg(sock, &m, MSG_NOSIGNAL);
+		n = sendmsg(sock, &m, MSG_NOSIGNAL | flags);
 	while (n < 0 && errno == EINTR);
 	return n < 0 ? -1 : 0;
+}
+
+int send_msg(int sock, const struct msg_writer *w, const int *fds, int nfds)
+{
+	return send_msg_flags(sock, w, fds, nfds, 0);
+}
+
+int send_msg_nowait(int sock, const struct msg_writer *w)
+{
+	return send_msg_flags(sock, w, NULL, 0, MSG_DONTWAIT);
 }
 
 /* closefds closes the descriptors a control message carried. */

@@ -46,6 +46,9 @@ void msg_free(struct msg_writer *w);
 /* send_msg sends w, after PACKET_MAGIC, as one packet with nfds
  * descriptors attached. */
 int send_msg(int sock, const struct msg_writer *w, const int *fds, int nfds);
+/* send_msg_nowait is send_msg that never blocks: EAGAIN when the peer's
+ * buffer is full (a watcher that does not read). */
+int send_msg_nowait(int sock, const struct msg_writer *w);
 /* recv_msg reads one packet into a buffer of its own size (*buf, to free)
  * and up to maxfds descriptors, close-on-exec, and returns the message's
  * length (past PACKET_MAGIC, which it checks: EPROTO), 0 when the peer

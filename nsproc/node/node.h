@@ -58,11 +58,12 @@ int have_cap_sys_admin(void);
 int write_all(int fd, const void *buf, size_t len);
 /* write_file writes s to an existing file at path (a /proc file). */
 int write_file(const char *path, const char *s, size_t len);
-/* send_ready sends a readyReport: e's error, or ready, with fd if >= 0. */
-int send_ready(int sock, const struct err *e, int fd);
-/* recv_ready reads a readyReport within timeout_ms: 0 ready (with *fd
- * when one came and fd is not NULL), -1 with why in e. */
-int recv_ready(int sock, int timeout_ms, int *fd, struct err *e);
+/* send_ready sends a readyReport: e's error, or ready, with the nfds
+ * descriptors fds. */
+int send_ready(int sock, const struct err *e, const int *fds, int nfds);
+/* recv_ready reads a readyReport: 0 ready, with the descriptors that came
+ * in fds (at most maxfds; *nfds of them), -1 with why in e and none kept. */
+int recv_ready(int sock, int *fds, int maxfds, int *nfds, struct err *e);
 /* wait_code is the exit code a shell reports for a wait status. */
 int wait_code(int status);
 

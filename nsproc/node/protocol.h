@@ -8,8 +8,8 @@
 #define MAX_PACKET 1048576
 #define MAX_FILES 64
 #define CODE_NO_INTERFACE 3
-#define PROTOCOL_VERSION 7
-#define PACKET_MAGIC "nl\007\000"
+#define PROTOCOL_VERSION 8
+#define PACKET_MAGIC "nl\010\000"
 #define ARG_SUPERVISOR "__netlab_supervisor"
 #define ARG_AGENT "__netlab_agent"
 #define TITLE_ROOM 80
@@ -22,6 +22,9 @@
 #define T_CONTROL_SPAWN 3
 #define T_CONTROL_NETLINK 4
 #define T_CONTROL_DETACH 5
+#define T_CONTROL_STOP 7
+#define T_CONTROL_NODENETLINK 8
+#define T_CONTROL_WATCH 9
 
 /* labBegin */
 #define T_BEGIN_ID 12
@@ -33,6 +36,7 @@
 #define T_SETUP_HIDE 11
 #define T_SETUP_CAPS 15
 #define T_SETUP_NPROC 16
+#define T_SETUP_LISTEN 19
 
 /* spawnRequest */
 #define T_SPAWN_ID 20
@@ -43,6 +47,8 @@
 #define T_SPAWN_BINDS 25
 #define T_SPAWN_TMPFSSIZE 26
 #define T_SPAWN_CGROUPS 27
+#define T_SPAWN_HELD 28
+#define T_SPAWN_CLOCKOFFSET 29
 
 /* LayerFile */
 #define T_LAYER_PATH 30
@@ -74,6 +80,7 @@
 #define T_REQ_NETLINK 63
 #define T_REQ_SYSCTLS 64
 #define T_REQ_PACKET 65
+#define T_REQ_WATCH 66
 
 /* execRequest */
 #define T_EXEC_ARGV 70
@@ -110,5 +117,16 @@
 #define T_SERVICE_PID 121
 #define T_SERVICE_RUNNING 122
 #define T_SERVICE_EXIT 123
+
+/* nodeOp */
+#define T_NODEOP_ID 17
+#define T_NODEOP_NODE 18
+
+/* watchEvent */
+#define T_WATCH_KIND 130
+#define T_WATCH_NODE 131
+#define T_WATCH_SERVICE 132
+#define T_WATCH_CODE 133
+#define T_WATCH_PID 134
 
 #endif

@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <linux/netlink.h>
@@ -42,14 +43,33 @@
 #define ETC_COPY_MAX (1 << 20)
 #define ETC_COPY_BUDGET (16 << 20)
 
+/* A node the supervisor started, as it keeps it across stops and starts:
+ * its process while one runs, and its user and network namespaces from its
+ * first ready report on, which outlive its processes. */
+struct node_rec {
+	char *name;     /* spawnRequest.Node */
+	pid_t pid;      /* in the lab's PID namespace; 0 while none runs */
+	int pidfd;      /* -1 then */
+	int userns, netns;
+	int stop_conn;  /* a Stop waits for the process's end: its answer goes there */
+	int64_t stop_id;
+};
+
 /* A node that was cloned and has not reported ready yet. */
 struct pending {
 	int64_t id;
-	int sock, pidfd;
-	pid_t pid;  /* in the lab's PID namespace: the supervisor's */
+	int conn;   /* where the answer goes; -1 once that connection closed */
+	int sock;
+	int held;   /* started into its held namespaces: it asks for no maps */
 	int mapped; /* its user namespace is mapped */
-	char *node;
+	struct node_rec *node;
 	long long deadline_ms;
+};
+
+/* A connection netlab made to the listening socket. */
+struct conn {
+	int fd;
+	int watch; /* it hears of nodes that start and end */
 };
 
 /* LAB_PROC is a /proc of the lab's PID namespace, the supervisor's own
@@ -58,12 +78,18 @@ struct pending {
 
 static struct {
 	const char *lab;
-	int control; /* to netlab; -1 once detached */
+	int control;   /* to netlab's up; -1 once detached */
+	int listen;    /* netlab's later connections; -1 without */
+	int own_netns; /* to come back to after opening a socket in a node's */
 	int sigfd;
-	int ready;   /* the lab is set up: nodes may be spawned */
+	int ready;     /* the lab is set up: nodes may be spawned */
 	struct pending *pending;
 	size_t npending;
-} sv = {.control = CONTROL_FD, .sigfd = -1};
+	struct node_rec **nodes;
+	size_t nnodes;
+	struct conn *conns;
+	size_t nconns;
+} sv = {.control = CONTROL_FD, .listen = -1, .own_netns = -1, .sigfd = -1};
 
 static long long now_ms(void)
 {
@@ -72,18 +98,86 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* reply answers request id on the control socket: err, or files. */
-static void reply(int64_t id, const char *err, const int *fds, int nfds)
+/* reply answers request id on connection conn: err, or files. */
+static void reply(int conn, int64_t id, const char *err, const int *fds, int nfds)
 {
 	struct msg_writer w = {0};
-	if (sv.control < 0)
+	if (conn < 0)
 		return;
 	msg_put_int(&w, T_REPLY_ID, id);
 	if (err != NULL && err[0] != 0)
 		msg_put_str(&w, T_REPLY_ERROR, err);
-	if (send_msg(sv.control, &w, fds, nfds) < 0)
+	if (send_msg(conn, &w, fds, nfds) < 0)
 		fprintf(stderr, "netlab supervisor %s: reply: %s\n", sv.lab, errtext(errno));
 	msg_free(&w);
+}
+
+/* emit tells every watcher of a node that started or ended. A watcher
+ * whose buffer is full is shut down, not waited for: the poll loop then
+ * drops it. */
+static void emit(const char *kind, const char *node, int code)
+{
+	struct msg_writer w = {0};
+	msg_put_str(&w, T_WATCH_KIND, kind);
+	msg_put_str(&w, T_WATCH_NODE, node);
+	if (code != 0)
+		msg_put_int(&w, T_WATCH_CODE, code);
+	for (size_t i = 0; i < sv.nconns; i++)
+		if (sv.conns[i].watch && send_msg_nowait(sv.conns[i].fd, &w) < 0)
+			shutdown(sv.conns[i].fd, SHUT_RDWR);
+	msg_free(&w);
+}
+
+static struct node_rec *find_node(const char *name)
+{
+	for (size_t i = 0; i < sv.nnodes; i++)
+		if (strcmp(sv.nodes[i]->name, name) == 0)
+			return sv.nodes[i];
+	return NULL;
+}
+
+static struct node_rec *add_node(char *name)
+{
+	struct node_rec **more = realloc(sv.nodes, (sv.nnodes + 1) * sizeof(*more));
+	struct node_rec *r = calloc(1, sizeof(*r));
+	if (more != NULL)
+		sv.nodes = more;
+	if (more == NULL || r == NULL) {
+		free(r);
+		return NULL;
+	}
+	r->name = name;
+	r->pidfd = r->userns = r->netns = r->stop_conn = -1;
+	sv.nodes[sv.nnodes++] = r;
+	return r;
+}
+
+static void free_node(struct node_rec *r)
+{
+	for (size_t i = 0; i < sv.nnodes; i++)
+		if (sv.nodes[i] == r) {
+			sv.nodes[i] = sv.nodes[--sv.nnodes];
+			break;
+		}
+	if (r->pidfd >= 0)
+		close(r->pidfd);
+	if (r->userns >= 0)
+		close(r->userns);
+	if (r->netns >= 0)
+		close(r->netns);
+	free(r->name);
+	free(r);
+}
+
+/* forget_conn drops every answer still owed to fd, which closed. */
+static void forget_conn(int fd)
+{
+	for (size_t i = 0; i < sv.npending; i++)
+		if (sv.pending[i].conn == fd)
+			sv.pending[i].conn = -1;
+	for (size_t i = 0; i < sv.nnodes; i++)
+		if (sv.nodes[i]->stop_conn == fd)
+			sv.nodes[i]->stop_conn = -1;
 }
 
 /* next_control reads netlab's next control message into c: -1 with why
@@ -152,7 +246,7 @@ static int begin_lab(char **argv, struct err *e)
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 		if (unshare(CLONE_NEWUSER) < 0)
 			return fail(e, "make the lab's user namespace: unshare");
-		reply(id, NULL, NULL, 0);
+		reply(sv.control, id, NULL, NULL, 0);
 		if (next_control(&c, e) < 0)
 			return -1;
 		id = c.mapped;
@@ -417,41 +511,54 @@ static int setup_lab(struct setup_req *s, int hosts, struct err *e)
 	return 0;
 }
 
-static void add_pending(struct spawn_req *s, int sock, int pidfd, pid_t pid)
+static void add_pending(int conn, const struct spawn_req *s, int sock, struct node_rec *node)
 {
 	struct pending *p = realloc(sv.pending, (sv.npending + 1) * sizeof(*p));
 	if (p == NULL) {
-		/* Tell netlab, and let the node die with its socket. */
-		reply(s->id, "out of memory", NULL, 0);
-		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		/* Tell netlab, and let the node die with its socket: it is
+		 * reaped as a node that exited. */
+		reply(conn, s->id, "out of memory", NULL, 0);
+		syscall(SYS_pidfd_send_signal, node->pidfd, SIGKILL, NULL, 0);
 		close(sock);
-		close(pidfd);
 		return;
 	}
 	sv.pending = p;
 	p = &sv.pending[sv.npending++];
 	p->id = s->id;
+	p->conn = conn;
 	p->sock = sock;
-	p->pidfd = pidfd;
-	p->pid = pid;
+	p->held = s->held;
 	p->mapped = 0;
-	p->node = s->node;
-	s->node = NULL;
+	p->node = node;
 	p->deadline_ms = now_ms() + READY_TIMEOUT_MS;
 }
 
-/* spawn clones a node. fds are the packet's: the exec socket, then
- * one detached mount per bind with Tree set, then the cgroup.procs files
- * of the node's cgroup. */
-static void spawn(struct spawn_req *s, int *fds, int nfds)
+/* spawn clones a node, for the first time or (Held) into the namespaces
+ * it had. fds are the packet's: the exec socket, then one detached mount
+ * per bind with Tree set, then the cgroup.procs files of the node's
+ * cgroup. */
+static void spawn(int conn, struct spawn_req *s, int *fds, int nfds)
 {
 	char err[ERRLEN];
 	int pair[2], pidfd = -1, trees = 0, k = 1;
+	struct node_rec *rec = find_node(s->node);
 	pid_t pid;
 	for (size_t i = 0; i < s->nbinds; i++)
 		trees += s->binds[i].tree;
 	if (!sv.ready) {
 		snprintf(err, sizeof(err), "node %s: the lab is not set up", s->node);
+		goto refuse;
+	}
+	if (!s->held && rec != NULL) {
+		snprintf(err, sizeof(err), "node %s was started already; stop it and start it again, or restart it", s->node);
+		goto refuse;
+	}
+	if (s->held && (rec == NULL || rec->netns < 0)) {
+		snprintf(err, sizeof(err), "node %s has no namespaces held: it never started", s->node);
+		goto refuse;
+	}
+	if (s->held && rec->pid != 0) {
+		snprintf(err, sizeof(err), "node %s runs; stop it first", s->node);
 		goto refuse;
 	}
 	if (nfds != 1 + trees + s->cgroups) {
@@ -463,35 +570,58 @@ static void spawn(struct spawn_req *s, int *fds, int nfds)
 			s->binds[i].fd = fds[k++];
 	s->listen_fd = fds[0];
 	s->cgroup_fds = fds + k; /* the last s->cgroups; fds outlives the clone */
+	if (s->held) {
+		s->held_userns = rec->userns;
+		s->held_netns = rec->netns;
+	}
+	if (rec == NULL) {
+		rec = add_node(s->node);
+		if (rec == NULL) {
+			snprintf(err, sizeof(err), "node %s: out of memory", s->node);
+			goto refuse;
+		}
+		s->node = NULL; /* the record's now */
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
-		snprintf(err, sizeof(err), "node %s: control socket: %s", s->node, errtext(errno));
-		goto refuse;
+		snprintf(err, sizeof(err), "node %s: control socket: %s", rec->name, errtext(errno));
+		goto refuse_node;
 	}
 	pid = clone_pidfd(CLONE_NEWNS | CLONE_NEWPID, &pidfd);
 	if (pid < 0) {
-		snprintf(err, sizeof(err), "node %s: start it: clone: %s", s->node, errtext(errno));
+		snprintf(err, sizeof(err), "node %s: start it: clone: %s", rec->name, errtext(errno));
 		close(pair[0]);
 		close(pair[1]);
-		goto refuse;
+		goto refuse_node;
 	}
 	if (pid == 0) {
-		int keep[MAX_FILES + 2];
+		int keep[MAX_FILES + 3];
 		int n = 0;
+		if (s->node == NULL)
+			s->node = rec->name; /* the clone's copy of memory holds it */
 		keep[n++] = pair[1];
 		for (int i = 0; i < nfds; i++)
 			keep[n++] = fds[i];
+		if (s->held) {
+			keep[n++] = s->held_userns;
+			keep[n++] = s->held_netns;
+		}
 		close_except(keep, n);
 		init_main(s, pair[1]);
 	}
 	close(pair[1]);
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
-	add_pending(s, pair[0], pidfd, pid);
+	rec->pid = pid;
+	rec->pidfd = pidfd;
+	add_pending(conn, s, pair[0], rec);
 	return;
+refuse_node:
+	if (rec->netns < 0)
+		free_node(rec); /* it never ran: no node of the lab */
 refuse:
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
-	reply(s->id, err, NULL, 0);
+	reply(conn, s->id, err, NULL, 0);
 }
 
 /* write_node_map maps node ids 0.. to the lab's ids NODE_ROOT_ID.. in
@@ -534,7 +664,8 @@ static int write_node_map(pid_t pid, const char *which, struct err *e)
 /* map_pending maps pending node i's user namespace once it says it made
  * it (a one-byte packet, "u"), and tells it so ("m"). It returns 1 when
  * that was the packet, 0 when the packet is something else (the node's
- * report), -1 when the node failed. */
+ * report), -1 when the node failed. A node started into its held
+ * namespaces has its maps already: it never asks. */
 static int map_pending(size_t i)
 {
 	struct pending *p = &sv.pending[i];
@@ -544,58 +675,165 @@ static int map_pending(size_t i)
 	if (n != 1 || c[0] != 'u')
 		return 0;
 	recv(p->sock, c, 1, 0);
-	if (p->mapped || write_node_map(p->pid, "uid_map", &e) < 0 || write_node_map(p->pid, "gid_map", &e) < 0) {
-		fprintf(stderr, "netlab supervisor %s: node %s: %s\n", sv.lab, p->node, e.msg[0] ? e.msg : "mapped twice");
+	if (p->held || p->mapped || write_node_map(p->node->pid, "uid_map", &e) < 0 || write_node_map(p->node->pid, "gid_map", &e) < 0) {
+		fprintf(stderr, "netlab supervisor %s: node %s: %s\n", sv.lab, p->node->name, e.msg[0] ? e.msg : "asked for maps it has");
 		return -1;
 	}
 	p->mapped = 1;
 	return write_all(p->sock, "m", 1) < 0 ? -1 : 1;
 }
 
-/* finish ends pending node i: its ready report came, or it failed. */
+/* same_ns reports whether descriptors a and b name the same namespace. */
+static int same_ns(int a, int b)
+{
+	struct stat sa, sb;
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* finish ends pending node i: its ready report came, or it failed. The
+ * report carries the node's user and network namespaces: kept from a
+ * node's first start on, and checked on a held one's. */
 static void finish(size_t i, int timed_out)
 {
 	struct pending *p = &sv.pending[i];
+	struct node_rec *rec = p->node;
 	struct err e = {{0}};
 	char msg[ERRLEN + 64];
+	int fds[2], nfds = 0, ok = 0;
 	if (timed_out)
 		failx(&e, "not ready after %d s", READY_TIMEOUT_MS / 1000);
-	if (!timed_out && recv_ready(p->sock, 0, NULL, &e) == 0) {
-		reply(p->id, NULL, &p->pidfd, 1);
+	else if (recv_ready(p->sock, fds, 2, &nfds, &e) < 0)
+		;
+	else if (nfds != 2)
+		failx(&e, "ready report carried %d files, want its user and network namespaces", nfds);
+	else if (rec->pid == 0)
+		failx(&e, "it exited as it became ready");
+	else if (rec->netns >= 0 && (!same_ns(fds[0], rec->userns) || !same_ns(fds[1], rec->netns)))
+		failx(&e, "it is not in the node's held namespaces");
+	else
+		ok = 1;
+	if (ok) {
+		if (rec->netns < 0) {
+			rec->userns = fds[0];
+			rec->netns = fds[1];
+			nfds = 0;
+		}
+		reply(p->conn, p->id, NULL, &rec->pidfd, 1);
+		emit("started", rec->name, 0);
 	} else {
-		snprintf(msg, sizeof(msg), "node %s: %s", p->node, e.msg);
-		syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
-		reply(p->id, msg, NULL, 0);
+		snprintf(msg, sizeof(msg), "node %s: %s", rec->name, e.msg);
+		if (rec->pidfd >= 0)
+			syscall(SYS_pidfd_send_signal, rec->pidfd, SIGKILL, NULL, 0);
+		reply(p->conn, p->id, msg, NULL, 0);
 	}
+	for (int k = 0; k < nfds; k++)
+		close(fds[k]);
 	close(p->sock);
-	close(p->pidfd);
-	free(p->node);
 	sv.pending[i] = sv.pending[--sv.npending];
+	if (!ok && rec->netns < 0) {
+		/* It never ran: no node of the lab. Its process, killed, is
+		 * reaped as an orphan of none. */
+		free_node(rec);
+	}
 }
 
-static void netlink(int64_t id)
+/* stop kills a node's process, and with it every process of the node (it
+ * is PID 1 of their PID namespace); the answer waits for the reaper. The
+ * node's namespaces stay held. A node that is not running has nothing to
+ * stop: answered at once. */
+static void stop(int conn, const struct node_op *op)
+{
+	struct node_rec *rec = find_node(op->node);
+	char err[ERRLEN];
+	if (rec == NULL) {
+		snprintf(err, sizeof(err), "no node %s in this lab", op->node);
+		reply(conn, op->id, err, NULL, 0);
+		return;
+	}
+	if (rec->pid == 0) {
+		reply(conn, op->id, NULL, NULL, 0);
+		return;
+	}
+	if (rec->stop_conn >= 0) {
+		snprintf(err, sizeof(err), "node %s is being stopped already", op->node);
+		reply(conn, op->id, err, NULL, 0);
+		return;
+	}
+	if (syscall(SYS_pidfd_send_signal, rec->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH) {
+		snprintf(err, sizeof(err), "stop node %s: pidfd_send_signal: %s", op->node, errtext(errno));
+		reply(conn, op->id, err, NULL, 0);
+		return;
+	}
+	rec->stop_conn = conn;
+	rec->stop_id = op->id;
+}
+
+/* open_netlink opens a NETLINK_ROUTE socket of this process's network
+ * namespace, or says why not in err. */
+static int open_netlink(char *err, size_t errlen)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		char err[ERRLEN];
-		snprintf(err, sizeof(err), "netlink socket: %s", errtext(errno));
+		snprintf(err, errlen, "netlink socket: %s", errtext(errno));
 		if (fd >= 0)
 			close(fd);
-		reply(id, err, NULL, 0);
+		return -1;
+	}
+	return fd;
+}
+
+static void netlink(int conn, int64_t id)
+{
+	char err[ERRLEN];
+	int fd = open_netlink(err, sizeof(err));
+	if (fd < 0) {
+		reply(conn, id, err, NULL, 0);
 		return;
 	}
-	reply(id, NULL, &fd, 1);
+	reply(conn, id, NULL, &fd, 1);
 	close(fd);
 }
 
-/* control_message handles one packet from netlab; it returns -1 when the
+/* node_netlink opens a netlink socket in a node's held network namespace:
+ * this process enters it for the socket() call and comes back. */
+static void node_netlink(int conn, const struct node_op *op)
+{
+	struct node_rec *rec = find_node(op->node);
+	char err[ERRLEN];
+	int fd;
+	if (rec == NULL || rec->netns < 0) {
+		snprintf(err, sizeof(err), "no node %s with a network namespace in this lab", op->node);
+		reply(conn, op->id, err, NULL, 0);
+		return;
+	}
+	if (setns(rec->netns, CLONE_NEWNET) < 0) {
+		snprintf(err, sizeof(err), "node %s: enter its network namespace: setns: %s", op->node, errtext(errno));
+		reply(conn, op->id, err, NULL, 0);
+		return;
+	}
+	fd = open_netlink(err, sizeof(err));
+	if (setns(sv.own_netns, CLONE_NEWNET) < 0) {
+		/* Its own links would be made in a node's: the lab goes. */
+		fprintf(stderr, "netlab supervisor %s: back to its network namespace: setns: %s\n", sv.lab, errtext(errno));
+		exit(1);
+	}
+	if (fd < 0) {
+		reply(conn, op->id, err, NULL, 0);
+		return;
+	}
+	reply(conn, op->id, NULL, &fd, 1);
+	close(fd);
+}
+
+/* request handles one packet from netlab on connection fd: up's control
+ * connection (sv.control) or a later one. It returns -1 when the
  * connection is gone. */
-static int control_message(void)
+static int request(int fd)
 {
 	unsigned char *buf;
 	int fds[MAX_FILES], nfds;
-	ssize_t n = recv_msg(sv.control, &buf, fds, MAX_FILES, &nfds);
+	ssize_t n = recv_msg(fd, &buf, fds, MAX_FILES, &nfds);
 	struct control c;
 	char err[ERRLEN];
 	if (n < 0 && (errno == EMSGSIZE || errno == EPROTO)) {
@@ -603,8 +841,9 @@ static int control_message(void)
 		return 0;
 	}
 	if (n < 0 || buf == NULL) {
-		fprintf(stderr, "netlab supervisor %s: control connection: %s; taking the lab down\n",
-			sv.lab, n < 0 ? errtext(errno) : "closed");
+		if (fd == sv.control)
+			fprintf(stderr, "netlab supervisor %s: control connection: %s; taking the lab down\n",
+				sv.lab, n < 0 ? errtext(errno) : "closed");
 		return -1;
 	}
 	if (decode_control(buf, (size_t)n, &c, err, sizeof(err)) < 0) {
@@ -617,61 +856,136 @@ static int control_message(void)
 	free(buf);
 	if (c.setup != NULL) {
 		struct err e = {{0}};
-		if (sv.ready)
+		int want = c.setup->listen ? 1 : 0;
+		if (fd != sv.control)
+			failx(&e, "setup is for up's connection");
+		else if (sv.ready)
 			failx(&e, "the lab is set up already");
-		else if (nfds > 1)
-			failx(&e, "setup carried %d files, want the hosts file", nfds);
-		else
-			setup_lab(c.setup, nfds == 1 ? fds[0] : -1, &e);
+		else if (nfds != want && nfds != want + 1)
+			failx(&e, "setup carried %d files, want the hosts file%s", nfds, want ? " and a listening socket" : "");
+		else if (setup_lab(c.setup, nfds > want ? fds[0] : -1, &e) == 0 && want) {
+			sv.listen = fds[nfds - 1];
+			fds[nfds - 1] = -1;
+			fcntl(sv.listen, F_SETFL, fcntl(sv.listen, F_GETFL) | O_NONBLOCK);
+		}
 		for (int i = 0; i < nfds; i++)
-			close(fds[i]);
-		reply(c.setup->id, e.msg, NULL, 0);
+			if (fds[i] >= 0)
+				close(fds[i]);
+		reply(fd, c.setup->id, e.msg, NULL, 0);
 	} else if (c.spawn != NULL) {
-		spawn(c.spawn, fds, nfds);
+		spawn(fd, c.spawn, fds, nfds);
 	} else {
 		for (int i = 0; i < nfds; i++)
 			close(fds[i]);
 		if (c.netlink != 0) {
-			netlink(c.netlink);
-		} else if (c.detach) {
+			netlink(fd, c.netlink);
+		} else if (c.stop != NULL) {
+			stop(fd, c.stop);
+		} else if (c.node_netlink != NULL) {
+			node_netlink(fd, c.node_netlink);
+		} else if (c.watch != 0) {
+			for (size_t i = 0; i < sv.nconns; i++)
+				if (sv.conns[i].fd == fd)
+					sv.conns[i].watch = 1;
+			reply(fd, c.watch, fd == sv.control ? "watch on a connection of its own" : NULL, NULL, 0);
+		} else if (c.detach && fd == sv.control) {
 			struct msg_writer w = {0};
 			msg_put_int(&w, T_REPLY_DETACHED, 1);
 			send_msg(sv.control, &w, NULL, 0);
 			msg_free(&w);
+			forget_conn(sv.control);
 			close(sv.control);
 			sv.control = -1;
 			/* Nothing a node does may reach the host's log from now on. */
 			quiet_stdio();
+		} else {
+			fprintf(stderr, "netlab supervisor %s: a request out of place\n", sv.lab);
 		}
 	}
 	free_control(&c);
 	return 0;
 }
 
-/* reap waits for every child that has ended: inits, and orphans of the
- * lab's PID namespace, which come to its PID 1. */
+/* accept_conn takes a connection on the listening socket. A client that
+ * does not read its answers stalls the supervisor for at most this long,
+ * then loses them. */
+static void accept_conn(void)
+{
+	struct timeval tv = {.tv_sec = 5};
+	struct conn *more;
+	int fd = accept4(sv.listen, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	more = realloc(sv.conns, (sv.nconns + 1) * sizeof(*more));
+	if (more == NULL) {
+		close(fd);
+		return;
+	}
+	sv.conns = more;
+	sv.conns[sv.nconns++] = (struct conn){.fd = fd};
+}
+
+static void drop_conn(size_t i)
+{
+	forget_conn(sv.conns[i].fd);
+	close(sv.conns[i].fd);
+	sv.conns[i] = sv.conns[--sv.nconns];
+}
+
+/* reap waits for every child that has ended: nodes, and orphans of the
+ * lab's PID namespace, which come to its PID 1. A node's process ending is
+ * its node's end: watchers hear of it, and a Stop that waited for it is
+ * answered. */
 static void reap(void)
 {
 	struct signalfd_siginfo si;
+	int status;
+	pid_t pid;
 	while (read(sv.sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo != SIGCHLD)
 			exit(0); /* SIGTERM, SIGINT or SIGHUP: the lab goes */
 	}
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct node_rec *rec = NULL;
+		int started = 1;
+		for (size_t i = 0; i < sv.nnodes && rec == NULL; i++)
+			if (sv.nodes[i]->pid == pid)
+				rec = sv.nodes[i];
+		if (rec == NULL)
+			continue;
+		/* One that never reported ready is no node that ended: its
+		 * pending start says why (its socket closed with it). */
+		for (size_t i = 0; i < sv.npending; i++)
+			if (sv.pending[i].node == rec)
+				started = 0;
+		close(rec->pidfd);
+		rec->pidfd = -1;
+		rec->pid = 0;
+		if (started)
+			emit(rec->stop_conn >= 0 ? "stopped" : "exited", rec->name, wait_code(status));
+		if (rec->stop_conn >= 0) {
+			reply(rec->stop_conn, rec->stop_id, NULL, NULL, 0);
+			rec->stop_conn = -1;
+		}
+	}
 }
+
+/* What each polled descriptor is. */
+enum polled { P_SIGNALS, P_CONTROL, P_LISTEN, P_CONN, P_PENDING };
 
 int supervisor_main(char **argv)
 {
 	struct err e = {{0}};
 	struct pollfd *p = NULL;
+	enum polled *what = NULL;
 	size_t npoll = 0;
 	sigset_t mask;
 	sv.lab = argv[2] != NULL ? argv[2] : "?";
 	if (begin_lab(argv, &e) < 0) {
 		fprintf(stderr, "netlab supervisor %s: %s\n", sv.lab, e.msg);
 		/* netlab waits for an answer to its last request: this is it. */
-		reply(0, e.msg, NULL, 0);
+		reply(sv.control, 0, e.msg, NULL, 0);
 		return 1;
 	}
 	prctl(PR_SET_NAME, "netlab-super", 0, 0, 0);
@@ -679,6 +993,11 @@ int supervisor_main(char **argv)
 	if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		fail(&e, "make mounts private: mount");
 		fprintf(stderr, "netlab supervisor %s: %s\n", sv.lab, e.msg);
+		return 1;
+	}
+	sv.own_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (sv.own_netns < 0) {
+		fprintf(stderr, "netlab supervisor %s: open its network namespace: %s\n", sv.lab, errtext(errno));
 		return 1;
 	}
 	sigemptyset(&mask);
@@ -695,20 +1014,35 @@ int supervisor_main(char **argv)
 	for (;;) {
 		long long next = -1, now;
 		int timeout = -1, r;
-		size_t n = 0;
-		if (npoll < sv.npending + 2) {
-			struct pollfd *more = realloc(p, (sv.npending + 2) * sizeof(*p));
-			if (more == NULL) {
+		size_t n = 0, want = 3 + sv.nconns + sv.npending, nconns = sv.nconns;
+		if (npoll < want) {
+			struct pollfd *more = realloc(p, want * sizeof(*p));
+			enum polled *kinds = more ? realloc(what, want * sizeof(*kinds)) : NULL;
+			if (more != NULL)
+				p = more;
+			if (kinds == NULL) {
 				sleep(1);
 				continue;
 			}
-			p = more;
-			npoll = sv.npending + 2;
+			what = kinds;
+			npoll = want;
 		}
+		what[n] = P_SIGNALS;
 		p[n++] = (struct pollfd){.fd = sv.sigfd, .events = POLLIN};
-		if (sv.control >= 0)
+		if (sv.control >= 0) {
+			what[n] = P_CONTROL;
 			p[n++] = (struct pollfd){.fd = sv.control, .events = POLLIN};
+		}
+		if (sv.listen >= 0) {
+			what[n] = P_LISTEN;
+			p[n++] = (struct pollfd){.fd = sv.listen, .events = POLLIN};
+		}
+		for (size_t i = 0; i < nconns; i++) {
+			what[n] = P_CONN;
+			p[n++] = (struct pollfd){.fd = sv.conns[i].fd, .events = POLLIN};
+		}
 		for (size_t i = 0; i < sv.npending; i++) {
+			what[n] = P_PENDING;
 			p[n++] = (struct pollfd){.fd = sv.pending[i].sock, .events = POLLIN};
 			if (next < 0 || sv.pending[i].deadline_ms < next)
 				next = sv.pending[i].deadline_ms;
@@ -725,15 +1059,32 @@ int supervisor_main(char **argv)
 		if (r > 0 && p[0].revents)
 			reap();
 		/* As PID 1, its exit ends every process of the lab. */
-		if (r > 0 && sv.control >= 0 && p[1].revents && control_message() < 0)
+		if (r > 0 && n > 1 && what[1] == P_CONTROL && p[1].revents && request(sv.control) < 0)
 			break;
+		/* Connections from the end: drop_conn moves the last one into
+		 * the place it frees. A watcher sends nothing: anything from it
+		 * is its end. */
+		for (size_t j = n; r > 0 && j-- > 0;) {
+			if (what[j] != P_CONN || p[j].revents == 0)
+				continue;
+			for (size_t i = 0; i < sv.nconns; i++) {
+				if (sv.conns[i].fd != p[j].fd)
+					continue;
+				if (sv.conns[i].watch || request(p[j].fd) < 0)
+					drop_conn(i);
+				break;
+			}
+		}
+		for (size_t j = 0; r > 0 && j < n; j++)
+			if (what[j] == P_LISTEN && p[j].revents)
+				accept_conn();
 		/* Pending nodes that answered or ran out of time, from the end:
 		 * finish moves the last one into the place it frees. */
 		now = now_ms();
 		for (size_t i = sv.npending; i-- > 0;) {
 			int answered = 0;
 			for (size_t j = 0; j < n; j++)
-				if (p[j].fd == sv.pending[i].sock && p[j].revents)
+				if (what[j] == P_PENDING && p[j].fd == sv.pending[i].sock && p[j].revents)
 					answered = 1;
 			if (answered) {
 				int m = map_pending(i);
@@ -749,8 +1100,15 @@ int supervisor_main(char **argv)
 		}
 	}
 	free(p);
+	free(what);
 	while (sv.npending > 0)
 		finish(sv.npending - 1, 1);
 	free(sv.pending);
+	while (sv.nconns > 0)
+		drop_conn(sv.nconns - 1);
+	free(sv.conns);
+	while (sv.nnodes > 0)
+		free_node(sv.nodes[sv.nnodes - 1]);
+	free(sv.nodes);
 	return 1;
 }

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -162,33 +161,26 @@ int write_file(const char *path, const char *s, size_t len)
 	return close(fd);
 }
 
-int send_ready(int sock, const struct err *e, int fd)
+int send_ready(int sock, const struct err *e, const int *fds, int nfds)
 {
 	struct msg_writer w = {0};
 	int r;
 	if (e != NULL && e->msg[0] != 0)
 		msg_put_str(&w, T_READY_ERROR, e->msg);
-	r = send_msg(sock, &w, &fd, fd >= 0 ? 1 : 0);
+	r = send_msg(sock, &w, fds, nfds);
 	msg_free(&w);
 	return r;
 }
 
-int recv_ready(int sock, int timeout_ms, int *fd, struct err *e)
+int recv_ready(int sock, int *fds, int maxfds, int *nfds, struct err *e)
 {
-	struct pollfd p = {.fd = sock, .events = POLLIN};
 	unsigned char *buf;
-	int fds[1], nfds, r;
+	int r;
 	ssize_t n;
 	struct msg_reader rd;
 	struct msg_field f;
-	do
-		r = poll(&p, 1, timeout_ms);
-	while (r < 0 && errno == EINTR);
-	if (r == 0)
-		return failx(e, "not ready after %d s", timeout_ms / 1000);
-	if (r < 0)
-		return fail(e, "wait for ready");
-	n = recv_msg(sock, &buf, fds, 1, &nfds);
+	*nfds = 0;
+	n = recv_msg(sock, &buf, fds, maxfds, nfds);
 	if (n < 0)
 		return fail(e, "read ready report");
 	if (n == 0 && buf == NULL)
@@ -204,16 +196,13 @@ int recv_ready(int sock, int timeout_ms, int *fd, struct err *e)
 	}
 	free(buf);
 	if (e->msg[0] != 0 || r < 0) {
-		for (int i = 0; i < nfds; i++)
+		for (int i = 0; i < *nfds; i++)
 			close(fds[i]);
+		*nfds = 0;
 		if (e->msg[0] == 0)
 			failx(e, "a bad ready report");
 		return -1;
 	}
-	if (fd != NULL)
-		*fd = nfds == 1 ? fds[0] : -1;
-	else if (nfds == 1)
-		close(fds[0]);
 	return 0;
 }
 
