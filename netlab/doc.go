@@ -11,7 +11,12 @@
 //	hosts           the lab's /etc/hosts; each init copies it into its /etc
 //	nodes/NODE/etc/ daemon configuration (frr, bird nodes only) that the
 //	                node's init copies into its /etc layer
-//	supervisor.log  what the supervisor and node inits printed
+//	supervisor.log  what the supervisor and the nodes printed before they
+//	                were ready
+//	supervisor.sock where the supervisor listens after up: restart, stop,
+//	                start, events (0600, the lab owner's)
+//	events.log      what verbs did (link set, impairments, restart, stop,
+//	                start), JSON lines that netlab events follows
 //
 // Network namespaces are also registered as /run/netns/LAB-NODE for
 // iproute2, each only after state.json records the namespace's inode, so
@@ -47,6 +52,15 @@
 // host, numbered (VNI) from lab and link the same on every host. The
 // state is this host's part (State.Host); status shows far ends with
 // their host.
+//
+// A node's life (life_linux.go): Lab.Stop kills a node's processes
+// through the supervisor, which keeps its user and network namespaces,
+// and takes its link ends down; Lab.Start has the supervisor start it
+// again in the held namespaces and runs up's steps for that node
+// (interfaces up, addresses and routes the kernel dropped, sysctls, files,
+// daemons, exec steps, services); Lab.Restart is both. Machine.Watch
+// streams labs' events (package events); Lab.Save writes a topology of a
+// lab as it runs.
 //
 // Up is all-or-nothing: on any error, or when its context is cancelled, it
 // removes what it made before returning. If up is killed outright, the lab

@@ -12,6 +12,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/netlab-dev/netlab/netlab/events"
 	"github.com/netlab-dev/netlab/netlab/wire"
 	"github.com/netlab-dev/netlab/topology"
 )
@@ -179,5 +180,13 @@ func (l *Lab) ImpairLink(ctx context.Context, node, ifname string, im topology.I
 		return fmt.Errorf("link %s - %s: %w", link.Endpoints[0], link.Endpoints[1], err)
 	}
 	link.Impair = im
-	return l.m.writeState(st)
+	if err := l.m.writeState(st); err != nil {
+		return err
+	}
+	what := im.String()
+	if im.Zero() {
+		what = "none"
+	}
+	return events.Log(l.m.eventsPath(l.name), events.Event{Lab: l.name, Node: node, Interface: ifname, Kind: "impair",
+		Details: map[string]string{"impairment": what, "link": link.Endpoints[0].String() + " - " + link.Endpoints[1].String()}})
 }

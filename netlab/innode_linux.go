@@ -14,23 +14,12 @@ import (
 	"github.com/netlab-dev/netlab/topology"
 )
 
-// putFiles writes each node's `files:` through its init, as the node's
+// putFiles writes each node's `files:` through its agent, as the node's
 // root, nodes in parallel.
 func (u *bringup) putFiles(ctx context.Context, step *stepTimer) error {
 	t := u.t
 	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
-		n := t.Nodes[i]
-		for _, f := range n.Files {
-			pctx, cancel := context.WithTimeout(ctx, u.stepTimeout())
-			err := nsproc.Put(pctx, u.m.socketPath(t.Name, n.Name), nsproc.File{
-				Path: f.Key, Data: []byte(f.Value), Mode: fileMode(f.Value),
-			})
-			cancel()
-			if err != nil {
-				return fmt.Errorf("%s: node %s: %w", f.Pos.In(t.File), n.Name, err)
-			}
-		}
-		return nil
+		return u.steps().putFiles(ctx, t.Nodes[i])
 	})
 }
 
@@ -39,19 +28,7 @@ func (u *bringup) putFiles(ctx context.Context, step *stepTimer) error {
 func (u *bringup) startDaemons(ctx context.Context, step *stepTimer) error {
 	t := u.t
 	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
-		n := t.Nodes[i]
-		script := daemonStartScript(n)
-		if script == "" {
-			return nil
-		}
-		out, code, err := u.runStep(ctx, n.Name, "daemons", script, "", nil)
-		if err != nil {
-			return fmt.Errorf("%s: node %s: start %s daemons: %w", n.Pos.In(t.File), n.Name, n.Kind, err)
-		}
-		if code != 0 {
-			return fmt.Errorf("%s: node %s: %s daemons did not start: %s", n.Pos.In(t.File), n.Name, n.Kind, oneLine(strings.TrimSpace(string(out))))
-		}
-		return nil
+		return u.steps().startDaemons(ctx, t.Nodes[i])
 	})
 }
 
@@ -85,29 +62,9 @@ func (u *bringup) runExecSteps(ctx context.Context, step *stepTimer) error {
 				return fmt.Errorf("node %s: exec steps not run: node %s, which it waits for, failed", n.Name, w)
 			}
 		}
-		for k, line := range n.Exec {
-			out, code, err := u.runStep(ctx, n.Name, "exec", line, "", n.Env)
-			at := n.Pos
-			if k < len(n.ExecPos) {
-				at = n.ExecPos[k]
-			}
-			where := fmt.Sprintf("%s: node %s: exec step %d %q", at.In(t.File), n.Name, k+1, line)
-			if err != nil || code != 0 {
-				failed.Store(n.Name, true)
-			}
-			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-				return fmt.Errorf("%s still runs after %v; end it with & to leave it running, or declare it under services:", where, u.stepTimeout())
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", where, err)
-			}
-			if code != 0 {
-				msg := strings.TrimSpace(string(out))
-				if msg == "" {
-					msg = "no output"
-				}
-				return fmt.Errorf("%s exited %d: %s", where, code, oneLine(msg))
-			}
+		if err := u.steps().runExec(ctx, n); err != nil {
+			failed.Store(n.Name, true)
+			return err
 		}
 		step.add(1)
 		return nil
@@ -120,22 +77,105 @@ func (u *bringup) runExecSteps(ctx context.Context, step *stepTimer) error {
 func (u *bringup) startServices(ctx context.Context, step *stepTimer) error {
 	t := u.t
 	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
-		n := t.Nodes[i]
-		for _, sv := range n.Services {
-			// Node code has run by now: a tampered agent must not hang
-			// up, so the step timeout bounds the start too.
-			if _, _, err := u.runStep(ctx, n.Name, sv.Key, sv.Value, sv.Key, n.Env); err != nil {
-				return fmt.Errorf("%s: node %s: start service %s: %w", sv.Pos.In(t.File), n.Name, sv.Key, err)
-			}
-		}
-		for _, r := range n.Ready {
-			if err := awaitReady(ctx, u.m.socketPath(t.Name, n.Name), r, n.Env); err != nil {
-				return fmt.Errorf("%s: node %s: %w", r.Pos.In(t.File), n.Name, err)
-			}
+		if err := u.steps().startServices(ctx, t.Nodes[i]); err != nil {
+			return err
 		}
 		step.add(1)
 		return nil
 	})
+}
+
+// nodeSteps are up's steps inside one node, after its wiring: its files,
+// daemons, exec steps and services. Up runs them for every node; start
+// and restart for the nodes they start.
+type nodeSteps struct {
+	m       *Machine
+	t       *topology.Topology // the lab's
+	timeout time.Duration      // of each exec step, and of each start
+}
+
+func (u *bringup) steps() nodeSteps {
+	return nodeSteps{m: u.m, t: u.st.Topology, timeout: u.stepTimeout()}
+}
+
+// socket is n's exec socket.
+func (s nodeSteps) socket(n *topology.Node) string { return s.m.socketPath(s.t.Name, n.Name) }
+
+// putFiles writes n's `files:` through its agent, as the node's root.
+func (s nodeSteps) putFiles(ctx context.Context, n *topology.Node) error {
+	for _, f := range n.Files {
+		pctx, cancel := context.WithTimeout(ctx, s.timeout)
+		err := nsproc.Put(pctx, s.socket(n), nsproc.File{
+			Path: f.Key, Data: []byte(f.Value), Mode: fileMode(f.Value),
+		})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%s: node %s: %w", f.Pos.In(s.t.File), n.Name, err)
+		}
+	}
+	return nil
+}
+
+// startDaemons starts the routing daemons of an frr or bird node.
+func (s nodeSteps) startDaemons(ctx context.Context, n *topology.Node) error {
+	script := daemonStartScript(n)
+	if script == "" {
+		return nil
+	}
+	out, code, err := s.run(ctx, n, "daemons", script, "", nil)
+	if err != nil {
+		return fmt.Errorf("%s: node %s: start %s daemons: %w", n.Pos.In(s.t.File), n.Name, n.Kind, err)
+	}
+	if code != 0 {
+		return fmt.Errorf("%s: node %s: %s daemons did not start: %s", n.Pos.In(s.t.File), n.Name, n.Kind, oneLine(strings.TrimSpace(string(out))))
+	}
+	return nil
+}
+
+// runExec runs n's exec steps in order, with its env. A failing step
+// fails it with its output; one that runs longer than the step timeout
+// fails it saying what to do instead.
+func (s nodeSteps) runExec(ctx context.Context, n *topology.Node) error {
+	for k, line := range n.Exec {
+		out, code, err := s.run(ctx, n, "exec", line, "", n.Env)
+		at := n.Pos
+		if k < len(n.ExecPos) {
+			at = n.ExecPos[k]
+		}
+		where := fmt.Sprintf("%s: node %s: exec step %d %q", at.In(s.t.File), n.Name, k+1, line)
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return fmt.Errorf("%s still runs after %v; end it with & to leave it running, or declare it under services:", where, s.timeout)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+		if code != 0 {
+			msg := strings.TrimSpace(string(out))
+			if msg == "" {
+				msg = "no output"
+			}
+			return fmt.Errorf("%s exited %d: %s", where, code, oneLine(msg))
+		}
+	}
+	return nil
+}
+
+// startServices starts n's services, in the order of their names, and
+// waits until those that say when they are ready (ready:) are.
+func (s nodeSteps) startServices(ctx context.Context, n *topology.Node) error {
+	for _, sv := range n.Services {
+		// Node code has run by now: a tampered agent must not hang
+		// netlab, so the step timeout bounds the start too.
+		if _, _, err := s.run(ctx, n, sv.Key, sv.Value, sv.Key, n.Env); err != nil {
+			return fmt.Errorf("%s: node %s: start service %s: %w", sv.Pos.In(s.t.File), n.Name, sv.Key, err)
+		}
+	}
+	for _, r := range n.Ready {
+		if err := awaitReady(ctx, s.socket(n), r, n.Env); err != nil {
+			return fmt.Errorf("%s: node %s: %w", r.Pos.In(s.t.File), n.Name, err)
+		}
+	}
+	return nil
 }
 
 // readyTryTimeout bounds one try of a service's ready: command.
@@ -214,17 +254,17 @@ func (u *bringup) stepTimeout() time.Duration {
 	return defaultStepTimeout
 }
 
-// runStep runs one shell command line in node, with netlab's environment
+// run runs one shell command line in node n, with netlab's environment
 // and env (the node's env:) over it, its output appended to the node's log
 // of that name (see netlab logs), and returns the end of that output and
 // its exit code. Processes it leaves running keep writing to the log. A
 // step that outlives the step timeout is killed, with all it started in
 // its session. With service set, the line is started as the node's service
-// of that name, and runStep returns once it runs.
-func (u *bringup) runStep(ctx context.Context, node, log, line, service string, env []topology.KeyValue) ([]byte, int, error) {
-	ctx, cancel := context.WithTimeout(ctx, u.stepTimeout())
+// of that name, and run returns once it runs.
+func (s nodeSteps) run(ctx context.Context, n *topology.Node, log, line, service string, env []topology.KeyValue) ([]byte, int, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	code, out, err := nsproc.RunLogged(ctx, u.m.socketPath(u.st.Name, node), []string{"/bin/sh", "-c", line}, Env(envPairs(env)), log, service)
+	code, out, err := nsproc.RunLogged(ctx, s.socket(n), []string{"/bin/sh", "-c", line}, Env(envPairs(env)), log, service)
 	return out, code, err
 }
 

@@ -308,6 +308,9 @@ func (l *Lab) unreachable(node string, err error) error {
 	if serr != nil {
 		return serr
 	}
+	if ns.Stopped {
+		return stoppedNode(l.Ref(), node)
+	}
 	if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ECONNREFUSED) && !d.Own() {
 		return fmt.Errorf("node %s of lab %s of user %s: %w", node, lab, d.User, err)
 	}
@@ -316,7 +319,7 @@ func (l *Lab) unreachable(node string, err error) error {
 		why = "its init does not answer on its exec socket"
 	}
 	ref := l.Ref()
-	return fmt.Errorf("node %s of lab %s is not running (%s%s); take the lab down with: netlab down %s", node, ref, why, oomNote(st), ref)
+	return fmt.Errorf("node %s of lab %s is not running (%s%s); start it again with: netlab start %s/%s", node, ref, why, oomNote(st), ref, node)
 }
 
 // unknownNode says that st's lab has no node called node, which it has,

@@ -141,7 +141,8 @@ func writeHosts(path string, content []byte) (*os.File, error) {
 	return f, nil
 }
 
-// listenExec makes a node's exec socket, reachable by host root only.
+// listenExec makes a listening socket of the lab's (a node's exec socket,
+// the supervisor's), reachable by the lab's owner only.
 func listenExec(path string) (*os.File, error) {
 	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: path, Net: "unixpacket"})
 	if err != nil {
@@ -167,6 +168,9 @@ const maxSocketPath = 107
 // exec sockets would not fit sun_path: a long state directory (a deep
 // $HOME) with long lab and node names.
 func (m *Machine) checkSocketPaths(t *topology.Topology) error {
+	if p := m.supervisorPath(t.Name); len(p) > maxSocketPath {
+		return fmt.Errorf("lab %s: its supervisor's socket %s is %d bytes, more than a unix socket's path may be (%d): set %s to a shorter directory, or shorten the lab's name", t.Name, p, len(p), maxSocketPath, StateDirEnv)
+	}
 	for _, n := range t.Nodes {
 		if p := m.socketPath(t.Name, n.Name); len(p) > maxSocketPath {
 			return fmt.Errorf("node %s: its socket %s is %d bytes, more than a unix socket's path may be (%d): set %s to a shorter directory, or shorten the lab's or node's name", n.Name, p, len(p), maxSocketPath, StateDirEnv)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/netlab-dev/netlab/netlab/events"
 	"github.com/netlab-dev/netlab/netlab/wire"
 	"github.com/netlab-dev/netlab/topology"
 )
@@ -11,9 +12,19 @@ import (
 // SetLink takes the link that ends at node:ifname down or up, at both of
 // its ends, so that each side loses or regains carrier as a pulled or
 // replugged cable would look to a routing protocol. Of a link to another
-// host, this host's end: the other host sets its own.
+// host, this host's end: the other host sets its own. The link's state is
+// recorded (a node started again brings up only links that are up, and
+// save writes it), under the lab's lock, and told to netlab events.
 func (l *Lab) SetLink(ctx context.Context, node, ifname string, up bool) error {
-	st, err := l.state()
+	if !l.m.Own() {
+		return fmt.Errorf("lab %s is user %s's: only its owner changes it", l.Ref(), l.m.User)
+	}
+	lock, err := lockDir(ctx, l.m.labDir(l.name))
+	if err != nil {
+		return err
+	}
+	defer lock.unlock()
+	st, err := l.m.readState(l.name)
 	if err != nil {
 		return err
 	}
@@ -34,7 +45,16 @@ func (l *Lab) SetLink(ctx context.Context, node, ifname string, up bool) error {
 			return fmt.Errorf("%s: set link: %w", e, err)
 		}
 	}
-	return nil
+	link.Down = !up
+	if err := l.m.writeState(st); err != nil {
+		return err
+	}
+	state := "up"
+	if !up {
+		state = "down"
+	}
+	return events.Log(l.m.eventsPath(l.name), events.Event{Lab: l.name, Node: node, Interface: ifname, Kind: "link-set",
+		Details: map[string]string{"state": state, "link": link.Endpoints[0].String() + " - " + link.Endpoints[1].String()}})
 }
 
 // linkAt finds the link that ends at node:ifname, a node of this host.
@@ -69,9 +89,12 @@ func (l *Lab) openLinkEnds(ctx context.Context, st *State, link *topology.Link) 
 			continue
 		}
 		var err error
-		if ns == nil {
+		switch {
+		case ns == nil:
 			err = fmt.Errorf("node %s is not running", e.Node)
-		} else {
+		case ns.Stopped:
+			err = stoppedNode(l.Ref(), e.Node)
+		default:
 			socks[i], err = nodeNetlink(ctx, l.m.socketPath(st.Name, ns.Name), ns)
 		}
 		if err != nil {

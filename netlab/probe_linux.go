@@ -135,3 +135,19 @@ func probeLinks(kinds []string) error {
 	}
 	return nil
 }
+
+// checkClocks refuses, before anything is made, clock: offsets on a
+// kernel without time namespaces (CONFIG_TIME_NS, Linux 5.6), at each
+// place one is written.
+func checkClocks(t *topology.Topology) error {
+	if _, err := os.Stat("/proc/self/ns/time"); err == nil {
+		return nil
+	}
+	var errs []error
+	for _, n := range t.Nodes {
+		if !n.Clock.Zero() {
+			errs = append(errs, fmt.Errorf("%s: clock of node %s: %w: this kernel has no time namespaces (CONFIG_TIME_NS, Linux 5.6 or later); remove clock:, or bring the lab up on a newer kernel", n.Clock.Pos.In(t.File), n.Name, ErrKernelFeature))
+		}
+	}
+	return errors.Join(errs...)
+}

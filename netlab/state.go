@@ -45,9 +45,12 @@ type NodeState struct {
 	Name string `json:"name"`
 	// Init is the node's one process: PID 1 of the node, root of its user
 	// namespace (which owns its netns), its agent, serving exec. The node
-	// lives as long as it does.
+	// lives as long as it does; nil while it is stopped.
 	Init       *Proc  `json:"init,omitempty"`
 	NetNSInode uint64 `json:"netns_inode,omitempty"` // to never unregister a netns that is not ours
+	// Stopped is a node netlab stop ended: no process of it runs, its
+	// network namespace is held by the supervisor, netlab start starts it.
+	Stopped bool `json:"stopped,omitempty"`
 }
 
 // Proc identifies a process across pid reuse.
@@ -79,6 +82,16 @@ func (m *Machine) statePath(name string) string { return filepath.Join(m.labDir(
 func (m *Machine) socketPath(lab, node string) string {
 	return filepath.Join(m.labDir(lab), node+".sock")
 }
+
+// supervisorPath is where a lab's supervisor listens for netlab's verbs
+// after up (restart, stop, start, events).
+func (m *Machine) supervisorPath(lab string) string {
+	return filepath.Join(m.labDir(lab), "supervisor.sock")
+}
+
+// eventsPath is the lab's events log, which verbs append to and netlab
+// events follows (see package events).
+func (m *Machine) eventsPath(lab string) string { return filepath.Join(m.labDir(lab), "events.log") }
 
 // netnsName is the name iproute2 shows for a node's network namespace.
 func netnsName(lab, node string) string { return lab + "-" + node }

@@ -36,6 +36,7 @@ type NodeStatus struct {
 	Kind       string            `json:"kind"`
 	Pid        int               `json:"pid,omitempty"`
 	Running    bool              `json:"running"`
+	Stopped    bool              `json:"stopped,omitempty"` // by netlab stop: netlab start starts it
 	NetNS      string            `json:"netns"`
 	Interfaces []InterfaceStatus `json:"interfaces"`
 	Services   []nsproc.Service  `json:"services"` // in the order they started
@@ -150,6 +151,7 @@ func (m *Machine) labStatus(st *State) LabStatus {
 			ns.Pid = rt.Init.Pid
 			ns.Running = rt.Init.alive()
 		}
+		ns.Stopped = rt.Stopped
 		if ns.Running {
 			sock, release, err := m.socket(st.Name, n.Name)
 			if err == nil {
@@ -187,8 +189,8 @@ func (st *State) health(ref LabRef, held bool, nodeRuns func(i int) bool) (state
 		return "broken", "the lab's processes are gone; remove the rest with: netlab down " + ref.String()
 	}
 	for i, n := range st.Nodes {
-		if !nodeRuns(i) {
-			return "broken", fmt.Sprintf("node %s is not running%s; remove the lab with: netlab down %s", n.Name, oomNote(st), ref)
+		if !nodeRuns(i) && !n.Stopped {
+			return "broken", fmt.Sprintf("node %s is not running%s; start it again with netlab start %s/%s, or remove the lab with: netlab down %s", n.Name, oomNote(st), ref, n.Name, ref)
 		}
 	}
 	return string(PhaseUp), ""

@@ -93,6 +93,9 @@ func (m *Machine) Up(ctx context.Context, t *topology.Topology, opts UpOptions) 
 	if err := checkImpairments(t, u.localLinks(), u.impair); err != nil {
 		return nil, err
 	}
+	if err := checkClocks(part); err != nil {
+		return nil, err
+	}
 	if u.opts.Parallel <= 0 {
 		u.opts.Parallel = 4 * runtime.NumCPU()
 	}
@@ -251,8 +254,16 @@ func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
 		return err
 	}
 	defer hosts.Close()
+	// Where netlab reaches the supervisor after up (restart, stop, start,
+	// events): only the lab's owner may (the socket is 0600, in a 0700
+	// directory).
+	listen, err := listenExec(u.m.supervisorPath(t.Name))
+	if err != nil {
+		return fmt.Errorf("lab supervisor: %w", err)
+	}
+	defer listen.Close()
 	cfg := nsproc.SupervisorConfig{Lab: t.Name, Log: log, Hosts: hosts, Hide: u.hide,
-		Caps: labCaps(), NProc: u.pids, Enter: u.cgroup.Add}
+		Caps: labCaps(), NProc: u.pids, Enter: u.cgroup.Add, Listen: listen}
 	ids := u.st.IDs
 	if m := u.m; u.sub != nil {
 		// Lab root is the user; lab ids 1.. (node root among them) the

@@ -3,6 +3,7 @@ package netlab
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 
 	"github.com/netlab-dev/netlab/netlab/parallel"
@@ -41,18 +42,7 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 		if err != nil {
 			return fmt.Errorf("node %s: %w", n.Name, err)
 		}
-		wn := &wire.Node{Name: n.Name, NetNS: u.netns[i], Netlink: wire.NewSocket(f), Bridge: n.Kind.Facts().Bridge}
-		for _, ifc := range n.Interfaces {
-			idx := wire.LoopbackIndex
-			if ifc.Name != "lo" {
-				idx = index[topology.Endpoint{Node: n.Name, Interface: ifc.Name}]
-			}
-			wn.Interfaces = append(wn.Interfaces, wire.Interface{Name: ifc.Name, Index: idx, Addrs: ifc.Addrs})
-		}
-		for _, r := range n.Routes {
-			wn.Routes = append(wn.Routes, wire.Route{To: r.To, Via: r.Via})
-		}
-		nodes[i] = wn
+		nodes[i] = wireNode(n, index, u.netns[i], wire.NewSocket(f))
 		return nil
 	})
 	if err != nil {
@@ -87,6 +77,20 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 	if err := wire.Wire(ctx, nodes, links, linkSocket, host, u.opts.Parallel); err != nil {
 		return err
 	}
+	// Links a saved lab had down (state: down) go down at the ends on
+	// this host.
+	for _, l := range u.localLinks() {
+		if !l.Down {
+			continue
+		}
+		for _, e := range l.Endpoints {
+			if wn := byName[e.Node]; wn != nil {
+				if err := wn.Netlink.SetUp(index[e], false); err != nil {
+					return fmt.Errorf("%s: link %s - %s: set it down: %w", l.Pos.In(t.File), l.Endpoints[0], l.Endpoints[1], err)
+				}
+			}
+		}
+	}
 	progs := lossPrograms{}
 	defer progs.close()
 	for _, l := range u.localLinks() {
@@ -108,17 +112,39 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 	}
 	// After addresses and routes: some sysctls name interfaces.
 	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
-		n := t.Nodes[i]
-		if len(n.Sysctls) == 0 {
-			return nil
-		}
-		var kvs []string
-		for _, kv := range n.Sysctls {
-			kvs = append(kvs, kv.Key+"="+kv.Value)
-		}
-		if err := nsproc.SetSysctls(ctx, u.m.socketPath(t.Name, n.Name), kvs); err != nil {
-			return fmt.Errorf("node %s: %w", n.Name, err)
-		}
-		return nil
+		return setNodeSysctls(ctx, u.m.socketPath(t.Name, t.Nodes[i].Name), t.Nodes[i])
 	})
+}
+
+// wireNode is what package wire needs to configure node n, whose network
+// namespace is netns (nil when its links exist already) and whose socket
+// there is sock; index numbers every link end (ifindexes).
+func wireNode(n *topology.Node, index map[topology.Endpoint]int, netns *os.File, sock *wire.Socket) *wire.Node {
+	wn := &wire.Node{Name: n.Name, NetNS: netns, Netlink: sock, Bridge: n.Kind.Facts().Bridge}
+	for _, ifc := range n.Interfaces {
+		idx := wire.LoopbackIndex
+		if ifc.Name != "lo" {
+			idx = index[topology.Endpoint{Node: n.Name, Interface: ifc.Name}]
+		}
+		wn.Interfaces = append(wn.Interfaces, wire.Interface{Name: ifc.Name, Index: idx, Addrs: ifc.Addrs})
+	}
+	for _, r := range n.Routes {
+		wn.Routes = append(wn.Routes, wire.Route{To: r.To, Via: r.Via})
+	}
+	return wn
+}
+
+// setNodeSysctls writes n's sysctls in the node whose agent serves socket.
+func setNodeSysctls(ctx context.Context, socket string, n *topology.Node) error {
+	if len(n.Sysctls) == 0 {
+		return nil
+	}
+	var kvs []string
+	for _, kv := range n.Sysctls {
+		kvs = append(kvs, kv.Key+"="+kv.Value)
+	}
+	if err := nsproc.SetSysctls(ctx, socket, kvs); err != nil {
+		return fmt.Errorf("node %s: %w", n.Name, err)
+	}
+	return nil
 }

@@ -89,6 +89,13 @@ for d in st.get('cgroup') or []:
 print('%.0f %s' % (kb / n, '-' if tasks is None else '%.2f' % (tasks / n)))
 PY
 )
+		# A node's restart in the biggest chain: its processes killed and
+		# started again, its links kept.
+		if [ "$shape" = chain ] && [ "$n" = 1000 ]; then
+			r0=$(now)
+			"$tmp/netlab" restart "$lab/r500"
+			restartline="- restart of one node (r500) of the 1000-node chain, links kept: $(secs "$r0" "$(now)") s"
+		fi
 		t2=$(now)
 		"$tmp/netlab" down "$lab"
 		t3=$(now)
@@ -128,6 +135,7 @@ print("%.1f" % (ts[len(ts) // 2] * 1000))
 PY
 }
 extra=()
+[ -n "${restartline:-}" ] && extra+=("$restartline")
 scripts/gen-topology.sh chain 3 bench-exec > "$tmp/bench-exec.yaml"
 settle
 "$tmp/netlab" up -q "$tmp/bench-exec.yaml"
@@ -135,6 +143,41 @@ rootexec=$(exec_ms "$tmp/netlab")
 ipexec=$(exec_ms ip netns exec bench-exec-r1)
 "$tmp/netlab" down bench-exec
 extra+=("- exec round trip (median of 100 from a shell): \`netlab exec r1 -- true\` ${rootexec} ms, \`ip netns exec bench-exec-r1 true\` ${ipexec} ms: $(awk -v a="$rootexec" -v b="$ipexec" 'BEGIN { printf "%.2f", a / b }')x")
+
+# netlab events: 20000 address events (10000 addresses added, then
+# deleted, by ip -batch in one node), and how many of them per second the
+# stream printed, from its first to its last.
+scripts/gen-topology.sh chain 2 bench-events > "$tmp/bench-events.yaml"
+settle
+"$tmp/netlab" up -q "$tmp/bench-events.yaml"
+"$tmp/netlab" events bench-events --json > "$tmp/events.json" &
+evpid=$!
+sleep 1
+for op in add del; do
+	for ((i = 0; i < 10000; i++)); do echo "address $op 10.200.$((i / 250)).$((i % 250 + 1))/32 dev lo"; done
+done > "$tmp/batch"
+"$tmp/netlab" exec r1 -- ip -batch - < "$tmp/batch"
+evrate=$(python3 - "$tmp/events.json" <<'PY'
+import json, sys, time
+from datetime import datetime
+deadline = time.time() + 60
+while True:
+    evs = [json.loads(l) for l in open(sys.argv[1]) if '"address-' in l]
+    if len(evs) >= 20000 or time.time() > deadline:
+        break
+    time.sleep(0.5)
+def stamp(s):
+    whole, _, frac = s.rstrip("Z").partition(".")
+    return datetime.fromisoformat(whole + "+00:00").timestamp() + float("0." + (frac or "0"))
+ts = [stamp(e["time"]) for e in evs]
+span = max(ts) - min(ts) if len(ts) > 1 else 0
+print("%d of 20000, %.0f/s" % (len(evs), len(evs) / span if span > 0 else 0))
+PY
+)
+kill -INT "$evpid"
+wait "$evpid" || true
+"$tmp/netlab" down bench-events
+extra+=("- netlab events: address events printed as JSON lines, $evrate")
 
 # Rootless: the same chains as an ordinary user, next to root's in this run.
 if command -v newuidmap >/dev/null && command -v useradd >/dev/null; then

@@ -176,7 +176,7 @@ nodes:
 	if err := syscall.Kill(agent, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	want := "netlab: node h1 of lab oom is not running (its init is gone; the lab's memory limit has killed a process (raise limits: memory)); take the lab down with: netlab down oom\n"
+	want := "netlab: node h1 of lab oom is not running (its init is gone; the lab's memory limit has killed a process (raise limits: memory)); start it again with: netlab start oom/h1\n"
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if r = netlab(t, "exec", "oom/h1", "--", "true"); r.stderr == want {
 			break
@@ -199,7 +199,7 @@ func TestExecDeadNode(t *testing.T) {
 	if err := syscall.Kill(agent, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	want := "netlab: node r1 of lab dead is not running (its init is gone); take the lab down with: netlab down dead\n"
+	want := "netlab: node r1 of lab dead is not running (its init is gone); start it again with: netlab start dead/r1\n"
 	var r result
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if r = netlab(t, "exec", "dead/r1", "--", "true"); r.stderr == want {
@@ -212,4 +212,7 @@ func TestExecDeadNode(t *testing.T) {
 	if r := netlab(t, "exec", "dead/r2", "--", "true"); r.code != 0 {
 		t.Errorf("r2 stopped with r1: %s", r.stderr)
 	}
+	// What the message says to do works.
+	mustNetlab(t, "start", "dead/r1")
+	mustNetlab(t, "exec", "dead/r1", "--", "ping", "-c1", "-W2", "r3")
 }

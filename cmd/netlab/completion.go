@@ -60,6 +60,11 @@ func addCompletions(root *cobra.Command) {
 		"exec":     completeExecArgs,
 		"shell":    completeFirst(completeNodeArg),
 		"logs":     completeFirst(completeNodeArg),
+		"restart":  completeNodeArg,
+		"stop":     completeNodeArg,
+		"start":    completeNodeArg,
+		"events":   completeLabArgs,
+		"save":     completeLabArgs,
 		"link set": completeLinkSet,
 	}
 	flags := map[string]map[string]cobra.CompletionFunc{

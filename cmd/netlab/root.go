@@ -53,7 +53,7 @@ netlab completion --help.`,
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
 	root.AddCommand(newUpCommand(), newDownCommand(), newStatusCommand(), newExecCommand(),
-		newShellCommand(), newLogsCommand(), newLinkCommand(), newCaptureCommand(), newCheckCommand(), newValidateCommand(), newGraphCommand(), newImportCommand(), newVersionCommand())
+		newShellCommand(), newLogsCommand(), newLinkCommand(), newRestartCommand(), newStopCommand(), newStartCommand(), newEventsCommand(), newSaveCommand(), newCaptureCommand(), newCheckCommand(), newValidateCommand(), newGraphCommand(), newImportCommand(), newVersionCommand())
 	root.CompletionOptions.DisableDefaultCmd = true // ours says more, and refuses a bad shell with exit 2
 	root.AddCommand(newCompletionCommand())
 	addCompletions(root)

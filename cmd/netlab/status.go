@@ -110,7 +110,10 @@ func writeStatusTable(out io.Writer, labs []netlab.LabStatus, owners bool) {
 		}
 		for _, n := range l.Nodes {
 			node, kind, pid := n.Name, n.Kind, fmt.Sprint(n.Pid)
-			if !n.Running {
+			switch {
+			case n.Stopped:
+				pid = "stopped"
+			case !n.Running:
 				pid = "-"
 			}
 			ifaces := n.Interfaces

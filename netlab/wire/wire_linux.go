@@ -2,6 +2,7 @@ package wire
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -199,6 +200,33 @@ func configure(n *Node, up []int) error {
 	}
 	for _, r := range n.Routes {
 		if err := h.addRoute(ipNet(r.To), r.Via.AsSlice()); err != nil {
+			return fmt.Errorf("add route to %s via %s: %w", r.To, r.Via, err)
+		}
+	}
+	return nil
+}
+
+// Restore configures a node again that was wired before and kept its
+// network namespace (a node started again): lo and the interfaces
+// numbered up up, and its addresses and routes where the kernel dropped
+// them (an interface taken down loses its IPv6 addresses and the routes
+// through it). A bridge node's bridge and ports are there still.
+func Restore(n *Node, up []int) error {
+	h := n.Netlink
+	for _, idx := range append([]int{LoopbackIndex}, up...) {
+		if err := h.SetUp(idx, true); err != nil {
+			return fmt.Errorf("set interface %d up: %w", idx, err)
+		}
+	}
+	for _, ifc := range n.Interfaces {
+		for _, p := range ifc.Addrs {
+			if err := h.addAddr(ifc.Index, ipNet(p)); err != nil && !errors.Is(err, unix.EEXIST) {
+				return fmt.Errorf("add address %s to %s: %w", p, ifc.Name, err)
+			}
+		}
+	}
+	for _, r := range n.Routes {
+		if err := h.addRoute(ipNet(r.To), r.Via.AsSlice()); err != nil && !errors.Is(err, unix.EEXIST) {
 			return fmt.Errorf("add route to %s via %s: %w", r.To, r.Via, err)
 		}
 	}
