@@ -358,6 +358,28 @@ func TestPutFile(t *testing.T) {
 	}
 }
 
+// TestPutFileDeep: a file whose path has two thousand components (as long
+// as a path may be) is written, its directories made one by one: the
+// agent, the node's PID 1, does not recurse per component.
+func TestPutFileDeep(t *testing.T) {
+	sock := testAgent(t, "")
+	root := t.TempDir()
+	p := root + strings.Repeat("/d", (4000-len(root))/2) + "/f"
+	if n := strings.Count(p, "/"); n < 1900 {
+		t.Fatalf("a path of %d components, want about 2000", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := Put(ctx, sock, File{Path: p, Data: []byte("deep\n"), Mode: 0o644, UID: os.Getuid(), GID: os.Getgid()}); err != nil {
+		msg := err.Error()
+		t.Fatalf("put a file %d deep: ...%s", strings.Count(p, "/"), msg[max(0, len(msg)-200):])
+	}
+	if b, err := os.ReadFile(p); err != nil || string(b) != "deep\n" {
+		t.Errorf("the deep file holds %q, %v", b, err)
+	}
+	awaitAgent(t, sock)
+}
+
 // As root, directories made get the ids asked for, and those that were
 // there keep theirs: a node's root never takes over the host's /etc.
 func TestPutFileOtherIDs(t *testing.T) {

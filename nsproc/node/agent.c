@@ -301,31 +301,36 @@ static void drop_conn(size_t i)
 }
 
 /* mkdir_owned makes dir and its missing parents, owned by uid and gid;
- * directories that are there keep their owners. */
+ * directories that are there keep their owners. One component after the
+ * other, in one buffer: a path may have thousands of them, and this is the
+ * node's PID 1, whose stack a recursion per component would overflow. */
 static int mkdir_owned(const char *dir, uid_t uid, gid_t gid)
 {
 	char p[4096];
 	struct stat st;
-	if (stat(dir, &st) == 0) {
-		if (!S_ISDIR(st.st_mode)) {
-			errno = ENOTDIR;
-			return -1;
-		}
-		return 0;
-	}
 	if (snprintf(p, sizeof(p), "%s", dir) >= (int)sizeof(p)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	char *slash = strrchr(p, '/');
-	if (slash != NULL && slash != p) {
-		*slash = 0;
-		if (mkdir_owned(p, uid, gid) < 0)
+	for (char *end = p; end != NULL;) {
+		end = strchr(end + 1, '/');
+		if (end != NULL)
+			*end = 0;
+		if (mkdir(p, 0755) == 0) {
+			if (chown(p, uid, gid) < 0)
+				return -1;
+		} else if (errno != EEXIST) {
 			return -1;
+		} else if (stat(p, &st) < 0) {
+			return -1;
+		} else if (!S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			return -1;
+		}
+		if (end != NULL)
+			*end = '/';
 	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -1;
-	return chown(dir, uid, gid);
+	return 0;
 }
 
 /* put_file writes a file as the node's root. An existing file is removed
