@@ -361,3 +361,31 @@ cut -d. -f1 /proc/uptime; date +%s; head -1 /proc/self/uid_map | tr -s ' '; umou
 		t.Errorf("netlink of no node: %v", err)
 	}
 }
+
+// TestNodeProcessNotDumpable: node root cannot read the environment (nor
+// trace, nor read the memory) of its node's process (PID 1, the agent), whatever
+// fs.suid_dumpable says: becoming node root resets a process's dumpable
+// flag to it, and 1 would let a process of the same uid trace it.
+func TestNodeProcessNotDumpable(t *testing.T) {
+	s, _ := testLab(t)
+	const knob = "/proc/sys/fs/suid_dumpable"
+	was, err := os.ReadFile(knob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The machine's setting comes back when the test ends; nodes started
+	// meanwhile take 1.
+	if err := os.WriteFile(knob, []byte("1"), 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.WriteFile(knob, was, 0) })
+	sock, err := testNode(t, s, "r1", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// /proc/1/environ belongs to its uid only while it is dumpable.
+	out := inNode(t, sock, `id -u; head -c1 /proc/1/environ >/dev/null 2>&1 && echo ENVIRON; stat -c %u /proc/1/environ`)
+	if out != "0\n65534\n" {
+		t.Errorf("in r1, as node root, PID 1 is within reach:\n%s", out)
+	}
+}

@@ -344,6 +344,10 @@ static int become_node(const struct spawn_req *s, int sock, struct err *e)
 	 * mapped, so allowing it gives away nothing. */
 	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		return fail(e, "become node root");
+	/* A change of uid set the dumpable flag to fs.suid_dumpable, which
+	 * may be 1: node root could then trace this process. Not again. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return fail(e, "make the node's process not dumpable: prctl");
 	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | (s->held ? 0 : CLONE_NEWNET)) < 0)
 		return fail(e, "make the node's namespaces: unshare");
 	/* Over the supervisor's /sys, which shows its empty network namespace:
