@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -387,5 +388,53 @@ func TestNodeProcessNotDumpable(t *testing.T) {
 	out := inNode(t, sock, `id -u; head -c1 /proc/1/environ >/dev/null 2>&1 && echo ENVIRON; stat -c %u /proc/1/environ`)
 	if out != "0\n65534\n" {
 		t.Errorf("in r1, as node root, PID 1 is within reach:\n%s", out)
+	}
+}
+
+// TestNodeCannotStallAgent: nothing node root does to a command or a log
+// of its own stalls its node's agent: a FIFO where a logged command's log
+// goes, or that replaces it while the command runs, is refused; commands
+// node root stops (SIGSTOP) as they start leave the agent serving others.
+func TestNodeCannotStallAgent(t *testing.T) {
+	s, _ := testLab(t)
+	sock, err := testNode(t, s, "r1", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged := func(log, script string) (int, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		code, _, err := RunLogged(ctx, sock, []string{"/bin/sh", "-c", script}, []string{"PATH=/bin:/usr/bin"}, log, "")
+		return code, err
+	}
+	inNode(t, sock, "mkdir -p "+LogDir+" && mkfifo "+LogDir+"/fifo.log")
+	if _, err := logged("fifo", "echo hi"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("a command logged to a FIFO: %v, want it refused", err)
+	}
+	if code, err := logged("swap", "rm "+LogDir+"/swap.log; mkfifo "+LogDir+"/swap.log"); code != 0 || err != nil {
+		t.Errorf("a command that made its log a FIFO: exit %d, %v", code, err)
+	}
+	// Every process of the node but PID 1 and the stopper is stopped,
+	// again and again, some of them before they exec.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, _, err := RunLogged(ctx, sock, []string{"/bin/sh", "-c", "while :; do kill -STOP -1; done"}, nil, "stopper", "stopper"); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			RunLogged(ctx, sock, []string{"/bin/true"}, nil, "stopped", "")
+		}()
+	}
+	wg.Wait()
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	if _, err := Services(sctx, sock); err != nil {
+		t.Errorf("the agent does not serve once node root stopped its commands: %v", err)
 	}
 }

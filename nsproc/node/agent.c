@@ -43,6 +43,13 @@
 struct conn {
 	int fd;
 	pid_t pid;     /* the command it runs, 0 before and after */
+	/* Until the command has exec'd: the read end of a pipe that closes at
+	 * its exec or brings the errno that stopped it, polled with the rest
+	 * (node root may stop the command before it execs: nothing waits for
+	 * it); -1 after. */
+	int start;
+	char *argv0;   /* the command's name, for that errno's message */
+	char *service; /* a service's name: recorded, and answered, once it execs */
 	char *log;     /* a logged command's log, whose tail its exit carries */
 	off_t from;    /* where in the log its output starts */
 	int watch;     /* it hears of services that end */
@@ -129,15 +136,16 @@ static char *look_path(const char *name, const struct strv *env, const char *dir
 
 /* start_command starts x's command with stdio in a session of its own
  * (signals for it reach its whole process group; with a pty, stdio is a
- * terminal that becomes its controlling one). It returns the pid, or 0
- * with the exit to report: 127 not found, 126 otherwise. */
-static pid_t start_command(const struct exec_req *x, const int stdio[3], int ctty, struct exit_info *fail_exit)
+ * terminal that becomes its controlling one). It returns the pid, with in
+ * *start the read end of a pipe that closes when the command execs or
+ * brings the errno that stopped it (see exec_status), or 0 with the exit
+ * to report: 127 not found, 126 otherwise. */
+static pid_t start_command(const struct exec_req *x, const int stdio[3], int ctty, int *start, struct exit_info *fail_exit)
 {
 	const char *dir;
 	char *path;
 	int pipefd[2], err = 0;
 	pid_t pid;
-	ssize_t n;
 	if (x->argv.n == 0) {
 		exit_error(fail_exit, 126, "no command given");
 		return 0;
@@ -186,17 +194,9 @@ failed:
 		free(path);
 		return 0;
 	}
-	/* The pipe closes at exec, or brings the errno that stopped it. */
-	do
-		n = read(pipefd[0], &err, sizeof(err));
-	while (n < 0 && errno == EINTR);
-	close(pipefd[0]);
 	free(path);
-	if (n == sizeof(err)) {
-		waitpid(pid, NULL, 0);
-		exit_error(fail_exit, err == ENOENT ? 127 : 126, "%s: %s", x->argv.v[0], errtext(err));
-		return 0;
-	}
+	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+	*start = pipefd[0];
 	return pid;
 }
 
@@ -230,7 +230,10 @@ static int open_pty(int rows, int cols, int *master, int *slave, struct exit_inf
 }
 
 /* open_log opens the node's log name for appending (making LOG_DIR) and
- * sets *size to its size now, where this command's output will start. */
+ * sets *size to its size now, where this command's output will start. The
+ * log is node root's to replace: what is not a regular file there is
+ * refused, and opened without blocking (a FIFO would wait for a reader),
+ * never through a symlink. */
 static int open_log(const char *name, off_t *size, struct exit_info *x)
 {
 	char path[512];
@@ -247,19 +250,31 @@ static int open_log(const char *name, off_t *size, struct exit_info *x)
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/%s.log", LOG_DIR, name);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640);
+	if (fd < 0 && errno == ENXIO) {
+		exit_error(x, 126, "open log %s: not a regular file (a FIFO); remove it", path);
+		return -1;
+	}
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		exit_error(x, 126, "open log: %s", errtext(errno));
+		exit_error(x, 126, "open log %s: %s", path, errtext(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		exit_error(x, 126, "open log %s: not a regular file; remove it", path);
+		close(fd);
+		return -1;
+	}
+	/* The command's output: blocking, as a program expects it to be. */
+	fcntl(fd, F_SETFL, O_APPEND);
 	*size = st.st_size;
 	return fd;
 }
 
 /* log_tail reads the end of log name past offset from, at most
- * OUTPUT_TAIL bytes, into buf; it returns how many. */
+ * OUTPUT_TAIL bytes, into buf; it returns how many. What is no regular
+ * file (node root may have put a FIFO there) gives none. */
 static size_t log_tail(const char *name, off_t from, char *buf)
 {
 	char path[512];
@@ -267,10 +282,10 @@ static size_t log_tail(const char *name, off_t from, char *buf)
 	ssize_t n;
 	int fd;
 	snprintf(path, sizeof(path), "%s/%s.log", LOG_DIR, name);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	if (fstat(fd, &st) < 0 || st.st_size <= from) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= from) {
 		close(fd);
 		return 0;
 	}
@@ -290,13 +305,19 @@ static struct conn *add_conn(int fd)
 	c = &ag.conns[ag.nconns++];
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
+	c->start = -1;
 	return c;
 }
 
 static void drop_conn(size_t i)
 {
-	close(ag.conns[i].fd);
-	free(ag.conns[i].log);
+	struct conn *c = &ag.conns[i];
+	close(c->fd);
+	if (c->start >= 0)
+		close(c->start);
+	free(c->argv0);
+	free(c->service);
+	free(c->log);
 	ag.conns[i] = ag.conns[--ag.nconns];
 }
 
@@ -561,16 +582,15 @@ static int run_exec(struct conn *c, struct exec_req *x, int *fds, int nfds)
 		}
 		stdio[0] = fds[0], stdio[1] = fds[1], stdio[2] = fds[2];
 	}
-	pid = start_command(x, stdio, x->pty && x->log == NULL, &info);
+	pid = start_command(x, stdio, x->pty && x->log == NULL, &c->start, &info);
 	if (pid == 0)
 		goto answer;
-	if (x->service != NULL && x->log != NULL) {
-		if (add_service(x->service, pid) < 0)
-			exit_error(&info, 1, "out of memory");
-		goto answer;
-	}
 	c->pid = pid;
-	if (x->log != NULL) {
+	c->argv0 = strdup(x->argv.v[0]);
+	if (x->service != NULL && x->log != NULL) {
+		c->service = x->service;
+		x->service = NULL;
+	} else if (x->log != NULL) {
 		c->log = x->log;
 		x->log = NULL;
 	}
@@ -590,6 +610,37 @@ answer:
 		close(null);
 	if (logfd >= 0)
 		close(logfd);
+	send_exit(c->fd, &info, NULL, 0);
+	return 0;
+}
+
+/* exec_status reads what c's command's start pipe says, once it is
+ * readable: the errno that kept it from exec (answered, and c is done: the
+ * child exits 127, reaped as any orphan), or the end that its exec closed
+ * (a service is recorded and answered, and c is done; another command
+ * runs on). It returns 1 while c stays. */
+static int exec_status(struct conn *c)
+{
+	struct exit_info info = {0};
+	int err;
+	ssize_t n;
+	do
+		n = read(c->start, &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return 1;
+	close(c->start);
+	c->start = -1;
+	if (n == sizeof(err)) {
+		exit_error(&info, err == ENOENT ? 127 : 126, "%s: %s", c->argv0 ? c->argv0 : "the command", errtext(err));
+		c->pid = 0;
+		send_exit(c->fd, &info, NULL, 0);
+		return 0;
+	}
+	if (c->service == NULL)
+		return 1;
+	if (add_service(c->service, c->pid) < 0)
+		exit_error(&info, 1, "out of memory");
 	send_exit(c->fd, &info, NULL, 0);
 	return 0;
 }
@@ -660,7 +711,9 @@ static int client_event(size_t i)
 	if (n < 0 && (errno == EMSGSIZE || errno == EPROTO))
 		return 1;
 	if (n < 0 || buf == NULL) {
+		/* Its group; and itself, when it has not made its session yet. */
 		kill(-c->pid, SIGKILL);
+		kill(c->pid, SIGKILL);
 		return 0;
 	}
 	if (decode_signal(buf, (size_t)n, &sig, err, sizeof(err)) == 0 && sig > 0)
@@ -697,12 +750,8 @@ static int reap(int sigfd)
 	while (read(sigfd, &si, sizeof(si)) == sizeof(si))
 		term |= si.ssi_signo == SIGTERM;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (size_t i = 0; i < ag.nservices; i++)
-			if (ag.services[i].pid == pid && ag.services[i].running) {
-				ag.services[i].running = 0;
-				ag.services[i].exit = wait_code(status);
-				service_ended(&ag.services[i]);
-			}
+		/* A client's first: a service that ended before its start was
+		 * read is recorded by exec_status, then ended below. */
 		for (size_t i = 0; i < ag.nconns; i++) {
 			struct conn *c = &ag.conns[i];
 			struct exit_info info = {0};
@@ -710,6 +759,11 @@ static int reap(int sigfd)
 			size_t outlen = 0;
 			if (c->pid != pid)
 				continue;
+			/* Its start pipe has all it will have: the child is gone. */
+			if (c->start >= 0 && !exec_status(c)) {
+				drop_conn(i);
+				break;
+			}
 			info.code = wait_code(status);
 			if (c->log != NULL)
 				outlen = log_tail(c->log, c->from, out);
@@ -717,6 +771,12 @@ static int reap(int sigfd)
 			drop_conn(i);
 			break;
 		}
+		for (size_t i = 0; i < ag.nservices; i++)
+			if (ag.services[i].pid == pid && ag.services[i].running) {
+				ag.services[i].running = 0;
+				ag.services[i].exit = wait_code(status);
+				service_ended(&ag.services[i]);
+			}
 	}
 	return term ? -1 : 0;
 }
@@ -724,6 +784,7 @@ static int reap(int sigfd)
 int agent_serve(int l, const char *node)
 {
 	struct pollfd *p = NULL;
+	short *started = NULL; /* revents of each connection's start pipe */
 	size_t npoll = 0;
 	sigset_t mask;
 	int sigfd;
@@ -737,33 +798,49 @@ int agent_serve(int l, const char *node)
 		return 1;
 	}
 	for (;;) {
-		size_t n = 0, nconns = ag.nconns;
-		if (npoll < nconns + 2) {
-			struct pollfd *more = realloc(p, (nconns + 2) * sizeof(*p));
-			if (more == NULL) {
+		size_t n = 0, nconns = ag.nconns, want = 2 + 2 * nconns;
+		if (npoll < want) {
+			struct pollfd *more = realloc(p, want * sizeof(*p));
+			short *smore = more != NULL ? realloc(started, want * sizeof(*smore)) : NULL;
+			if (more != NULL)
+				p = more;
+			if (smore == NULL) {
 				sleep(1);
 				continue;
 			}
-			p = more;
-			npoll = nconns + 2;
+			started = smore;
+			npoll = want;
 		}
+		/* Signals, the listener, each connection (at 2 + its index),
+		 * then the start pipes of those whose command has not exec'd. */
 		p[n++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
 		p[n++] = (struct pollfd){.fd = l, .events = POLLIN};
 		for (size_t i = 0; i < nconns; i++)
 			p[n++] = (struct pollfd){.fd = ag.conns[i].fd, .events = POLLIN};
+		for (size_t i = 0; i < nconns; i++)
+			if (ag.conns[i].start >= 0)
+				p[n++] = (struct pollfd){.fd = ag.conns[i].start, .events = POLLIN};
 		if (poll(p, n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "netlab agent %s: poll: %s\n", node, errtext(errno));
 			break;
 		}
+		for (size_t i = 0, k = 2 + nconns; i < nconns; i++)
+			started[i] = ag.conns[i].start >= 0 ? p[k++].revents : 0;
 		/* Connections first, from the end (drop_conn moves the last
 		 * one into the place it frees), then new ones, then exits. */
 		for (size_t i = nconns; i-- > 0;) {
-			if (p[2 + i].revents == 0 || ag.conns[i].fd != p[2 + i].fd)
+			struct conn *c = &ag.conns[i];
+			int keep = 1;
+			if (c->fd != p[2 + i].fd)
 				continue;
+			if (started[i] && c->start >= 0)
+				keep = exec_status(c);
 			/* A watcher sends nothing: anything from it is its end. */
-			if (ag.conns[i].watch || (ag.conns[i].pid == 0 ? !request(i) : !client_event(i)))
+			if (keep && p[2 + i].revents)
+				keep = !c->watch && (c->pid == 0 ? request(i) : client_event(i));
+			if (!keep)
 				drop_conn(i);
 		}
 		if (p[1].revents) {
@@ -782,6 +859,7 @@ int agent_serve(int l, const char *node)
 			break; /* SIGTERM: the agent, and so the node, ends */
 	}
 	free(p);
+	free(started);
 	while (ag.nconns > 0)
 		drop_conn(ag.nconns - 1);
 	free(ag.conns);
