@@ -438,3 +438,32 @@ func TestNodeCannotStallAgent(t *testing.T) {
 		t.Errorf("the agent does not serve once node root stopped its commands: %v", err)
 	}
 }
+
+// TestBindKeepsReadOnlySubmounts: a writable bind makes its top writable
+// in the node, not the read-only mounts below it on the host.
+func TestBindKeepsReadOnlySubmounts(t *testing.T) {
+	s, _ := testLab(t)
+	src := t.TempDir()
+	os.Chmod(src, 0o777)
+	ro := filepath.Join(src, "ro")
+	if err := os.Mkdir(ro, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	// Read-only as a mount, its file system writable (as a read-only
+	// bind on the host is).
+	if err := syscall.Mount("tmpfs", ro, "tmpfs", 0, "mode=0777"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Unmount(ro, syscall.MNT_DETACH) })
+	if err := syscall.Mount("", ro, "", syscall.MS_REMOUNT|syscall.MS_BIND|syscall.MS_RDONLY, ""); err != nil {
+		t.Fatal(err)
+	}
+	sock, err := testNode(t, s, "r1", []Bind{{Source: src, Target: "/srv"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := inNode(t, sock, `touch /srv/x && echo TOP-WRITABLE; touch /srv/ro/x 2>/dev/null && echo SUBMOUNT-WRITTEN; true`)
+	if out != "TOP-WRITABLE\n" {
+		t.Errorf("in r1, the writable bind of a tree with a read-only submount:\n%s", out)
+	}
+}

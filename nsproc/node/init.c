@@ -241,13 +241,17 @@ static int make_target(const char *target, int dir)
 
 /* mount_binds mounts the node's binds, last, over everything else of its
  * view: a detached mount tree netlab made (root), or the host path as this
- * lab's root may reach it (rootless: the user). Each is read-only when
- * asked, writable otherwise (the host's tree below is read-only). */
+ * lab's root may reach it (rootless: the user). Each is nosuid and nodev
+ * all through, read-only all through when asked; a writable one is made
+ * writable at its top only (the host's tree below is read-only): a mount
+ * below it that is read-only on the host stays so (and, locked so in a
+ * rootless lab, could not be made writable anyway). */
 static int mount_binds(const struct spawn_req *s, struct err *e)
 {
 	for (size_t i = 0; i < s->nbinds; i++) {
 		const struct bind_spec *b = &s->binds[i];
-		struct mount_attr attr = {0};
+		struct mount_attr all = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+		struct mount_attr top = {.attr_clr = MOUNT_ATTR_RDONLY};
 		struct stat st;
 		int src_dir;
 		if (b->tree ? fstat(b->fd, &st) < 0 : stat(b->source, &st) < 0)
@@ -262,13 +266,12 @@ static int mount_binds(const struct spawn_req *s, struct err *e)
 			return fail(e, "bind %s on %s: mount", b->source, b->target);
 		}
 		if (b->readonly)
-			attr.attr_set = MOUNT_ATTR_RDONLY;
-		else
-			attr.attr_clr = MOUNT_ATTR_RDONLY;
-		attr.attr_set |= MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-		if (syscall(SYS_mount_setattr, AT_FDCWD, b->target, AT_RECURSIVE, &attr, sizeof(attr)) < 0)
-			return fail(e, "bind %s on %s: make it %s: mount_setattr", b->source, b->target,
-				    b->readonly ? "read-only" : "writable");
+			all.attr_set |= MOUNT_ATTR_RDONLY;
+		if (syscall(SYS_mount_setattr, AT_FDCWD, b->target, AT_RECURSIVE, &all, sizeof(all)) < 0)
+			return fail(e, "bind %s on %s: make it nosuid, nodev%s: mount_setattr", b->source, b->target,
+				    b->readonly ? " and read-only" : "");
+		if (!b->readonly && syscall(SYS_mount_setattr, AT_FDCWD, b->target, 0, &top, sizeof(top)) < 0)
+			return fail(e, "bind %s on %s: make it writable: mount_setattr", b->source, b->target);
 	}
 	return 0;
 }
