@@ -664,23 +664,24 @@ static int write_node_map(pid_t pid, const char *which, struct err *e)
 /* map_pending maps pending node i's user namespace once it says it made
  * it (a one-byte packet, "u"), and tells it so ("m"). It returns 1 when
  * that was the packet, 0 when the packet is something else (the node's
- * report), -1 when the node failed. A node started into its held
- * namespaces has its maps already: it never asks. */
-static int map_pending(size_t i)
+ * report), -1 with why in e when the node cannot go on. A node started
+ * into its held namespaces has its maps already: it never asks. */
+static int map_pending(size_t i, struct err *e)
 {
 	struct pending *p = &sv.pending[i];
-	struct err e = {{0}};
 	char c[2];
 	ssize_t n = recv(p->sock, c, sizeof(c), MSG_PEEK);
 	if (n != 1 || c[0] != 'u')
 		return 0;
 	recv(p->sock, c, 1, 0);
-	if (p->held || p->mapped || write_node_map(p->node->pid, "uid_map", &e) < 0 || write_node_map(p->node->pid, "gid_map", &e) < 0) {
-		fprintf(stderr, "netlab supervisor %s: node %s: %s\n", sv.lab, p->node->name, e.msg[0] ? e.msg : "asked for maps it has");
+	if (p->held || p->mapped)
+		return failx(e, "it asked for the maps of a user namespace that has them");
+	if (write_node_map(p->node->pid, "uid_map", e) < 0 || write_node_map(p->node->pid, "gid_map", e) < 0)
 		return -1;
-	}
 	p->mapped = 1;
-	return write_all(p->sock, "m", 1) < 0 ? -1 : 1;
+	if (write_all(p->sock, "m", 1) < 0)
+		return fail(e, "tell it its maps are written");
+	return 1;
 }
 
 /* same_ns reports whether descriptors a and b name the same namespace. */
@@ -690,18 +691,19 @@ static int same_ns(int a, int b)
 	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* finish ends pending node i: its ready report came, or it failed. The
- * report carries the node's user and network namespaces: kept from a
- * node's first start on, and checked on a held one's. */
-static void finish(size_t i, int timed_out)
+/* finish ends pending node i: its ready report came (why NULL), or it
+ * failed for why. The report carries the node's user and network
+ * namespaces: kept from a node's first start on, and checked on a held
+ * one's. */
+static void finish(size_t i, const struct err *why)
 {
 	struct pending *p = &sv.pending[i];
 	struct node_rec *rec = p->node;
 	struct err e = {{0}};
 	char msg[ERRLEN + 64];
 	int fds[2], nfds = 0, ok = 0;
-	if (timed_out)
-		failx(&e, "not ready after %d s", READY_TIMEOUT_MS / 1000);
+	if (why != NULL)
+		e = *why;
 	else if (recv_ready(p->sock, fds, 2, &nfds, &e) < 0)
 		;
 	else if (nfds != 2)
@@ -1082,27 +1084,30 @@ int supervisor_main(char **argv)
 		 * finish moves the last one into the place it frees. */
 		now = now_ms();
 		for (size_t i = sv.npending; i-- > 0;) {
-			int answered = 0;
+			struct err why = {{0}};
+			int answered = 0, m = 0;
 			for (size_t j = 0; j < n; j++)
 				if (what[j] == P_PENDING && p[j].fd == sv.pending[i].sock && p[j].revents)
 					answered = 1;
-			if (answered) {
-				int m = map_pending(i);
-				if (m == 1)
-					continue;
-				if (m < 0) {
-					finish(i, 1);
-					continue;
-				}
+			if (answered)
+				m = map_pending(i, &why);
+			if (m < 0) {
+				finish(i, &why);
+			} else if (answered && m == 0) {
+				finish(i, NULL);
+			} else if (!answered && sv.pending[i].deadline_ms <= now) {
+				failx(&why, "not ready after %d s", READY_TIMEOUT_MS / 1000);
+				finish(i, &why);
 			}
-			if (answered || sv.pending[i].deadline_ms <= now)
-				finish(i, !answered);
 		}
 	}
 	free(p);
 	free(what);
-	while (sv.npending > 0)
-		finish(sv.npending - 1, 1);
+	while (sv.npending > 0) {
+		struct err why;
+		failx(&why, "the lab's supervisor ended before it was ready");
+		finish(sv.npending - 1, &why);
+	}
 	free(sv.pending);
 	while (sv.nconns > 0)
 		drop_conn(sv.nconns - 1);
