@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,14 @@ import (
 // directory ("" for the test's).
 func testAgent(t *testing.T, dir string) string {
 	t.Helper()
+	sock, _ := startTestAgent(t, dir)
+	return sock
+}
+
+// startTestAgent is testAgent whose command line starts with wrap (a
+// program that execs the rest), returning the agent's process too.
+func startTestAgent(t *testing.T, dir string, wrap ...string) (string, *os.Process) {
+	t.Helper()
 	sock, l := testListener(t)
 	f, err := l.File()
 	if err != nil {
@@ -29,9 +38,16 @@ func testAgent(t *testing.T, dir string) string {
 	defer f.Close()
 	bin := os.Getenv(NodeBinaryEnv)
 	if bin == "" {
-		bin = "/proc/self/exe"
+		// This test binary; by its name when a wrapper execs it, for
+		// whom /proc/self/exe is the wrapper.
+		if bin, err = os.Executable(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cmd := exec.Command(bin, argAgent)
+	if len(wrap) > 0 {
+		cmd = exec.Command(wrap[0], append(wrap[1:], bin, argAgent)...)
+	}
 	cmd.Dir = dir
 	cmd.ExtraFiles = []*os.File{f}
 	cmd.Stderr = os.Stderr
@@ -40,7 +56,7 @@ func testAgent(t *testing.T, dir string) string {
 	}
 	t.Cleanup(func() { stopAgent(t, cmd) })
 	awaitAgent(t, sock)
-	return sock
+	return sock, cmd.Process
 }
 
 // awaitAgent returns once the agent at sock answers: from then on it
@@ -476,29 +492,46 @@ func TestServices(t *testing.T) {
 }
 
 // testAgentOwnRun is testAgent in a mount namespace of its own with a
-// fresh tmpfs on /run, as a node's agent has.
+// fresh tmpfs on /run, as a node's agent has: unshare makes the namespace
+// and the tmpfs, then execs the agent.
 func testAgentOwnRun(t *testing.T) string {
 	t.Helper()
-	sock, l := testListener(t)
-	f, err := l.File()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	bin := os.Getenv(NodeBinaryEnv)
-	if bin == "" {
-		if bin, err = os.Executable(); err != nil {
+	sock, _ := startTestAgent(t, "", "unshare", "-m", "--propagation", "private", "sh", "-c", `mount -t tmpfs run /run && exec "$0" "$@"`)
+	return sock
+}
+
+// TestAgentOutOfFiles: an agent that has no descriptor left for a new
+// connection waits for one, rather than spin: it is PID 1 of a node, and
+// a spinning one is a core lost to the machine.
+func TestAgentOutOfFiles(t *testing.T) {
+	sock, proc := startTestAgent(t, "", "prlimit", "--nofile=16:16", "--")
+	var conns []*net.UnixConn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := 0; i < 24; i++ {
+		c, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: sock, Net: "unixpacket"})
+		if err != nil {
 			t.Fatal(err)
 		}
+		conns = append(conns, c)
 	}
-	// unshare makes the namespace and the tmpfs, then execs the agent.
-	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", `mount -t tmpfs run /run && exec "$0" `+argAgent, bin)
-	cmd.ExtraFiles = []*os.File{f}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	// A runnable process shows R whether it runs or waits for a core: a
+	// busy one does so nearly always, a waiting one almost never.
+	running := 0
+	for i := 0; i < 50; i++ {
+		time.Sleep(20 * time.Millisecond)
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", proc.Pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:])); len(f) > 0 && f[0] == "R" {
+			running++
+		}
 	}
-	t.Cleanup(func() { stopAgent(t, cmd) })
-	awaitAgent(t, sock)
-	return sock
+	if running > 15 {
+		t.Errorf("the agent, out of descriptors, was running in %d of 50 looks", running)
+	}
 }

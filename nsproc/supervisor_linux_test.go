@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -465,5 +466,27 @@ func TestBindKeepsReadOnlySubmounts(t *testing.T) {
 	out := inNode(t, sock, `touch /srv/x && echo TOP-WRITABLE; touch /srv/ro/x 2>/dev/null && echo SUBMOUNT-WRITTEN; true`)
 	if out != "TOP-WRITABLE\n" {
 		t.Errorf("in r1, the writable bind of a tree with a read-only submount:\n%s", out)
+	}
+}
+
+// TestNodeSignals: a SIGTERM from inside the node (kill -TERM 1, what
+// busybox reboot sends) does not end it: only netlab stops a node. And the
+// node's commands start with every signal at its default, whatever netlab
+// ignored when it started the lab (nohup's SIGHUP, a shell's SIGPIPE).
+func TestNodeSignals(t *testing.T) {
+	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE)
+	s, _ := testLab(t)
+	signal.Reset(syscall.SIGHUP, syscall.SIGPIPE)
+	sock, err := testNode(t, s, "r1", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := inNode(t, sock, "grep SigIgn /proc/self/status"); out != "SigIgn:\t0000000000000000\n" {
+		t.Errorf("a command in r1 starts with signals ignored: %q", out)
+	}
+	inNode(t, sock, "kill -TERM 1")
+	time.Sleep(200 * time.Millisecond)
+	if out := inNode(t, sock, "echo alive"); out != "alive\n" {
+		t.Errorf("r1 after kill -TERM 1 in it: %q", out)
 	}
 }

@@ -39,6 +39,10 @@
  * the reason usually is. */
 #define OUTPUT_TAIL 4096
 
+/* How long the agent, out of descriptors, leaves new connections waiting
+ * before it tries again. */
+#define ACCEPT_PAUSE_MS 100
+
 /* A connection from a client. */
 struct conn {
 	int fd;
@@ -168,6 +172,11 @@ static pid_t start_command(const struct exec_req *x, const int stdio[3], int ctt
 		int hi[3];
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* Every signal at its default: what netlab ignored when it
+		 * started the lab (nohup's SIGHUP, a shell's SIGPIPE) came down
+		 * to here, and is no command's business. */
+		for (int sig = 1; sig < NSIG; sig++)
+			signal(sig, SIG_DFL);
 		/* Out of the way of 0..2 first: the three may be any of them. */
 		for (int i = 0; i < 3; i++)
 			hi[i] = fcntl(stdio[i], F_DUPFD, 10);
@@ -740,15 +749,19 @@ static void service_ended(const struct service *s)
 }
 
 /* reap waits for every child that has ended: commands that clients wait
- * for, services, and orphans of the node, which come here as its
- * subreaper. It returns -1 on SIGTERM, which ends the agent. */
+ * for, services, and orphans of the node, which come here as to its PID 1.
+ * It returns -1 on a SIGTERM that ends the agent: from outside the node
+ * (the sender's pid is 0 here: it is in no PID namespace of the node's),
+ * or, for an agent that is not PID 1 (the tests'), from anyone. A node
+ * ends when netlab stops it or takes its lab down; what runs in it (kill
+ * -TERM 1, busybox reboot) cannot end it so. */
 static int reap(int sigfd)
 {
 	struct signalfd_siginfo si;
 	int status, term = 0;
 	pid_t pid;
 	while (read(sigfd, &si, sizeof(si)) == sizeof(si))
-		term |= si.ssi_signo == SIGTERM;
+		term |= si.ssi_signo == SIGTERM && (si.ssi_pid == 0 || getpid() != 1);
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		/* A client's first: a service that ended before its start was
 		 * read is recorded by exec_status, then ended below. */
@@ -785,6 +798,7 @@ int agent_serve(int l, const char *node)
 {
 	struct pollfd *p = NULL;
 	short *started = NULL; /* revents of each connection's start pipe */
+	long long accept_after = 0;  /* out of descriptors: no accept before */
 	size_t npoll = 0;
 	sigset_t mask;
 	int sigfd;
@@ -799,6 +813,7 @@ int agent_serve(int l, const char *node)
 	}
 	for (;;) {
 		size_t n = 0, nconns = ag.nconns, want = 2 + 2 * nconns;
+		int timeout;
 		if (npoll < want) {
 			struct pollfd *more = realloc(p, want * sizeof(*p));
 			short *smore = more != NULL ? realloc(started, want * sizeof(*smore)) : NULL;
@@ -814,13 +829,20 @@ int agent_serve(int l, const char *node)
 		/* Signals, the listener, each connection (at 2 + its index),
 		 * then the start pipes of those whose command has not exec'd. */
 		p[n++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
-		p[n++] = (struct pollfd){.fd = l, .events = POLLIN};
+		/* poll skips a negative descriptor: the listener waits while
+		 * the agent has none to take a connection with. */
+		p[n++] = (struct pollfd){.fd = now_ms() < accept_after ? -1 : l, .events = POLLIN};
 		for (size_t i = 0; i < nconns; i++)
 			p[n++] = (struct pollfd){.fd = ag.conns[i].fd, .events = POLLIN};
 		for (size_t i = 0; i < nconns; i++)
 			if (ag.conns[i].start >= 0)
 				p[n++] = (struct pollfd){.fd = ag.conns[i].start, .events = POLLIN};
-		if (poll(p, n, -1) < 0) {
+		timeout = -1;
+		if (p[1].fd < 0) {
+			long long wait = accept_after - now_ms();
+			timeout = wait > 0 ? (int)wait : 0;
+		}
+		if (poll(p, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "netlab agent %s: poll: %s\n", node, errtext(errno));
@@ -852,7 +874,11 @@ int agent_serve(int l, const char *node)
 				setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 			if (fd >= 0 && add_conn(fd) == NULL)
 				close(fd);
-			else if (fd < 0 && errno != EAGAIN && errno != EINTR && errno != ECONNABORTED && errno != EMFILE && errno != ENFILE)
+			else if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+				/* The connection waits in the backlog until a
+				 * descriptor is free; the agent does not spin on it. */
+				accept_after = now_ms() + ACCEPT_PAUSE_MS;
+			else if (fd < 0 && errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				fprintf(stderr, "netlab agent %s: accept: %s\n", node, errtext(errno));
 		}
 		if (p[0].revents && reap(sigfd) < 0)

@@ -64,6 +64,8 @@ int send_ready(int sock, const struct err *e, const int *fds, int nfds);
 /* recv_ready reads a readyReport: 0 ready, with the descriptors that came
  * in fds (at most maxfds; *nfds of them), -1 with why in e and none kept. */
 int recv_ready(int sock, int *fds, int maxfds, int *nfds, struct err *e);
+/* now_ms is CLOCK_MONOTONIC in milliseconds. */
+long long now_ms(void);
 /* wait_code is the exit code a shell reports for a wait status. */
 int wait_code(int status);
 

@@ -91,13 +91,6 @@ static struct {
 	size_t nconns;
 } sv = {.control = CONTROL_FD, .listen = -1, .own_netns = -1, .sigfd = -1};
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* reply answers request id on connection conn: err, or files. */
 static void reply(int conn, int64_t id, const char *err, const int *fds, int nfds)
 {
