@@ -490,3 +490,13 @@ func TestNodeSignals(t *testing.T) {
 		t.Errorf("r1 after kill -TERM 1 in it: %q", out)
 	}
 }
+
+// TestLayerOwners: a layer file owned by an id outside the node's range
+// is refused, naming it, rather than written with the wrong owner.
+func TestLayerOwners(t *testing.T) {
+	s, _ := testLab(t)
+	_, err := testNode(t, s, "r1", nil, []LayerFile{{Path: "motd", Data: []byte("hi\n"), Mode: 0o644, UID: 1<<32 - 2}})
+	if err == nil || !strings.Contains(err.Error(), "layer file motd: owner 4294967294:0") {
+		t.Errorf("a layer file of uid 2^32-2: %v", err)
+	}
+}

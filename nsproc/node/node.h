@@ -43,6 +43,8 @@ int write_sysctls(const struct strv *kvs, struct err *e);
 /* The node's root, as the lab's user namespace numbers it: a node's own
  * user namespace maps node id k to lab id k+1 (see init.c). */
 #define NODE_ROOT_ID 1
+/* The highest id of a node's own (a lab maps 65536 ids at most). */
+#define MAX_NODE_ID 65535
 
 /* Where the supervisor keeps what every node shares (see supervisor.c). */
 #define ETC_SKELETON "/run/netlab-etc"

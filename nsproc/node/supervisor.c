@@ -554,6 +554,17 @@ static void spawn(int conn, struct spawn_req *s, int *fds, int nfds)
 		snprintf(err, sizeof(err), "node %s runs; stop it first", s->node);
 		goto refuse;
 	}
+	for (size_t i = 0; i < s->nlayer; i++) {
+		/* Ids of the node's, which the node writes as lab ids (plus
+		 * NODE_ROOT_ID): none past the node's range, where that sum
+		 * would wrap to (uid_t)-1, which chown takes for "leave it". */
+		const struct layer_file *f = &s->layer[i];
+		if (f->uid < 0 || f->uid > MAX_NODE_ID || f->gid < 0 || f->gid > MAX_NODE_ID) {
+			snprintf(err, sizeof(err), "node %s: layer file %s: owner %lld:%lld, want ids of the node's (0 to %d)",
+				 s->node, f->path, (long long)f->uid, (long long)f->gid, MAX_NODE_ID);
+			goto refuse;
+		}
+	}
 	if (nfds != 1 + trees + s->cgroups) {
 		snprintf(err, sizeof(err), "node %s: spawn request carried %d files, want %lld", s->node, nfds, 1 + trees + (long long)s->cgroups);
 		goto refuse;
@@ -626,24 +637,19 @@ refuse:
  * ones). */
 static int write_node_map(pid_t pid, const char *which, struct err *e)
 {
-	char own[64], buf[1024], path[64], map[64];
-	int fd, n;
-	ssize_t len;
-	char *line, *save;
+	char own[64], path[64], map[64];
+	unsigned long inside, outside, count;
+	int n, got;
+	FILE *f;
 	snprintf(own, sizeof(own), "/proc/self/%s", which);
-	fd = open(own, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	/* Read to its end, a line at a time: a map may have hundreds of
+	 * extents, more than any one read would take. */
+	f = fopen(own, "re");
+	if (f == NULL)
 		return fail(e, "read %s", own);
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len < 0)
-		return fail(e, "read %s", own);
-	buf[len] = 0;
-	for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-		unsigned long inside, outside, count;
-		if (sscanf(line, "%lu %lu %lu", &inside, &outside, &count) != 3)
-			return failx(e, "read %s: %s", own, line);
+	while ((got = fscanf(f, "%lu %lu %lu", &inside, &outside, &count)) == 3) {
 		if (inside <= NODE_ROOT_ID && NODE_ROOT_ID < inside + count) {
+			fclose(f);
 			n = snprintf(map, sizeof(map), "0 %d %lu\n", NODE_ROOT_ID, inside + count - NODE_ROOT_ID);
 			snprintf(path, sizeof(path), LAB_PROC "/%d/%s", (int)pid, which);
 			if (write_file(path, map, (size_t)n) < 0)
@@ -651,6 +657,9 @@ static int write_node_map(pid_t pid, const char *which, struct err *e)
 			return 0;
 		}
 	}
+	fclose(f);
+	if (got != EOF)
+		return failx(e, "read %s: a line that is no extent", own);
 	return failx(e, "%s maps no id %d for node root", own, NODE_ROOT_ID);
 }
 

@@ -176,7 +176,7 @@ int send_ready(int sock, const struct err *e, const int *fds, int nfds)
 int recv_ready(int sock, int *fds, int maxfds, int *nfds, struct err *e)
 {
 	unsigned char *buf;
-	int r;
+	int r, seen = 0;
 	ssize_t n;
 	struct msg_reader rd;
 	struct msg_field f;
@@ -188,12 +188,16 @@ int recv_ready(int sock, int *fds, int maxfds, int *nfds, struct err *e)
 		return failx(e, "exited before it was ready");
 	msg_reader_init(&rd, buf, (size_t)n);
 	e->msg[0] = 0;
+	/* One field at most, the error: anything else is no report of the
+	 * node's process (it sends nothing else), and fails it. */
 	while ((r = msg_next(&rd, &f)) > 0) {
-		if (f.tag == T_READY_ERROR) {
-			size_t k = f.len < sizeof(e->msg) - 1 ? f.len : sizeof(e->msg) - 1;
-			memcpy(e->msg, f.val, k);
-			e->msg[k] = 0;
+		size_t k = f.len < sizeof(e->msg) - 1 ? f.len : sizeof(e->msg) - 1;
+		if (f.tag != T_READY_ERROR || seen++ > 0) {
+			r = -1;
+			break;
 		}
+		memcpy(e->msg, f.val, k);
+		e->msg[k] = 0;
 	}
 	free(buf);
 	if (e->msg[0] != 0 || r < 0) {
