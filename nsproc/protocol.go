@@ -39,8 +39,8 @@ import "os"
 //	client → agent        nodeRequest{Sysctls}        -, answered by execEvent{Exit}
 //	client → agent        nodeRequest{Packet}         -, answered by execEvent{Exit} + a packet socket
 //
-// The supervisor, the inits and the agents are C (node/): one process each,
-// one thread, no exec. They parse only what netlab sends (control,
+// The supervisor and each node's one process (the node's agent once it is
+// set up) are C (node/): one thread each, no exec but the supervisor's. They parse only what netlab sends (control,
 // nodeRequest, execEvent{Signal}); nothing a node sends reaches them, and
 // netlab reads what comes back from a node as hostile. The supervisor
 // inherits exactly one descriptor, fd 3, its control socket; every other
@@ -51,8 +51,9 @@ import "os"
 // Detach, which are fd 3's alone).
 //
 // Each field's tag is its number in the `tlv` struct tag, unique across all
-// messages. node/protocol.h is generated from these types (go test
-// ./nsproc -run TestProtocolHeader -update) and checked against them.
+// messages. node/protocol.h is generated from these types, with the fuzz
+// target's seeds (go test -tags netlab_protogen ./nsproc -run
+// 'TestProtocolHeader|TestFuzzSeeds' -update), and checked against them.
 
 // control is a message from netlab to the supervisor: one field is set.
 type control struct {
@@ -103,10 +104,11 @@ type labBegin struct {
 	GID int `tlv:"14"`
 }
 
-// labSetup is the first request to a supervisor: what every node of the
-// lab shares, made once (the host's tree read-only, the /etc skeleton with
-// the lab's hosts file, the hidden directories). Its packet carries the
-// hosts file. It is answered by a spawnReply of its ID.
+// labSetup is the first request to the supervisor proper (after Begin and
+// Mapped, its start's): what every node of the lab shares, made once (the
+// host's tree read-only, the /etc skeleton with the lab's hosts file, the
+// hidden directories). Its packet carries the hosts file, then (Listen)
+// the listening socket. It is answered by a spawnReply of its ID.
 type labSetup struct {
 	ID int `tlv:"10"`
 	// Hide are host directories every node sees as empty and read-only
@@ -127,7 +129,9 @@ type labSetup struct {
 }
 
 // spawnRequest asks the supervisor for one node. Its packet carries the
-// node's listening exec socket, then the source of each bind, in order.
+// node's listening exec socket, then a detached mount for each bind with
+// Tree set, in the order of the binds, then the Cgroups cgroup.procs
+// files.
 type spawnRequest struct {
 	ID       int    `tlv:"20"`
 	Node     string `tlv:"21"` // "lab/node", for messages and ps
@@ -140,7 +144,7 @@ type spawnRequest struct {
 	// /root, /dev, its /etc layer), in bytes.
 	TmpfsSize int `tlv:"26"`
 	// Cgroups is how many cgroup.procs files of the node's own cgroup
-	// come last in the packet (one per controller hierarchy): the init
+	// come last in the packet (one per controller hierarchy): the node
 	// enters them before it does anything else.
 	Cgroups int `tlv:"27"`
 	// Held starts a node that ran before (and was stopped, or ended) into
@@ -167,7 +171,7 @@ type LayerFile struct {
 
 // bindSpec is a host path bound into the node at Target. With Tree set,
 // the packet carries the source as a detached mount (open_tree, made by
-// netlab as root), in the order of the binds; without, the init binds
+// netlab as root), in the order of the binds; without, the node binds
 // Source by path, with the lab's own rights to reach it (rootless: the
 // user's).
 type bindSpec struct {

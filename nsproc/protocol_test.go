@@ -105,6 +105,8 @@ func fuzzSeeds() map[string][]byte {
 	add("packet", 1, nodeRequest{Packet: "eth1"})
 	add("watchnode", 1, nodeRequest{Watch: true})
 	add("signal", 2, execEvent{Signal: 2})
+	add("ready", 3, readyReport{})
+	add("readyerror", 3, readyReport{Error: "mount proc on /proc: mount: permission denied"})
 	return seeds
 }
 

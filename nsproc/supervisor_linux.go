@@ -39,7 +39,8 @@ type SupervisorConfig struct {
 	// processes make is counted against them, and root's counts are
 	// never touched.
 	OwnerUID, OwnerGID int
-	// Log receives what the supervisor and the node inits print on stderr.
+	// Log receives what the supervisor and the nodes print on stderr
+	// before they are ready (then a node's stdio is /dev/null).
 	Log *os.File
 	// Hosts is the lab's /etc/hosts, which every node sees (one copy for
 	// the whole lab, under each node's own /etc layer).
@@ -87,7 +88,7 @@ const argSupervisor = "__netlab_supervisor"
 
 // titleRoom is how many empty arguments follow the supervisor's: room in
 // its argument area for each clone to write its own title (see
-// node/sys.c), so that ps tells inits and agents apart.
+// node/sys.c), so that ps tells the supervisor and each node apart.
 const titleRoom = 80
 
 // argAgent is the first argument by which a program linking the node side
@@ -105,10 +106,11 @@ type NodeConfig struct {
 	Sysctls []string
 	Socket  *os.File // listening SOCK_SEQPACKET socket on which the node's agent serves exec requests
 	// Layer is what the node's /etc has over the host's from the start,
-	// written by the init with the owners given. Each directory replaces
-	// the host's directory of that name entirely (an opaque overlay
-	// directory), so that, for example, a node's /etc/frr shows only
-	// what netlab wrote, not the host's unreadable one.
+	// written by the node as it starts, with the owners given (ids of the
+	// node's, 0 to 65535). Each directory replaces the host's directory of
+	// that name entirely (an opaque overlay directory), so that, for
+	// example, a node's /etc/frr shows only what netlab wrote, not the
+	// host's unreadable one.
 	Layer []LayerFile
 	// Binds are host files and directories mounted in the node.
 	Binds []Bind
@@ -117,7 +119,7 @@ type NodeConfig struct {
 	// default, half the machine's memory each.
 	TmpfsSize int64
 	// Cgroups are the cgroup.procs files of the node's own cgroup, one
-	// per hierarchy, opened for writing by netlab: the node's init enters
+	// per hierarchy, opened for writing by netlab: the node's process enters
 	// them first thing.
 	Cgroups []*os.File
 	// Held starts again a node of this name that was started before and

@@ -9,12 +9,12 @@ import (
 )
 
 // Event is what a watcher hears: of a lab, from its supervisor (WatchLab),
-// a node that started or whose init ended; of a node, from its agent
+// a node that started or whose process ended; of a node, from its agent
 // (WatchNode), a service that ended.
 type Event struct {
-	// Kind is "started", "exited" (the node's init ended of itself: its
-	// agent ended, or node root killed it), "stopped" (a Stop ended it)
-	// or "service-exited".
+	// Kind is "started", "exited" (the node's process ended with no Stop:
+	// killed from outside the node, or its agent failed), "stopped" (a
+	// Stop ended it) or "service-exited".
 	Kind    string
 	Node    string // NodeConfig.Name, in a lab's events
 	Service string // in a node's events
@@ -47,7 +47,7 @@ func (w *Watch) Err() error {
 }
 
 // WatchLab watches the lab whose supervisor listens at path
-// (SupervisorConfig.Listen): every node that starts, and every node's init
+// (SupervisorConfig.Listen): every node that starts, and every node's process
 // that ends, with how.
 func WatchLab(ctx context.Context, path string) (*Watch, error) {
 	// A connection of its own, read without DialSupervisor's request

@@ -12,7 +12,6 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <linux/if_packet.h>
-#include <linux/netlink.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <arpa/inet.h>
@@ -484,14 +483,9 @@ static int packet_socket(const char *ifname, struct exit_info *x)
 
 static int netlink_socket(struct exit_info *x)
 {
-	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		exit_error(x, 1, "%s: %s", fd < 0 ? "socket" : "bind", errtext(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
+	int fd = netlink_route_socket();
+	if (fd < 0)
+		exit_error(x, 1, "netlink socket: %s", errtext(errno));
 	return fd;
 }
 

@@ -17,7 +17,6 @@
 struct dec {
 	char *err;
 	size_t errlen;
-	int depth;
 };
 
 static int bad(struct dec *d, const char *fmt, ...)
@@ -382,7 +381,7 @@ static int dec_node_op(struct dec *d, const struct msg_field *in, struct node_op
 
 int decode_control(const void *buf, size_t len, struct control *c, char *err, size_t errlen)
 {
-	struct dec d = {err, errlen, 0};
+	struct dec d = {err, errlen};
 	struct msg_reader r;
 	struct msg_field f;
 	uint64_t seen = 0;
@@ -570,7 +569,7 @@ static int dec_put(struct dec *d, const struct msg_field *in, struct put_req *p)
 
 int decode_request(const void *buf, size_t len, struct node_req *q, char *err, size_t errlen)
 {
-	struct dec d = {err, errlen, 0};
+	struct dec d = {err, errlen};
 	struct msg_reader r;
 	struct msg_field f;
 	uint64_t seen = 0;
@@ -636,7 +635,7 @@ fail:
 
 int decode_signal(const void *buf, size_t len, int64_t *sig, char *err, size_t errlen)
 {
-	struct dec d = {err, errlen, 0};
+	struct dec d = {err, errlen};
 	struct msg_reader r;
 	struct msg_field f;
 	uint64_t seen = 0;
@@ -657,6 +656,30 @@ int decode_signal(const void *buf, size_t len, int64_t *sig, char *err, size_t e
 	if (k < 0)
 		return bad(&d, "execEvent: a field cut short");
 	return 0;
+}
+
+int decode_ready(const void *buf, size_t len, char *msg, size_t msglen, char *err, size_t errlen)
+{
+	struct dec d = {err, errlen};
+	struct msg_reader r;
+	struct msg_field f;
+	uint64_t seen = 0;
+	int k;
+	msg[0] = 0;
+	err[0] = 0;
+	msg_reader_init(&r, buf, len);
+	while ((k = msg_next(&r, &f)) > 0) {
+		size_t n = f.len < msglen - 1 ? f.len : msglen - 1;
+		if (once(&d, &seen, &f) < 0)
+			return -1;
+		if (f.tag != T_READY_ERROR)
+			return unknown(&d, &f, "readyReport");
+		memcpy(msg, f.val, n);
+		msg[n] = 0;
+	}
+	if (k < 0)
+		return bad(&d, "readyReport: a field cut short");
+	return msg[0] != 0;
 }
 
 void free_strv(struct strv *s)

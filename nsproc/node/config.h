@@ -1,6 +1,7 @@
-/* What netlab asks of the node side, decoded from protocol.go's messages.
- * These decoders are all the parsing the C side does; they read only what
- * netlab sends (never a node) and are fuzzed (fuzz/). */
+/* What netlab asks of the node side, decoded from protocol.go's messages,
+ * and the one message a node's process sends its supervisor (its ready
+ * report, before any code of the node runs). These decoders are all the
+ * parsing the C side does, and are fuzzed (fuzz/). */
 #ifndef NETLAB_CONFIG_H
 #define NETLAB_CONFIG_H
 
@@ -102,6 +103,10 @@ int decode_request(const void *buf, size_t len, struct node_req *r, char *err, s
 /* decode_signal reads an execEvent from a client: the signal it asks for
  * (0 when none). */
 int decode_signal(const void *buf, size_t len, int64_t *sig, char *err, size_t errlen);
+/* decode_ready reads a node's readyReport: 0 ready, 1 with the node's
+ * error in msg (msglen bytes, cut to fit), -1 for a bad report (why in
+ * err). A report is its error field at most: the node sends nothing else. */
+int decode_ready(const void *buf, size_t len, char *msg, size_t msglen, char *err, size_t errlen);
 
 void free_control(struct control *c);
 void free_spawn(struct spawn_req *s);

@@ -23,10 +23,13 @@
 //
 // A clone carries its parent's memory: the supervisor decodes a spawn
 // request once and the node starts with it decoded, so nothing is parsed
-// in a node. What the C side parses at all (config.c: netlab's control and
-// exec requests, never anything from a node) is fuzzed (fuzz/), and the
-// whole side is built alone (standalone/) to run under AddressSanitizer
-// and valgrind in make test.
+// in a node. What the C side parses (config.c: netlab's control and exec
+// requests) is fuzzed (fuzz/). The supervisor reads what its own node's
+// process sends (the "u" that asks for maps, the ready report with its
+// namespaces) only before any code of the node runs, and nothing from a
+// node after that; an agent reads only its clients'. The whole side is
+// built alone (standalone/) to run under AddressSanitizer and valgrind
+// (make node-check).
 //
 // The supervisor holds each node's user and network namespaces (sent up
 // with the node's ready report) for as long as the lab runs: a node it

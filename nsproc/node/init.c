@@ -50,12 +50,6 @@
 /* The tmpfs option that gives a fresh tmpfs to node root. */
 #define NODE_ROOT_OWNS "uid=1,gid=1"
 
-static int is_real_dir(const char *path)
-{
-	struct stat st;
-	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 struct mnt {
 	const char *fstype, *target;
 	unsigned long flags;

@@ -1,5 +1,5 @@
-/* The node side of netlab: the lab supervisor, each node's init and each
- * node's agent. See doc.go for the shape of a lab and why. */
+/* The node side of netlab: the lab supervisor and each node's one process
+ * (init.c, then agent.c). See doc.go for the shape of a lab and why. */
 #ifndef NETLAB_NODE_H
 #define NETLAB_NODE_H
 
@@ -55,7 +55,11 @@ pid_t clone_pidfd(unsigned long flags, int *pidfd);
 void close_except(const int *keep, int n);
 void set_title(const char *role, const char *name);
 void quiet_stdio(void);
-int have_cap_sys_admin(void);
+/* is_real_dir reports whether path is a directory, not a symlink to one. */
+int is_real_dir(const char *path);
+/* netlink_route_socket opens a bound NETLINK_ROUTE socket of this
+ * process's network namespace: -1 with errno when it cannot. */
+int netlink_route_socket(void);
 /* write_all writes len bytes to fd. */
 int write_all(int fd, const void *buf, size_t len);
 /* write_file writes s to an existing file at path (a /proc file). */

@@ -27,7 +27,6 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
-#include <linux/netlink.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -405,17 +404,12 @@ static int build_skeleton(int hosts, struct err *e)
 	return 0;
 }
 
-static int is_real_dir(const char *path)
-{
-	struct stat st;
-	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* setup_lab makes, in the supervisor's mount namespace that every node's
- * starts as a copy of, what all nodes share: the host's tree read-only,
- * the /etc skeleton on a tmpfs of the lab's, the hidden directories, and a
- * sysfs of the supervisor's empty network namespace (what a node finds
- * below the one its agent mounts). */
+/* setup_shared makes, in the supervisor's mount and user namespaces (every
+ * node's mount namespace starts as a copy of that one), what all nodes
+ * share: the lab's bounds (/proc/sys/user), the host's tree read-only, the
+ * /etc skeleton on a tmpfs of the lab's, the hidden directories, a sysfs
+ * of the supervisor's empty network namespace (what a node finds below
+ * the one it mounts), and LAB_PROC. */
 static int setup_shared(struct setup_req *s, int hosts, struct err *e)
 {
 	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
@@ -458,10 +452,11 @@ static int setup_shared(struct setup_req *s, int hosts, struct err *e)
 }
 
 /* setup_lab sets up what all nodes share. The supervisor's own part is
- * the lab's RLIMIT_NPROC, which every node inherits; the rest (mounts, the
- * skeleton, the caps) a child of it does, in the same mount and user
- * namespaces: whatever memory that takes is the child's, and the
- * supervisor stays small, so each clone of it (a node) copies little. */
+ * the lab's RLIMIT_NPROC, which every node inherits; the rest
+ * (setup_shared) a child of it does, in the same mount and user
+ * namespaces, and reports its error through a pipe: whatever memory that
+ * takes is the child's, and the supervisor stays small, so each clone of
+ * it (a node) copies little. */
 static int setup_lab(struct setup_req *s, int hosts, struct err *e)
 {
 	int pipefd[2], status;
@@ -776,14 +771,9 @@ static void stop(int conn, const struct node_op *op)
  * namespace, or says why not in err. */
 static int open_netlink(char *err, size_t errlen)
 {
-	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	int fd = netlink_route_socket();
+	if (fd < 0)
 		snprintf(err, errlen, "netlink socket: %s", errtext(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
 	return fd;
 }
 

@@ -6,13 +6,15 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
+#include <linux/netlink.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -124,13 +126,25 @@ void quiet_stdio(void)
 	close(null);
 }
 
-int have_cap_sys_admin(void)
+int is_real_dir(const char *path)
 {
-	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-	struct __user_cap_data_struct d[2];
-	if (syscall(SYS_capget, &h, d) < 0)
-		return 0;
-	return (d[0].effective & (1U << CAP_SYS_ADMIN)) != 0;
+	struct stat st;
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int netlink_route_socket(void)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), err;
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
 }
 
 int write_all(int fd, const void *buf, size_t len)
@@ -176,36 +190,23 @@ int send_ready(int sock, const struct err *e, const int *fds, int nfds)
 int recv_ready(int sock, int *fds, int maxfds, int *nfds, struct err *e)
 {
 	unsigned char *buf;
-	int r, seen = 0;
+	char why[ERRLEN];
+	int r;
 	ssize_t n;
-	struct msg_reader rd;
-	struct msg_field f;
 	*nfds = 0;
 	n = recv_msg(sock, &buf, fds, maxfds, nfds);
 	if (n < 0)
 		return fail(e, "read ready report");
 	if (n == 0 && buf == NULL)
 		return failx(e, "exited before it was ready");
-	msg_reader_init(&rd, buf, (size_t)n);
-	e->msg[0] = 0;
-	/* One field at most, the error: anything else is no report of the
-	 * node's process (it sends nothing else), and fails it. */
-	while ((r = msg_next(&rd, &f)) > 0) {
-		size_t k = f.len < sizeof(e->msg) - 1 ? f.len : sizeof(e->msg) - 1;
-		if (f.tag != T_READY_ERROR || seen++ > 0) {
-			r = -1;
-			break;
-		}
-		memcpy(e->msg, f.val, k);
-		e->msg[k] = 0;
-	}
+	r = decode_ready(buf, (size_t)n, e->msg, sizeof(e->msg), why, sizeof(why));
 	free(buf);
-	if (e->msg[0] != 0 || r < 0) {
+	if (r != 0) {
 		for (int i = 0; i < *nfds; i++)
 			close(fds[i]);
 		*nfds = 0;
-		if (e->msg[0] == 0)
-			failx(e, "a bad ready report");
+		if (r < 0)
+			failx(e, "a bad ready report: %s", why);
 		return -1;
 	}
 	return 0;
