@@ -149,18 +149,11 @@ func impairEnds(im topology.Impairment, s impairSupport, progs lossPrograms, end
 // the zero value clears it. It holds the lab's lock meanwhile, and reads
 // the state anew under it.
 func (l *Lab) ImpairLink(ctx context.Context, node, ifname string, im topology.Impairment) error {
-	if !l.m.Own() {
-		return fmt.Errorf("lab %s is user %s's: only its owner changes it", l.Ref(), l.m.User)
-	}
-	lock, err := lockDir(ctx, l.m.labDir(l.name))
+	st, lock, err := l.lockForChange(ctx, "change")
 	if err != nil {
 		return err
 	}
 	defer lock.unlock()
-	st, err := l.m.readState(l.name)
-	if err != nil {
-		return err
-	}
 	link, err := linkAt(st, node, ifname)
 	if err != nil {
 		return err

@@ -67,26 +67,16 @@ type lifeChange struct {
 // under the lab's lock, records the nodes' new state and logs verb for
 // each one done.
 func (l *Lab) life(ctx context.Context, verb string, nodes []string, do func(*lifeChange, *topology.Node) error) error {
-	if !l.m.Own() {
-		return fmt.Errorf("lab %s is user %s's: only its owner may %s its nodes", l.Ref(), l.m.User, verb)
-	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, lifeTimeout)
 		defer cancel()
 	}
-	lock, err := lockDir(ctx, l.m.labDir(l.name))
-	if errors.Is(err, os.ErrNotExist) {
-		return l.m.NotUpError(l.name, "", nil)
-	}
+	st, lock, err := l.lockForChange(ctx, verb+" the nodes of")
 	if err != nil {
 		return err
 	}
 	defer lock.unlock()
-	st, err := l.m.readState(l.name)
-	if err != nil {
-		return err
-	}
 	if st.Phase != PhaseUp {
 		return fmt.Errorf("lab %s is not up (up did not finish); take it down with: netlab down %s", l.Ref(), l.Ref())
 	}
@@ -125,6 +115,28 @@ func (l *Lab) life(ctx context.Context, verb string, nodes []string, do func(*li
 		err = werr
 	}
 	return err
+}
+
+// lockForChange takes the lab's lock for a change (verb, as its refusal
+// to another user says) and reads its state anew under it. The caller
+// unlocks.
+func (l *Lab) lockForChange(ctx context.Context, verb string) (*State, *lockedDir, error) {
+	if !l.m.Own() {
+		return nil, nil, fmt.Errorf("lab %s is user %s's: only its owner may %s it", l.Ref(), l.m.User, verb)
+	}
+	lock, err := lockDir(ctx, l.m.labDir(l.name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, l.m.NotUpError(l.name, "", nil)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := l.m.readState(l.name)
+	if err != nil {
+		lock.unlock()
+		return nil, nil, err
+	}
+	return st, lock, nil
 }
 
 // setState records what became of node's processes.

@@ -16,18 +16,11 @@ import (
 // recorded (a node started again brings up only links that are up, and
 // save writes it), under the lab's lock, and told to netlab events.
 func (l *Lab) SetLink(ctx context.Context, node, ifname string, up bool) error {
-	if !l.m.Own() {
-		return fmt.Errorf("lab %s is user %s's: only its owner changes it", l.Ref(), l.m.User)
-	}
-	lock, err := lockDir(ctx, l.m.labDir(l.name))
+	st, lock, err := l.lockForChange(ctx, "change")
 	if err != nil {
 		return err
 	}
 	defer lock.unlock()
-	st, err := l.m.readState(l.name)
-	if err != nil {
-		return err
-	}
 	link, err := linkAt(st, node, ifname)
 	if err != nil {
 		return err
