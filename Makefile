@@ -50,7 +50,7 @@ bin/netlab-node-fuzz: nsproc/node/fuzz/fuzz.c nsproc/node/config.c nsproc/node/m
 # knows no mount_setattr or move_mount, which the supervisor and inits
 # use), and its fuzz target. The binaries run from a directory every uid
 # may enter: a lab's root is an unprivileged host id.
-NODE_LABS ?= TestSecurity|TestNodeRoot|TestSiblingsApart|TestTerminalNotHanded|TestHostileNames|TestTriangle|TestIsolation|TestExec|TestShell|TestServicesLab|TestEtcIsTheNodes|TestRootlessIsolation|TestOSPF|TestLAN
+NODE_LABS ?= TestSecurity|TestNodeRoot|TestSiblingsApart|TestTerminalNotHanded|TestHostileNames|TestTriangle|TestIsolation|TestExec|TestShell|TestServicesLab|TestEtcIsTheNodes|TestRootlessIsolation|TestOSPF|TestLAN|TestLife|TestBinds|TestHostileAgent|TestNodeLimits|TestTmpfsBounded
 node-check: bin/netlab-node bin/netlab-node-asan bin/netlab-node-fuzz
 	./scripts/install-deps.sh test
 	d=$$(mktemp -d /tmp/netlab-node.XXXXXX) && chmod 755 $$d && cp bin/netlab-node bin/netlab-node-asan $$d/ && \

@@ -6,17 +6,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netlab-dev/netlab/nsproc"
 )
 
 // The wire format of nsproc/protocol.go, as much of it as a fake agent
 // needs to answer: "nl", the protocol version, then tag-length-value
 // fields (see nsproc/tlv.go).
-var packetMagic = []byte{'n', 'l', 7, 0}
+var packetMagic = []byte{'n', 'l', nsproc.ProtocolVersion, 0}
 
 const (
 	tagEventExit = 92  // execEvent.Exit
@@ -122,6 +125,11 @@ func TestHostileAgent(t *testing.T) {
 				t.Errorf("netlab %s printed the node's text raw on %s: %q", strings.Join(args, " "), what, out)
 			}
 		}
+		// The node's answer was read (not refused as another protocol):
+		// exec shows its text, escaped.
+		if args[0] == "exec" && !strings.Contains(r.stderr, `\x1b]0;pwned\x07`) {
+			t.Errorf("netlab exec did not show the node's answer, escaped: %q", r.stderr)
+		}
 	}
 
 	// A node that never answers costs each verb its deadline.
@@ -157,9 +165,9 @@ func TestOtherProtocolVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := strings.Replace(string(b), `"protocol":7,`, `"protocol":4,`, 1)
+	old := regexp.MustCompile(`"protocol":\d+,`).ReplaceAllString(string(b), `"protocol":4,`)
 	if old == string(b) {
-		t.Fatalf("state.json has no \"protocol\":7: %.300s", b)
+		t.Fatalf("state.json has no protocol: %.300s", b)
 	}
 	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
 		t.Fatal(err)

@@ -231,9 +231,11 @@ cat /proc/1/mem 2>/dev/null || echo NOMEM; cat /proc/1/status | grep -c NoNewPri
 	}
 
 	evs := stream.stop(t)
+	// A restart's loss of carrier at r1 is too short to be seen for
+	// sure: the kernel may report it after it ended, as one change to up
+	// (linkwatch). A stop's is not.
 	wantEvents(t, evs,
 		"r2 node-stopped status=killed+by+signal+9",
-		"r1:eth1 link-state state=no-carrier",
 		"r2 node-started",
 		"r1:eth1 link-state state=up",
 		"r2 restart",

@@ -137,6 +137,17 @@ static char *look_path(const char *name, const struct strv *env, const char *dir
 	}
 }
 
+/* set_default puts sig back to its default action. The system call, not
+ * signal(): glibc keeps two real-time signals for itself and refuses to
+ * touch them, but an ignored one is inherited across exec all the same.
+ * Zeroed, the kernel's struct sigaction of any architecture is SIG_DFL. */
+static void set_default(int sig)
+{
+	unsigned char act[64] = {0};
+	if (sig != SIGKILL && sig != SIGSTOP)
+		syscall(SYS_rt_sigaction, sig, act, NULL, sizeof(uint64_t));
+}
+
 /* start_command starts x's command with stdio in a session of its own
  * (signals for it reach its whole process group; with a pty, stdio is a
  * terminal that becomes its controlling one). It returns the pid, with in
@@ -175,7 +186,7 @@ static pid_t start_command(const struct exec_req *x, const int stdio[3], int ctt
 		 * started the lab (nohup's SIGHUP, a shell's SIGPIPE) came down
 		 * to here, and is no command's business. */
 		for (int sig = 1; sig < NSIG; sig++)
-			signal(sig, SIG_DFL);
+			set_default(sig);
 		/* Out of the way of 0..2 first: the three may be any of them. */
 		for (int i = 0; i < 3; i++)
 			hi[i] = fcntl(stdio[i], F_DUPFD, 10);

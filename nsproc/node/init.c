@@ -409,6 +409,9 @@ void init_main(struct spawn_req *s, int sock)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	set_title("init", s->node);
+	/* The open-files limit netlab was started with, not the supervisor's. */
+	if (node_nofile.rlim_max != 0)
+		setrlimit(RLIMIT_NOFILE, &node_nofile);
 	/* The node's own cgroup, before anything else: everything the node
 	 * runs starts in it ("0" is the writer). */
 	for (int64_t i = 0; i < s->cgroups; i++) {

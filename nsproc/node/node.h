@@ -40,6 +40,11 @@ int agent_serve(int l, const char *node);
  * namespaces see them. */
 int write_sysctls(const struct strv *kvs, struct err *e);
 
+/* node_nofile is the open-files limit the supervisor was started with,
+ * which each node gets back (supervisor.c raises its own). */
+#include <sys/resource.h>
+extern struct rlimit node_nofile;
+
 /* The node's root, as the lab's user namespace numbers it: a node's own
  * user namespace maps node id k to lab id k+1 (see init.c). */
 #define NODE_ROOT_ID 1

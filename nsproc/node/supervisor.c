@@ -54,6 +54,8 @@ struct node_rec {
 	int64_t stop_id;
 };
 
+struct rlimit node_nofile;
+
 /* A node that was cloned and has not reported ready yet. */
 struct pending {
 	int64_t id;
@@ -983,6 +985,14 @@ int supervisor_main(char **argv)
 		return 1;
 	}
 	prctl(PR_SET_NAME, "netlab-super", 0, 0, 0);
+	/* It holds two descriptors per node (the node's user and network
+	 * namespaces, struct member): as many as its hard limit lets it,
+	 * whatever soft limit netlab was started with. Each node goes back to
+	 * the soft limit it was given (init_main). */
+	if (getrlimit(RLIMIT_NOFILE, &node_nofile) == 0) {
+		struct rlimit all = {.rlim_cur = node_nofile.rlim_max, .rlim_max = node_nofile.rlim_max};
+		setrlimit(RLIMIT_NOFILE, &all);
+	}
 	/* Host mount events have no business reaching the lab. */
 	if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		fail(&e, "make mounts private: mount");
