@@ -111,7 +111,10 @@ exec tail ` + tailFlags + ` "$@"`
 		}
 		// A log not written yet: nothing to show, or, followed, what
 		// comes once it is.
-		script = `[ -e "$1" ] || [ -n "$FOLLOW" ] || exit 0; exec tail ` + tailFlags + ` "$1"`
+		// One that is not a regular file (node root may have put a FIFO
+		// there) would block tail: refused.
+		script = `if [ -e "$1" ] && [ ! -f "$1" ]; then echo "$1 is not a regular file" >&2; exit 1; fi
+[ -f "$1" ] || [ -n "$FOLLOW" ] || exit 0; exec tail ` + tailFlags + ` "$1"`
 		args = []string{path}
 	}
 	null, err := os.Open(os.DevNull)

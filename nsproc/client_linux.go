@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -90,12 +91,28 @@ func Run(ctx context.Context, socket string, cmd Command, signals <-chan os.Sign
 	if err != nil {
 		return 0, fmt.Errorf("send command to node: %w", err)
 	}
+	// Until the node says the command started, the wait is bounded (a
+	// node root can wedge its agent), and a signal aborts it; after, it
+	// lasts as long as the command, and signals are the command's.
+	var started, timedOut, interrupted atomic.Bool
+	startTimer := time.AfterFunc(commandStartTimeout, func() {
+		if !started.Load() {
+			timedOut.Store(true)
+			c.Close()
+		}
+	})
+	defer startTimer.Stop()
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
 		for {
 			select {
 			case sig := <-signals:
+				if !started.Load() {
+					interrupted.Store(true)
+					c.Close()
+					return
+				}
 				if n, ok := sig.(syscall.Signal); ok {
 					sendPacket(c, execEvent{Signal: int(n)})
 				}
@@ -108,34 +125,48 @@ func Run(ctx context.Context, socket string, cmd Command, signals <-chan os.Sign
 		}
 	}()
 	var master *os.File
-	ev, files, err := recvEvent(c)
-	if err == nil && ev.PTY && !cmd.PTY {
-		// A pty nobody asked for: relaying it would hand the node the
-		// caller's stdin, which safeStdio kept from it.
+	var ev execEvent
+	var files []*os.File
+	for err == nil && ev.Exit == nil {
 		closeAll(files)
-		return 0, errors.New("node answered with a pty, which was not asked for")
-	}
-	if err == nil && ev.PTY {
-		if len(files) != 1 {
-			closeAll(files)
-			return 0, fmt.Errorf("node sent %d files with its pty, want its master", len(files))
-		}
-		// The node is not trusted: relay only from a pty's master (a pipe
-		// or a file would do no harm but is not what was asked for).
-		if _, err := unix.IoctlGetInt(int(files[0].Fd()), unix.TIOCGPTN); err != nil {
-			closeAll(files)
-			return 0, fmt.Errorf("node sent a file that is not a pty's master: %w", os.NewSyscallError("ioctl TIOCGPTN", err))
-		}
-		if master, err = pollable(files[0]); err != nil {
-			return 0, err
-		}
-		defer master.Close()
-		relayPTY(master, cmd, stop, &relays)
 		ev, files, err = recvEvent(c)
+		switch {
+		case err != nil:
+		case ev.Started:
+			started.Store(true)
+		case ev.PTY && (!cmd.PTY || master != nil):
+			// A pty nobody asked for: relaying it would hand the node
+			// the caller's stdin, which safeStdio kept from it.
+			closeAll(files)
+			return 0, errors.New("node answered with a pty, which was not asked for")
+		case ev.PTY:
+			if len(files) != 1 {
+				closeAll(files)
+				return 0, fmt.Errorf("node sent %d files with its pty, want its master", len(files))
+			}
+			// The node is not trusted: relay only from a pty's master (a
+			// pipe or a file would do no harm but is not what was asked
+			// for).
+			if _, err := unix.IoctlGetInt(int(files[0].Fd()), unix.TIOCGPTN); err != nil {
+				closeAll(files)
+				return 0, fmt.Errorf("node sent a file that is not a pty's master: %w", os.NewSyscallError("ioctl TIOCGPTN", err))
+			}
+			if master, err = pollable(files[0]); err != nil {
+				return 0, err
+			}
+			files = nil
+			defer master.Close()
+			relayPTY(master, cmd, stop, &relays)
+		case ev.Exit == nil:
+			err = errors.New("node sent no exit status")
+		}
 	}
 	closeAll(files)
-	if err == nil && ev.Exit == nil {
-		err = errors.New("node sent no exit status")
+	switch {
+	case timedOut.Load():
+		err = fmt.Errorf("the node did not start the command within %v (its agent may be wedged: netlab restart the node)", commandStartTimeout)
+	case interrupted.Load():
+		err = errors.New("interrupted before the node started the command")
 	}
 	// Take what the command printed last, but do not wait for what it
 	// left running: a pty reads EIO, and a pipe EOF, only once every holder
@@ -157,6 +188,10 @@ func Run(ctx context.Context, socket string, cmd Command, signals <-chan os.Sign
 	}
 	return ev.Exit.Code, nil
 }
+
+// commandStartTimeout bounds how long Run waits for a node to say the
+// command started (its agent kills one that has not exec'd in half that).
+var commandStartTimeout = 20 * time.Second
 
 // safeStdio returns the three files to hand the node for cmd's stdio, with
 // terminals replaced (see Run), the files to close once they are sent, and

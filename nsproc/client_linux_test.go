@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -283,5 +284,33 @@ func TestRunRefusesUnaskedPTY(t *testing.T) {
 	_, err = Run(context.Background(), sock, Command{Argv: []string{"true"}, Stdin: null, Stdout: null, Stderr: null}, nil)
 	if err == nil || !strings.Contains(err.Error(), "not asked for") {
 		t.Errorf("a pty answer to a command without one: %v", err)
+	}
+}
+
+// TestRunNodeNeverStarts: a node that takes a command and never says it
+// started costs Run a bounded wait, and a signal before it started aborts
+// it (a node root can wedge its own agent: netlab must not hang with it).
+func TestRunNodeNeverStarts(t *testing.T) {
+	hang := make(chan struct{})
+	defer close(hang)
+	sock := fakeAgent(t, func(*net.UnixConn, nodeRequest) { <-hang })
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	defer func(d time.Duration) { commandStartTimeout = d }(commandStartTimeout)
+	commandStartTimeout = 300 * time.Millisecond
+	cmd := Command{Argv: []string{"true"}, Stdin: null, Stdout: null, Stderr: null}
+	start := time.Now()
+	if _, err := Run(context.Background(), sock, cmd, nil); err == nil || !strings.Contains(err.Error(), "did not start the command within") || time.Since(start) > 5*time.Second {
+		t.Errorf("a node that never starts the command: %v after %v", err, time.Since(start))
+	}
+	commandStartTimeout = time.Minute
+	sig := make(chan os.Signal, 1)
+	sig <- syscall.SIGINT
+	start = time.Now()
+	if _, err := Run(context.Background(), sock, cmd, sig); err == nil || !strings.Contains(err.Error(), "interrupted before the node started") || time.Since(start) > 5*time.Second {
+		t.Errorf("an interrupt before the node started the command: %v after %v", err, time.Since(start))
 	}
 }

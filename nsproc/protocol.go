@@ -267,6 +267,10 @@ type execEvent struct {
 	Signal int       `tlv:"90"`
 	PTY    bool      `tlv:"91"`
 	Exit   *exitInfo `tlv:"92"`
+	// Started says the command exec'd: the client waits for it (or for
+	// an Exit) a bounded time, and for the Exit as long as the command
+	// runs. Not sent for a command with a Log.
+	Started bool `tlv:"93"`
 }
 
 // exitInfo is how a request to the agent ended.
@@ -344,7 +348,7 @@ const (
 	maxFiles = 64
 	// protocolVersion is the version of this table, in packetMagic.
 	// Change it with any change to a message.
-	protocolVersion = 8
+	protocolVersion = 9
 )
 
 // ProtocolVersion is the version of this table, which a lab's state

@@ -181,3 +181,47 @@ func TestOtherProtocolVersion(t *testing.T) {
 	}
 	mustNetlab(t, "down", "oldproto")
 }
+
+// TestWedgedAgent: node root lowers its own agent's open-files limit (it
+// may: same uid, its own user namespace), so that the agent cannot take a
+// connection; netlab's exec into the node then ends within its start
+// deadline saying why, status does not hang, and a restart makes the node
+// whole again.
+func TestWedgedAgent(t *testing.T) {
+	needRoot(t)
+	needCommand(t, "prlimit")
+	upLab(t, renamedTriangle(t, "wedged"), "wedged")
+	mustNetlab(t, "exec", "wedged/r1", "--", "prlimit", "--pid", "1", "--nofile=3:3")
+	// Files, not pipes, for exec's output: the stdio it sends waits, with
+	// the request, in the socket the agent cannot accept from, and a pipe
+	// held there would never end.
+	out, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd := exec.Command(netlabBin, "exec", "wedged/r1", "--", "true")
+	cmd.Stdout, cmd.Stderr = out, out
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(40 * time.Second):
+		cmd.Process.Kill()
+		err = <-done
+		t.Errorf("exec into a wedged node still ran after %v (killed)", time.Since(start))
+	}
+	b, _ := os.ReadFile(out.Name())
+	if err == nil || !strings.Contains(string(b), "did not start the command within") {
+		t.Errorf("exec into a node whose agent has no descriptors: %v, %q", err, b)
+	}
+	runBounded(t, 30*time.Second, "status", "wedged")
+	mustNetlab(t, "restart", "wedged/r1")
+	if got := mustNetlab(t, "exec", "wedged/r1", "--", "hostname"); got != "r1\n" {
+		t.Errorf("r1 after its restart: %q", got)
+	}
+}

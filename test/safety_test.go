@@ -138,3 +138,43 @@ nodes:
 		t.Errorf("100 forks in node b, which has no limits of its own: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// mqFill opens POSIX message queues of 10 messages of 8 KiB until the
+// kernel refuses one, and prints how many it got (the queues go with the
+// IPC namespace, or at exit for the host's: they are unlinked).
+const mqFill = `python3 -c '
+import ctypes, os, sys
+rt = ctypes.CDLL("librt.so.1", use_errno=True)
+class Attr(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_long), ("maxmsg", ctypes.c_long), ("msgsize", ctypes.c_long), ("curmsgs", ctypes.c_long), ("pad", ctypes.c_long * 4)]
+a = Attr(0, 10, 8192, 0)
+n = 0
+for i in range(100):
+    name = ("/netlab-mq-%d-%d" % (os.getpid(), i)).encode()
+    if rt.mq_open(name, os.O_CREAT | os.O_RDWR, 0o600, ctypes.byref(a)) < 0:
+        break
+    if sys.argv[1:] == ["unlink"]:
+        rt.mq_unlink(name)
+    n += 1
+print(n)
+' "$@"`
+
+// TestRootlessCountedLimits: what the kernel counts per user across user
+// namespaces (here POSIX message queue bytes) a rootless lab's node can
+// take only half of: its owner keeps the rest.
+func TestRootlessCountedLimits(t *testing.T) {
+	needCommand(t, "python3")
+	u := newRootlessUser(t, "netlabt10", 1<<20+10<<16)
+	u.up(t, "labs/triangle.yaml", "triangle")
+	took := strings.TrimSpace(u.must(t, "exec", "r1", "--", "sh", "-c", mqFill+" keep"))
+	if took == "" || took == "0" {
+		t.Fatalf("r1 could open no message queue: %q", took)
+	}
+	// As the user on the host, with the node's queues held.
+	cmd := exec.Command("sh", "-c", mqFill, "sh", "unlink")
+	cmd.SysProcAttr = u.command(nil).SysProcAttr
+	out, err := cmd.CombinedOutput()
+	if got := strings.TrimSpace(string(out)); err != nil || got == "0" {
+		t.Errorf("user %s could open no message queue after r1 took %s: %q %v", u.name, took, out, err)
+	}
+}

@@ -34,6 +34,9 @@
 #include "node.h"
 #include "protocol.h"
 
+/* How long a forked command may take to exec before it is killed. */
+#define START_TIMEOUT_MS 10000
+
 /* How much of a logged command's output its exit reports: the end, where
  * the reason usually is. */
 #define OUTPUT_TAIL 4096
@@ -46,6 +49,7 @@
 struct conn {
 	int fd;
 	pid_t pid;     /* the command it runs, 0 before and after */
+	long long start_by; /* while start >= 0: the command is killed if it has not exec'd by then */
 	/* Until the command has exec'd: the read end of a pipe that closes at
 	 * its exec or brings the errno that stopped it, polled with the rest
 	 * (node root may stop the command before it execs: nothing waits for
@@ -69,7 +73,14 @@ static struct {
 	size_t nconns;
 	struct service *services;
 	size_t nservices;
-} ag;
+	/* /dev/null, opened before any node code ran (node root may bind a
+	 * FIFO over the path later), for logged commands' stdin. */
+	int null;
+	/* A descriptor kept to give up when there is none other to take a
+	 * connection with (node root may lower this process's RLIMIT_NOFILE):
+	 * the client is told why, rather than left waiting. */
+	int spare;
+} ag = {.null = -1, .spare = -1};
 
 /* An exit to report: code and why the command could not start. */
 struct exit_info {
@@ -555,7 +566,7 @@ static int add_service(const char *name, pid_t pid)
 static int run_exec(struct conn *c, struct exec_req *x, int *fds, int nfds)
 {
 	struct exit_info info = {0};
-	int stdio[3], master = -1, slave = -1, null = -1, logfd = -1;
+	int stdio[3], master = -1, slave = -1, logfd = -1;
 	pid_t pid;
 	if (x->log != NULL) {
 		if (nfds != 0) {
@@ -565,12 +576,11 @@ static int run_exec(struct conn *c, struct exec_req *x, int *fds, int nfds)
 		logfd = open_log(x->log, &c->from, &info);
 		if (logfd < 0)
 			goto answer;
-		null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (null < 0) {
-			exit_error(&info, 126, "open /dev/null: %s", errtext(errno));
+		if (ag.null < 0) {
+			exit_error(&info, 126, "no /dev/null to give the command");
 			goto answer;
 		}
-		stdio[0] = null, stdio[1] = stdio[2] = logfd;
+		stdio[0] = ag.null, stdio[1] = stdio[2] = logfd;
 	} else if (x->pty) {
 		struct msg_writer w = {0};
 		if (nfds != 0) {
@@ -600,6 +610,7 @@ static int run_exec(struct conn *c, struct exec_req *x, int *fds, int nfds)
 	if (pid == 0)
 		goto answer;
 	c->pid = pid;
+	c->start_by = now_ms() + START_TIMEOUT_MS;
 	c->argv0 = strdup(x->argv.v[0]);
 	if (x->service != NULL && x->log != NULL) {
 		c->service = x->service;
@@ -608,8 +619,6 @@ static int run_exec(struct conn *c, struct exec_req *x, int *fds, int nfds)
 		c->log = x->log;
 		x->log = NULL;
 	}
-	if (null >= 0)
-		close(null);
 	if (logfd >= 0)
 		close(logfd);
 	if (slave >= 0)
@@ -620,8 +629,6 @@ answer:
 		close(master);
 	if (slave >= 0)
 		close(slave);
-	if (null >= 0)
-		close(null);
 	if (logfd >= 0)
 		close(logfd);
 	send_exit(c->fd, &info, NULL, 0);
@@ -651,10 +658,33 @@ static int exec_status(struct conn *c)
 		send_exit(c->fd, &info, NULL, 0);
 		return 0;
 	}
-	if (c->service == NULL)
+	if (c->service == NULL) {
+		/* The client waits a bounded time for this, then for the exit
+		 * as long as the command runs. */
+		if (c->log == NULL) {
+			struct msg_writer w = {0};
+			msg_put_int(&w, T_EVENT_STARTED, 1);
+			send_msg(c->fd, &w, NULL, 0);
+			msg_free(&w);
+		}
 		return 1;
+	}
 	if (add_service(c->service, c->pid) < 0)
 		exit_error(&info, 1, "out of memory");
+	send_exit(c->fd, &info, NULL, 0);
+	return 0;
+}
+
+/* start_timed_out ends c's command, which has not exec'd in time (node
+ * root can stop it before it does): it is killed, and the client told. */
+static int start_timed_out(struct conn *c)
+{
+	struct exit_info info = {0};
+	kill(c->pid, SIGKILL);
+	close(c->start);
+	c->start = -1;
+	c->pid = 0;
+	exit_error(&info, 126, "%s did not start within %d s (was it stopped?)", c->argv0 ? c->argv0 : "the command", START_TIMEOUT_MS / 1000);
 	send_exit(c->fd, &info, NULL, 0);
 	return 0;
 }
@@ -730,8 +760,13 @@ static int client_event(size_t i)
 		kill(c->pid, SIGKILL);
 		return 0;
 	}
-	if (decode_signal(buf, (size_t)n, &sig, err, sizeof(err)) == 0 && sig > 0)
+	/* Its group; itself while it has not exec'd, and so may have no
+	 * session of its own yet. */
+	if (decode_signal(buf, (size_t)n, &sig, err, sizeof(err)) == 0 && sig > 0) {
 		kill(-c->pid, (int)sig);
+		if (c->start >= 0)
+			kill(c->pid, (int)sig);
+	}
 	free(buf);
 	return 1;
 }
@@ -799,6 +834,27 @@ static int reap(int sigfd)
 	return term ? -1 : 0;
 }
 
+/* refuse_one takes a waiting connection with the spare descriptor, tells
+ * the client the agent has no descriptors left, and takes the spare back.
+ * It returns 0 when it could not. */
+static int refuse_one(int l)
+{
+	struct exit_info info = {0};
+	int fd;
+	if (ag.spare < 0)
+		return 0;
+	close(ag.spare);
+	ag.spare = -1;
+	fd = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0) {
+		exit_error(&info, 1, "the node's agent has no descriptors left (its open-files limit was lowered in the node); restart the node");
+		send_exit(fd, &info, NULL, 0);
+		close(fd);
+	}
+	ag.spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd >= 0;
+}
+
 int agent_serve(int l, const char *node)
 {
 	struct pollfd *p = NULL;
@@ -812,6 +868,8 @@ int agent_serve(int l, const char *node)
 	sigaddset(&mask, SIGTERM);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	ag.null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ag.spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (sigfd < 0 || fcntl(l, F_SETFL, fcntl(l, F_GETFL) | O_NONBLOCK) < 0) {
 		fprintf(stderr, "netlab agent %s: signalfd: %s\n", node, errtext(errno));
 		return 1;
@@ -847,6 +905,12 @@ int agent_serve(int l, const char *node)
 			long long wait = accept_after - now_ms();
 			timeout = wait > 0 ? (int)wait : 0;
 		}
+		for (size_t i = 0; i < nconns; i++)
+			if (ag.conns[i].start >= 0) {
+				long long wait = ag.conns[i].start_by - now_ms();
+				if (timeout < 0 || wait < timeout)
+					timeout = wait > 0 ? (int)wait : 0;
+			}
 		if (poll(p, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -864,6 +928,8 @@ int agent_serve(int l, const char *node)
 				continue;
 			if (started[i] && c->start >= 0)
 				keep = exec_status(c);
+			if (keep && c->start >= 0 && now_ms() >= c->start_by)
+				keep = start_timed_out(c);
 			/* A watcher sends nothing: anything from it is its end. */
 			if (keep && p[2 + i].revents)
 				keep = !c->watch && (c->pid == 0 ? request(i) : client_event(i));
@@ -879,7 +945,7 @@ int agent_serve(int l, const char *node)
 				setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 			if (fd >= 0 && add_conn(fd) == NULL)
 				close(fd);
-			else if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+			else if (fd < 0 && (errno == EMFILE || errno == ENFILE) && !refuse_one(l))
 				/* The connection waits in the backlog until a
 				 * descriptor is free; the agent does not spin on it. */
 				accept_after = now_ms() + ACCEPT_PAUSE_MS;
@@ -897,6 +963,8 @@ int agent_serve(int l, const char *node)
 	for (size_t i = 0; i < ag.nservices; i++)
 		free(ag.services[i].name);
 	free(ag.services);
+	close(ag.null);
+	close(ag.spare);
 	close(sigfd);
 	return 0;
 }

@@ -16,6 +16,7 @@
  * only waited would be a second fork per node and a process holding the
  * lab's capabilities for nothing. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -319,6 +320,31 @@ static int build_view(const struct spawn_req *s, struct err *e)
  * interfaces, addresses and routes are there. Its mount, UTS, IPC and
  * cgroup namespaces are new, made as a first start's are, so that a
  * restarted node is as isolated as a new one. */
+/* reset_user_counts puts the bounds of the node's user namespace that node
+ * root may have lowered before a restart (/proc/sys/user: echo 0 >
+ * max_mnt_namespaces would keep any new start from making the node's
+ * namespaces) back to a new user namespace's: none, under the lab's. */
+static int reset_user_counts(struct err *e)
+{
+	DIR *d = opendir("/proc/sys/user");
+	struct dirent *de;
+	if (d == NULL)
+		return fail(e, "read /proc/sys/user");
+	while ((de = readdir(d)) != NULL) {
+		char path[300];
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/sys/user/%s", de->d_name);
+		if (write_file(path, "2147483647", 10) < 0) {
+			fail(e, "reset %s", path);
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
 static int become_node(const struct spawn_req *s, int sock, struct err *e)
 {
 	char go;
@@ -345,6 +371,8 @@ static int become_node(const struct spawn_req *s, int sock, struct err *e)
 	 * may be 1: node root could then trace this process. Not again. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return fail(e, "make the node's process not dumpable: prctl");
+	if (s->held && reset_user_counts(e) < 0)
+		return -1;
 	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | (s->held ? 0 : CLONE_NEWNET)) < 0)
 		return fail(e, "make the node's namespaces: unshare");
 	/* Over the supervisor's /sys, which shows its empty network namespace:

@@ -8,8 +8,8 @@
 #define MAX_PACKET 1048576
 #define MAX_FILES 64
 #define CODE_NO_INTERFACE 3
-#define PROTOCOL_VERSION 8
-#define PACKET_MAGIC "nl\010\000"
+#define PROTOCOL_VERSION 9
+#define PACKET_MAGIC "nl\011\000"
 #define ARG_SUPERVISOR "__netlab_supervisor"
 #define ARG_AGENT "__netlab_agent"
 #define TITLE_ROOM 80
@@ -103,6 +103,7 @@
 #define T_EVENT_SIGNAL 90
 #define T_EVENT_PTY 91
 #define T_EVENT_EXIT 92
+#define T_EVENT_STARTED 93
 
 /* exitInfo */
 #define T_EXIT_CODE 100

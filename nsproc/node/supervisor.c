@@ -194,6 +194,25 @@ static int next_control(struct control *c, struct err *e)
 	return 0;
 }
 
+/* halve_counted_limits halves this process's limits of what the kernel
+ * counts per user across user namespaces (queued signals, POSIX message
+ * queue bytes, locked memory), before it makes the lab's user namespace:
+ * the namespace's bound on what all its nodes take is the creator's limit
+ * then. Halved, a lab takes at most half of its owner's (a rootless lab:
+ * the user's), as the caps of /proc/sys/user do for the rest. */
+static void halve_counted_limits(void)
+{
+	static const int counted[] = {RLIMIT_SIGPENDING, RLIMIT_MSGQUEUE, RLIMIT_MEMLOCK};
+	for (size_t i = 0; i < sizeof(counted) / sizeof(counted[0]); i++) {
+		struct rlimit rl;
+		if (getrlimit(counted[i], &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+			continue;
+		rl.rlim_cur /= 2;
+		rl.rlim_max = rl.rlim_cur;
+		setrlimit(counted[i], &rl);
+	}
+}
+
 /* MAPPED_ENV marks the supervisor's second start: in the lab's user
  * namespace, mapped, and holding the id of netlab's Mapped request. */
 #define MAPPED_ENV "NETLAB_MAPPED="
@@ -238,6 +257,7 @@ static int begin_lab(char **argv, struct err *e)
 		}
 		free_control(&c);
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		halve_counted_limits();
 		if (unshare(CLONE_NEWUSER) < 0)
 			return fail(e, "make the lab's user namespace: unshare");
 		reply(sv.control, id, NULL, NULL, 0);
