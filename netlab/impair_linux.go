@@ -116,27 +116,49 @@ func (p lossPrograms) close() {
 	}
 }
 
-// impairEnds applies im to both ends of a link: each end's egress, and,
-// where loss is a BPF program (from progs), the other end's ingress. An
-// end whose socket is nil is another host's, which impairs it: this host
-// applies to its own end both its egress and, for the other's egress, its
-// ingress.
-func impairEnds(im topology.Impairment, s impairSupport, progs lossPrograms, ends [2]*wire.Socket, index [2]int) error {
-	var prog *ebpf.Program
+// forLink is the loss program that impairments im need on this kernel
+// (loss without sch_netem), loaded once per percentage; nil when they need
+// none.
+func (p lossPrograms) forLink(im topology.Impairment, s impairSupport) (*ebpf.Program, error) {
 	if im.Loss > 0 && !s.netem {
-		var err error
-		if prog, err = progs.get(im.Loss); err != nil {
-			return err
-		}
+		return p.get(im.Loss)
+	}
+	return nil, nil
+}
+
+// impairedEnd is a link end of this host and what its link does.
+type impairedEnd struct {
+	link  *topology.Link // for messages, at up
+	im    topology.Impairment
+	index int           // its ifindex in its node
+	prog  *ebpf.Program // the loss program where loss is one (see lossPrograms.forLink)
+}
+
+// apply impairs the end through s, a socket of its node: what it sends
+// (its egress) and, where loss is a BPF program, what the other end sends
+// it, dropped at its ingress. Each end so applies its own half: a link to
+// another host's node is impaired at each host by its own end. The zero
+// Impairment clears what the end had.
+func (e impairedEnd) apply(s *wire.Socket, sup impairSupport) error {
+	if err := s.Impair(e.index, e.im, sup.netem); err != nil {
+		return err
+	}
+	if !sup.netem {
+		return s.DropIngress(e.index, e.prog)
+	}
+	return nil
+}
+
+// impairEnds applies im to both ends of a link, each through its socket
+// (nil for an end of another host, which impairs its own).
+func impairEnds(im topology.Impairment, s impairSupport, progs lossPrograms, ends [2]*wire.Socket, index [2]int) error {
+	prog, err := progs.forLink(im, s)
+	if err != nil {
+		return err
 	}
 	for i := range ends {
 		if ends[i] != nil {
-			if err := ends[i].Impair(index[i], im, s.netem); err != nil {
-				return err
-			}
-		}
-		if !s.netem && ends[1-i] != nil {
-			if err := ends[1-i].DropIngress(index[1-i], prog); err != nil {
+			if err := (impairedEnd{im: im, index: index[i], prog: prog}).apply(ends[i], s); err != nil {
 				return err
 			}
 		}

@@ -240,7 +240,7 @@ func (c *lifeChange) started(ctx context.Context, n *topology.Node, node nsproc.
 	h := wire.NewSocket(f)
 	defer h.Close()
 	up, _ := c.ends(n)
-	if err := wire.Restore(wireNode(n, c.index, nil, h), up); err != nil {
+	if err := wire.Restore(wireNode(n, c.index, nil, nil), h, up); err != nil {
 		return fmt.Errorf("node %s: %w", n.Name, err)
 	}
 	if err := setNodeSysctls(ctx, sock, n); err != nil {

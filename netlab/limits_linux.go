@@ -9,21 +9,37 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// checkFileLimit makes sure this process may open the files an up of a lab
-// with n nodes holds at once: while wiring, a network namespace and a
-// netlink socket per node, plus a few per worker. Go already raised the
-// soft limit to the hard one at start; a lab that still does not fit is
-// refused before anything is made, saying what to raise.
-func checkFileLimit(nodes, parallel int) error {
+// Descriptors an up holds, which fix how many nodes it may start or wire
+// at once (see fitParallel): a few for the whole of it (standard streams,
+// the runtime's poller, the lab's lock, the supervisor's connection, the
+// sockets that make links) and, per node being worked on, its exec
+// socket, its init's pidfd, its namespace, its binds and cgroup files
+// while it starts, a netlink socket and a connection to its agent while
+// it is configured, and the namespaces wiring keeps open for the links it
+// makes (wire.Wire: 2 + 8 per worker).
+const (
+	upFilesBase      = 48
+	upFilesPerWorker = 16
+)
+
+// fitParallel is how many nodes an up may work on at once: want, or fewer
+// so that what it holds open fits this process's limit on open files. Go
+// raised the soft limit to the hard one at start. What an up holds does
+// not grow with the lab, so only a limit too small for one worker, or a
+// node with more binds than it leaves room for, is refused, before
+// anything is made, saying what to raise.
+func fitParallel(want, binds int) (int, error) {
 	var lim unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
-		return os.NewSyscallError("getrlimit", err)
+		return 0, os.NewSyscallError("getrlimit", err)
 	}
-	need := uint64(2*nodes + 4*parallel + 64)
-	if need <= lim.Cur {
-		return nil
+	perWorker := uint64(upFilesPerWorker + binds)
+	room := int64(lim.Cur) - upFilesBase
+	if room < int64(perWorker) {
+		need := upFilesBase + perWorker
+		return 0, fmt.Errorf("bringing a lab up needs at least %d open files, and this process may open at most %d; raise the limit (ulimit -n %d, or LimitNOFILE= in a systemd unit)", need, lim.Cur, max(need, 1024))
 	}
-	return fmt.Errorf("a lab of %d nodes needs about %d open files, and this process may open at most %d; raise the limit (ulimit -n %d, or LimitNOFILE= in a systemd unit)", nodes, need, lim.Cur, need)
+	return int(min(int64(want), room/int64(perWorker))), nil
 }
 
 // labCaps are the bounds the lab's user namespace puts on what all its

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/netlab-dev/netlab/netlab/wire"
 	"github.com/netlab-dev/netlab/nsproc"
@@ -105,6 +106,32 @@ func openNetNS(pid int, pidfd *os.File) (*os.File, uint64, error) {
 	return f, st.Ino, nil
 }
 
+// openNodeNetNS opens the network namespace of node ns as its state
+// records it: through its init's /proc entry, and only if it is the very
+// namespace recorded (the same inode on nsfs), so that a pid reused since
+// can never have netlab place a link end, or a name, in another namespace.
+// A path walk and an fstat: cheap enough to open it anew each time rather
+// than hold one descriptor per node.
+func openNodeNetNS(ns *NodeState) (*os.File, error) {
+	if ns.Init == nil || ns.NetNSInode == 0 {
+		return nil, fmt.Errorf("node %s has not started", ns.Name)
+	}
+	f, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", ns.Init.Pid))
+	if err != nil {
+		return nil, fmt.Errorf("node %s is not running: %w", ns.Name, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, os.NewSyscallError("fstat", err)
+	}
+	if st.Ino != ns.NetNSInode || !isNsfs(st.Dev) {
+		f.Close()
+		return nil, fmt.Errorf("node %s is not running: process %d is another one now", ns.Name, ns.Init.Pid)
+	}
+	return f, nil
+}
+
 // nodeNetlink returns a netlink socket of a running node's network
 // namespace, opened by the node's agent, which has serviceAskTimeout (or
 // less, by ctx) to answer.
@@ -132,6 +159,15 @@ func netnsInode(pid int) (uint64, error) {
 
 // isNsfs reports whether dev is the device of namespace files (nsfs).
 func isNsfs(dev uint64) bool {
-	var self unix.Stat_t
-	return unix.Stat("/proc/self/ns/net", &self) == nil && self.Dev == dev
+	d, ok := nsfsDev()
+	return ok && d == dev
 }
+
+// nsfsDev is the device of namespace files, looked up once.
+var nsfsDev = sync.OnceValues(func() (uint64, bool) {
+	var self unix.Stat_t
+	if unix.Stat("/proc/self/ns/net", &self) != nil {
+		return 0, false
+	}
+	return self.Dev, true
+})

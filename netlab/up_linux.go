@@ -99,7 +99,11 @@ func (m *Machine) Up(ctx context.Context, t *topology.Topology, opts UpOptions) 
 	if u.opts.Parallel <= 0 {
 		u.opts.Parallel = 4 * runtime.NumCPU()
 	}
-	if err := checkFileLimit(len(part.Nodes), u.opts.Parallel); err != nil {
+	binds := 0
+	for _, n := range part.Nodes {
+		binds = max(binds, len(n.Binds))
+	}
+	if u.opts.Parallel, err = fitParallel(u.opts.Parallel, binds); err != nil {
 		return nil, err
 	}
 	st, lock, err := m.createLab(ctx, t, part, u.host, sub)
@@ -138,7 +142,6 @@ type bringup struct {
 	cgroup  *labCgroup
 	pids    int // the lab's pids budget: its cgroup's, and its RLIMIT_NPROC
 	sup     *nsproc.Supervisor
-	netns   []*os.File // each node's network namespace, by node index, once started
 	users   daemonUsers
 	impair  impairSupport // what the kernel can do to links, when some link asks
 	hide    []string      // host directories every node sees empty (see hiddenDirs)
@@ -148,17 +151,11 @@ type bringup struct {
 	registered chan error
 }
 
-// close waits for what the bringup still runs and releases what it holds
-// open.
+// close waits for what the bringup still runs.
 func (u *bringup) close() {
 	if u.registered != nil {
 		<-u.registered
 		u.registered = nil
-	}
-	for _, f := range u.netns {
-		if f != nil {
-			f.Close()
-		}
 	}
 }
 
@@ -291,55 +288,54 @@ func (u *bringup) startSupervisor(ctx context.Context, _ *stepTimer) error {
 	return u.save()
 }
 
-// startNodes starts every node, opens each one's network namespace once
-// (everything after writes into it through that descriptor), records them,
-// and starts registering the namespaces' names for iproute2.
+// startNodes starts every node and records it: its init, and the inode of
+// its network namespace, by which everything after opens that namespace
+// again and knows it for the node's (see openNodeNetNS). Then it starts
+// registering the namespaces' names for iproute2. What a node's start
+// opens is closed as soon as the node is recorded: up holds descriptors in
+// proportion to its parallelism, not to the lab's size.
 func (u *bringup) startNodes(ctx context.Context, step *stepTimer) error {
 	t := u.t
-	nodes := make([]nsproc.Node, len(t.Nodes))
-	defer func() {
-		for _, n := range nodes {
-			n.Close()
-		}
-	}()
-	err := parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
-		n, err := u.startNode(ctx, t.Nodes[i])
-		if err != nil {
-			return err
-		}
-		nodes[i] = n
-		step.add(1)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("start nodes: %w", err)
-	}
 	hostNetNS, err := netnsInode(os.Getpid())
 	if err != nil {
 		return err
 	}
-	u.netns = make([]*os.File, len(t.Nodes))
-	for i := range u.st.Nodes {
-		ns, n := &u.st.Nodes[i], nodes[i]
+	err = parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
+		n, err := u.startNode(ctx, t.Nodes[i])
+		if err != nil {
+			return err
+		}
+		defer n.Close()
+		// Each goroutine writes only its own node's record.
+		ns := &u.st.Nodes[i]
 		if ns.Init, err = procOf(n.Pid); err != nil {
 			return fmt.Errorf("node %s: %w", ns.Name, err)
 		}
-		// It must be the node's, never the host's, even if the agent
+		// It must be the node's, never the host's, even if the init
 		// died and its pid was reused meanwhile.
-		if u.netns[i], ns.NetNSInode, err = openNetNS(n.Pid, n.Pidfd); err != nil {
+		netns, ino, err := openNetNS(n.Pid, n.Pidfd)
+		if err != nil {
 			return fmt.Errorf("node %s: %w", ns.Name, err)
 		}
-		if ns.NetNSInode == hostNetNS {
+		netns.Close()
+		if ino == hostNetNS {
 			return fmt.Errorf("node %s: process %d is in the host's network namespace; refusing to wire it", ns.Name, n.Pid)
 		}
+		ns.NetNSInode = ino
+		step.add(1)
+		return nil
+	})
+	// Recorded even when a node failed: down ends what did start.
+	if serr := u.save(); err == nil {
+		err = serr
 	}
-	// Recorded before any name is registered: down unregisters only
-	// names bound to a namespace it knows.
-	if err := u.save(); err != nil {
-		return err
+	if err != nil {
+		return fmt.Errorf("start nodes: %w", err)
 	}
 	// Names for iproute2 are for people, not for wiring: they are
-	// registered while the network is wired.
+	// registered while the network is wired. Recorded before any name is
+	// registered: down unregisters only names bound to a namespace it
+	// knows.
 	u.registered = make(chan error, 1)
 	go func() { u.registered <- u.registerNetns() }()
 	return nil
@@ -375,8 +371,14 @@ func (u *bringup) registerNetns() error {
 	if err := prepareNetnsDir(dir); err != nil {
 		return err
 	}
-	for i, ns := range u.st.Nodes {
-		if err := registerNetns(dir, netnsName(u.st.Name, ns.Name), u.netns[i]); err != nil {
+	for i := range u.st.Nodes {
+		ns := &u.st.Nodes[i]
+		netns, err := openNodeNetNS(ns)
+		if err == nil {
+			err = registerNetns(dir, netnsName(u.st.Name, ns.Name), netns)
+			netns.Close()
+		}
+		if err != nil {
 			return fmt.Errorf("node %s: %w", ns.Name, err)
 		}
 	}

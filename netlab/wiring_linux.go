@@ -27,29 +27,63 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 
 	// Numbered over the whole lab: the same on every host.
 	index := ifindexes(u.st.Topology)
-	byName := map[string]*wire.Node{}
-	nodes := make([]*wire.Node, len(t.Nodes))
-	defer func() {
-		for _, wn := range nodes {
-			if wn != nil && wn.Netlink != nil {
-				wn.Netlink.Close()
+	// Loss programs are loaded once per percentage, before nodes are
+	// configured in parallel, which only read them.
+	progs := lossPrograms{}
+	defer progs.close()
+	ends := map[string][]impairedEnd{}
+	for _, l := range u.localLinks() {
+		if l.Impair.Zero() {
+			continue
+		}
+		prog, err := progs.forLink(l.Impair, u.impair)
+		if err != nil {
+			return fmt.Errorf("%s: link %d: %w", l.Pos.In(t.File), slices.Index(u.st.Topology.Links, l)+1, err)
+		}
+		for _, e := range l.Endpoints {
+			ends[e.Node] = append(ends[e.Node], impairedEnd{link: l, im: l.Impair, index: index[e], prog: prog})
+		}
+	}
+	// Links a saved lab had down (state: down) go down at the ends on
+	// this host, each with its node.
+	down := map[string][]*topology.Link{}
+	for _, l := range u.localLinks() {
+		if l.Down {
+			for _, e := range l.Endpoints {
+				down[e.Node] = append(down[e.Node], l)
 			}
 		}
-	}()
-	err = parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
-		n := t.Nodes[i]
-		f, err := nsproc.Netlink(ctx, u.m.socketPath(t.Name, n.Name))
-		if err != nil {
-			return fmt.Errorf("node %s: %w", n.Name, err)
-		}
-		nodes[i] = wireNode(n, index, u.netns[i], wire.NewSocket(f))
-		return nil
-	})
-	if err != nil {
-		return err
 	}
-	for _, wn := range nodes {
-		byName[wn.Name] = wn
+	byName := map[string]*wire.Node{}
+	nodes := make([]*wire.Node, len(t.Nodes))
+	for i, n := range t.Nodes {
+		wn := wireNode(n, index, func() (*os.File, error) { return openNodeNetNS(&u.st.Nodes[i]) },
+			func(ctx context.Context) (*wire.Socket, error) {
+				return nodeSocket(ctx, u.m.socketPath(t.Name, n.Name), n.Name)
+			})
+		impaired, downed := ends[n.Name], down[n.Name]
+		if len(impaired) > 0 || len(downed) > 0 {
+			wn.Then = func(s *wire.Socket) error {
+				for _, l := range downed {
+					for _, e := range l.Endpoints {
+						if e.Node != n.Name {
+							continue
+						}
+						if err := s.SetUp(index[e], false); err != nil {
+							return fmt.Errorf("%s: link %s - %s: set it down: %w", l.Pos.In(t.File), l.Endpoints[0], l.Endpoints[1], err)
+						}
+					}
+				}
+				for _, e := range impaired {
+					if err := e.apply(s, u.impair); err != nil {
+						return fmt.Errorf("%s: link %d: %w", e.link.Pos.In(t.File), slices.Index(u.st.Topology.Links, e.link)+1, err)
+					}
+				}
+				return nil
+			}
+		}
+		nodes[i] = wn
+		byName[n.Name] = wn
 	}
 	var links []*wire.Link
 	for _, l := range t.Links {
@@ -74,41 +108,10 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 			Port: u.host.VXLANPort, RemotePort: tn.remote.VXLANPort, MTU: tn.mtu,
 		})
 	}
-	if err := wire.Wire(ctx, nodes, links, linkSocket, host, u.opts.Parallel); err != nil {
+	// Progress counts links made, then nodes configured.
+	step.total = len(links) + len(nodes)
+	if err := wire.Wire(ctx, nodes, links, linkSocket, host, u.opts.Parallel, func() { step.add(1) }); err != nil {
 		return err
-	}
-	// Links a saved lab had down (state: down) go down at the ends on
-	// this host.
-	for _, l := range u.localLinks() {
-		if !l.Down {
-			continue
-		}
-		for _, e := range l.Endpoints {
-			if wn := byName[e.Node]; wn != nil {
-				if err := wn.Netlink.SetUp(index[e], false); err != nil {
-					return fmt.Errorf("%s: link %s - %s: set it down: %w", l.Pos.In(t.File), l.Endpoints[0], l.Endpoints[1], err)
-				}
-			}
-		}
-	}
-	progs := lossPrograms{}
-	defer progs.close()
-	for _, l := range u.localLinks() {
-		if l.Impair.Zero() {
-			continue
-		}
-		// The ends of this host: both, or of a link to another host
-		// the one here (the other host impairs its own).
-		var socks [2]*wire.Socket
-		for k, e := range l.Endpoints {
-			if wn := byName[e.Node]; wn != nil {
-				socks[k] = wn.Netlink
-			}
-		}
-		err := impairEnds(l.Impair, u.impair, progs, socks, [2]int{index[l.Endpoints[0]], index[l.Endpoints[1]]})
-		if err != nil {
-			return fmt.Errorf("%s: link %d: %w", l.Pos.In(t.File), slices.Index(u.st.Topology.Links, l)+1, err)
-		}
 	}
 	// After addresses and routes: some sysctls name interfaces.
 	return parallel.Each(ctx, len(t.Nodes), u.opts.Parallel, func(i int) error {
@@ -116,11 +119,12 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 	})
 }
 
-// wireNode is what package wire needs to configure node n, whose network
-// namespace is netns (nil when its links exist already) and whose socket
-// there is sock; index numbers every link end (ifindexes).
-func wireNode(n *topology.Node, index map[topology.Endpoint]int, netns *os.File, sock *wire.Socket) *wire.Node {
-	wn := &wire.Node{Name: n.Name, NetNS: netns, Netlink: sock, Bridge: n.Kind.Facts().Bridge}
+// wireNode is what package wire needs to configure node n: its addressing
+// and routes, with index numbering every link end (ifindexes), and how to
+// open its network namespace and a socket in it (nil for a node whose
+// links exist already, or whose socket its caller holds).
+func wireNode(n *topology.Node, index map[topology.Endpoint]int, netns func() (*os.File, error), sock func(context.Context) (*wire.Socket, error)) *wire.Node {
+	wn := &wire.Node{Name: n.Name, OpenNetNS: netns, OpenNetlink: sock, Bridge: n.Kind.Facts().Bridge}
 	for _, ifc := range n.Interfaces {
 		idx := wire.LoopbackIndex
 		if ifc.Name != "lo" {
@@ -134,7 +138,18 @@ func wireNode(n *topology.Node, index map[topology.Endpoint]int, netns *os.File,
 	return wn
 }
 
-// setNodeSysctls writes n's sysctls in the node whose agent serves socket.
+// nodeSocket is a netlink socket of node's network namespace, opened by
+// its agent, which serves socket.
+func nodeSocket(ctx context.Context, socket, node string) (*wire.Socket, error) {
+	f, err := nsproc.Netlink(ctx, socket)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", node, err)
+	}
+	return wire.NewSocket(f), nil
+}
+
+// setNodeSysctls writes n's sysctls in the node whose agent serves socket:
+// the kernel resolves them by the writer's namespace.
 func setNodeSysctls(ctx context.Context, socket string, n *topology.Node) error {
 	if len(n.Sysctls) == 0 {
 		return nil

@@ -34,11 +34,16 @@ type Tunnel struct {
 // MaxVNI is the largest VXLAN network identifier: it has 24 bits.
 const MaxVNI = 1<<24 - 1
 
-// AddTunnel makes t's VXLAN device, up, in its node's namespace, through
-// host, a socket of the namespace its UDP socket must live in. Its remote
-// is set by Wire, through the node's own socket (see configure).
-func AddTunnel(host *Socket, t *Tunnel) error {
-	req, data := newEnd(t.End, t.MTU, "vxlan")
+// addTunnel makes t's VXLAN device, up, in its node's namespace (opened
+// through open), through host, a socket of the namespace its UDP socket
+// must live in. Its remote is set by Wire, through the node's own socket
+// (see configure).
+func addTunnel(host *Socket, t *Tunnel, open *netnsCache) error {
+	netns, err := open.fd(t.End.Node)
+	if err != nil {
+		return err
+	}
+	req, data := newEnd(t.End, netns, t.MTU, "vxlan")
 	data.AddRtAttr(nl.IFLA_VXLAN_ID, nl.Uint32Attr(t.VNI))
 	if t.Local.Is4() {
 		data.AddRtAttr(nl.IFLA_VXLAN_LOCAL, t.Local.AsSlice())
