@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
+
+	"github.com/netlab-dev/netlab/netlab/parallel"
 )
 
 // Down takes lab name of m down, if it has one (see Lab.Down): a lab that
@@ -81,18 +84,26 @@ func (m *Machine) DownAll(ctx context.Context) error {
 func (m *Machine) teardown(st *State) error {
 	var errs []error
 	// The supervisor is PID 1 of the PID namespace that holds every node:
-	// once it is gone, so is every process of the lab.
-	if err := st.Supervisor.kill(killTimeout); err != nil {
+	// once it is gone, so is every process of the lab. The kernel ends
+	// them all before the supervisor counts as exited, each taking its
+	// namespaces down: seconds for thousands of nodes, which the names
+	// are unregistered meanwhile.
+	sup, err := st.Supervisor.sendKill()
+	if err != nil {
 		errs = append(errs, fmt.Errorf("lab supervisor: %w", err))
 	}
+	errs = append(errs, m.unregisterAll(st)...)
+	if sup != nil {
+		if err := st.Supervisor.awaitExit(sup, labExitTimeout(len(st.Nodes))); err != nil {
+			errs = append(errs, fmt.Errorf("lab supervisor: %w", err))
+		}
+		sup.Close()
+	}
+	// None is left unless the supervisor could not be killed; a node
+	// left so is killed on its own.
 	for _, n := range st.Nodes {
 		if err := n.Init.kill(killTimeout); err != nil {
 			errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
-		}
-		if n.NetNSInode != 0 && m.NetnsDir != "" {
-			if err := unregisterNetns(m.NetnsDir, netnsName(st.Name, n.Name), n.NetNSInode); err != nil {
-				errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
-			}
 		}
 	}
 	// Once the processes are gone (the kernel frees them shortly after).
@@ -111,6 +122,37 @@ func (m *Machine) teardown(st *State) error {
 	}
 	return nil
 }
+
+// labExitTimeout bounds the wait for a killed lab's supervisor to exit,
+// which it does once every process of the lab has: each node's exit
+// unmounts its view, ~2 ms of the kernel's time on this machine class, so
+// the bound grows with the nodes (20 s for 10,000 beyond killTimeout).
+func labExitTimeout(nodes int) time.Duration {
+	return killTimeout + time.Duration(nodes)*2*time.Millisecond
+}
+
+// unregisterAll removes the iproute2 names of st's nodes. Each is an
+// unmount in the host's mount namespace, which waits for an RCU grace
+// period: done a few at a time, the waits overlap.
+func (m *Machine) unregisterAll(st *State) []error {
+	if m.NetnsDir == "" {
+		return nil
+	}
+	errs := make([]error, len(st.Nodes))
+	parallel.Each(context.Background(), len(st.Nodes), unregisterParallel, func(i int) error {
+		n := st.Nodes[i]
+		if n.NetNSInode != 0 {
+			if err := unregisterNetns(m.NetnsDir, netnsName(st.Name, n.Name), n.NetNSInode); err != nil {
+				errs[i] = fmt.Errorf("node %s: %w", n.Name, err)
+			}
+		}
+		return nil
+	})
+	return slices.DeleteFunc(errs, func(e error) bool { return e == nil })
+}
+
+// unregisterParallel is how many names unregisterAll removes at once.
+const unregisterParallel = 8
 
 // removeEmptyStateRoot removes the state root once it holds no lab: the
 // last down leaves nothing of netlab behind. Under the root's lock, so that

@@ -84,17 +84,33 @@ func (p *Proc) alive() bool {
 
 // kill sends SIGKILL to p if it still runs and waits until it has exited.
 func (p *Proc) kill(timeout time.Duration) error {
-	pidfd, err := p.open()
+	pidfd, err := p.sendKill()
 	if err != nil || pidfd == nil {
 		return err
 	}
 	defer pidfd.Close()
-	fd := int(pidfd.Fd())
-	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
-		return fmt.Errorf("kill process %d: %w", p.Pid, os.NewSyscallError("pidfd_send_signal", err))
+	return p.awaitExit(pidfd, timeout)
+}
+
+// sendKill sends SIGKILL to p if it still runs, and returns a pidfd to wait
+// for its exit with (awaitExit); nil when p is gone.
+func (p *Proc) sendKill() (*os.File, error) {
+	pidfd, err := p.open()
+	if err != nil || pidfd == nil {
+		return nil, err
 	}
+	if err := unix.PidfdSendSignal(int(pidfd.Fd()), unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+		pidfd.Close()
+		return nil, fmt.Errorf("kill process %d: %w", p.Pid, os.NewSyscallError("pidfd_send_signal", err))
+	}
+	return pidfd, nil
+}
+
+// awaitExit waits until the process of pidfd, p, has exited, at most
+// timeout.
+func (p *Proc) awaitExit(pidfd *os.File, timeout time.Duration) error {
 	// A pidfd polls readable once the process has exited, reaped or not.
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	fds := []unix.PollFd{{Fd: int32(pidfd.Fd()), Events: unix.POLLIN}}
 	deadline := time.Now().Add(timeout)
 	for {
 		left := time.Until(deadline)
