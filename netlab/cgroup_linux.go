@@ -36,7 +36,7 @@ import (
 // cgroupLimits is what a lab's cgroup enforces; zero means the default or none.
 type cgroupLimits struct {
 	// Pids bounds the lab's tasks (processes and threads). Zero means
-	// defaultPids(Nodes): the pids limit always applies.
+	// DefaultPids: the pids limit always applies.
 	Pids int
 	// MemoryBytes bounds the lab's memory, swap included. Zero: none.
 	MemoryBytes int64
@@ -45,10 +45,10 @@ type cgroupLimits struct {
 	MemoryDefault bool
 	// CPUs bounds the lab's CPU time, in CPUs (0.5: half of one). Zero: none.
 	CPUs float64
-	// Nodes is the lab's number of nodes, for the default pids limit. Zero
-	// means not known: the default is then the ceiling that protects the
+	// DefaultPids is the pids limit when Pids is zero: the lab's budget
+	// (see planPids). Zero means not known: the ceiling that protects the
 	// host (3/4 of pid_max), not the small limit of an empty lab.
-	Nodes int
+	DefaultPids int
 }
 
 // explicit reports whether any limit was asked for rather than defaulted.
@@ -81,39 +81,19 @@ type cgroupHier struct {
 	ctrls []string // v1: bound controllers (mount options); v2: cgroup.controllers of the root
 }
 
-// defaultPids is the default pids limit for a lab of n nodes.
-//
-// pids counts tasks, that is threads, not processes. A node runs one
-// single-threaded process, its init, which serves as its agent; an FRR
-// node adds watchfrr, zebra, mgmtd, staticd and a routing daemon or two,
-// each with a few pthreads, so some 30 to 45 tasks in all, and a `netlab
-// exec` or a shell with a pipeline a few more for a while. 96 per node is
-// twice that, room for a busy node without letting one run away. The base
-// of 256 is for the lab supervisor and short-lived commands, and keeps
-// small labs usable. The
-// ceiling of 3/4 of pid_max means that however large the lab, the host keeps
-// a quarter of its pid space to log in and take the lab down; the floor of 256
-// wins over it on machines with a tiny pid_max.
-func defaultPids(nodes int) int {
-	const base, perNode, floor = 256, 96, 256
-	nodes = max(nodes, 0)
-	ceiling := pidsCeiling()
-	n := ceiling
-	if nodes < (ceiling-base)/perNode+1 { // no overflow for absurd node counts
-		n = min(base+perNode*nodes, ceiling)
-	}
-	return max(n, floor)
-}
+// pidsCeiling is 3/4 of the kernel's pid_max: more than this a lab never
+// gets, so that however large the lab, the host keeps a quarter of its pid
+// space to log in and take the lab down.
+func pidsCeiling() int { return pidMax() / 4 * 3 }
 
-// pidsCeiling is 3/4 of the kernel's pid_max: more than this a lab never gets.
-func pidsCeiling() int {
-	pidMax := 32768 // the kernel's default, when pid_max cannot be read
+// pidMax is the kernel's pid_max: pids are below it.
+func pidMax() int {
 	if b, err := os.ReadFile("/proc/sys/kernel/pid_max"); err == nil {
 		if v, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && v > 0 {
-			pidMax = v
+			return v
 		}
 	}
-	return pidMax / 4 * 3
+	return 32768 // the kernel's default
 }
 
 // createLabCgroup makes netlab/<lab> under each controller's hierarchy,
@@ -312,11 +292,10 @@ func writeLimit(dir string, v2 bool, c string, lim cgroupLimits) error {
 	case "pids":
 		p := lim.Pids
 		if p == 0 {
-			if lim.Nodes > 0 {
-				p = defaultPids(lim.Nodes)
-			} else {
-				p = max(pidsCeiling(), 256)
-			}
+			p = lim.DefaultPids
+		}
+		if p == 0 {
+			p = max(pidsCeiling(), minPidsBudget)
 		}
 		return writeCgroupFile(file("pids.max"), strconv.Itoa(p))
 

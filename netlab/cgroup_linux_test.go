@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netlab-dev/netlab/topology"
 )
 
 // cgroupNeedRoot skips a test that makes real cgroups when not root, or
@@ -416,10 +418,10 @@ func TestLabCgroupV2Writes(t *testing.T) {
 	}
 
 	// Reused with no limits asked: defaults, and the old ones cleared.
-	if _, _, err := createLabCgroupIn(hs, cgroupParent, "lab", cgroupLimits{Nodes: 3}, nil); err != nil {
+	if _, _, err := createLabCgroupIn(hs, cgroupParent, "lab", cgroupLimits{DefaultPids: 300}, nil); err != nil {
 		t.Fatal(err)
 	}
-	files(map[string]string{"pids.max": strconv.Itoa(defaultPids(3)), "memory.max": "max", "memory.swap.max": "max", "cpu.max": "max 100000"})
+	files(map[string]string{"pids.max": "300", "memory.max": "max", "memory.swap.max": "max", "cpu.max": "max 100000"})
 
 	// A tiny CPU share still gets the kernel's smallest quota.
 	if _, _, err := createLabCgroupIn(hs, cgroupParent, "lab", cgroupLimits{CPUs: 0.001}, nil); err != nil {
@@ -442,7 +444,7 @@ func TestLabCgroupV2Writes(t *testing.T) {
 }
 
 func TestLabCgroupNoControllers(t *testing.T) {
-	cg, warns, err := createLabCgroupIn(nil, cgroupParent, "lab", cgroupLimits{Nodes: 2}, nil)
+	cg, warns, err := createLabCgroupIn(nil, cgroupParent, "lab", cgroupLimits{DefaultPids: 300}, nil)
 	if err != nil {
 		t.Fatalf("no controllers, no limit asked: %v, want only a warning", err)
 	}
@@ -458,7 +460,7 @@ func TestLabCgroupNoControllers(t *testing.T) {
 
 	// netlab's default memory limit is no limit asked: where it cannot
 	// be applied (a container's read-only cgroupfs), up goes on.
-	if _, warns, err := createLabCgroupIn(nil, cgroupParent, "lab", cgroupLimits{Nodes: 2, MemoryBytes: 1 << 30, MemoryDefault: true}, nil); err != nil || len(warns) != 1 {
+	if _, warns, err := createLabCgroupIn(nil, cgroupParent, "lab", cgroupLimits{DefaultPids: 300, MemoryBytes: 1 << 30, MemoryDefault: true}, nil); err != nil || len(warns) != 1 {
 		t.Errorf("no controllers, the default memory limit: %v, warnings %q; want only pids' warning", err, warns)
 	}
 
@@ -542,32 +544,71 @@ func TestParseCgroupMounts(t *testing.T) {
 	}
 }
 
-func TestDefaultPids(t *testing.T) {
+// TestPlanPids: a lab's pids budget is sized from what its nodes run, within
+// the share of pid_max a lab may take; a lab whose own limits cannot hold
+// its nodes, or that pid_max cannot hold, is refused naming the limit.
+func TestPlanPids(t *testing.T) {
 	ceiling := pidsCeiling()
-	if ceiling < 256 {
+	if ceiling < 1000 {
 		t.Skipf("pid_max is tiny (ceiling %d)", ceiling)
 	}
-	if got := defaultPids(0); got != 256 {
-		t.Errorf("defaultPids(0) = %d, want 256", got)
-	}
-	if got := defaultPids(-3); got != 256 {
-		t.Errorf("defaultPids(-3) = %d, want 256", got)
-	}
-	if got, want := defaultPids(10), min(256+960, ceiling); got != want {
-		t.Errorf("defaultPids(10) = %d, want %d", got, want)
-	}
-	for _, n := range []int{1 << 20, 1 << 40, int(^uint(0) >> 1)} {
-		if got := defaultPids(n); got != ceiling {
-			t.Errorf("defaultPids(%d) = %d, want the ceiling %d", n, got, ceiling)
+	lab := func(n int, kind topology.Kind) *topology.Topology {
+		top := &topology.Topology{Name: "lab", File: "lab.yaml"}
+		for i := range n {
+			top.Nodes = append(top.Nodes, &topology.Node{Name: fmt.Sprintf("r%d", i), Kind: kind})
 		}
+		return top
 	}
-	prev := 0
-	for n := 0; n < 1000; n++ {
-		p := defaultPids(n)
-		if p < prev || p < 256 || p > ceiling {
-			t.Fatalf("defaultPids(%d) = %d after %d (ceiling %d)", n, p, prev, ceiling)
-		}
-		prev = p
+	p, err := planPids(lab(10, topology.KindRouter))
+	if err != nil || p.need != labTasksBase+10 || p.budget != minPidsBudget+10*6 {
+		t.Errorf("10 routers: %+v, %v; want need %d, budget %d", p, err, labTasksBase+10, minPidsBudget+60)
+	}
+	frr := lab(1, topology.KindFRR)
+	frr.Nodes[0].Daemons = []string{"bgpd", "ospfd"}
+	if got := nodeTasks(frr.Nodes[0]); got != 18 {
+		t.Errorf("an FRR node with two daemons runs %d tasks, want 18", got)
+	}
+	if p, err := planPids(lab(1, topology.KindHost)); err != nil || p.budget < minPidsBudget {
+		t.Errorf("one host: %+v, %v; want at least %d", p, err, minPidsBudget)
+	}
+	// However large, never over the ceiling, while it fits.
+	if p, err := planPids(lab(ceiling/2, topology.KindRouter)); err != nil || p.budget > ceiling || p.budget < p.need {
+		t.Errorf("%d routers: %+v, %v; want a budget from %d to the ceiling %d", ceiling/2, p, err, p.need, ceiling)
+	}
+
+	small := lab(10, topology.KindRouter)
+	small.Limits = topology.Limits{Pids: 20, Pos: topology.Pos{Line: 2, Col: 1}, At: topology.At{"pids": {Line: 2, Col: 16}}}
+	_, err = planPids(small)
+	if want := "lab.yaml:2:16: limits: pids: 20 is fewer than the 26 tasks the lab's 10 nodes run at least"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("limits: pids: 20 for 10 routers: %v, want %q...", err, want)
+	}
+	small.Limits.Pids = 26
+	if p, err := planPids(small); err != nil || p.budget != 26 {
+		t.Errorf("limits: pids: 26 for 10 routers: %+v, %v; want a budget of 26", p, err)
+	}
+	frr.Nodes[0].Limits = topology.Limits{Pids: 16, Pos: topology.Pos{Line: 5, Col: 5}}
+	if _, err := planPids(frr); err == nil || !strings.Contains(err.Error(), "lab.yaml:5:5: limits: pids: 16 of node r0 is fewer than the 18 tasks it runs") {
+		t.Errorf("an FRR node limited to 16 pids: %v", err)
+	}
+	// More than pid_max can hold: refused, with the sysctl that fixes it.
+	if _, err := planPids(lab(ceiling, topology.KindRouter)); err == nil || !strings.Contains(err.Error(), "sysctl -w kernel.pid_max=") {
+		t.Errorf("%d routers: %v, want a refusal naming kernel.pid_max", ceiling, err)
+	}
+}
+
+// TestCheckMemory: a lab whose nodes alone do not fit its memory limit,
+// the default's or its own, is refused naming the limit.
+func TestCheckMemory(t *testing.T) {
+	lab := &topology.Topology{Name: "lab", File: "lab.yaml"}
+	for i := range 100 {
+		lab.Nodes = append(lab.Nodes, &topology.Node{Name: fmt.Sprintf("r%d", i), Kind: topology.KindRouter})
+	}
+	if err := checkMemory(lab); err != nil {
+		t.Errorf("100 routers: %v", err)
+	}
+	lab.Limits = topology.Limits{Memory: 32 << 20, Pos: topology.Pos{Line: 2, Col: 1}, At: topology.At{"memory": {Line: 2, Col: 18}}}
+	if err := checkMemory(lab); err == nil || !strings.HasPrefix(err.Error(), "lab.yaml:2:18: limits: memory: 32 MiB is less than the 63 MiB the lab's 100 nodes take") {
+		t.Errorf("100 routers in 32 MiB: %v", err)
 	}
 }
 

@@ -27,6 +27,9 @@ func checkTopology(t *topology.Topology) error {
 	if err := topology.Validate(t); err != nil {
 		return err
 	}
+	if err := interfaceRangeProblems(t); err != nil {
+		return err
+	}
 	return topology.ViewErrors(t)
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netlab-dev/netlab/topology"
 )
 
 // Descriptors an up holds, which fix how many nodes it may start or wire
@@ -40,6 +42,169 @@ func fitParallel(want, binds int) (int, error) {
 		return 0, fmt.Errorf("bringing a lab up needs at least %d open files, and this process may open at most %d; raise the limit (ulimit -n %d, or LimitNOFILE= in a systemd unit)", need, lim.Cur, max(need, 1024))
 	}
 	return int(min(int64(want), room/int64(perWorker))), nil
+}
+
+// nodeTasks is how many tasks (processes and threads: what the pids
+// controller and RLIMIT_NPROC count) node n runs once it is up, as measured
+// on FRR 8.4 and BIRD 2: its one process (init and agent); for FRR, zebra
+// (7 threads), staticd and mgmtd (FRR 9 and later), and up to 4 per daemon
+// of daemons: (bgpd has 4, ospfd 1); for BIRD, bird; one per service.
+func nodeTasks(n *topology.Node) int {
+	tasks := 1 + len(n.Services)
+	switch n.Kind.Facts().Suite {
+	case topology.SuiteFRR:
+		tasks += 9 + 4*len(n.Daemons)
+	case topology.SuiteBIRD:
+		tasks++
+	}
+	return tasks
+}
+
+// The pids budget of a lab whose topology sets none: room for the
+// supervisor and the commands netlab and its users run in nodes
+// (minPidsBudget, which small labs get at least), and per node what it runs
+// twice over and a few more: a router's one process and room for a shell
+// pipeline or a ping, an FRR node's daemons and as many again.
+const (
+	minPidsBudget = 256
+	labTasksBase  = 16 // the supervisor, and exec steps and checks running at once
+)
+
+// pidsPlan is what a lab may run: its budget (its cgroup's pids.max and its
+// RLIMIT_NPROC) and the least it needs to come up at all.
+type pidsPlan struct {
+	budget, need int
+}
+
+// planPids sizes the pids budget of t (this host's part) from what its
+// nodes run, and refuses, naming the limit and the fix, a lab that cannot
+// fit: below its own limits: pids: or a node's, over the share of pid_max
+// a lab may take (pidsCeiling), over the pids this host has free now, or
+// over RLIMIT_NPROC, which the lab's RLIMIT_NPROC cannot exceed.
+func planPids(t *topology.Topology) (pidsPlan, error) {
+	var p pidsPlan
+	p.need, p.budget = labTasksBase, minPidsBudget
+	for _, n := range t.Nodes {
+		tasks := nodeTasks(n)
+		p.need += tasks
+		p.budget += 2*tasks + 4
+		if n.Limits.Pids > 0 && n.Limits.Pids < tasks {
+			return p, &topology.Error{File: t.File, Pos: n.Limits.At.Of("pids", n.Limits.Pos),
+				Msg: fmt.Sprintf("limits: pids: %d of node %s is fewer than the %d tasks it runs (%s); raise it to at least %d", n.Limits.Pids, n.Name, tasks, tasksWhy(n), tasks)}
+		}
+	}
+	ceiling := pidsCeiling()
+	if t.Limits.Pids > 0 {
+		if t.Limits.Pids < p.need {
+			return p, &topology.Error{File: t.File, Pos: t.Limits.At.Of("pids", t.Limits.Pos),
+				Msg: fmt.Sprintf("limits: pids: %d is fewer than the %d tasks the lab's %d nodes run at least (one per node, more for daemons and services); raise it to at least %d, or leave it out for a budget sized from the nodes", t.Limits.Pids, p.need, len(t.Nodes), p.need)}
+		}
+		p.budget = t.Limits.Pids
+	}
+	if p.need > ceiling {
+		return p, fmt.Errorf("a lab of %d nodes runs at least %d tasks, more than the %d a lab may take (3/4 of kernel.pid_max, %d); raise it: sysctl -w kernel.pid_max=%d",
+			len(t.Nodes), p.need, ceiling, pidMax(), min(roundUp(p.need*4/3+p.need/10, 1024), maxPidMax))
+	}
+	if running, ok := hostTasks(); ok && running+p.need > pidMax() {
+		return p, fmt.Errorf("a lab of %d nodes runs at least %d tasks, and this host runs %d of the %d that kernel.pid_max allows; take other labs down, or raise it: sysctl -w kernel.pid_max=%d",
+			len(t.Nodes), p.need, running, pidMax(), min(roundUp(running+p.need*2, 1024), maxPidMax))
+	}
+	var nproc unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NPROC, &nproc) == nil && nproc.Max != unix.RLIM_INFINITY {
+		// The lab's RLIMIT_NPROC is its budget, and no lab may raise it
+		// over what netlab may (the supervisor holds no capability in the
+		// host's user namespace).
+		if uint64(p.need) > nproc.Max {
+			return p, fmt.Errorf("a lab of %d nodes runs at least %d tasks, and this process may run at most %d (RLIMIT_NPROC); raise the limit (ulimit -u %d, or LimitNPROC= in a systemd unit)",
+				len(t.Nodes), p.need, nproc.Max, p.need*2)
+		}
+		p.budget = int(min(uint64(p.budget), nproc.Max))
+	}
+	p.budget = min(p.budget, max(ceiling, minPidsBudget))
+	return p, nil
+}
+
+// maxPidMax is the kernel's largest pid_max (PID_MAX_LIMIT, 64-bit).
+const maxPidMax = 4194304
+
+// tasksWhy says what node n's tasks are, for a message.
+func tasksWhy(n *topology.Node) string {
+	why := "its process"
+	switch n.Kind.Facts().Suite {
+	case topology.SuiteFRR:
+		why += fmt.Sprintf(", FRR's zebra, staticd and mgmtd, and %d daemons", len(n.Daemons))
+	case topology.SuiteBIRD:
+		why += ", bird"
+	}
+	if len(n.Services) > 0 {
+		why += fmt.Sprintf(", %d services", len(n.Services))
+	}
+	return why
+}
+
+func roundUp(v, to int) int { return (v + to - 1) / to * to }
+
+// hostTasks is how many tasks run on this host now, as /proc/loadavg
+// counts them (its fourth field: runnable/total).
+func hostTasks() (int, bool) {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 4 {
+		return 0, false
+	}
+	_, total, ok := strings.Cut(f[3], "/")
+	n, err := strconv.Atoi(total)
+	return n, ok && err == nil
+}
+
+// nodeMemory is what a node takes of the host's memory beyond what its
+// daemons and services allocate: its process, page tables, namespaces,
+// network devices, mounts and tmpfs. Measured as the drop of MemAvailable
+// across the up of a 10,000-node chain (0.62 MB per node), rounded up.
+const nodeMemory = 640 << 10
+
+// checkMemory refuses, naming the limit and the fix, a lab whose nodes
+// alone take more memory than this host has available, or than the lab's
+// memory limit allows (its limits: memory:, else defaultMemory): the
+// kernel charges their namespaces, devices and mounts to the lab's cgroup.
+// Daemons' memory is the lab's business: a limit that cannot hold it fails
+// the daemons, which say so.
+func checkMemory(t *topology.Topology) error {
+	need := int64(len(t.Nodes)) * nodeMemory
+	switch lim := t.Limits.Memory; {
+	case lim > 0 && lim < need:
+		return &topology.Error{File: t.File, Pos: t.Limits.At.Of("memory", t.Limits.Pos),
+			Msg: fmt.Sprintf("limits: memory: %s is less than the %s the lab's %d nodes take before any daemon runs (%d KiB each); raise it to at least %s", mib(lim), mib(need), len(t.Nodes), nodeMemory>>10, mib(need))}
+	case lim == 0 && defaultMemory(len(t.Nodes)) < need:
+		return fmt.Errorf("a lab of %d nodes takes about %s of memory (%d KiB each), more than the half of this host's memory a lab gets unless its topology says: add limits: {memory: %s} to it, or bring it up on several hosts (hosts: and placement: auto)",
+			len(t.Nodes), mib(need), nodeMemory>>10, mib(need*5/4))
+	}
+	if avail, ok := memAvailable(); ok && need > avail {
+		return fmt.Errorf("a lab of %d nodes takes about %s of memory (%d KiB each), and this host has %s available; take other labs down, or bring it up on several hosts (hosts: and placement: auto)",
+			len(t.Nodes), mib(need), nodeMemory>>10, mib(avail))
+	}
+	return nil
+}
+
+// mib is a size in MiB, as messages show it.
+func mib(b int64) string { return fmt.Sprintf("%d MiB", (b+1<<20-1)>>20) }
+
+// memAvailable is MemAvailable of /proc/meminfo, in bytes.
+func memAvailable() (int64, bool) {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10, err == nil
+		}
+	}
+	return 0, false
 }
 
 // labCaps are the bounds the lab's user namespace puts on what all its

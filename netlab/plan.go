@@ -3,6 +3,7 @@ package netlab
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"net"
 
@@ -72,7 +73,8 @@ func earlySysctls(k topology.Kind) []string {
 // ifindexes numbers every link end within its node: the first end of a
 // link gets 10000+i and the second 20000+i, i being the interface's place
 // among its node's interfaces. Unique within each node, and never the same
-// at both ends of a link (see wire.End).
+// at both ends of a link (see wire.End), as long as i stays under
+// maxNodeInterfaces (see interfaceRangeProblems).
 func ifindexes(t *topology.Topology) map[topology.Endpoint]int {
 	slot := map[topology.Endpoint]int{}
 	for _, n := range t.Nodes {
@@ -86,4 +88,20 @@ func ifindexes(t *topology.Topology) map[topology.Endpoint]int {
 		out[l.Endpoints[1]] = 20000 + slot[l.Endpoints[1]]
 	}
 	return out
+}
+
+// maxNodeInterfaces is how many interfaces a node may have for the ranges
+// of ifindexes not to meet.
+const maxNodeInterfaces = 10000
+
+// interfaceRangeProblems refuses, at its place, a node with more
+// interfaces than ifindexes can number apart.
+func interfaceRangeProblems(t *topology.Topology) error {
+	var errs []error
+	for _, n := range t.Nodes {
+		if len(n.Interfaces) > maxNodeInterfaces {
+			errs = append(errs, &topology.Error{File: t.File, Pos: n.Pos, Msg: fmt.Sprintf("node %s has %d interfaces; netlab numbers a node's interfaces from 10000 and 20000 (ifindex), so a node takes at most %d: spread its links over more nodes", n.Name, len(n.Interfaces), maxNodeInterfaces)})
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -1,6 +1,7 @@
 package netlab
 
 import (
+	"fmt"
 	"net/netip"
 	"path/filepath"
 	"slices"
@@ -192,3 +193,20 @@ func TestEarlySysctls(t *testing.T) {
 }
 
 const pinnedMAC = "ee:30:f5:cf:68:46"
+
+// TestInterfaceRange: a node takes as many interfaces as ifindexes can
+// number apart, and no more.
+func TestInterfaceRange(t *testing.T) {
+	hub := &topology.Node{Name: "hub", Kind: topology.KindRouter, Pos: topology.Pos{Line: 3, Col: 3}}
+	top := &topology.Topology{Name: "lab", File: "lab.yaml", Nodes: []*topology.Node{hub}}
+	for i := range maxNodeInterfaces {
+		hub.Interfaces = append(hub.Interfaces, &topology.Interface{Name: fmt.Sprintf("e%d", i)})
+	}
+	if err := interfaceRangeProblems(top); err != nil {
+		t.Errorf("%d interfaces: %v", maxNodeInterfaces, err)
+	}
+	hub.Interfaces = append(hub.Interfaces, &topology.Interface{Name: "one-more"})
+	if err := interfaceRangeProblems(top); err == nil || !strings.HasPrefix(err.Error(), "lab.yaml:3:3: node hub has 10001 interfaces;") {
+		t.Errorf("%d interfaces: %v", maxNodeInterfaces+1, err)
+	}
+}

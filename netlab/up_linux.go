@@ -106,6 +106,14 @@ func (m *Machine) Up(ctx context.Context, t *topology.Topology, opts UpOptions) 
 	if u.opts.Parallel, err = fitParallel(u.opts.Parallel, binds); err != nil {
 		return nil, err
 	}
+	pids, err := planPids(part)
+	if err != nil {
+		return nil, err
+	}
+	u.pids = pids.budget
+	if err := checkMemory(part); err != nil {
+		return nil, err
+	}
 	st, lock, err := m.createLab(ctx, t, part, u.host, sub)
 	if err != nil {
 		return nil, err
@@ -140,7 +148,7 @@ type bringup struct {
 	tunnels []tunnelEnd
 	opts    UpOptions
 	cgroup  *labCgroup
-	pids    int // the lab's pids budget: its cgroup's, and its RLIMIT_NPROC
+	pids    int // the lab's pids budget (planPids): its cgroup's, and its RLIMIT_NPROC
 	sup     *nsproc.Supervisor
 	users   daemonUsers
 	impair  impairSupport // what the kernel can do to links, when some link asks
@@ -206,15 +214,11 @@ func (u *bringup) withSupervisorLog(err error) error {
 // nothing of the lab ever runs outside it.
 func (u *bringup) makeCgroup(ctx context.Context, _ *stepTimer) error {
 	t := u.t
-	lim := cgroupLimits{Pids: t.Limits.Pids, MemoryBytes: t.Limits.Memory, CPUs: t.Limits.CPUs, Nodes: len(t.Nodes)}
+	lim := cgroupLimits{Pids: t.Limits.Pids, MemoryBytes: t.Limits.Memory, CPUs: t.Limits.CPUs, DefaultPids: u.pids}
 	if lim.MemoryBytes == 0 {
 		lim.MemoryBytes, lim.MemoryDefault = defaultMemory(len(t.Nodes)), true
 	}
 	cg, warnings, err := u.m.createLabCgroup(t.Name, lim)
-	u.pids = t.Limits.Pids
-	if u.pids == 0 {
-		u.pids = defaultPids(len(t.Nodes))
-	}
 	if m := u.m; m.Rootless && (err != nil || len(cg.Paths) == 0) {
 		// Said once, and up goes on: an ordinary user has cgroups only
 		// under one delegated to it. The lab's processes stay bounded by

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -149,5 +150,31 @@ links:
 	}
 	if len(top.Links) != 2 || top.Links[0].Endpoints[1] != (Endpoint{"srl2", "e1-1"}) || top.Links[1].MTU != 9000 {
 		t.Errorf("links: %+v", top.Links)
+	}
+}
+
+// TestBridgePorts: a bridge takes MaxBridgePorts link ends and no more; the
+// one too many is refused at its link, naming the limit and the way out.
+func TestBridgePorts(t *testing.T) {
+	star := func(ports int) string {
+		var b strings.Builder
+		b.WriteString("name: star\nnodes:\n  sw: {kind: bridge}\n")
+		for i := 1; i <= ports; i++ {
+			fmt.Fprintf(&b, "  h%d: {interfaces: {eth1: []}}\n", i)
+		}
+		b.WriteString("links:\n")
+		for i := 1; i <= ports; i++ {
+			fmt.Fprintf(&b, "  - [h%d:eth1, sw:p%d]\n", i, i)
+		}
+		return b.String()
+	}
+	if _, err := Parse("star.yaml", []byte(star(MaxBridgePorts))); err != nil {
+		t.Errorf("a bridge of %d ports: %v", MaxBridgePorts, err)
+	}
+	_, err := Parse("star.yaml", []byte(star(MaxBridgePorts+1)))
+	// The bridge's end of the 1024th link: line 3 + 1024 nodes + "links:" + 1024.
+	want := fmt.Sprintf("star.yaml:%d:18: bridge sw has 1024 ports, and a Linux bridge takes at most 1023; split the LAN into bridges of at most 1023 ports joined by links between them", 3+MaxBridgePorts+1+1+MaxBridgePorts+1)
+	if err == nil || err.Error() != want {
+		t.Errorf("a bridge of %d ports: %v\nwant %s", MaxBridgePorts+1, err, want)
 	}
 }

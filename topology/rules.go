@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"net/netip"
@@ -297,6 +298,7 @@ func (j *judge) links() {
 	for _, s := range j.t.lost.strays {
 		end(s.Endpoint, s.pos, true)
 	}
+	j.bridgePorts(used)
 	if j.t.lost.ends {
 		return
 	}
@@ -306,6 +308,29 @@ func (j *judge) links() {
 				j.errorf(i.Pos, "interface %s of %s is on no link; add a link [%s:%s, ...] or remove it", show(i.Name), show(n.Name), show(n.Name), show(i.Name))
 			}
 		}
+	}
+}
+
+// MaxBridgePorts is how many ports a Linux bridge takes: port numbers have
+// 10 bits (BR_MAX_PORTS, 1024) and 0 is no port.
+const MaxBridgePorts = 1023
+
+// bridgePorts refuses a bridge node with more link ends than a Linux bridge
+// takes ports, at the link that would be one too many: the kernel would
+// refuse that port (EXFULL) after the rest of the lab was made.
+func (j *judge) bridgePorts(used map[Endpoint]Pos) {
+	ports := map[string][]Pos{}
+	for e, at := range used {
+		if n := j.nodes[e.Node]; n != nil && n.Kind.Facts().Bridge {
+			ports[e.Node] = append(ports[e.Node], at)
+		}
+	}
+	for name, at := range ports {
+		if len(at) <= MaxBridgePorts {
+			continue
+		}
+		slices.SortFunc(at, func(a, b Pos) int { return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col)) })
+		j.errorf(at[MaxBridgePorts], "bridge %s has %d ports, and a Linux bridge takes at most %d; split the LAN into bridges of at most %d ports joined by links between them", show(name), len(at), MaxBridgePorts, MaxBridgePorts)
 	}
 }
 
