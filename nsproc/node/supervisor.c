@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
+#include <linux/nsfs.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <grp.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
@@ -43,24 +45,36 @@
 #define ETC_COPY_BUDGET (16 << 20)
 
 /* A node the supervisor started, as it keeps it across stops and starts:
- * its process while one runs, and its user and network namespaces from its
- * first ready report on, which outlive its processes. */
+ * its process while one runs, and from its first ready report on its
+ * network namespace (and so the user namespace that owns it), which
+ * outlives its processes, held under HELD_DIR by its slot. */
 struct node_rec {
 	char *name;     /* spawnRequest.Node */
-	pid_t pid;      /* in the lab's PID namespace; 0 while none runs */
-	int pidfd;      /* -1 then */
-	int userns, netns;
+	pid_t pid;      /* in the lab's PID namespace, its child; 0 while none runs */
+	int slot;       /* its file under HELD_DIR */
+	int held;       /* its network namespace is held there */
 	int stop_conn;  /* a Stop waits for the process's end: its answer goes there */
 	int64_t stop_id;
 };
 
 struct rlimit node_nofile;
 
+/* HELD_DIR holds each node's network namespace while the lab lives: a bind
+ * mount of it, as `ip netns add` makes, in a mount namespace of the
+ * supervisor's own that holds nothing else and that no node copies (each
+ * node's is a copy of the supervisor's). Not a descriptor per node, which
+ * made the supervisor of a 10,000-node lab hold 30,000 and fail under a
+ * `ulimit -n` of a few thousand; not a mount in the supervisor's own
+ * namespace, which every node would copy. The user namespace that owns it
+ * comes from it (NS_GET_USERNS). */
+#define HELD_DIR "/run/netlab-held"
+
 /* A node that was cloned and has not reported ready yet. */
 struct pending {
 	int64_t id;
 	int conn;   /* where the answer goes; -1 once that connection closed */
 	int sock;
+	int pidfd;  /* its process's, for the answer */
 	int held;   /* started into its held namespaces: it asks for no maps */
 	int mapped; /* its user namespace is mapped */
 	struct node_rec *node;
@@ -82,6 +96,8 @@ static struct {
 	int control;   /* to netlab's up; -1 once detached */
 	int listen;    /* netlab's later connections; -1 without */
 	int own_netns; /* to come back to after opening a socket in a node's */
+	int own_mntns, held_mntns; /* the supervisor's mount namespace, and HELD_DIR's */
+	int next_slot;
 	int sigfd;
 	int ready;     /* the lab is set up: nodes may be spawned */
 	struct pending *pending;
@@ -90,7 +106,7 @@ static struct {
 	size_t nnodes;
 	struct conn *conns;
 	size_t nconns;
-} sv = {.control = CONTROL_FD, .listen = -1, .own_netns = -1, .sigfd = -1};
+} sv = {.control = CONTROL_FD, .listen = -1, .own_netns = -1, .own_mntns = -1, .held_mntns = -1, .sigfd = -1};
 
 /* reply answers request id on connection conn: err, or files. */
 static void reply(int conn, int64_t id, const char *err, const int *fds, int nfds)
@@ -141,7 +157,8 @@ static struct node_rec *add_node(char *name)
 		return NULL;
 	}
 	r->name = name;
-	r->pidfd = r->userns = r->netns = r->stop_conn = -1;
+	r->slot = sv.next_slot++;
+	r->stop_conn = -1;
 	sv.nodes[sv.nnodes++] = r;
 	return r;
 }
@@ -153,14 +170,84 @@ static void free_node(struct node_rec *r)
 			sv.nodes[i] = sv.nodes[--sv.nnodes];
 			break;
 		}
-	if (r->pidfd >= 0)
-		close(r->pidfd);
-	if (r->userns >= 0)
-		close(r->userns);
-	if (r->netns >= 0)
-		close(r->netns);
 	free(r->name);
 	free(r);
+}
+
+/* make_holder makes the mount namespace of HELD_DIR: a copy of the
+ * supervisor's with a tmpfs of its own there. */
+static int make_holder(struct err *e)
+{
+	sv.own_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (sv.own_mntns < 0)
+		return fail(e, "open its mount namespace");
+	if (unshare(CLONE_NEWNS) < 0)
+		return fail(e, "make the mount namespace that holds the nodes' network namespaces: unshare");
+	if (mount("tmpfs", HELD_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=4m") < 0)
+		return fail(e, "mount tmpfs on " HELD_DIR);
+	sv.held_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (sv.held_mntns < 0)
+		return fail(e, "open the mount namespace that holds the nodes' network namespaces");
+	if (setns(sv.own_mntns, CLONE_NEWNS) < 0)
+		return fail(e, "back to its mount namespace: setns");
+	return 0;
+}
+
+/* leave_holder comes back from HELD_DIR's mount namespace. A supervisor
+ * that cannot would clone nodes from there: the lab goes. */
+static void leave_holder(void)
+{
+	if (setns(sv.own_mntns, CLONE_NEWNS) < 0) {
+		fprintf(stderr, "netlab supervisor %s: back to its mount namespace: setns: %s\n", sv.lab, errtext(errno));
+		exit(1);
+	}
+}
+
+/* hold keeps netns, node r's network namespace, under HELD_DIR. */
+static int hold(struct node_rec *r, int netns, struct err *e)
+{
+	char src[64], dst[64];
+	int fd, err = 0;
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", netns);
+	snprintf(dst, sizeof(dst), HELD_DIR "/%d", r->slot);
+	if (setns(sv.held_mntns, CLONE_NEWNS) < 0)
+		return fail(e, "hold its network namespace: setns");
+	fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || close(fd) < 0 || mount(src, dst, NULL, MS_BIND, NULL) < 0)
+		err = errno;
+	leave_holder();
+	if (err != 0) {
+		errno = err;
+		return fail(e, "hold its network namespace: bind it on %s", dst);
+	}
+	r->held = 1;
+	return 0;
+}
+
+/* open_held opens node r's held network namespace, and with userns the
+ * user namespace that owns it (the node's own); -1 with errno set when it
+ * cannot. */
+static int open_held(const struct node_rec *r, int *userns)
+{
+	char path[64];
+	int fd, err;
+	snprintf(path, sizeof(path), HELD_DIR "/%d", r->slot);
+	if (!r->held) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (setns(sv.held_mntns, CLONE_NEWNS) < 0)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	err = errno;
+	leave_holder();
+	if (fd >= 0 && userns != NULL && (*userns = ioctl(fd, NS_GET_USERNS)) < 0) {
+		err = errno;
+		close(fd);
+		fd = -1;
+	}
+	errno = err;
+	return fd;
 }
 
 /* forget_conn drops every answer still owed to fd, which closed. */
@@ -468,6 +555,8 @@ static int setup_shared(struct setup_req *s, int hosts, struct err *e)
 	 * only where the kernel sees one no more restricted than that. */
 	if (mount("sysfs", "/sys", "sysfs", noexec, NULL) < 0)
 		return fail(e, "mount sysfs on /sys: mount");
+	if (mkdir(HELD_DIR, 0700) < 0)
+		return fail(e, "make %s", HELD_DIR);
 	if (mkdir(LAB_PROC, 0700) < 0 || mount("proc", LAB_PROC, "proc", noexec, NULL) < 0)
 		return fail(e, "mount the lab's own /proc: mount");
 	return 0;
@@ -517,19 +606,22 @@ static int setup_lab(struct setup_req *s, int hosts, struct err *e)
 		return -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return failx(e, "set up the lab: its child ended with status %#x", status);
+	if (make_holder(e) < 0)
+		return -1;
 	sv.ready = 1;
 	return 0;
 }
 
-static void add_pending(int conn, const struct spawn_req *s, int sock, struct node_rec *node)
+static void add_pending(int conn, const struct spawn_req *s, int sock, int pidfd, struct node_rec *node)
 {
 	struct pending *p = realloc(sv.pending, (sv.npending + 1) * sizeof(*p));
 	if (p == NULL) {
 		/* Tell netlab, and let the node die with its socket: it is
 		 * reaped as a node that exited. */
 		reply(conn, s->id, "out of memory", NULL, 0);
-		syscall(SYS_pidfd_send_signal, node->pidfd, SIGKILL, NULL, 0);
+		kill(node->pid, SIGKILL);
 		close(sock);
+		close(pidfd);
 		return;
 	}
 	sv.pending = p;
@@ -537,6 +629,7 @@ static void add_pending(int conn, const struct spawn_req *s, int sock, struct no
 	p->id = s->id;
 	p->conn = conn;
 	p->sock = sock;
+	p->pidfd = pidfd;
 	p->held = s->held;
 	p->mapped = 0;
 	p->node = node;
@@ -550,7 +643,7 @@ static void add_pending(int conn, const struct spawn_req *s, int sock, struct no
 static void spawn(int conn, struct spawn_req *s, int *fds, int nfds)
 {
 	char err[ERRLEN];
-	int pair[2], pidfd = -1, trees = 0, k = 1;
+	int pair[2], pidfd = -1, trees = 0, k = 1, nheld = 0;
 	struct node_rec *rec = find_node(s->node);
 	pid_t pid;
 	for (size_t i = 0; i < s->nbinds; i++)
@@ -563,7 +656,7 @@ static void spawn(int conn, struct spawn_req *s, int *fds, int nfds)
 		snprintf(err, sizeof(err), "node %s was started already; stop it and start it again, or restart it", s->node);
 		goto refuse;
 	}
-	if (s->held && (rec == NULL || rec->netns < 0)) {
+	if (s->held && (rec == NULL || !rec->held)) {
 		snprintf(err, sizeof(err), "node %s has no namespaces held: it never started", s->node);
 		goto refuse;
 	}
@@ -592,8 +685,12 @@ static void spawn(int conn, struct spawn_req *s, int *fds, int nfds)
 	s->listen_fd = fds[0];
 	s->cgroup_fds = fds + k; /* the last s->cgroups; fds outlives the clone */
 	if (s->held) {
-		s->held_userns = rec->userns;
-		s->held_netns = rec->netns;
+		s->held_netns = open_held(rec, &s->held_userns);
+		if (s->held_netns < 0) {
+			snprintf(err, sizeof(err), "node %s: open its held namespaces: %s", s->node, errtext(errno));
+			goto refuse;
+		}
+		nheld = 2;
 	}
 	if (rec == NULL) {
 		rec = add_node(s->node);
@@ -632,16 +729,23 @@ static void spawn(int conn, struct spawn_req *s, int *fds, int nfds)
 	close(pair[1]);
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
+	if (nheld) {
+		close(s->held_userns);
+		close(s->held_netns);
+	}
 	rec->pid = pid;
-	rec->pidfd = pidfd;
-	add_pending(conn, s, pair[0], rec);
+	add_pending(conn, s, pair[0], pidfd, rec);
 	return;
 refuse_node:
-	if (rec->netns < 0)
+	if (!rec->held)
 		free_node(rec); /* it never ran: no node of the lab */
 refuse:
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
+	if (nheld) {
+		close(s->held_userns);
+		close(s->held_netns);
+	}
 	reply(conn, s->id, err, NULL, 0);
 }
 
@@ -710,9 +814,21 @@ static int same_ns(int a, int b)
 	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* held_by reports whether userns and netns are node r's held namespaces. */
+static int held_by(const struct node_rec *r, int userns, int netns)
+{
+	int u, n = open_held(r, &u), same;
+	if (n < 0)
+		return 0;
+	same = same_ns(userns, u) && same_ns(netns, n);
+	close(u);
+	close(n);
+	return same;
+}
+
 /* finish ends pending node i: its ready report came (why NULL), or it
  * failed for why. The report carries the node's user and network
- * namespaces: kept from a node's first start on, and checked on a held
+ * namespaces: held from a node's first start on, and checked on a held
  * one's. */
 static void finish(size_t i, const struct err *why)
 {
@@ -729,29 +845,26 @@ static void finish(size_t i, const struct err *why)
 		failx(&e, "ready report carried %d files, want its user and network namespaces", nfds);
 	else if (rec->pid == 0)
 		failx(&e, "it exited as it became ready");
-	else if (rec->netns >= 0 && (!same_ns(fds[0], rec->userns) || !same_ns(fds[1], rec->netns)))
+	else if (rec->held && !held_by(rec, fds[0], fds[1]))
 		failx(&e, "it is not in the node's held namespaces");
+	else if (!rec->held && hold(rec, fds[1], &e) < 0)
+		;
 	else
 		ok = 1;
 	if (ok) {
-		if (rec->netns < 0) {
-			rec->userns = fds[0];
-			rec->netns = fds[1];
-			nfds = 0;
-		}
-		reply(p->conn, p->id, NULL, &rec->pidfd, 1);
+		reply(p->conn, p->id, NULL, &p->pidfd, 1);
 		emit("started", rec->name, 0);
 	} else {
 		snprintf(msg, sizeof(msg), "node %s: %s", rec->name, e.msg);
-		if (rec->pidfd >= 0)
-			syscall(SYS_pidfd_send_signal, rec->pidfd, SIGKILL, NULL, 0);
+		syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
 		reply(p->conn, p->id, msg, NULL, 0);
 	}
 	for (int k = 0; k < nfds; k++)
 		close(fds[k]);
 	close(p->sock);
+	close(p->pidfd);
 	sv.pending[i] = sv.pending[--sv.npending];
-	if (!ok && rec->netns < 0) {
+	if (!ok && !rec->held) {
 		/* It never ran: no node of the lab. Its process, killed, is
 		 * reaped as an orphan of none. */
 		free_node(rec);
@@ -780,8 +893,9 @@ static void stop(int conn, const struct node_op *op)
 		reply(conn, op->id, err, NULL, 0);
 		return;
 	}
-	if (syscall(SYS_pidfd_send_signal, rec->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH) {
-		snprintf(err, sizeof(err), "stop node %s: pidfd_send_signal: %s", op->node, errtext(errno));
+	/* Its child, not reaped yet (reap clears pid): the pid is its own. */
+	if (kill(rec->pid, SIGKILL) < 0 && errno != ESRCH) {
+		snprintf(err, sizeof(err), "stop node %s: kill: %s", op->node, errtext(errno));
 		reply(conn, op->id, err, NULL, 0);
 		return;
 	}
@@ -817,17 +931,21 @@ static void node_netlink(int conn, const struct node_op *op)
 {
 	struct node_rec *rec = find_node(op->node);
 	char err[ERRLEN];
-	int fd;
-	if (rec == NULL || rec->netns < 0) {
+	int fd, netns;
+	if (rec == NULL || !rec->held) {
 		snprintf(err, sizeof(err), "no node %s with a network namespace in this lab", op->node);
 		reply(conn, op->id, err, NULL, 0);
 		return;
 	}
-	if (setns(rec->netns, CLONE_NEWNET) < 0) {
-		snprintf(err, sizeof(err), "node %s: enter its network namespace: setns: %s", op->node, errtext(errno));
+	netns = open_held(rec, NULL);
+	if (netns < 0 || setns(netns, CLONE_NEWNET) < 0) {
+		snprintf(err, sizeof(err), "node %s: enter its network namespace: %s", op->node, errtext(errno));
+		if (netns >= 0)
+			close(netns);
 		reply(conn, op->id, err, NULL, 0);
 		return;
 	}
+	close(netns);
 	fd = open_netlink(err, sizeof(err));
 	if (setns(sv.own_netns, CLONE_NEWNET) < 0) {
 		/* Its own links would be made in a node's: the lab goes. */
@@ -975,8 +1093,6 @@ static void reap(void)
 		for (size_t i = 0; i < sv.npending; i++)
 			if (sv.pending[i].node == rec)
 				started = 0;
-		close(rec->pidfd);
-		rec->pidfd = -1;
 		rec->pid = 0;
 		if (started)
 			emit(rec->stop_conn >= 0 ? "stopped" : "exited", rec->name, wait_code(status));
@@ -1005,10 +1121,11 @@ int supervisor_main(char **argv)
 		return 1;
 	}
 	prctl(PR_SET_NAME, "netlab-super", 0, 0, 0);
-	/* It holds two descriptors per node (the node's user and network
-	 * namespaces, struct member): as many as its hard limit lets it,
-	 * whatever soft limit netlab was started with. Each node goes back to
-	 * the soft limit it was given (init_main). */
+	/* It holds a few descriptors whatever the lab's size (the nodes'
+	 * namespaces are held by mount, HELD_DIR), but the requests in flight
+	 * carry files (up to MAX_FILES each): as many as its hard limit lets
+	 * it, whatever soft limit netlab was started with. Each node goes back
+	 * to the soft limit it was given (init_main). */
 	if (getrlimit(RLIMIT_NOFILE, &node_nofile) == 0) {
 		struct rlimit all = {.rlim_cur = node_nofile.rlim_max, .rlim_max = node_nofile.rlim_max};
 		setrlimit(RLIMIT_NOFILE, &all);
