@@ -73,13 +73,14 @@ func (p *Proc) open() (*os.File, error) {
 	return os.NewFile(uintptr(fd), "pidfd"), nil
 }
 
-// alive reports whether p still runs.
+// alive reports whether p still runs: its pid has its start time. One
+// read of /proc/PID/stat, no pidfd: status asks it of every node.
 func (p *Proc) alive() bool {
-	f, err := p.open()
-	if f != nil {
-		f.Close()
+	if p == nil || p.Pid <= 0 {
+		return false
 	}
-	return err == nil && f != nil
+	st, err := startTime(p.Pid)
+	return err == nil && st == p.StartTime
 }
 
 // kill sends SIGKILL to p if it still runs and waits until it has exited.

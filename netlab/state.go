@@ -48,6 +48,10 @@ type NodeState struct {
 	// lives as long as it does; nil while it is stopped.
 	Init       *Proc  `json:"init,omitempty"`
 	NetNSInode uint64 `json:"netns_inode,omitempty"` // to never unregister a netns that is not ours
+	// NSID is the id of the node's network namespace in the supervisor's
+	// (from 1; 0 for none, as labs brought up before it had): one socket
+	// of the supervisor's reads every node's interfaces (see kernelViews).
+	NSID int `json:"nsid,omitempty"`
 	// Stopped is a node netlab stop ended: no process of it runs, its
 	// network namespace is held by the supervisor, netlab start starts it.
 	Stopped bool `json:"stopped,omitempty"`

@@ -3,10 +3,12 @@ package netlab
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
 	"time"
 
 	"github.com/netlab-dev/netlab/netlab/parallel"
+	"github.com/netlab-dev/netlab/netlab/wire"
 	"github.com/netlab-dev/netlab/nsproc"
 	"github.com/netlab-dev/netlab/topology"
 )
@@ -137,13 +139,14 @@ func (m *Machine) labStatus(st *State) LabStatus {
 			impairs[a.String()], impairs[b.String()] = l.Impair.String(), l.Impair.String()
 		}
 	}
-	// Nodes are asked at once, a few at a time: a wedged one costs its
-	// timeout once, not once per node after it.
+	// Which nodes run, and what their kernels say of their interfaces:
+	// through sockets of the supervisor's, which read any node's (a few
+	// dumps each), else through each node's agent.
 	ls.Nodes = make([]NodeStatus, len(st.Nodes))
-	parallel.Each(context.Background(), len(st.Nodes), statusAsks, func(i int) error {
+	for i := range st.Nodes {
 		rt := &st.Nodes[i]
 		n := byName[rt.Name]
-		ns := NodeStatus{Name: n.Name, Kind: string(n.Kind), Interfaces: []InterfaceStatus{}, Services: []nsproc.Service{}}
+		ns := NodeStatus{Name: n.Name, Kind: string(n.Kind), Interfaces: []InterfaceStatus{}, Services: []nsproc.Service{}, Stopped: rt.Stopped}
 		if m.Own() && m.NetnsDir != "" {
 			ns.NetNS = netnsName(st.Name, n.Name)
 		}
@@ -151,20 +154,32 @@ func (m *Machine) labStatus(st *State) LabStatus {
 			ns.Pid = rt.Init.Pid
 			ns.Running = rt.Init.alive()
 		}
-		ns.Stopped = rt.Stopped
-		if ns.Running {
-			sock, release, err := m.socket(st.Name, n.Name)
-			if err == nil {
-				if live := liveInterfaces(sock, rt, n, peers, impairs); live != nil {
-					ns.Interfaces = live
-				}
-				if len(n.Services) > 0 {
-					ns.Services = liveServices(sock)
-				}
-				release()
+		ls.Nodes[i] = ns
+	}
+	asked := m.kernelViews(st, ls.Nodes, func(i int, links []wire.LinkInfo, addrs []wire.AddrInfo) {
+		ls.Nodes[i].Interfaces = interfaceStatus(links, addrs, byName[st.Nodes[i].Name], peers, impairs)
+	})
+	// Nodes are asked at once, a few at a time: a wedged one costs its
+	// timeout once, not once per node after it.
+	parallel.Each(context.Background(), len(st.Nodes), statusAsks, func(i int) error {
+		rt, ns := &st.Nodes[i], &ls.Nodes[i]
+		n := byName[rt.Name]
+		if !ns.Running || asked && len(n.Services) == 0 {
+			return nil
+		}
+		sock, release, err := m.socket(st.Name, n.Name)
+		if err != nil {
+			return nil
+		}
+		defer release()
+		if !asked {
+			if live := liveInterfaces(sock, rt, n, peers, impairs); live != nil {
+				ns.Interfaces = live
 			}
 		}
-		ls.Nodes[i] = ns
+		if len(n.Services) > 0 {
+			ns.Services = liveServices(sock)
+		}
 		return nil
 	})
 	ls.State, ls.Problem = st.health(ref, m.busy(st.Name), func(i int) bool { return i >= len(ls.Nodes) || ls.Nodes[i].Running })
@@ -200,9 +215,9 @@ func (st *State) health(ref LabRef, held bool, nodeRuns func(i int) bool) (state
 // its host when that is not this one.
 type peer struct{ end, host string }
 
-// liveInterfaces asks the node's kernel for its interfaces and addresses.
-// A node that cannot be asked shows none: status reports, it does not fail.
-// They come in the topology's order, lo first, others after.
+// liveInterfaces asks the node's kernel for its interfaces and addresses,
+// through a socket its agent opens. A node that cannot be asked shows
+// none: status reports, it does not fail.
 func liveInterfaces(socket string, rt *NodeState, node *topology.Node, peers map[string]peer, impairs map[string]string) []InterfaceStatus {
 	h, err := nodeNetlink(context.Background(), socket, rt)
 	if err != nil {
@@ -214,6 +229,13 @@ func liveInterfaces(socket string, rt *NodeState, node *topology.Node, peers map
 		return nil
 	}
 	addrs, _ := h.Addrs()
+	return interfaceStatus(links, addrs, node, peers, impairs)
+}
+
+// interfaceStatus is what status shows of node's interfaces, as its kernel
+// reported links and addrs: in the topology's order, lo first, others
+// after.
+func interfaceStatus(links []wire.LinkInfo, addrs []wire.AddrInfo, node *topology.Node, peers map[string]peer, impairs map[string]string) []InterfaceStatus {
 	byIndex := map[int][]string{}
 	for _, a := range addrs {
 		if a.Addr.IP.IsLinkLocalUnicast() {
@@ -221,7 +243,7 @@ func liveInterfaces(socket string, rt *NodeState, node *topology.Node, peers map
 		}
 		byIndex[a.Index] = append(byIndex[a.Index], a.Addr.String())
 	}
-	var out []InterfaceStatus
+	out := []InterfaceStatus{}
 	for _, l := range links {
 		end := node.Name + ":" + l.Name
 		is := InterfaceStatus{Name: l.Name, MTU: l.MTU, Addresses: byIndex[l.Index], Peer: peers[end].end, PeerHost: peers[end].host, Impairment: impairs[end]}
@@ -256,6 +278,82 @@ func liveInterfaces(socket string, rt *NodeState, node *topology.Node, peers map
 	}
 	sort.SliceStable(out, func(i, j int) bool { return rank(out[i].Name) < rank(out[j].Name) })
 	return out
+}
+
+// kernelViews reads the interfaces and addresses of st's running nodes
+// (nodes[i].Running) through netlink sockets of the lab's supervisor, each
+// node's namespace by its id there (NodeState.NSID), and hands each to
+// view. One socket reads any node's in two dumps: no connection to each
+// node's agent, no socket per node, which for 10,000 nodes cost seconds.
+// It reports whether it read them all; when it did not (a lab brought up
+// before nodes had ids, another user's lab, a supervisor that does not
+// answer), the caller asks each node's agent instead.
+func (m *Machine) kernelViews(st *State, nodes []NodeStatus, view func(i int, links []wire.LinkInfo, addrs []wire.AddrInfo)) bool {
+	if !m.Own() || len(st.Nodes) == 0 {
+		return false
+	}
+	for i, ns := range st.Nodes {
+		if nodes[i].Running && ns.NSID == 0 {
+			return false
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), serviceAskTimeout)
+	defer cancel()
+	sup, err := nsproc.DialSupervisor(ctx, m.supervisorPath(st.Name))
+	if err != nil {
+		return false
+	}
+	defer sup.Close()
+	// A socket per CPU: the dumps are the kernel's work, done in the
+	// asking thread.
+	socks := make([]*wire.Socket, min(runtime.NumCPU(), len(st.Nodes)))
+	for k := range socks {
+		f, err := sup.Netlink(ctx)
+		if err != nil {
+			closeSockets(socks)
+			return false
+		}
+		socks[k] = wire.NewSocket(f)
+	}
+	defer closeSockets(socks)
+	views := make([]struct {
+		links []wire.LinkInfo
+		addrs []wire.AddrInfo
+	}, len(st.Nodes))
+	err = parallel.Each(context.Background(), len(socks), len(socks), func(k int) error {
+		for i := k; i < len(st.Nodes); i += len(socks) {
+			if !nodes[i].Running {
+				continue
+			}
+			links, err := socks[k].LinksAt(st.Nodes[i].NSID)
+			if err != nil {
+				return err
+			}
+			addrs, err := socks[k].AddrsAt(st.Nodes[i].NSID)
+			if err != nil {
+				return err
+			}
+			views[i].links, views[i].addrs = links, addrs
+		}
+		return nil
+	})
+	if err != nil {
+		return false
+	}
+	for i, v := range views {
+		if nodes[i].Running {
+			view(i, v.links, v.addrs)
+		}
+	}
+	return true
+}
+
+func closeSockets(socks []*wire.Socket) {
+	for _, s := range socks {
+		if s != nil {
+			s.Close()
+		}
+	}
 }
 
 // statusAsks is how many nodes status asks at once.

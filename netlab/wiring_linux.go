@@ -25,6 +25,24 @@ func (u *bringup) wire(ctx context.Context, step *stepTimer) error {
 	linkSocket := wire.NewSocket(f)
 	defer linkSocket.Close()
 
+	// Each node's namespace gets an id in the supervisor's, by which one
+	// socket there reads every node's interfaces (status).
+	for i := range u.st.Nodes {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ns := &u.st.Nodes[i]
+		netns, err := openNodeNetNS(ns)
+		if err != nil {
+			return err
+		}
+		err = linkSocket.SetNSID(int(netns.Fd()), i+1)
+		netns.Close()
+		if err != nil {
+			return fmt.Errorf("node %s: %w", ns.Name, err)
+		}
+		ns.NSID = i + 1
+	}
 	// Numbered over the whole lab: the same on every host.
 	index := ifindexes(u.st.Topology)
 	// Loss programs are loaded once per percentage, before nodes are

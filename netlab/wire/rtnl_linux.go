@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -11,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 )
@@ -24,9 +24,10 @@ import (
 // the kernel checks the capabilities of the socket's opener and of the
 // sender against the namespaces' owners, and the lab's owner has them.
 type Socket struct {
-	mu  sync.Mutex // one request at a time
-	f   *os.File
-	buf []byte
+	mu     sync.Mutex // one request at a time
+	f      *os.File
+	buf    []byte
+	strict sync.Once // see strictChecking
 }
 
 // NewSocket takes f, a NETLINK_ROUTE socket, for requests. It is used
@@ -219,26 +220,73 @@ type LinkInfo struct {
 	Loopback bool
 }
 
+// OwnNamespace is the target of a dump of the socket's own namespace (see
+// LinksAt, AddrsAt).
+const OwnNamespace = -1
+
+// rtextFilterSkipStats (RTEXT_FILTER_SKIP_STATS) leaves a link dump
+// without the counters: a third of its size, and the kernel's sum over
+// every CPU of each device's.
+const rtextFilterSkipStats = 1 << 3
+
 // Links lists the interfaces of the socket's namespace.
-func (s *Socket) Links() ([]LinkInfo, error) {
+func (s *Socket) Links() ([]LinkInfo, error) { return s.LinksAt(OwnNamespace) }
+
+// LinksAt lists the interfaces of the namespace whose id is nsid in the
+// socket's namespace (SetNSID), or of its own for OwnNamespace: one socket
+// reads any number of namespaces, each in one dump, which its opener's
+// capabilities over them allow.
+func (s *Socket) LinksAt(nsid int) ([]LinkInfo, error) {
 	req := nl.NewNetlinkRequest(unix.RTM_GETLINK, unix.NLM_F_DUMP)
 	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
+	req.AddData(nl.NewRtAttr(unix.IFLA_EXT_MASK, nl.Uint32Attr(rtextFilterSkipStats)))
+	if nsid != OwnNamespace {
+		if err := s.strictChecking(); err != nil {
+			return nil, err
+		}
+		req.AddData(nl.NewRtAttr(unix.IFLA_TARGET_NETNSID, nl.Uint32Attr(uint32(nsid))))
+	}
 	var out []LinkInfo
 	var perr error
 	err := s.do(req, true, func(b []byte) {
-		l, err := netlink.LinkDeserialize(nil, b)
+		l, err := linkInfo(b)
 		if err != nil {
 			perr = err
 			return
 		}
-		a := l.Attrs()
-		out = append(out, LinkInfo{Index: a.Index, Name: a.Name, MTU: a.MTU, MAC: a.HardwareAddr,
-			Up: a.Flags&net.FlagUp != 0, Carrier: a.RawFlags&unix.IFF_LOWER_UP != 0, Loopback: a.Flags&net.FlagLoopback != 0})
+		out = append(out, l)
 	})
 	if err == nil {
 		err = perr
 	}
 	return out, err
+}
+
+// linkInfo reads what LinkInfo holds of an RTM_NEWLINK message: the few
+// attributes status shows, nothing of the rest.
+func linkInfo(b []byte) (LinkInfo, error) {
+	if len(b) < unix.SizeofIfInfomsg {
+		return LinkInfo{}, errors.New("netlink: short link message")
+	}
+	m := nl.DeserializeIfInfomsg(b)
+	l := LinkInfo{Index: int(m.Index), Up: m.Flags&unix.IFF_UP != 0, Carrier: m.Flags&unix.IFF_LOWER_UP != 0, Loopback: m.Flags&unix.IFF_LOOPBACK != 0}
+	attrs, err := nl.ParseRouteAttr(b[unix.SizeofIfInfomsg:])
+	if err != nil {
+		return LinkInfo{}, fmt.Errorf("netlink link message: %w", err)
+	}
+	for _, a := range attrs {
+		switch a.Attr.Type {
+		case unix.IFLA_IFNAME:
+			l.Name = string(bytes.TrimRight(a.Value, "\x00"))
+		case unix.IFLA_MTU:
+			if len(a.Value) == 4 {
+				l.MTU = int(binary.NativeEndian.Uint32(a.Value))
+			}
+		case unix.IFLA_ADDRESS:
+			l.MAC = net.HardwareAddr(a.Value)
+		}
+	}
+	return l, nil
 }
 
 // Addr is an interface address as a dump reports it.
@@ -248,9 +296,19 @@ type AddrInfo struct {
 }
 
 // Addrs lists the addresses of the socket's namespace.
-func (s *Socket) Addrs() ([]AddrInfo, error) {
+func (s *Socket) Addrs() ([]AddrInfo, error) { return s.AddrsAt(OwnNamespace) }
+
+// AddrsAt lists the addresses of the namespace whose id is nsid in the
+// socket's namespace, or of its own for OwnNamespace (see LinksAt).
+func (s *Socket) AddrsAt(nsid int) ([]AddrInfo, error) {
 	req := nl.NewNetlinkRequest(unix.RTM_GETADDR, unix.NLM_F_DUMP)
 	req.AddData(nl.NewIfAddrmsg(unix.AF_UNSPEC))
+	if nsid != OwnNamespace {
+		if err := s.strictChecking(); err != nil {
+			return nil, err
+		}
+		req.AddData(nl.NewRtAttr(unix.IFA_TARGET_NETNSID, nl.Uint32Attr(uint32(nsid))))
+	}
 	var out []AddrInfo
 	err := s.do(req, true, func(b []byte) {
 		if len(b) < unix.SizeofIfAddrmsg {
@@ -281,6 +339,34 @@ func (s *Socket) Addrs() ([]AddrInfo, error) {
 		}
 	})
 	return out, err
+}
+
+// strictChecking has the kernel check dump requests strictly: only then do
+// address dumps heed IFA_TARGET_NETNSID (inet_dump_ifaddr), and without it
+// a dump aimed at a node's namespace would list the socket's own.
+func (s *Socket) strictChecking() error {
+	var err error
+	s.strict.Do(func() {
+		err = unix.SetsockoptInt(int(s.f.Fd()), unix.SOL_NETLINK, unix.NETLINK_GET_STRICT_CHK, 1)
+	})
+	if err != nil {
+		return os.NewSyscallError("setsockopt NETLINK_GET_STRICT_CHK", err)
+	}
+	return nil
+}
+
+// SetNSID gives the network namespace netns (a descriptor) the id nsid in
+// the socket's namespace, by which the socket's dumps may target it
+// (LinksAt, AddrsAt).
+func (s *Socket) SetNSID(netns, nsid int) error {
+	req := nl.NewNetlinkRequest(unix.RTM_NEWNSID, 0)
+	req.AddData(nl.NewRtGenMsg())
+	req.AddData(nl.NewRtAttr(unix.NETNSA_FD, nl.Uint32Attr(uint32(netns))))
+	req.AddData(nl.NewRtAttr(unix.NETNSA_NSID, nl.Uint32Attr(uint32(nsid))))
+	if err := s.do(req, false, nil); err != nil {
+		return fmt.Errorf("give a network namespace id %d: %w", nsid, err)
+	}
+	return nil
 }
 
 // RouteInfo is a route of the main table as a dump reports it.
