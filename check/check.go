@@ -58,6 +58,11 @@ type Options struct {
 	// LabDone, if set, is called with each lab's result as soon as all of
 	// its checks are done, from one goroutine at a time, in no set order.
 	LabDone func(LabResult)
+	// CheckDone, if set, is called with each check's result as soon as it
+	// is done, and its lab's name and owner, from one goroutine at a time
+	// (the one LabDone is called from), in no set order: what a run of
+	// thousands of checks streams.
+	CheckDone func(lab, owner string, r Result)
 }
 
 // DefaultParallel is how many tries run at once by default: enough that
@@ -127,19 +132,18 @@ func Run(ctx context.Context, suites []Suite, opts Options) *Report {
 	if par <= 0 {
 		par = DefaultParallel
 	}
-	slots := make(chan struct{}, par)
+	r := &runner{opts: opts, slots: make(chan struct{}, par), checks: make(chan struct{}, checksAtOnce*par)}
 	rep := &Report{Labs: make([]LabResult, len(suites))}
 	var labs sync.WaitGroup
-	var done sync.Mutex
 	for i, s := range suites {
 		labs.Add(1)
 		go func() {
 			defer labs.Done()
-			rep.Labs[i] = runSuite(ctx, s, opts, slots)
+			rep.Labs[i] = r.runSuite(ctx, s)
 			if opts.LabDone != nil {
-				done.Lock()
+				r.done.Lock()
 				opts.LabDone(rep.Labs[i])
-				done.Unlock()
+				r.done.Unlock()
 			}
 		}()
 	}
@@ -147,7 +151,21 @@ func Run(ctx context.Context, suites []Suite, opts Options) *Report {
 	return rep
 }
 
-func runSuite(ctx context.Context, s Suite, opts Options, slots chan struct{}) LabResult {
+// checksAtOnce times Options.Parallel is how many checks are under way at
+// once, trying or sleeping between tries: a goroutine each, so that a
+// ping-all of 100,000 checks does not start 100,000 of them.
+const checksAtOnce = 4
+
+// runner is one Run: its bounds, and the lock its callbacks are called
+// under.
+type runner struct {
+	opts   Options
+	slots  chan struct{} // a try running
+	checks chan struct{} // a check under way
+	done   sync.Mutex
+}
+
+func (run *runner) runSuite(ctx context.Context, s Suite) LabResult {
 	lr := LabResult{Name: s.Name, Owner: s.Owner, Started: time.Now(), Checks: []Result{}}
 	if s.Lab == nil {
 		msg := fmt.Sprintf("lab %s is not up", s.Name)
@@ -163,12 +181,18 @@ func runSuite(ctx context.Context, s Suite, opts Options, slots chan struct{}) L
 	names := uniqueTitles(checks)
 	var wg sync.WaitGroup
 	for i, c := range checks {
+		run.checks <- struct{}{}
 		wg.Add(1)
 		go func() {
-			defer wg.Done()
-			r := runCheck(ctx, s.Lab, c, windowOf(c, opts.Wait), slots)
+			defer func() { <-run.checks; wg.Done() }()
+			r := runCheck(ctx, s.Lab, c, windowOf(c, run.opts.Wait), run.slots)
 			r.Name = names[i]
 			lr.Checks[i] = r
+			if run.opts.CheckDone != nil {
+				run.done.Lock()
+				run.opts.CheckDone(s.Name, s.Owner, r)
+				run.done.Unlock()
+			}
 		}()
 	}
 	wg.Wait()

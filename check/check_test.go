@@ -451,11 +451,15 @@ func TestPingAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checks := PingAll(top)
+	checks := PingAll(top, nil)
 	// 5 nodes that are not bridges; gw has 4 addresses, each host 2: gw
 	// pings 4 hosts' 2, each host gw's 4 and 3 other hosts' 2.
-	if want := 4*2 + 4*(4+3*2); len(checks) != want {
-		t.Errorf("%d checks, want %d", len(checks), want)
+	if want := 4*2 + 4*(4+3*2); len(checks) != want || PingAllCount(top, nil) != want {
+		t.Errorf("%d checks, counted %d, want %d", len(checks), PingAllCount(top, nil), want)
+	}
+	// From h1 only: gw's 4 and 3 other hosts' 2.
+	if from := PingAll(top, []string{"h1"}); len(from) != 4+3*2 || PingAllCount(top, []string{"h1"}) != 4+3*2 || from[0].Node != "h1" {
+		t.Errorf("from h1: %d checks, counted %d, want %d from h1", len(from), PingAllCount(top, []string{"h1"}), 4+3*2)
 	}
 	if c := checks[0]; c.Node != "gw" || c.Ping.Addr != netip.MustParseAddr("10.1.0.11") || c.Title() != "ping-all gw to h1-eth1 (10.1.0.11)" {
 		t.Errorf("first: %+v %q", c, c.Title())

@@ -18,8 +18,11 @@
 //     not, and says so: a broken lab never passes a check.
 //   - Checks run in parallel, within a lab and across labs, at most
 //     Options.Parallel tries at once (a check sleeping between tries holds
-//     no slot). A lab that is not up gives one failed check, "lab is up",
-//     saying why.
+//     no slot) and 4 times as many checks under way, so that a run of
+//     thousands holds as many goroutines as a run of dozens. A lab that is
+//     not up gives one failed check, "lab is up", saying why.
+//     Options.CheckDone hears of each check as it ends (netlab check
+//     --ping-all prints a line then).
 //   - Every result says what was found, passed or failed: the route that is
 //     there (or the one the kernel would use instead), ping's loss line and
 //     the first ICMP error, the neighbour's or peer's state (or the ones

@@ -7,31 +7,65 @@ import (
 )
 
 // PingAll is Mininet's pingall for a netlab lab: a ping check from every
-// node but bridges to every address of every other node, one request each,
-// named "ping-all FROM to NODE-IFNAME (ADDRESS)". Each check waits the
-// runner's default window.
-func PingAll(t *topology.Topology) []*topology.Check {
+// node but bridges (or, when from names some, from those) to every address
+// of every other node, one request each, named "ping-all FROM to
+// NODE-IFNAME (ADDRESS)". Each check waits the runner's default window.
+// There are PingAllCount of them: for a lab of thousands of nodes, more
+// than any run can hold (see MaxPingAll).
+func PingAll(t *topology.Topology, from []string) []*topology.Check {
 	var out []*topology.Check
-	for _, from := range t.Nodes {
-		if from.Kind.Facts().Bridge {
+	eachPing(t, from, func(src, dst *topology.Node, ifc *topology.Interface, i int) {
+		name := dst.Name + "-" + ifc.Name
+		addr := ifc.Addrs[i].Addr()
+		out = append(out, &topology.Check{
+			Kind: topology.CheckPing,
+			Name: fmt.Sprintf("ping-all %s to %s (%s)", src.Name, name, addr),
+			Node: src.Name,
+			Ping: &topology.PingCheck{To: name, Addr: addr, Count: 1},
+		})
+	})
+	return out
+}
+
+// PingAllCount is how many checks PingAll makes, counted without making
+// them.
+func PingAllCount(t *topology.Topology, from []string) int {
+	n := 0
+	eachPing(t, from, func(*topology.Node, *topology.Node, *topology.Interface, int) { n++ })
+	return n
+}
+
+// MaxPingAll bounds one ping-all: a ping is an exec in a node (~1 ms of a
+// CPU), and every result is kept for the report. A lab of n nodes of one
+// address each makes n*(n-1): 100,000 is a lab of ~300 nodes, or from one
+// node a lab of 100,000.
+const MaxPingAll = 100000
+
+// eachPing calls ping for every ping PingAll makes: from src to address i
+// of dst's interface ifc.
+func eachPing(t *topology.Topology, from []string, ping func(src, dst *topology.Node, ifc *topology.Interface, i int)) {
+	sources := t.Nodes
+	if len(from) > 0 {
+		sources = nil
+		for _, name := range from {
+			if n := t.Node(name); n != nil {
+				sources = append(sources, n)
+			}
+		}
+	}
+	for _, src := range sources {
+		if src.Kind.Facts().Bridge {
 			continue
 		}
-		for _, to := range t.Nodes {
-			if to == from || to.Kind.Facts().Bridge {
+		for _, dst := range t.Nodes {
+			if dst == src || dst.Kind.Facts().Bridge {
 				continue
 			}
-			for _, ifc := range to.Interfaces {
-				for _, p := range ifc.Addrs {
-					name := to.Name + "-" + ifc.Name
-					out = append(out, &topology.Check{
-						Kind: topology.CheckPing,
-						Name: fmt.Sprintf("ping-all %s to %s (%s)", from.Name, name, p.Addr()),
-						Node: from.Name,
-						Ping: &topology.PingCheck{To: name, Addr: p.Addr(), Count: 1},
-					})
+			for _, ifc := range dst.Interfaces {
+				for i := range ifc.Addrs {
+					ping(src, dst, ifc, i)
 				}
 			}
 		}
 	}
-	return out
 }

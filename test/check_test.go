@@ -380,6 +380,18 @@ func TestCheckUsage(t *testing.T) {
 	if r.code != 1 || strings.Count(r.stdout, "PASS  ") != 17 || !strings.Contains(r.stdout, "FAIL  chk-broken: ping-all r1 to r3-lo (10.255.0.3)") {
 		t.Errorf("check --ping-all: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// Each line as its ping ends (streamed), the lab's summary last.
+	if !regexpMatch(`\nchk-broken: 1 of 18 checks failed, 17 passed, in \S+\n$`, r.stdout) {
+		t.Errorf("check --ping-all: the summary is not the last line:\n%s", r.stdout)
+	}
+	// From some nodes only; a node the lab has not is bad usage.
+	r = netlab(t, "check", "chk-broken", "--ping-all", "--from", "r2,r3", "--wait", "1s")
+	if r.code != 0 || strings.Count(r.stdout, "PASS  ") != 12 || strings.Contains(r.stdout, "ping-all r1 ") {
+		t.Errorf("check --ping-all --from r2,r3: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = netlab(t, "check", "chk-broken", "--ping-all", "--from", "r9"); r.code != 2 || r.stderr != "netlab: check --ping-all --from r9: lab chk-broken has no node r9\n" {
+		t.Errorf("check --ping-all --from r9: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 }
 
 // courseLabs is how many labs the course run grades: 30 students' static

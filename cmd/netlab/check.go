@@ -20,6 +20,7 @@ import (
 type checkFlags struct {
 	all, allUsers, asJSON, pingAll, verbose bool
 	junit, checksFile                       string
+	from                                    []string // --ping-all from these nodes only
 	wait                                    time.Duration
 	waitSet                                 bool
 }
@@ -42,7 +43,10 @@ user (and root's), USER:LAB one of them; each report names the owner
 (USER:LAB in lines, "owner" in JSON, testsuites named USER/LAB in JUnit).
 
 --ping-all runs, instead of the topology's checks, a ping from every node to
-every address of every other node (Mininet's pingall). --checks FILE runs
+every address of every other node (Mininet's pingall), each line printed as
+its ping ends; --from NODE,... pings from those nodes only. A ping-all of
+more than 100,000 pings (a lab of ~300 nodes) is refused: ping from some
+nodes instead. --checks FILE runs
 the checks of FILE, a topology file such as the one handed out to a class,
 instead of each lab's own: students' labs are graded by the teacher's
 checks, whatever their own files say. --json prints the
@@ -66,6 +70,7 @@ usage.`,
 	cmd.Flags().StringVar(&f.junit, "junit", "", "also write the results as JUnit XML to `FILE` (- for stdout)")
 	cmd.Flags().DurationVar(&f.wait, "wait", 0, "retry window of every check, at most its own wait: (default: its wait:, else 10s; 0: one try each)")
 	cmd.Flags().BoolVar(&f.pingAll, "ping-all", false, "instead of the topology's checks, ping every address of every other node from every node")
+	cmd.Flags().StringSliceVar(&f.from, "from", nil, "with --ping-all: ping from these `NODE`s only (comma-separated or repeated)")
 	cmd.Flags().StringVar(&f.checksFile, "checks", "", "instead of each lab's own checks, run those of the topology `FILE` (e.g. the one handed out)")
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "say what was found for passed checks too")
 	return cmd
@@ -150,11 +155,27 @@ func runChecks(cmd *cobra.Command, refs []netlab.LabRef, f checkFlags) error {
 	ctx, stop := stoppable(cmd.Context(), 0)
 	defer stop()
 	var only func(*topology.Topology) []*topology.Check
+	// What --ping-all refused, by lab: said once the labs are read.
+	var refused []string
 	switch {
 	case f.pingAll && f.checksFile != "":
 		return usageError("check: give --ping-all or --checks, not both")
+	case len(f.from) > 0 && !f.pingAll:
+		return usageError("check: --from is for --ping-all: give both, e.g. check --ping-all --from r1")
 	case f.pingAll:
-		only = check.PingAll
+		only = func(t *topology.Topology) []*topology.Check {
+			for _, n := range f.from {
+				if t.Node(n) == nil {
+					refused = append(refused, fmt.Sprintf("check --ping-all --from %s: lab %s has no node %s", termSafe(n), termSafe(t.Name), termSafe(n)))
+					return nil
+				}
+			}
+			if n := check.PingAllCount(t, f.from); n > check.MaxPingAll {
+				refused = append(refused, fmt.Sprintf("check --ping-all: lab %s takes %d pings, more than the %d a ping-all may make; ping from some nodes: --ping-all --from NODE,...", termSafe(t.Name), n, check.MaxPingAll))
+				return nil
+			}
+			return check.PingAll(t, f.from)
+		}
 	case f.checksFile != "":
 		ref, err := loadTopology(f.checksFile, nil)
 		if err != nil {
@@ -166,6 +187,9 @@ func runChecks(cmd *cobra.Command, refs []netlab.LabRef, f checkFlags) error {
 		only = func(*topology.Topology) []*topology.Check { return ref.Checks }
 	}
 	suites := checkSuites(refs, only)
+	if len(refused) > 0 {
+		return usageError("%s", strings.Join(refused, "; "))
+	}
 	opts := check.Options{Wait: f.wait}
 	if f.waitSet && f.wait == 0 {
 		opts.Wait = -1 // one try
@@ -173,11 +197,15 @@ func runChecks(cmd *cobra.Command, refs []netlab.LabRef, f checkFlags) error {
 	out := cmd.OutOrStdout()
 	var printer *labPrinter
 	if !f.asJSON && f.junit != "-" {
-		printer = &labPrinter{w: out, verbose: f.verbose, owners: f.allUsers || classMode(refs), done: map[labKey]check.LabResult{}}
+		printer = &labPrinter{w: out, verbose: f.verbose, owners: f.allUsers || classMode(refs), done: map[labKey]check.LabResult{}, streamed: f.pingAll}
 		for _, s := range suites {
 			printer.order = append(printer.order, labKey{s.Owner, s.Name})
 		}
 		opts.LabDone = printer.add
+		if printer.streamed {
+			// A line per ping as it ends: a ping-all may take minutes.
+			opts.CheckDone = printer.check
+		}
 	}
 	rep := check.Run(ctx, suites, opts)
 	if printer != nil && len(refs) > 1 {
@@ -232,6 +260,18 @@ type labPrinter struct {
 	order   []labKey
 	next    int
 	done    map[labKey]check.LabResult
+	// streamed: each check's line was printed as it ended (check), and a
+	// lab's result adds only its summary.
+	streamed bool
+}
+
+// check prints r's line as soon as it ended, in no set order.
+func (p *labPrinter) check(lab, owner string, r check.Result) {
+	name := lab
+	if p.owners {
+		name = owner + ":" + lab
+	}
+	writeCheckLine(p.w, termSafe(name), r, p.verbose)
 }
 
 func (p *labPrinter) add(l check.LabResult) {
@@ -241,30 +281,23 @@ func (p *labPrinter) add(l check.LabResult) {
 		if !ok {
 			return
 		}
-		writeLabResult(p.w, r, p.verbose, p.owners)
+		writeLabResult(p.w, r, p.verbose, p.owners, !p.streamed)
 		p.next++
 	}
 }
 
-// writeLabResult prints a PASS or FAIL line per check, what was found
-// under a failure (and under a pass with verbose), and the lab's summary.
-// With owners, the lab is named USER:LAB.
-func writeLabResult(w io.Writer, l check.LabResult, verbose, owners bool) {
+// writeLabResult prints, with checks, a PASS or FAIL line per check and
+// what was found under a failure (and under a pass with verbose), then the
+// lab's summary. With owners, the lab is named USER:LAB.
+func writeLabResult(w io.Writer, l check.LabResult, verbose, owners, checks bool) {
 	name := l.Name
 	if owners {
 		name = l.Owner + ":" + l.Name
 	}
 	lab := termSafe(name)
 	for _, c := range l.Checks {
-		status := "PASS"
-		if !c.Passed {
-			status = "FAIL"
-		}
-		fmt.Fprintf(w, "%s  %s: %s  (%s)\n", status, lab, termSafe(c.Name), shortDuration(c.Duration))
-		if !c.Passed || verbose {
-			for _, line := range strings.Split(c.Message, "\n") {
-				fmt.Fprintf(w, "      %s\n", termSafe(strings.TrimLeft(line, " ")))
-			}
+		if checks || c.Kind == "lab" {
+			writeCheckLine(w, lab, c, verbose)
 		}
 	}
 	switch {
@@ -274,6 +307,21 @@ func writeLabResult(w io.Writer, l check.LabResult, verbose, owners bool) {
 		fmt.Fprintf(w, "%s: all %s passed in %s\n", lab, count(len(l.Checks), "check"), shortDuration(l.Duration))
 	default:
 		fmt.Fprintf(w, "%s: %d of %s failed, %d passed, in %s\n", lab, l.Failed, count(len(l.Checks), "check"), l.Passed, shortDuration(l.Duration))
+	}
+}
+
+// writeCheckLine prints c's PASS or FAIL line, and what was found under it
+// for a failure (and for a pass with verbose).
+func writeCheckLine(w io.Writer, lab string, c check.Result, verbose bool) {
+	status := "PASS"
+	if !c.Passed {
+		status = "FAIL"
+	}
+	fmt.Fprintf(w, "%s  %s: %s  (%s)\n", status, lab, termSafe(c.Name), shortDuration(c.Duration))
+	if !c.Passed || verbose {
+		for _, line := range strings.Split(c.Message, "\n") {
+			fmt.Fprintf(w, "      %s\n", termSafe(strings.TrimLeft(line, " ")))
+		}
 	}
 }
 

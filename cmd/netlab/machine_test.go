@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -332,5 +334,32 @@ func TestShortAge(t *testing.T) {
 		if got := shortAge(d); got != want {
 			t.Errorf("shortAge(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// TestPingAllBound: a ping-all of more pings than check.MaxPingAll is
+// refused as bad usage, naming the count and the way out (--from), before
+// any ping; from one node the same lab is pinged.
+func TestPingAllBound(t *testing.T) {
+	fakeMachine(t, []netlab.LabStatus{{Name: "big", State: "up"}}, nil)
+	// 400 hosts of one address each: 400*399 pings.
+	big := &topology.Topology{Name: "big"}
+	for i := range 400 {
+		big.Nodes = append(big.Nodes, &topology.Node{Name: fmt.Sprintf("h%d", i), Kind: topology.KindHost,
+			Interfaces: []*topology.Interface{{Name: "eth1", Addrs: []netip.Prefix{netip.MustParsePrefix(fmt.Sprintf("10.1.%d.%d/16", i/250, i%250+1))}}}})
+	}
+	var made int
+	checkSuites = func(refs []netlab.LabRef, only func(*topology.Topology) []*topology.Check) []check.Suite {
+		cs := only(big)
+		made = len(cs)
+		// Not run: a suite of a lab that is not up fails at once.
+		return []check.Suite{{Name: "big", Err: errors.New("not run here")}}
+	}
+	code, stdout, stderr := runCmd("check", "--ping-all", "big")
+	if want := "netlab: check --ping-all: lab big takes 159600 pings, more than the 100000 a ping-all may make; ping from some nodes: --ping-all --from NODE,...\n"; code != 2 || stdout != "" || stderr != want || made != 0 {
+		t.Errorf("ping-all of 400 nodes: exit %d, %d checks made, stdout %q, stderr %q; want 2 and %q", code, made, stdout, stderr, want)
+	}
+	if code, _, stderr := runCmd("check", "--ping-all", "--from", "h7", "big"); code != 1 || made != 399 {
+		t.Errorf("ping-all from h7: exit %d, %d checks made, stderr %q; want 1 (the fake lab is not up) and 399", code, made, stderr)
 	}
 }
