@@ -64,6 +64,9 @@ func (m *Machine) createLab(ctx context.Context, t, part *topology.Topology, hos
 	for _, n := range part.Nodes {
 		st.Nodes = append(st.Nodes, NodeState{Name: n.Name})
 	}
+	if err := st.keepTopology(); err != nil {
+		return nil, nil, err
+	}
 	// The directory appears under its name already locked and holding
 	// state.json, so that a down of the same name never finds it bare.
 	// A leftover of an up killed right here is the only thing named so.

@@ -38,6 +38,11 @@ type State struct {
 	// hosts, whose Nodes are then those of this host only.
 	Host  string      `json:"host,omitempty"`
 	Nodes []NodeState `json:"nodes"`
+
+	// topologyJSON, when set, is Topology encoded, written as it is: an
+	// up writes its state several times and its topology never changes
+	// meanwhile (encoding a 10,000-node grid's takes ~0.2 s).
+	topologyJSON json.RawMessage
 }
 
 // NodeState is a node's runtime facts, known once its init reported ready.
@@ -162,7 +167,28 @@ func (m *Machine) writeState(s *State) error {
 	return s.writeTo(m.statePath(s.Name))
 }
 
-func (s *State) writeTo(path string) error { return writeJSON(path, s) }
+func (s *State) writeTo(path string) error {
+	if s.topologyJSON != nil {
+		// The outer field is the shallower: encoding/json writes it, not
+		// State's.
+		return writeJSON(path, struct {
+			*State
+			Topology json.RawMessage `json:"topology"`
+		}{s, s.topologyJSON})
+	}
+	return writeJSON(path, s)
+}
+
+// keepTopology encodes s's topology once, for every write after: the
+// caller changes the topology no more (an up).
+func (s *State) keepTopology() error {
+	b, err := json.Marshal(s.Topology)
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	s.topologyJSON = b
+	return nil
+}
 
 func writeJSON(path string, v any) error {
 	b, err := json.Marshal(v)
