@@ -77,6 +77,7 @@ fuzz:
 # 1000-node chain.
 BASELINE ?= f133909
 bench: build
+	./scripts/install-deps.sh bench
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./topology/ ./netlab/ ./test/
 	BASELINE=$(BASELINE) ./scripts/bench.sh -o docs/benchmarks.md
 

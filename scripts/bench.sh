@@ -3,10 +3,19 @@
 # netlab, next to the floor programs (test/floor) and, where installed,
 # Mininet, all in this one run. Prints a Markdown table; with -o FILE also
 # writes it, with this machine's description, to FILE.
-#   bench.sh [-o docs/benchmarks.md] [N ...]     (default N: 10 100 200 1000)
-# The ratio column is netlab's up over the kernel's own cost at the same N,
-# measured just before: the C node floor (cnodefloor: nodes cloned without
-# exec, full namespace set) plus the networking floor (netfloor).
+#   bench.sh [-o docs/benchmarks.md] [--no-huge] [N ...]
+# N defaults to 10 100 200 1000 4000 10000: chains of N nodes, a star LAN
+# at 100 and 1000, and a square grid at each square N (100, and 100x100
+# at 10000: 19,800 links). --no-huge leaves out N over 1000 (a 10,000-node
+# lab takes minutes, and loads the machine). netlab runs under ulimit -n
+# 4096 (what it holds does not grow with the lab); the floors, which hold
+# a descriptor per namespace, under the hard limit. The ratio
+# column is netlab's up over the kernel's own cost at the same N, measured
+# just after: the C node floor (cnodefloor: nodes cloned without exec,
+# full namespace set) plus the networking floor (netfloor, the same chain
+# or grid). With -o, the growth of up time with N (netlab, both floors and
+# their sum, Mininet) is drawn by gnuplot next to FILE
+# (benchmarks-growth.svg) from this run's numbers.
 # BASELINE=REV also times a 1000-node chain with netlab built from REV, in
 # the same run, for a before/after of a change. Rootless rows (200 and
 # 1000 nodes, and the exec round trip) run as the user netlab-bench, made
@@ -15,10 +24,21 @@
 # here) from root with one netlab check --all-users.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=
-if [ "${1:-}" = -o ]; then out=$2; shift 2; fi
+out= huge=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	-o) out=$2; shift 2 ;;
+	--no-huge) huge=; shift ;;
+	*) break ;;
+	esac
+done
 sizes=("$@")
-[ ${#sizes[@]} -gt 0 ] || sizes=(10 100 200 1000)
+[ ${#sizes[@]} -gt 0 ] || sizes=(10 100 200 1000 4000 10000)
+if [ -z "$huge" ]; then
+	small=()
+	for n in "${sizes[@]}"; do [ "$n" -le 1000 ] && small+=("$n"); done
+	sizes=("${small[@]}")
+fi
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
 
 tmp=$(mktemp -d)
@@ -51,32 +71,23 @@ settle() {
 	return 0
 }
 
-rows=()
+rows=() extra=()
 row() { rows+=("| $* |"); printf '| %s |\n' "$*" >&2; }
 
-for n in "${sizes[@]}"; do
-	for shape in chain star; do
-		[ "$shape" = star ] && { [ "$n" -lt 100 ] || [ "$n" = 200 ]; } && continue
-		lab="bench-$shape$n"
-		scripts/gen-topology.sh "$shape" "$n" "$lab" > "$tmp/$lab.yaml"
-		settle
-		mem0=$(memavail)
-		t0=$(now)
-		"$tmp/netlab" up -q "$tmp/$lab.yaml"
-		t1=$(now)
-		mem1=$(memavail)
-		# PSS of the lab's processes (supervisor, inits, agents) and its
-		# tasks (every thread of the lab's cgroup), per node.
-		read -r pss threads < <(python3 - "$lab" <<'PY'
+# cpu_of LAB: the CPU time, in seconds, the lab's supervisor and nodes
+# have used so far (their schedstat), and the lab's PSS and tasks per node.
+lab_cpu_mem() {
+	python3 - "$1" <<'PY'
 import json, os, sys
 st = json.load(open('/run/netlab/%s/state.json' % sys.argv[1]))
 n = len(st['nodes'])
-pids = [x[r]['pid'] for x in st['nodes'] for r in ('init', 'agent') if x.get(r)] + [st['supervisor']['pid']]
-kb = 0
+pids = [x['init']['pid'] for x in st['nodes'] if x.get('init')] + [st['supervisor']['pid']]
+kb = ns = 0
 for p in pids:
     for line in open('/proc/%d/smaps_rollup' % p):
         if line.startswith('Pss:'):
             kb += int(line.split()[1])
+    ns += int(open('/proc/%d/schedstat' % p).read().split()[0])
 tasks = None
 for d in st.get('cgroup') or []:
     for f in ('tasks', 'cgroup.threads'):
@@ -86,9 +97,40 @@ for d in st.get('cgroup') or []:
             break
     if tasks is not None:
         break
-print('%.0f %s' % (kb / n, '-' if tasks is None else '%.2f' % (tasks / n)))
+print('%.0f %s %.1f' % (kb / n, '-' if tasks is None else '%.2f' % (tasks / n), ns / 1e9))
 PY
-)
+}
+# timed FILE CMD...: runs CMD, writing its user+sys CPU seconds to FILE.
+timed() { local f=$1; shift; /usr/bin/time -o "$f" -f '%U %S' "$@"; }
+cpu() { awk '{ printf "%.1f", $1 + $2 }' "$1"; }
+# floor CMD...: a floor program, which holds a descriptor per namespace,
+# with as many open files as it may have.
+floor() { (ulimit -n "$(ulimit -Hn)" && timed "$tmp/floor.cpu" "$@"); }
+# leftovers LAB: what a lab left after down, if anything.
+leftovers() {
+	local left=
+	ls /run/netns 2>/dev/null | grep -q "^$1-" && left+=" netns names"
+	[ -e "/run/netlab/$1" ] && left+=" state"
+	ls -d /sys/fs/cgroup/*/netlab/"$1" /sys/fs/cgroup/netlab/"$1" 2>/dev/null | grep -q . && left+=" cgroups"
+	pgrep -f "^netlab __netlab_supervisor $1( |$)" >/dev/null && left+=" processes"
+	echo "$left"
+}
+
+growth=() # shape n netlab netfloor cnodefloor mininet, for the picture
+for n in "${sizes[@]}"; do
+	side=$(awk -v n="$n" 'BEGIN { s = int(sqrt(n) + 0.5); print (s * s == n) ? s : 0 }')
+	for shape in chain star grid; do
+		[ "$shape" = star ] && [ "$n" != 100 ] && [ "$n" != 1000 ] && continue
+		[ "$shape" = grid ] && [ "$side" = 0 -o "$n" -lt 100 ] && continue
+		lab="bench-$shape$n"
+		scripts/gen-topology.sh "$shape" "$n" "$lab" > "$tmp/$lab.yaml"
+		settle
+		mem0=$(memavail)
+		t0=$(now)
+		(ulimit -n 4096 && timed "$tmp/up.cpu" "$tmp/netlab" up -q "$tmp/$lab.yaml")
+		t1=$(now)
+		mem1=$(memavail)
+		read -r pss threads labcpu < <(lab_cpu_mem "$lab")
 		# A node's restart in the biggest chain: its processes killed and
 		# started again, its links kept.
 		if [ "$shape" = chain ] && [ "$n" = 1000 ]; then
@@ -96,28 +138,55 @@ PY
 			"$tmp/netlab" restart "$lab/r500"
 			restartline="- restart of one node (r500) of the 1000-node chain, links kept: $(secs "$r0" "$(now)") s"
 		fi
+		# What users see of a big lab: status, exec, a ping-all from one
+		# node (bounded: every node to every other is n^2 pings).
+		if [ "$n" -gt 1000 ]; then
+			first=$(sed -n 's/^  \([a-z0-9]*\):$/\1/p' "$tmp/$lab.yaml" | head -1)
+			s0=$(now); timed "$tmp/brief.cpu" "$tmp/netlab" status --brief "$lab" > /dev/null; s1=$(now)
+			timed "$tmp/json.cpu" "$tmp/netlab" status "$lab" --json > /dev/null; s2=$(now)
+			e0=$(now); for i in 1 2 3 4 5 6 7 8 9 10; do "$tmp/netlab" exec "$lab/$first" -- true; done; e1=$(now)
+			p0=$(now); pings=$("$tmp/netlab" check --ping-all --from "$first" --wait 0 "$lab" | grep -c '^[PF][AI][SI][SL]  ' || true); p1=$(now)
+			extra+=("- $shape $n, up: status --brief $(secs "$s0" "$s1") s (CPU $(cpu "$tmp/brief.cpu") s), status $lab --json $(secs "$s1" "$s2") s (CPU $(cpu "$tmp/json.cpu") s), exec round trip $(awk -v a="$e0" -v b="$e1" 'BEGIN { printf "%.0f", (b - a) * 100 }') ms (mean of 10), check --ping-all --from $first: $pings pings streamed in $(secs "$p0" "$p1") s")
+		fi
 		t2=$(now)
 		"$tmp/netlab" down "$lab"
 		t3=$(now)
+		left=$(leftovers "$lab")
+		[ -n "$left" ] && extra+=("- $shape $n: down left$left")
 		kernel=$(awk -v a="$mem0" -v b="$mem1" -v n="$n" 'BEGIN { printf "%.2f", (a - b) / 1024 / n }')
 		up=$(secs "$t0" "$t1") down=$(secs "$t2" "$t3")
-		if [ "$shape" = chain ]; then
-			settle; nf=$("$tmp/netfloor" -n "$n")
-			settle; cf=$("$tmp/cnodefloor" -n "$n")
-			settle; gf=$("$tmp/nodefloor" -n "$n")
-			mn="-" mnx="-"
-			if [ -n "$mininet" ] && [ "$n" -le 200 ]; then
-				settle; m=$(/usr/bin/python3 test/floor/mininet/chain.py "$n")
-				mn="$(echo "$m" | field up) / $(echo "$m" | field down)"
-				mnx=$(awk -v a="$(echo "$m" | field up)" -v b="$up" 'BEGIN { printf "%.1f", a / b }')
-			fi
-			netup=$(echo "$nf" | field up) cup=$(echo "$cf" | field up)
-			row "chain $n | $up / $down | $netup | $cup | $(echo "$gf" | field up) | $(awk -v a="$up" -v b="$netup" -v c="$cup" 'BEGIN { printf "%.2f", a / (b + c) }') | $mn | $mnx | $threads | $pss | $kernel"
-		else
-			row "star $n | $up / $down | - | - | - | - | - | - | $threads | $pss | $kernel"
+		ourcpu="$(cpu "$tmp/up.cpu") + $labcpu"
+		if [ "$shape" = star ]; then
+			row "star $n | $up / $down | $ourcpu | - | - | - | - | - | - | - | $threads | $pss | $kernel"
+			continue
 		fi
+		# The floors at the same N, after netlab: what the kernel needs.
+		settle
+		if [ "$shape" = grid ]; then nf=$(floor "$tmp/netfloor" -grid -n "$n"); else nf=$(floor "$tmp/netfloor" -n "$n"); fi
+		nfcpu=$(cpu "$tmp/floor.cpu")
+		settle; cf=$(floor "$tmp/cnodefloor" -n "$n"); cfcpu=$(cpu "$tmp/floor.cpu")
+		gf="-"
+		# A Go process per node: 0.7 MB and an exec each; left out where
+		# it would take minutes.
+		if [ "$shape" = chain ] && [ "$n" -le 1000 ]; then settle; gf=$(floor "$tmp/nodefloor" -n "$n" | field up); fi
+		mn="-" mnx="-" mnup=
+		if [ -n "$mininet" ] && [ "$shape" = chain ] && [ "$n" -le 200 ]; then
+			settle; m=$(/usr/bin/python3 test/floor/mininet/chain.py "$n")
+			mnup=$(echo "$m" | field up)
+			mn="$mnup / $(echo "$m" | field down)"
+			mnx=$(awk -v a="$mnup" -v b="$up" 'BEGIN { printf "%.1f", a / b }')
+		fi
+		netup=$(echo "$nf" | field up) cup=$(echo "$cf" | field up)
+		growth+=("$shape $n $up $netup $cup ${mnup:--}")
+		row "$shape $n | $up / $down | $ourcpu | $netup | $cup | $nfcpu + $cfcpu | $gf | $(awk -v a="$up" -v b="$netup" -v c="$cup" 'BEGIN { printf "%.2f", a / (b + c) }') | $mn | $mnx | $threads | $pss | $kernel"
 	done
 done
+
+# Growth with N, from this run: netlab's up over the smallest chain of
+# 1000 or more against the floors' own growth over the same sizes.
+growthline=$(printf '%s\n' "${growth[@]}" | awk '$1 == "chain" && $2 >= 1000 { if (!a) { a = $2; u = $3; f = $4 + $5 } b = $2; v = $3; g = $4 + $5 }
+	END { if (a && b > a) printf "- growth, chain %d to %d nodes (x%.0f): netlab up x%.1f, C node + networking floors x%.1f: %.2f of the floors'"'"' own growth", a, b, b / a, v / u, g / f, (v / u) / (g / f) }')
+[ -n "$growthline" ] && extra+=("$growthline")
 
 # The exec round trip: median of 100 `netlab exec r1 -- true`, next to
 # iproute2's own way into the same node, `ip netns exec NETNS true`.
@@ -127,14 +196,13 @@ import subprocess, sys, time
 ts = []
 for _ in range(100):
     s = time.perf_counter()
-    cmd = sys.argv[1:] + (["true"] if "netns" in sys.argv else ["exec", "r1", "--", "true"])
+    cmd = sys.argv[1:] + (["true"] if "netns" in sys.argv else ["exec", "bench-exec/r1", "--", "true"])
     subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True)
     ts.append(time.perf_counter() - s)
 ts.sort()
 print("%.1f" % (ts[len(ts) // 2] * 1000))
 PY
 }
-extra=()
 [ -n "${restartline:-}" ] && extra+=("$restartline")
 scripts/gen-topology.sh chain 3 bench-exec > "$tmp/bench-exec.yaml"
 settle
@@ -156,7 +224,7 @@ sleep 1
 for op in add del; do
 	for ((i = 0; i < 10000; i++)); do echo "address $op 10.200.$((i / 250)).$((i % 250 + 1))/32 dev lo"; done
 done > "$tmp/batch"
-"$tmp/netlab" exec r1 -- ip -batch - < "$tmp/batch"
+"$tmp/netlab" exec bench-events/r1 -- ip -batch - < "$tmp/batch"
 evrate=$(python3 - "$tmp/events.json" <<'PY'
 import json, sys, time
 from datetime import datetime
@@ -325,8 +393,8 @@ fi
 printf '%s\n' "${extra[@]}" >&2
 
 table=$(
-	echo "| lab | netlab up / down (s) | networking floor (s) | C node floor (s) | Go node floor (s) | netlab ÷ (C node + networking floors) | Mininet up / down (s) | Mininet ÷ netlab | threads per node | PSS per node (KB) | memory in all (MB/node) |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| lab | netlab up / down (s) | CPU: netlab + lab's processes (s) | networking floor (s) | C node floor (s) | floors' CPU: networking + C node (s) | Go node floor (s) | netlab ÷ (C node + networking floors) | Mininet up / down (s) | Mininet ÷ netlab | threads per node | PSS per node (KB) | memory in all (MB/node) |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	printf '%s\n' "${rows[@]}"
 )
 echo "$table"
@@ -343,8 +411,37 @@ if [ -n "$out" ]; then
 		echo "$table"
 		echo
 		printf '%s\n' "${extra[@]}"
+		[ ${#growth[@]} -gt 0 ] && printf '\n![up time against N](%s)\n' "$(basename "${out%.md}")-growth.svg"
 		echo
 		cat docs/benchmarks-notes.md 2>/dev/null || true
 	} > "$out"
 	echo "wrote $out" >&2
+	# The growth picture, from this run's numbers: up time against N,
+	# both axes logarithmic.
+	if [ ${#growth[@]} -gt 0 ]; then
+		# A file per series: gnuplot breaks a line where a row is skipped.
+		printf '%s\n' "${growth[@]}" | awk '$1 == "chain"' > "$tmp/chain.dat"
+		printf '%s\n' "${growth[@]}" | awk '$1 == "grid"' > "$tmp/grid.dat"
+		printf '%s\n' "${growth[@]}" | awk '$1 == "chain" && $6 != "-"' > "$tmp/mininet.dat"
+		plots=("\"$tmp/chain.dat\" using 2:3 with linespoints lw 2 title \"netlab, chain\""
+			"\"$tmp/chain.dat\" using 2:(\$4 + \$5) with linespoints dt 2 title \"C node + networking floors, chain\""
+			"\"$tmp/chain.dat\" using 2:5 with linespoints dt 3 title \"C node floor\""
+			"\"$tmp/chain.dat\" using 2:4 with linespoints dt 3 title \"networking floor, chain\"")
+		[ -s "$tmp/mininet.dat" ] && plots+=("\"$tmp/mininet.dat\" using 2:6 with linespoints title \"Mininet, chain\"")
+		[ -s "$tmp/grid.dat" ] && plots+=("\"$tmp/grid.dat\" using 2:3 with points pt 7 ps 1.5 title \"netlab, grid\""
+			"\"$tmp/grid.dat\" using 2:(\$4 + \$5) with points pt 6 ps 1.5 title \"C node + networking floors, grid\"")
+		svg="${out%.md}-growth.svg"
+		gnuplot <<GP
+set terminal svg size 800,520 dynamic font "sans,12"
+set output "$svg"
+set title "Up time against N: netlab, its floors, Mininet ($(nproc) CPUs, Linux $(uname -r), $(date -u +%Y-%m-%d))"
+set logscale xy
+set xlabel "nodes"
+set ylabel "seconds"
+set key top left
+set grid
+plot $(IFS=,; echo "${plots[*]}")
+GP
+		echo "wrote $svg" >&2
+	fi
 fi

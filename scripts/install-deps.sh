@@ -2,8 +2,14 @@
 # Installs the Debian packages netlab needs, only those missing.
 #   install-deps.sh demo   what `make demo` uses
 #   install-deps.sh test   what `make test` uses
+#   install-deps.sh bench  what `make bench` uses
 set -euo pipefail
 want=(iproute2 iputils-ping gcc libc6-dev) # gcc: netlab links its node side, in C, by cgo
+if [ "${1:-demo}" = bench ]; then
+	# gnuplot draws the growth picture (docs/benchmarks-growth.svg) from the
+	# bench's own numbers; python3 reads the labs' state.
+	want+=(gnuplot-nox python3 uidmap passwd)
+fi
 if [ "${1:-demo}" = test ]; then
 	# util-linux (ipcmk), procps (sysctl), graphviz (dot) for the tests;
 	# frr and bird2 for the routing labs; python3 (a web server), dnsmasq

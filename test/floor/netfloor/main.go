@@ -1,23 +1,26 @@
 // Command netfloor is the floor of networking alone: N network namespaces,
-// held by file descriptors, wired into a chain by package chainwire. It
+// held by file descriptors, wired into a chain, or with -grid a square
+// grid, by package floorwire. It
 // prints the time to make and wire them, and to release them.
 package main
 
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"time"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/netlab-dev/netlab/test/floor/chainwire"
+	"github.com/netlab-dev/netlab/test/floor/floorwire"
 )
 
 func main() {
 	n := flag.Int("n", 100, "namespaces in the chain")
 	par := flag.Int("parallel", 8, "netlink operations in flight")
+	grid := flag.Bool("grid", false, "wire a square grid, not a chain")
 	flag.Parse()
 	start := time.Now()
 	fds := make([]int, *n)
@@ -29,7 +32,16 @@ func main() {
 		}
 		fds[i] = fd
 	}
-	if err := chainwire.Wire(fds, *par); err != nil {
+	pairs := floorwire.Chain(*n)
+	if *grid {
+		side := int(math.Sqrt(float64(*n)))
+		if side*side != *n {
+			fmt.Fprintf(os.Stderr, "netfloor: a grid of %d namespaces is not a square\n", *n)
+			os.Exit(2)
+		}
+		pairs = floorwire.Grid(side)
+	}
+	if err := floorwire.Wire(fds, pairs, *par); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

@@ -22,7 +22,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/netlab-dev/netlab/test/floor/chainwire"
+	"github.com/netlab-dev/netlab/test/floor/floorwire"
 )
 
 func main() {
@@ -62,7 +62,7 @@ func main() {
 			fail(err)
 		}
 	}
-	if err := chainwire.Wire(fds, *par); err != nil {
+	if err := floorwire.Wire(fds, floorwire.Chain(len(fds)), *par); err != nil {
 		fail(err)
 	}
 	up := time.Since(start)
