@@ -109,9 +109,11 @@ floor() { (ulimit -n "$(ulimit -Hn)" && timed "$tmp/floor.cpu" "$@"); }
 # leftovers LAB: what a lab left after down, if anything.
 leftovers() {
 	local left=
-	ls /run/netns 2>/dev/null | grep -q "^$1-" && left+=" netns names"
+	# Counted, not grep -q: a reader that stops early is a SIGPIPE, which
+	# pipefail takes for a failure.
+	[ "$(ls /run/netns 2>/dev/null | grep -c "^$1-")" != 0 ] && left+=" netns names"
 	[ -e "/run/netlab/$1" ] && left+=" state"
-	ls -d /sys/fs/cgroup/*/netlab/"$1" /sys/fs/cgroup/netlab/"$1" 2>/dev/null | grep -q . && left+=" cgroups"
+	[ "$(ls -d /sys/fs/cgroup/*/netlab/"$1" /sys/fs/cgroup/netlab/"$1" 2>/dev/null | grep -c .)" != 0 ] && left+=" cgroups"
 	pgrep -f "^netlab __netlab_supervisor $1( |$)" >/dev/null && left+=" processes"
 	echo "$left"
 }
@@ -141,7 +143,7 @@ for n in "${sizes[@]}"; do
 		# What users see of a big lab: status, exec, a ping-all from one
 		# node (bounded: every node to every other is n^2 pings).
 		if [ "$n" -gt 1000 ]; then
-			first=$(sed -n 's/^  \([a-z0-9]*\):$/\1/p' "$tmp/$lab.yaml" | head -1)
+			first=$(sed -n 's/^  \([a-z0-9]*\):$/\1/p;T;q' "$tmp/$lab.yaml")
 			s0=$(now); timed "$tmp/brief.cpu" "$tmp/netlab" status --brief "$lab" > /dev/null; s1=$(now)
 			timed "$tmp/json.cpu" "$tmp/netlab" status "$lab" --json > /dev/null; s2=$(now)
 			e0=$(now); for i in 1 2 3 4 5 6 7 8 9 10; do "$tmp/netlab" exec "$lab/$first" -- true; done; e1=$(now)
