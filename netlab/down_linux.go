@@ -99,13 +99,7 @@ func (m *Machine) teardown(st *State) error {
 		}
 		sup.Close()
 	}
-	// None is left unless the supervisor could not be killed; a node
-	// left so is killed on its own.
-	for _, n := range st.Nodes {
-		if err := n.Init.kill(killTimeout); err != nil {
-			errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
-		}
-	}
+	errs = append(errs, killNodes(st.Nodes)...)
 	// Once the processes are gone (the kernel frees them shortly after).
 	if err := (&labCgroup{Paths: m.labCgroupDirs(st.Name, st.Cgroup)}).Remove(); err != nil {
 		errs = append(errs, fmt.Errorf("remove cgroup: %w", err))
@@ -125,11 +119,38 @@ func (m *Machine) teardown(st *State) error {
 
 // labExitTimeout bounds the wait for a killed lab's supervisor to exit,
 // which it does once every process of the lab has: each node's exit
-// unmounts its view, ~2 ms of the kernel's time on this machine class, so
-// the bound grows with the nodes (20 s for 10,000 beyond killTimeout).
+// unmounts its view, ~2 ms of the kernel's time on this machine class,
+// several times that on a loaded one. The wait ends when the supervisor
+// does, so the bound is generous: 10 ms a node beyond killTimeout (110 s
+// for 10,000).
 func labExitTimeout(nodes int) time.Duration {
-	return killTimeout + time.Duration(nodes)*2*time.Millisecond
+	return killTimeout + time.Duration(nodes)*10*time.Millisecond
 }
+
+// killNodes kills any node of nodes still running: none is, unless the
+// supervisor could not be killed. A few at a time, all within one
+// killTimeout, so that a lab of stuck processes does not cost killTimeout
+// a node.
+func killNodes(nodes []NodeState) []error {
+	deadline := time.Now().Add(killTimeout)
+	errs := make([]error, len(nodes))
+	parallel.Each(context.Background(), len(nodes), killParallel, func(i int) error {
+		n := nodes[i]
+		pidfd, err := n.Init.sendKill()
+		if err == nil && pidfd != nil {
+			err = n.Init.awaitExit(pidfd, max(time.Until(deadline), time.Millisecond))
+			pidfd.Close()
+		}
+		if err != nil {
+			errs[i] = fmt.Errorf("node %s: %w", n.Name, err)
+		}
+		return nil
+	})
+	return slices.DeleteFunc(errs, func(e error) bool { return e == nil })
+}
+
+// killParallel is how many nodes killNodes works on at once.
+const killParallel = 32
 
 // unregisterAll removes the iproute2 names of st's nodes. Each is an
 // unmount in the host's mount namespace, which waits for an RCU grace

@@ -156,7 +156,7 @@ func (m *Machine) labStatus(st *State) LabStatus {
 		}
 		ls.Nodes[i] = ns
 	}
-	asked := m.kernelViews(st, ls.Nodes, func(i int, links []wire.LinkInfo, addrs []wire.AddrInfo) {
+	read := m.kernelViews(st, ls.Nodes, func(i int, links []wire.LinkInfo, addrs []wire.AddrInfo) {
 		ls.Nodes[i].Interfaces = interfaceStatus(links, addrs, byName[st.Nodes[i].Name], peers, impairs)
 	})
 	// Nodes are asked at once, a few at a time: a wedged one costs its
@@ -164,6 +164,7 @@ func (m *Machine) labStatus(st *State) LabStatus {
 	parallel.Each(context.Background(), len(st.Nodes), statusAsks, func(i int) error {
 		rt, ns := &st.Nodes[i], &ls.Nodes[i]
 		n := byName[rt.Name]
+		asked := read != nil && read[i]
 		if !ns.Running || asked && len(n.Services) == 0 {
 			return nil
 		}
@@ -285,23 +286,25 @@ func interfaceStatus(links []wire.LinkInfo, addrs []wire.AddrInfo, node *topolog
 // node's namespace by its id there (NodeState.NSID), and hands each to
 // view. One socket reads any node's in two dumps: no connection to each
 // node's agent, no socket per node, which for 10,000 nodes cost seconds.
-// It reports whether it read them all; when it did not (a lab brought up
-// before nodes had ids, another user's lab, a supervisor that does not
-// answer), the caller asks each node's agent instead.
-func (m *Machine) kernelViews(st *State, nodes []NodeStatus, view func(i int, links []wire.LinkInfo, addrs []wire.AddrInfo)) bool {
+// It reports which nodes it read; the caller asks the others' agents: all
+// of them when it could read none (a lab brought up before nodes had ids,
+// another user's lab, a supervisor that does not answer), and after a
+// dump that failed or took too long (a node that made itself a huge
+// table), the rest of that socket's nodes.
+func (m *Machine) kernelViews(st *State, nodes []NodeStatus, view func(i int, links []wire.LinkInfo, addrs []wire.AddrInfo)) (read []bool) {
 	if !m.Own() || len(st.Nodes) == 0 {
-		return false
+		return nil
 	}
 	for i, ns := range st.Nodes {
 		if nodes[i].Running && ns.NSID == 0 {
-			return false
+			return nil
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), serviceAskTimeout)
 	defer cancel()
 	sup, err := nsproc.DialSupervisor(ctx, m.supervisorPath(st.Name))
 	if err != nil {
-		return false
+		return nil
 	}
 	defer sup.Close()
 	// A socket per CPU: the dumps are the kernel's work, done in the
@@ -311,7 +314,7 @@ func (m *Machine) kernelViews(st *State, nodes []NodeStatus, view func(i int, li
 		f, err := sup.Netlink(ctx)
 		if err != nil {
 			closeSockets(socks)
-			return false
+			return nil
 		}
 		socks[k] = wire.NewSocket(f)
 	}
@@ -320,32 +323,34 @@ func (m *Machine) kernelViews(st *State, nodes []NodeStatus, view func(i int, li
 		links []wire.LinkInfo
 		addrs []wire.AddrInfo
 	}, len(st.Nodes))
-	err = parallel.Each(context.Background(), len(socks), len(socks), func(k int) error {
+	read = make([]bool, len(st.Nodes))
+	parallel.Each(context.Background(), len(socks), len(socks), func(k int) error {
 		for i := k; i < len(st.Nodes); i += len(socks) {
 			if !nodes[i].Running {
 				continue
 			}
+			// After a failed dump the socket may still hold the rest of
+			// its answer: this socket's nodes from here on are asked of
+			// their agents.
 			links, err := socks[k].LinksAt(st.Nodes[i].NSID)
 			if err != nil {
-				return err
+				return nil
 			}
 			addrs, err := socks[k].AddrsAt(st.Nodes[i].NSID)
 			if err != nil {
-				return err
+				return nil
 			}
 			views[i].links, views[i].addrs = links, addrs
+			read[i] = true
 		}
 		return nil
 	})
-	if err != nil {
-		return false
-	}
 	for i, v := range views {
-		if nodes[i].Running {
+		if read[i] {
 			view(i, v.links, v.addrs)
 		}
 	}
-	return true
+	return read
 }
 
 func closeSockets(socks []*wire.Socket) {

@@ -134,6 +134,9 @@ func (m *Machine) Up(ctx context.Context, t *topology.Topology, opts UpOptions) 
 		}
 		return nil, err
 	}
+	// The kept encoding was for up's own writes; whoever changes the lab
+	// from the Lab returned encodes its topology anew.
+	st.topologyJSON = nil
 	return m.openedLab(st.Name, st), nil
 }
 
@@ -215,6 +218,11 @@ func (u *bringup) withSupervisorLog(err error) error {
 func (u *bringup) makeCgroup(ctx context.Context, _ *stepTimer) error {
 	t := u.t
 	lim := cgroupLimits{Pids: t.Limits.Pids, MemoryBytes: t.Limits.Memory, CPUs: t.Limits.CPUs, DefaultPids: u.pids}
+	if lim.Pids > 0 {
+		// limits: pids: as planned (planPids): at most 3/4 of pid_max and
+		// RLIMIT_NPROC, the same number as the lab's RLIMIT_NPROC.
+		lim.Pids = u.pids
+	}
 	if lim.MemoryBytes == 0 {
 		lim.MemoryBytes, lim.MemoryDefault = defaultMemory(len(t.Nodes)), true
 	}

@@ -38,8 +38,9 @@
 // The supervisor keeps each node's network namespace, and so the user
 // namespace that owns it, from the node's first ready report on (the
 // node's process sends them, opened from its own /proc, before any code of
-// the node runs; the supervisor holds them bind-mounted in a mount
-// namespace of its own, not by descriptor), so that a node's
+// the node runs; the supervisor holds the network namespace bind-mounted in
+// a mount namespace of its own, not by descriptor, and finds the user
+// namespace from it with NS_GET_USERNS), so that a node's
 // processes can end (Supervisor.Stop) while its interfaces stay, and start
 // again in them (NodeConfig.Held: the node's new process setns()s into the
 // held user, then network namespace, and makes fresh mount, UTS, IPC and

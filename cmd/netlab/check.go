@@ -165,8 +165,11 @@ func runChecks(cmd *cobra.Command, refs []netlab.LabRef, f checkFlags) error {
 	case f.pingAll:
 		only = func(t *topology.Topology) []*topology.Check {
 			for _, n := range f.from {
-				if t.Node(n) == nil {
+				if node := t.Node(n); node == nil {
 					refused = append(refused, fmt.Sprintf("check --ping-all --from %s: lab %s has no node %s", termSafe(n), termSafe(t.Name), termSafe(n)))
+					return nil
+				} else if node.Kind.Facts().Bridge {
+					refused = append(refused, fmt.Sprintf("check --ping-all --from %s: %s of lab %s is a bridge, which pings nothing; ping from a router or host", termSafe(n), termSafe(n), termSafe(t.Name)))
 					return nil
 				}
 			}

@@ -24,10 +24,11 @@ import (
 // the kernel checks the capabilities of the socket's opener and of the
 // sender against the namespaces' owners, and the lab's owner has them.
 type Socket struct {
-	mu     sync.Mutex // one request at a time
-	f      *os.File
-	buf    []byte
-	strict sync.Once // see strictChecking
+	mu        sync.Mutex // one request at a time
+	f         *os.File
+	buf       []byte
+	strict    sync.Once // see strictChecking
+	strictErr error
 }
 
 // NewSocket takes f, a NETLINK_ROUTE socket, for requests. It is used
@@ -344,15 +345,15 @@ func (s *Socket) AddrsAt(nsid int) ([]AddrInfo, error) {
 // strictChecking has the kernel check dump requests strictly: only then do
 // address dumps heed IFA_TARGET_NETNSID (inet_dump_ifaddr), and without it
 // a dump aimed at a node's namespace would list the socket's own.
+// The error is kept: a later dump on a socket that could not be made
+// strict must fail too, not list the socket's own namespace.
 func (s *Socket) strictChecking() error {
-	var err error
 	s.strict.Do(func() {
-		err = unix.SetsockoptInt(int(s.f.Fd()), unix.SOL_NETLINK, unix.NETLINK_GET_STRICT_CHK, 1)
+		if err := unix.SetsockoptInt(int(s.f.Fd()), unix.SOL_NETLINK, unix.NETLINK_GET_STRICT_CHK, 1); err != nil {
+			s.strictErr = os.NewSyscallError("setsockopt NETLINK_GET_STRICT_CHK", err)
+		}
 	})
-	if err != nil {
-		return os.NewSyscallError("setsockopt NETLINK_GET_STRICT_CHK", err)
-	}
-	return nil
+	return s.strictErr
 }
 
 // SetNSID gives the network namespace netns (a descriptor) the id nsid in

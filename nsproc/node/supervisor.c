@@ -174,6 +174,16 @@ static void free_node(struct node_rec *r)
 	free(r);
 }
 
+/* leave_holder comes back from HELD_DIR's mount namespace. A supervisor
+ * that cannot would clone nodes from there: the lab goes. */
+static void leave_holder(void)
+{
+	if (setns(sv.own_mntns, CLONE_NEWNS) < 0) {
+		fprintf(stderr, "netlab supervisor %s: back to its mount namespace: setns: %s\n", sv.lab, errtext(errno));
+		exit(1);
+	}
+}
+
 /* make_holder makes the mount namespace of HELD_DIR: a copy of the
  * supervisor's with a tmpfs of its own there. */
 static int make_holder(struct err *e)
@@ -183,24 +193,21 @@ static int make_holder(struct err *e)
 		return fail(e, "open its mount namespace");
 	if (unshare(CLONE_NEWNS) < 0)
 		return fail(e, "make the mount namespace that holds the nodes' network namespaces: unshare");
-	if (mount("tmpfs", HELD_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=4m") < 0)
-		return fail(e, "mount tmpfs on " HELD_DIR);
-	sv.held_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-	if (sv.held_mntns < 0)
-		return fail(e, "open the mount namespace that holds the nodes' network namespaces");
-	if (setns(sv.own_mntns, CLONE_NEWNS) < 0)
-		return fail(e, "back to its mount namespace: setns");
-	return 0;
-}
-
-/* leave_holder comes back from HELD_DIR's mount namespace. A supervisor
- * that cannot would clone nodes from there: the lab goes. */
-static void leave_holder(void)
-{
-	if (setns(sv.own_mntns, CLONE_NEWNS) < 0) {
-		fprintf(stderr, "netlab supervisor %s: back to its mount namespace: setns: %s\n", sv.lab, errtext(errno));
-		exit(1);
+	/* From here on, whatever fails, the supervisor goes back to its own
+	 * mount namespace (leave_holder), never cloning nodes from this one. */
+	if (mount("tmpfs", HELD_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=4m") < 0) {
+		fail(e, "mount tmpfs on " HELD_DIR);
+		leave_holder();
+		return -1;
 	}
+	sv.held_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (sv.held_mntns < 0) {
+		fail(e, "open the mount namespace that holds the nodes' network namespaces");
+		leave_holder();
+		return -1;
+	}
+	leave_holder();
+	return 0;
 }
 
 /* hold keeps netns, node r's network namespace, under HELD_DIR. */
@@ -213,8 +220,11 @@ static int hold(struct node_rec *r, int netns, struct err *e)
 	if (setns(sv.held_mntns, CLONE_NEWNS) < 0)
 		return fail(e, "hold its network namespace: setns");
 	fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || close(fd) < 0 || mount(src, dst, NULL, MS_BIND, NULL) < 0)
+	if (fd < 0 || close(fd) < 0 || mount(src, dst, NULL, MS_BIND, NULL) < 0) {
 		err = errno;
+		if (fd >= 0)
+			unlink(dst);
+	}
 	leave_holder();
 	if (err != 0) {
 		errno = err;
