@@ -257,7 +257,13 @@ func TestRunSignals(t *testing.T) {
 	// Ctx ends the connection: the agent kills what it ran.
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	ctx, cancel := context.WithCancel(context.Background())
-	go Run(ctx, sock, Command{Argv: []string{"sh", "-c", "echo $$ > " + pidFile + "; exec sleep 60"}, Env: []string{"PATH=/bin:/usr/bin"}, Stdin: null, Stdout: null, Stderr: null}, nil)
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		Run(ctx, sock, Command{Argv: []string{"sh", "-c", "echo $$ > " + pidFile + "; exec sleep 60"}, Env: []string{"PATH=/bin:/usr/bin"}, Stdin: null, Stdout: null, Stderr: null}, nil)
+	}()
+	// Run uses null until it returns.
+	defer func() { <-ended }()
 	var pid int
 	waitFor(t, func() bool {
 		b, _ := os.ReadFile(pidFile)

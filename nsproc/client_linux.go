@@ -92,8 +92,10 @@ func Run(ctx context.Context, socket string, cmd Command, signals <-chan os.Sign
 		return 0, fmt.Errorf("send command to node: %w", err)
 	}
 	// Until the node says the command started, the wait is bounded (a
-	// node root can wedge its agent), and a signal aborts it; after, it
-	// lasts as long as the command, and signals are the command's.
+	// node root can wedge its agent), and a signal ends it within
+	// interruptGrace; after, it lasts as long as the command. Signals are
+	// the command's either way: a node may have started it without having
+	// said so yet (the agent signals, or kills, one not started).
 	var started, timedOut, interrupted atomic.Bool
 	startTimer := time.AfterFunc(commandStartTimeout, func() {
 		if !started.Load() {
@@ -102,19 +104,27 @@ func Run(ctx context.Context, socket string, cmd Command, signals <-chan os.Sign
 		}
 	})
 	defer startTimer.Stop()
+	graceTimer := time.AfterFunc(time.Hour, func() {
+		if !started.Load() {
+			interrupted.Store(true)
+			c.Close()
+		}
+	})
+	graceTimer.Stop() // armed by the first signal before the start
+	defer graceTimer.Stop()
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
+		graced := false
 		for {
 			select {
 			case sig := <-signals:
-				if !started.Load() {
-					interrupted.Store(true)
-					c.Close()
-					return
-				}
 				if n, ok := sig.(syscall.Signal); ok {
 					sendPacket(c, execEvent{Signal: int(n)})
+				}
+				if !started.Load() && !graced {
+					graced = true
+					graceTimer.Reset(interruptGrace)
 				}
 			case <-ctx.Done():
 				c.Close()
@@ -192,6 +202,10 @@ func Run(ctx context.Context, socket string, cmd Command, signals <-chan os.Sign
 // commandStartTimeout bounds how long Run waits for a node to say the
 // command started (its agent kills one that has not exec'd in half that).
 var commandStartTimeout = 20 * time.Second
+
+// interruptGrace is how long Run waits, after a signal, for a node that
+// has not said the command started to say so.
+const interruptGrace = 2 * time.Second
 
 // safeStdio returns the three files to hand the node for cmd's stdio, with
 // terminals replaced (see Run), the files to close once they are sent, and
