@@ -26,7 +26,9 @@ type LabStatus struct {
 	Supervisor int    `json:"supervisor_pid,omitempty"`
 	// Host is which of a lab's hosts this machine is, for a lab across
 	// hosts, whose Nodes are then this host's.
-	Host  string       `json:"host,omitempty"`
+	Host string `json:"host,omitempty"`
+	// Links is how many of the lab's links have an end on this host.
+	Links int          `json:"links,omitempty"`
 	Nodes []NodeStatus `json:"nodes"`
 	// Ref names the lab for commands (USER:LAB for another user's).
 	Ref LabRef `json:"-"`
@@ -66,11 +68,18 @@ const statusLabs = 8
 
 // StatusOf reports the labs refs name, of any machines, in that order,
 // several at a time.
-func StatusOf(refs []LabRef) ([]LabStatus, error) {
+func StatusOf(refs []LabRef) ([]LabStatus, error) { return statusOf(refs, true) }
+
+// BriefStatusOf is StatusOf without what the nodes' kernels and agents
+// say (their interfaces and services): which nodes run, and the lab's
+// state, read from the state alone, whatever the lab's size.
+func BriefStatusOf(refs []LabRef) ([]LabStatus, error) { return statusOf(refs, false) }
+
+func statusOf(refs []LabRef, live bool) ([]LabStatus, error) {
 	each := make([][]LabStatus, len(refs))
 	err := parallel.Each(context.Background(), len(refs), statusLabs, func(i int) error {
 		var err error
-		each[i], err = refs[i].Machine.Status(refs[i].Name)
+		each[i], err = refs[i].Machine.status(live, refs[i].Name)
 		return err
 	})
 	if err != nil {
@@ -84,7 +93,10 @@ func StatusOf(refs []LabRef) ([]LabStatus, error) {
 }
 
 // Status reports the labs of m named, or every one when none is.
-func (m *Machine) Status(names ...string) ([]LabStatus, error) {
+func (m *Machine) Status(names ...string) ([]LabStatus, error) { return m.status(true, names...) }
+
+// status is Status, with the nodes' interfaces and services when live.
+func (m *Machine) status(live bool, names ...string) ([]LabStatus, error) {
 	if len(names) == 0 {
 		var err error
 		if names, err = m.Labs(); err != nil {
@@ -106,12 +118,12 @@ func (m *Machine) Status(names ...string) ([]LabStatus, error) {
 			}
 			return nil, err
 		}
-		out = append(out, m.labStatus(st))
+		out = append(out, m.labStatus(st, live))
 	}
 	return out, nil
 }
 
-func (m *Machine) labStatus(st *State) LabStatus {
+func (m *Machine) labStatus(st *State, live bool) LabStatus {
 	ref := LabRef{Machine: m, Name: st.Name}
 	ls := LabStatus{Name: st.Name, Owner: m.User, File: st.File, Started: st.Started, Host: st.Host, Nodes: []NodeStatus{}, Ref: ref}
 	if st.Supervisor != nil {
@@ -131,9 +143,16 @@ func (m *Machine) labStatus(st *State) LabStatus {
 		}
 		return p
 	}
+	here := make(map[string]bool, len(st.Nodes))
+	for _, n := range st.Nodes {
+		here[n.Name] = true
+	}
 	peers, impairs := map[string]peer{}, map[string]string{}
 	for _, l := range t.Links {
 		a, b := l.Endpoints[0], l.Endpoints[1]
+		if here[a.Node] || here[b.Node] {
+			ls.Links++
+		}
 		peers[a.String()], peers[b.String()] = peerOf(b), peerOf(a)
 		if !l.Impair.Zero() {
 			impairs[a.String()], impairs[b.String()] = l.Impair.String(), l.Impair.String()
@@ -156,13 +175,23 @@ func (m *Machine) labStatus(st *State) LabStatus {
 		}
 		ls.Nodes[i] = ns
 	}
-	read := m.kernelViews(st, ls.Nodes, func(i int, links []wire.LinkInfo, addrs []wire.AddrInfo) {
-		ls.Nodes[i].Interfaces = interfaceStatus(links, addrs, byName[st.Nodes[i].Name], peers, impairs)
+	if live {
+		m.readLive(st, ls.Nodes, byName, peers, impairs)
+	}
+	ls.State, ls.Problem = st.health(ref, m.busy(st.Name), func(i int) bool { return i >= len(ls.Nodes) || ls.Nodes[i].Running })
+	return ls
+}
+
+// readLive fills nodes' interfaces and services from what their kernels
+// and agents say.
+func (m *Machine) readLive(st *State, nodes []NodeStatus, byName map[string]*topology.Node, peers map[string]peer, impairs map[string]string) {
+	read := m.kernelViews(st, nodes, func(i int, links []wire.LinkInfo, addrs []wire.AddrInfo) {
+		nodes[i].Interfaces = interfaceStatus(links, addrs, byName[st.Nodes[i].Name], peers, impairs)
 	})
 	// Nodes are asked at once, a few at a time: a wedged one costs its
 	// timeout once, not once per node after it.
 	parallel.Each(context.Background(), len(st.Nodes), statusAsks, func(i int) error {
-		rt, ns := &st.Nodes[i], &ls.Nodes[i]
+		rt, ns := &st.Nodes[i], &nodes[i]
 		n := byName[rt.Name]
 		asked := read != nil && read[i]
 		if !ns.Running || asked && len(n.Services) == 0 {
@@ -183,8 +212,6 @@ func (m *Machine) labStatus(st *State) LabStatus {
 		}
 		return nil
 	})
-	ls.State, ls.Problem = st.health(ref, m.busy(st.Name), func(i int) bool { return i >= len(ls.Nodes) || ls.Nodes[i].Running })
-	return ls
 }
 
 // health is the state of st's lab as status shows it (up, starting,

@@ -252,7 +252,7 @@ func completeLinkSet(cmd *cobra.Command, args []string, toComplete string) ([]st
 		}
 		lab = labs[0]
 	}
-	ls, err := statusOf(ownLabs(lab)...)
+	ls, err := statusOf(true, ownLabs(lab)...)
 	if err != nil || len(ls) != 1 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}

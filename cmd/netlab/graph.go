@@ -62,7 +62,7 @@ for LANs; dot -Kneato (or any engine) draws it otherwise.`,
 func drawingOf(arg string) (topology.Drawing, error) {
 	if _, err := os.Stat(arg); errors.Is(err, os.ErrNotExist) && topology.ValidName(arg) {
 		if labs, err := listLabs(); err == nil && slices.Contains(labs, arg) {
-			ls, err := statusOf(ownLabs(arg)...)
+			ls, err := statusOf(true, ownLabs(arg)...)
 			if err != nil {
 				return topology.Drawing{}, err
 			}

@@ -35,9 +35,16 @@ var (
 	runAsOwner = func(ctx context.Context, ref netlab.LabRef, args []string, stdout, stderr io.Writer) (int, error) {
 		return ref.Machine.RunAsOwner(ctx, args, stdout, stderr)
 	}
-	labBusy  = func(name string) bool { return thisMachine().Busy(name) }
-	downAll  = func(ctx context.Context) error { return thisMachine().DownAll(ctx) }
-	statusOf = func(refs ...netlab.LabRef) ([]netlab.LabStatus, error) { return netlab.StatusOf(refs) }
+	labBusy = func(name string) bool { return thisMachine().Busy(name) }
+	downAll = func(ctx context.Context) error { return thisMachine().DownAll(ctx) }
+	// statusOf is what status says of refs' labs: with live, what their
+	// nodes' kernels and agents say too (--brief needs it not).
+	statusOf = func(live bool, refs ...netlab.LabRef) ([]netlab.LabStatus, error) {
+		if !live {
+			return netlab.BriefStatusOf(refs)
+		}
+		return netlab.StatusOf(refs)
+	}
 	labNodes = func(name string) ([]string, error) {
 		l, err := thisMachine().OpenLab(name)
 		if err != nil {

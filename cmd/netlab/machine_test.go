@@ -35,7 +35,7 @@ func fakeMachine(t *testing.T, labs []netlab.LabStatus, up map[string]time.Time)
 		runAsOwner = saved[4].(func(context.Context, netlab.LabRef, []string, io.Writer, io.Writer) (int, error))
 		labBusy = saved[5].(func(string) bool)
 		downAll = saved[6].(func(context.Context) error)
-		statusOf = saved[7].(func(...netlab.LabRef) ([]netlab.LabStatus, error))
+		statusOf = saved[7].(func(bool, ...netlab.LabRef) ([]netlab.LabStatus, error))
 		labNodes = saved[8].(func(string) ([]string, error))
 		checkSuites = saved[9].(func([]netlab.LabRef, func(*topology.Topology) []*topology.Check) []check.Suite)
 		now = saved[10].(func() time.Time)
@@ -96,7 +96,7 @@ func fakeMachine(t *testing.T, labs []netlab.LabStatus, up map[string]time.Time)
 		}
 		return nil
 	}
-	statusOf = func(which ...netlab.LabRef) ([]netlab.LabStatus, error) {
+	statusOf = func(_ bool, which ...netlab.LabRef) ([]netlab.LabStatus, error) {
 		var out []netlab.LabStatus
 		for _, r := range which {
 			l, ok := byRef[r.String()]

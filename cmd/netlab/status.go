@@ -46,7 +46,7 @@ Exits 1 when no lab is up (the JSON then lists none).`,
 			if err != nil {
 				return err
 			}
-			labs, err := statusOf(refs...)
+			labs, err := statusOf(!brief || asJSON, refs...)
 			if err != nil {
 				return err
 			}
@@ -206,7 +206,13 @@ func writeBriefTable(out io.Writer, labs []netlab.LabStatus, owners bool, at tim
 		if !l.Started.IsZero() {
 			age = shortAge(at.Sub(l.Started))
 		}
-		cells := []string{l.Name, fmt.Sprint(len(l.Nodes)), fmt.Sprint(len(t.Links)), l.State, age}
+		// Links as the lab's state counts them (--brief reads no
+		// interface); else, as the nodes' interfaces show them.
+		links := len(t.Links)
+		if l.Links > 0 {
+			links = l.Links
+		}
+		cells := []string{l.Name, fmt.Sprint(len(l.Nodes)), fmt.Sprint(links), l.State, age}
 		if owners {
 			cells = append([]string{l.Owner}, cells...)
 		}
