@@ -136,12 +136,7 @@ func killNodes(nodes []NodeState) []error {
 	errs := make([]error, len(nodes))
 	parallel.Each(context.Background(), len(nodes), killParallel, func(i int) error {
 		n := nodes[i]
-		pidfd, err := n.Init.sendKill()
-		if err == nil && pidfd != nil {
-			err = n.Init.awaitExit(pidfd, max(time.Until(deadline), time.Millisecond))
-			pidfd.Close()
-		}
-		if err != nil {
+		if err := n.Init.kill(max(time.Until(deadline), time.Millisecond)); err != nil {
 			errs[i] = fmt.Errorf("node %s: %w", n.Name, err)
 		}
 		return nil

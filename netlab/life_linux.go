@@ -82,14 +82,13 @@ func (l *Lab) life(ctx context.Context, verb string, nodes []string, do func(*li
 	}
 	var todo []*topology.Node
 	for _, node := range nodes {
-		n := st.Topology.Node(node)
-		if n != nil && st.node(node) == nil && st.Host != "" && n.Host != st.Host {
-			return fmt.Errorf("%w: node %s of lab %s runs on host %s, not on this one (%s): %s it there", ErrBadName, node, st.Name, n.Host, st.Host, verb)
+		if host, ok := st.elsewhere(node); ok {
+			return fmt.Errorf("%w: node %s of lab %s runs on host %s, not on this one (%s): %s it there", ErrBadName, node, st.Name, host, st.Host, verb)
 		}
 		if st.node(node) == nil {
 			return unknownNode(st, node)
 		}
-		todo = append(todo, n)
+		todo = append(todo, st.Topology.Node(node))
 	}
 	c := &lifeChange{m: l.m, st: st, index: ifindexes(st.Topology)}
 	if verb != "stop" {
@@ -233,11 +232,10 @@ func (c *lifeChange) started(ctx context.Context, n *topology.Node, node nsproc.
 		return fmt.Errorf("node %s: started in network namespace %d, not its own (%d)", n.Name, ino, want)
 	}
 	sock := c.m.socketPath(c.st.Name, n.Name)
-	f, err := nsproc.Netlink(ctx, sock)
+	h, err := nodeSocket(ctx, sock, n.Name)
 	if err != nil {
-		return fmt.Errorf("node %s: %w", n.Name, err)
+		return err
 	}
-	h := wire.NewSocket(f)
 	defer h.Close()
 	up, _ := c.ends(n)
 	if err := wire.Restore(wireNode(n, c.index, nil, nil), h, up); err != nil {

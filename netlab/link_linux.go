@@ -52,8 +52,8 @@ func (l *Lab) SetLink(ctx context.Context, node, ifname string, up bool) error {
 
 // linkAt finds the link that ends at node:ifname, a node of this host.
 func linkAt(st *State, node, ifname string) (*topology.Link, error) {
-	if n := st.Topology.Node(node); n != nil && st.node(node) == nil && st.Host != "" && n.Host != st.Host {
-		return nil, fmt.Errorf("%w: node %s of lab %s runs on host %s, not on this one (%s): change its links there; each host changes its own end of a link", ErrBadName, node, st.Name, n.Host, st.Host)
+	if host, ok := st.elsewhere(node); ok {
+		return nil, fmt.Errorf("%w: node %s of lab %s runs on host %s, not on this one (%s): change its links there; each host changes its own end of a link", ErrBadName, node, st.Name, host, st.Host)
 	}
 	for _, l := range st.Topology.Links {
 		for _, e := range l.Endpoints {
@@ -78,7 +78,7 @@ func (l *Lab) openLinkEnds(ctx context.Context, st *State, link *topology.Link) 
 	ifindex := ifindexes(st.Topology)
 	for i, e := range link.Endpoints {
 		ns := st.node(e.Node)
-		if n := st.Topology.Node(e.Node); ns == nil && n != nil && st.Host != "" && n.Host != st.Host {
+		if _, ok := st.elsewhere(e.Node); ok {
 			continue
 		}
 		var err error

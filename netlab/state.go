@@ -224,3 +224,13 @@ func (s *State) node(name string) *NodeState {
 	}
 	return nil
 }
+
+// elsewhere gives the host that node runs on when it is a node of the lab
+// that another of its hosts runs, not this one.
+func (s *State) elsewhere(node string) (string, bool) {
+	n := s.Topology.Node(node)
+	if n == nil || s.Host == "" || n.Host == s.Host || s.node(node) != nil {
+		return "", false
+	}
+	return n.Host, true
+}

@@ -134,28 +134,13 @@ func (m *Machine) labStatus(st *State, live bool) LabStatus {
 	for _, n := range t.Nodes {
 		byName[n.Name] = n
 	}
-	// The other end of each link end, and its host when that is not this
-	// one.
-	peerOf := func(e topology.Endpoint) peer {
-		p := peer{end: e.String()}
-		if n := byName[e.Node]; n != nil && st.Host != "" && n.Host != st.Host {
-			p.host = n.Host
-		}
-		return p
-	}
 	here := make(map[string]bool, len(st.Nodes))
 	for _, n := range st.Nodes {
 		here[n.Name] = true
 	}
-	peers, impairs := map[string]peer{}, map[string]string{}
 	for _, l := range t.Links {
-		a, b := l.Endpoints[0], l.Endpoints[1]
-		if here[a.Node] || here[b.Node] {
+		if here[l.Endpoints[0].Node] || here[l.Endpoints[1].Node] {
 			ls.Links++
-		}
-		peers[a.String()], peers[b.String()] = peerOf(b), peerOf(a)
-		if !l.Impair.Zero() {
-			impairs[a.String()], impairs[b.String()] = l.Impair.String(), l.Impair.String()
 		}
 	}
 	// Which nodes run, and what their kernels say of their interfaces:
@@ -176,7 +161,7 @@ func (m *Machine) labStatus(st *State, live bool) LabStatus {
 		ls.Nodes[i] = ns
 	}
 	if live {
-		m.readLive(st, ls.Nodes, byName, peers, impairs)
+		m.readLive(st, ls.Nodes, byName)
 	}
 	ls.State, ls.Problem = st.health(ref, m.busy(st.Name), func(i int) bool { return i >= len(ls.Nodes) || ls.Nodes[i].Running })
 	return ls
@@ -184,7 +169,24 @@ func (m *Machine) labStatus(st *State, live bool) LabStatus {
 
 // readLive fills nodes' interfaces and services from what their kernels
 // and agents say.
-func (m *Machine) readLive(st *State, nodes []NodeStatus, byName map[string]*topology.Node, peers map[string]peer, impairs map[string]string) {
+func (m *Machine) readLive(st *State, nodes []NodeStatus, byName map[string]*topology.Node) {
+	// The other end of each link end, and its host when that is not this
+	// one; and each end's impairment.
+	peerOf := func(e topology.Endpoint) peer {
+		p := peer{end: e.String()}
+		if n := byName[e.Node]; n != nil && st.Host != "" && n.Host != st.Host {
+			p.host = n.Host
+		}
+		return p
+	}
+	peers, impairs := map[string]peer{}, map[string]string{}
+	for _, l := range st.Topology.Links {
+		a, b := l.Endpoints[0], l.Endpoints[1]
+		peers[a.String()], peers[b.String()] = peerOf(b), peerOf(a)
+		if !l.Impair.Zero() {
+			impairs[a.String()], impairs[b.String()] = l.Impair.String(), l.Impair.String()
+		}
+	}
 	read := m.kernelViews(st, nodes, func(i int, links []wire.LinkInfo, addrs []wire.AddrInfo) {
 		nodes[i].Interfaces = interfaceStatus(links, addrs, byName[st.Nodes[i].Name], peers, impairs)
 	})

@@ -137,13 +137,17 @@ func (m *Machine) watchLab(ctx context.Context, st *State, opts WatchOptions, ou
 	go0(func() { m.watchOOM(ctx, st, out) })
 	// Interface names from the topology: the kernel's messages name only
 	// interfaces they change.
-	index := ifindexes(st.Topology)
+	names := map[string]map[int]string{}
+	for e, i := range ifindexes(st.Topology) {
+		if names[e.Node] == nil {
+			names[e.Node] = map[int]string{wire.LoopbackIndex: "lo", wire.BridgeIndex: wire.BridgeName}
+		}
+		names[e.Node][i] = e.Interface
+	}
 	for _, ns := range st.Nodes {
-		names := map[int]string{wire.LoopbackIndex: "lo", wire.BridgeIndex: wire.BridgeName}
-		for e, i := range index {
-			if e.Node == ns.Name {
-				names[i] = e.Interface
-			}
+		names := names[ns.Name]
+		if names == nil {
+			names = map[int]string{wire.LoopbackIndex: "lo", wire.BridgeIndex: wire.BridgeName}
 		}
 		f, err := sup.NodeNetlink(ctx, lab+"/"+ns.Name)
 		if err != nil {

@@ -517,20 +517,26 @@ func SetSysctls(ctx context.Context, socket string, kvs []string) error {
 	return err
 }
 
-// nodeRequestTimeout bounds a request to a node's agent whose caller set
-// no deadline: a node must never hang netlab.
+// nodeRequestTimeout bounds a request to a node's agent, or to a lab's
+// supervisor, whose caller set no deadline: a node must never hang netlab.
 const nodeRequestTimeout = 30 * time.Second
+
+// withRequestDeadline is ctx, ending after nodeRequestTimeout when it has
+// no deadline of its own.
+func withRequestDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, nodeRequestTimeout)
+}
 
 // exchange sends req, which carries no files, to the node's agent and
 // reads its one answer into reply, returning the files that came with it.
 // The connection closes when ctx ends (nodeRequestTimeout at the latest),
 // and the error is then ctx's.
 func exchange(ctx context.Context, socket string, req nodeRequest, reply any) ([]*os.File, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, nodeRequestTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withRequestDeadline(ctx)
+	defer cancel()
 	c, err := dialNode(ctx, socket)
 	if err != nil {
 		return nil, err

@@ -53,6 +53,8 @@ func WatchLab(ctx context.Context, path string) (*Watch, error) {
 	// A connection of its own, read without DialSupervisor's request
 	// machinery: the supervisor answers the Watch request, then sends
 	// events only.
+	ctx, cancel := withRequestDeadline(ctx)
+	defer cancel()
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "unixpacket", path)
 	if err != nil {
@@ -78,11 +80,8 @@ func WatchLab(ctx context.Context, path string) (*Watch, error) {
 // it that ends, with its exit code. What the agent sends is read as
 // hostile: node root may have replaced it.
 func WatchNode(ctx context.Context, socket string) (*Watch, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, nodeRequestTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withRequestDeadline(ctx)
+	defer cancel()
 	c, err := dialNode(ctx, socket)
 	if err != nil {
 		return nil, err
@@ -102,13 +101,10 @@ func WatchNode(ctx context.Context, socket string) (*Watch, error) {
 	return startWatch(c), nil
 }
 
-// recvFirst reads the answer to a watch request into v by ctx's deadline;
-// on an error it closes c.
+// recvFirst reads the answer to a watch request into v by ctx's deadline
+// (withRequestDeadline); on an error it closes c.
 func recvFirst(ctx context.Context, c *net.UnixConn, v any) error {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Now().Add(nodeRequestTimeout)
-	}
+	deadline, _ := ctx.Deadline()
 	c.SetReadDeadline(deadline)
 	files, err := recvPacket(c, v)
 	closeAll(files)

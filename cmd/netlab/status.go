@@ -201,16 +201,16 @@ func writeBriefTable(out io.Writer, labs []netlab.LabStatus, owners bool, at tim
 	}
 	fmt.Fprintln(w, head)
 	for _, l := range labs {
-		t, _ := liveTopology(l)
 		age := "-"
 		if !l.Started.IsZero() {
 			age = shortAge(at.Sub(l.Started))
 		}
 		// Links as the lab's state counts them (--brief reads no
 		// interface); else, as the nodes' interfaces show them.
-		links := len(t.Links)
-		if l.Links > 0 {
-			links = l.Links
+		links := l.Links
+		if links == 0 {
+			t, _ := liveTopology(l)
+			links = len(t.Links)
 		}
 		cells := []string{l.Name, fmt.Sprint(len(l.Nodes)), fmt.Sprint(links), l.State, age}
 		if owners {

@@ -261,10 +261,8 @@ func endRtAttrs(e End, netns, mtu int) []*nl.RtAttr {
 // node's bridge, and applies a node's addresses and routes, through h, the
 // node's own socket. Interfaces are known by index: nothing is looked up.
 func configure(n *Node, h *Socket, up []int) error {
-	for _, idx := range append([]int{LoopbackIndex}, up...) {
-		if err := h.SetUp(idx, true); err != nil {
-			return fmt.Errorf("set interface %d up: %w", idx, err)
-		}
+	if err := setUp(h, up); err != nil {
+		return err
 	}
 	if n.Bridge {
 		// No multicast snooping: with no querier on a lab LAN it only
@@ -286,19 +284,7 @@ func configure(n *Node, h *Socket, up []int) error {
 			return fmt.Errorf("send %s to %s port %d: %w", t.End.Name, t.Remote, t.RemotePort, err)
 		}
 	}
-	for _, ifc := range n.Interfaces {
-		for _, p := range ifc.Addrs {
-			if err := h.addAddr(ifc.Index, ipNet(p)); err != nil {
-				return fmt.Errorf("add address %s to %s: %w", p, ifc.Name, err)
-			}
-		}
-	}
-	for _, r := range n.Routes {
-		if err := h.addRoute(ipNet(r.To), r.Via.AsSlice()); err != nil {
-			return fmt.Errorf("add route to %s via %s: %w", r.To, r.Via, err)
-		}
-	}
-	return nil
+	return addressesAndRoutes(n, h, false)
 }
 
 // Restore configures a node again through h, its socket, that was wired
@@ -307,20 +293,35 @@ func configure(n *Node, h *Socket, up []int) error {
 // them (an interface taken down loses its IPv6 addresses and the routes
 // through it). A bridge node's bridge and ports are there still.
 func Restore(n *Node, h *Socket, up []int) error {
+	if err := setUp(h, up); err != nil {
+		return err
+	}
+	return addressesAndRoutes(n, h, true)
+}
+
+// setUp brings lo and the interfaces numbered up up.
+func setUp(h *Socket, up []int) error {
 	for _, idx := range append([]int{LoopbackIndex}, up...) {
 		if err := h.SetUp(idx, true); err != nil {
 			return fmt.Errorf("set interface %d up: %w", idx, err)
 		}
 	}
+	return nil
+}
+
+// addressesAndRoutes adds n's addresses and routes; again, those the
+// kernel has still are no error.
+func addressesAndRoutes(n *Node, h *Socket, again bool) error {
+	failed := func(err error) bool { return err != nil && !(again && errors.Is(err, unix.EEXIST)) }
 	for _, ifc := range n.Interfaces {
 		for _, p := range ifc.Addrs {
-			if err := h.addAddr(ifc.Index, ipNet(p)); err != nil && !errors.Is(err, unix.EEXIST) {
+			if err := h.addAddr(ifc.Index, ipNet(p)); failed(err) {
 				return fmt.Errorf("add address %s to %s: %w", p, ifc.Name, err)
 			}
 		}
 	}
 	for _, r := range n.Routes {
-		if err := h.addRoute(ipNet(r.To), r.Via.AsSlice()); err != nil && !errors.Is(err, unix.EEXIST) {
+		if err := h.addRoute(ipNet(r.To), r.Via.AsSlice()); failed(err) {
 			return fmt.Errorf("add route to %s via %s: %w", r.To, r.Via, err)
 		}
 	}
