@@ -94,15 +94,28 @@ func (s *eventStream) stop(t *testing.T) []lifeEvent {
 }
 
 // wantEvents checks that evs holds each of want (NODE[:IF] KIND, then
-// KEY=VALUE details that must be in the event's, a + for each space).
+// KEY=VALUE details that must be in the event's, a + for each space), in
+// want's order among the events of one source.
 func wantEvents(t *testing.T, evs []lifeEvent, want ...string) {
 	t.Helper()
+	// Sources differ in delay (the log is polled): each in the order of
+	// its own source, not across them. The supervisor reports node-*, a
+	// node's netlink socket its interfaces, the log the verbs.
+	source := func(node, kind string) string {
+		switch {
+		case strings.HasPrefix(kind, "node-"):
+			return "supervisor"
+		case kind == "link-state" || kind == "link-deleted" || strings.HasPrefix(kind, "address-") || strings.HasPrefix(kind, "route-"):
+			return "netlink " + strings.SplitN(node, ":", 2)[0]
+		}
+		return "log"
+	}
+	from := map[string]int{} // where each source's next wanted event may be
 next:
 	for _, w := range want {
 		f := strings.Fields(w)
-		// Sources differ in delay (the log is polled): each in the order
-		// of its own source, not across them.
-		for i := 0; i < len(evs); i++ {
+		src := source(f[0], f[1])
+		for i := from[src]; i < len(evs); i++ {
 			e := evs[i]
 			where := e.Node
 			if e.Interface != "" {
@@ -117,6 +130,7 @@ next:
 				ok = ok && e.Details[k] == strings.ReplaceAll(v, "+", " ")
 			}
 			if ok {
+				from[src] = i + 1
 				continue next
 			}
 		}
